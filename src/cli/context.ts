@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import type { Lang } from '../core/types.js';
+
+export interface OutStream {
+  write(s: string): void;
+  readonly isTTY: boolean;
+  readonly columns?: number;
+}
+
+/**
+ * Everything a command may touch outside itself. Tests build one with fake streams; bin/kyso.js
+ * passes realContext(). Services get the parts they need as parameters, never this whole object.
+ */
+export interface Context {
+  stdout: OutStream;
+  stderr: OutStream;
+  stdinIsTTY: boolean;
+  /** Reads standard input to the end (for `--pin-file -`). */
+  readStdin(): Promise<Buffer>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  now(): Date;
+  /** Asks on the terminal; `mask` hides what is typed. Only called when stdinIsTTY. */
+  prompt(question: string, opts: { mask: boolean }): Promise<string>;
+  /** Registers cleanup for Ctrl-C / SIGTERM; returns an unregister function. */
+  onInterrupt(fn: () => void | Promise<void>): () => void;
+  lang: Lang;
+}
+
+export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
+  const handlers = new Set<() => void | Promise<void>>();
+  let installed = false;
+  const install = () => {
+    if (installed) return;
+    installed = true;
+    const onSig = (sig: NodeJS.Signals) => {
+      void (async () => {
+        for (const h of [...handlers].reverse()) {
+          try {
+            await h();
+          } catch {
+            /* cleanup is best effort */
+          }
+        }
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+      })();
+    };
+    process.once('SIGINT', onSig);
+    process.once('SIGTERM', onSig);
+  };
+  return {
+    stdout: {
+      write: (s) => void process.stdout.write(s),
+      get isTTY() {
+        return Boolean(process.stdout.isTTY);
+      },
+      get columns() {
+        return process.stdout.columns;
+      },
+    },
+    stderr: {
+      write: (s) => void process.stderr.write(s),
+      get isTTY() {
+        return Boolean(process.stderr.isTTY);
+      },
+      get columns() {
+        return process.stderr.columns;
+      },
+    },
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    },
+    env: process.env,
+    cwd: process.cwd(),
+    now: () => new Date(),
+    prompt: (q, o) => promptTTY(q, o.mask),
+    onInterrupt: (fn) => {
+      install();
+      handlers.add(fn);
+      return () => handlers.delete(fn);
+    },
+  };
+}
+
+/** Masked prompt on the controlling terminal (stderr for the question, raw stdin for the answer). */
+function promptTTY(question: string, mask: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    if (!mask) {
+      let buf = '';
+      const onData = (d: Buffer) => {
+        buf += d.toString('utf8');
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) {
+          stdin.off('data', onData);
+          stdin.pause();
+          resolve(buf.slice(0, nl).replace(/\r$/, ''));
+        }
+      };
+      stdin.resume();
+      stdin.on('data', onData);
+      return;
+    }
+    let value = '';
+    stdin.setRawMode?.(true);
+    stdin.resume();
+    const finish = (err?: Error) => {
+      stdin.setRawMode?.(false);
+      stdin.off('data', onData);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return finish();
+        if (ch === '\u0003') return finish(Object.assign(new Error('interrupted'), { code: 'INTERRUPTED' }));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** Reads a small text file (used by secrets); kept here so only src/cli touches process-level I/O. */
+export function readTextFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}

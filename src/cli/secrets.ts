@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { credentialError, msg, type Msg } from '../core/errors.js';
+import type { Context } from './context.js';
+import { tr } from './i18n.js';
+
+export interface SecretSource {
+  /** environment variable, e.g. KYSO_P12_PASSWORD */
+  envVar: string;
+  /** `--passphrase-file` / `--pin-file` value: a path, `-` for stdin, or /dev/fd/N */
+  file?: string;
+  /** what is asked, e.g. "Passphrase for lanh-dao.p12" */
+  prompt: Msg;
+  /** error code when no source is available and there is no TTY */
+  missingCode: string;
+  missing: Msg;
+}
+
+/**
+ * Secrets never come from argv. Order: file/fd (explicit) > environment > masked prompt on a TTY.
+ * Only the first line of a file counts (a trailing newline is not part of a PIN).
+ */
+export async function obtainSecret(ctx: Context, src: SecretSource): Promise<string> {
+  if (src.file !== undefined) {
+    let text: string;
+    try {
+      text = src.file === '-' ? (await ctx.readStdin()).toString('utf8') : readFileSync(src.file, 'utf8');
+    } catch (e) {
+      throw credentialError('SECRET_FILE_UNREADABLE', msg(`${src.file}: cannot read the secret file`, `${src.file}: không đọc được tệp chứa mật khẩu/PIN`), { cause: e });
+    }
+    return text.split(/\r?\n/)[0] ?? '';
+  }
+  const fromEnv = ctx.env[src.envVar];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (ctx.stdinIsTTY) return ctx.prompt(tr(ctx.lang, src.prompt) + ': ', { mask: true });
+  throw credentialError(src.missingCode, src.missing);
+}

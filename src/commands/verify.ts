@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import type { App } from '../cli/app.js';
+
+/** Placeholder: the `verify` command is being built. */
+export function register(_program: Command, _app: App): void {}
