@@ -1,0 +1,315 @@
+/**
+ * Generic X.509 / DER helpers shared by the signer, the token code (helper C) and verification (helper D).
+ * Parsing is pkijs/asn1js; digests and key details come from node:crypto. Nothing here does I/O except
+ * `readCertificatesFile`, which reads one small file the user named.
+ */
+import { X509Certificate, createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { inputError, msg } from '../core/errors.js';
+
+export const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
+  ecPublicKey: '1.2.840.10045.2.1',
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  basicConstraints: '2.5.29.19',
+} as const;
+
+/** Short names for distinguished-name attributes (RFC 4514 plus the ones Vietnamese CAs use). */
+const NAME_ATTRS: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'street',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.42': 'GN',
+  '2.5.4.97': 'organizationIdentifier',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '0.9.2342.19200300.100.1.25': 'DC',
+};
+
+export const KEY_USAGE_NAMES = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
+export type KeyUsageName = (typeof KEY_USAGE_NAMES)[number];
+
+export interface CertificateDescription {
+  /** RFC 4514 order (most specific first): "CN=…, O=…, C=VN" */
+  subject: string;
+  issuer: string;
+  /** the subject's CN, or the whole subject when there is none (for tables) */
+  commonName: string;
+  /** lowercase hex, no leading zero byte */
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** lowercase hex SHA-256 of the DER */
+  sha256: string;
+  /** undefined when the certificate has no keyUsage extension (all usages allowed) */
+  keyUsage?: KeyUsageName[];
+  keyAlgorithm: 'rsa' | 'ec' | string;
+  /** RSA modulus bits or EC curve bits */
+  keyBits?: number;
+  isCA: boolean;
+}
+
+export function toBuffer(b: Uint8Array | ArrayBuffer): Buffer {
+  return b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** An exact-length ArrayBuffer copy, which is what asn1js/pkijs want. */
+export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
+  const out = new ArrayBuffer(b.byteLength);
+  new Uint8Array(out).set(b);
+  return out;
+}
+
+export function sha256Hex(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** Parses a DER certificate; throws an input error naming `label` when it is not one. */
+export function parseCertificate(der: Uint8Array, label = 'certificate'): pkijs.Certificate {
+  const asn = asn1js.fromBER(toArrayBuffer(der));
+  if (asn.offset === -1) throw badCert(label);
+  try {
+    return new pkijs.Certificate({ schema: asn.result });
+  } catch (e) {
+    throw badCert(label, e);
+  }
+}
+
+function badCert(label: string, cause?: unknown) {
+  return inputError('CERT_MALFORMED', msg(`${label}: not a valid X.509 certificate`, `${label}: không phải chứng thư số X.509 hợp lệ`), {
+    cause,
+  });
+}
+
+function escapeRdnValue(v: string): string {
+  return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+}
+
+function attrValueToString(v: unknown): string {
+  const block = (v as { valueBlock?: { value?: unknown; valueHexView?: Uint8Array } }).valueBlock;
+  if (block && typeof block.value === 'string') return block.value;
+  const der = (v as asn1js.BaseBlock).toBER?.(false);
+  return der ? '#' + Buffer.from(der).toString('hex') : '';
+}
+
+/** "CN=…, O=…, C=VN" (RFC 4514: the last RDN of the sequence first). */
+export function nameToString(name: pkijs.RelativeDistinguishedNames): string {
+  return name.typesAndValues
+    .map((tv) => `${NAME_ATTRS[tv.type] ?? tv.type}=${escapeRdnValue(attrValueToString(tv.value))}`)
+    .reverse()
+    .join(', ');
+}
+
+export function commonNameOf(name: pkijs.RelativeDistinguishedNames): string | undefined {
+  const cn = name.typesAndValues.find((tv) => tv.type === '2.5.4.3');
+  return cn ? attrValueToString(cn.value) : undefined;
+}
+
+/** DER of a Name, as it appears in the certificate (for byte comparisons issuer ↔ subject). */
+export function nameDer(name: pkijs.RelativeDistinguishedNames): Buffer {
+  return Buffer.from(name.toSchema().toBER(false));
+}
+
+export function serialHex(cert: pkijs.Certificate): string {
+  const hex = Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString('hex');
+  return hex.replace(/^(00)+(?=.)/, '') || '0';
+}
+
+/** Key usage bits, or undefined when the extension is absent. */
+export function keyUsageOf(cert: pkijs.Certificate): KeyUsageName[] | undefined {
+  const ext = cert.extensions?.find((e) => e.extnID === OID.keyUsage);
+  if (!ext) return undefined;
+  let bits: Uint8Array;
+  const parsed = ext.parsedValue as asn1js.BitString | undefined;
+  if (parsed?.valueBlock?.valueHexView) bits = parsed.valueBlock.valueHexView;
+  else {
+    const asn = asn1js.fromBER(toArrayBuffer(ext.extnValue.valueBlock.valueHexView));
+    if (asn.offset === -1) return [];
+    bits = (asn.result as asn1js.BitString).valueBlock.valueHexView;
+  }
+  const out: KeyUsageName[] = [];
+  KEY_USAGE_NAMES.forEach((name, i) => {
+    const byte = bits[i >> 3] ?? 0;
+    if (byte & (0x80 >> (i & 7))) out.push(name);
+  });
+  return out;
+}
+
+export function isCaCertificate(cert: pkijs.Certificate): boolean {
+  const ext = cert.extensions?.find((e) => e.extnID === OID.basicConstraints);
+  return Boolean((ext?.parsedValue as pkijs.BasicConstraints | undefined)?.cA);
+}
+
+export function describeCertificate(der: Uint8Array): CertificateDescription {
+  const cert = parseCertificate(der);
+  let keyAlgorithm: string = cert.subjectPublicKeyInfo.algorithm.algorithmId;
+  let keyBits: number | undefined;
+  try {
+    const pub = new X509Certificate(toBuffer(der)).publicKey;
+    keyAlgorithm = pub.asymmetricKeyType === 'rsa-pss' ? 'rsa' : (pub.asymmetricKeyType ?? keyAlgorithm);
+    const d = pub.asymmetricKeyDetails;
+    if (d?.modulusLength) keyBits = d.modulusLength;
+    else if (d?.namedCurve) keyBits = curveBits(d.namedCurve);
+  } catch {
+    /* unusual key type: keep the OID */
+  }
+  return {
+    subject: nameToString(cert.subject),
+    issuer: nameToString(cert.issuer),
+    commonName: commonNameOf(cert.subject) ?? nameToString(cert.subject),
+    serial: serialHex(cert),
+    notBefore: cert.notBefore.value,
+    notAfter: cert.notAfter.value,
+    sha256: sha256Hex(der),
+    keyUsage: keyUsageOf(cert),
+    keyAlgorithm,
+    keyBits,
+    isCA: isCaCertificate(cert),
+  };
+}
+
+export function curveBits(namedCurve: string): number | undefined {
+  const m: Record<string, number> = { prime256v1: 256, 'P-256': 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521, secp256k1: 256 };
+  return m[namedCurve];
+}
+
+/** All certificates in PEM text ("-----BEGIN CERTIFICATE-----" blocks), as DER. */
+export function pemToDerList(text: string, label = 'PEM'): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const re = /-----BEGIN (CERTIFICATE|PKCS7|TRUSTED CERTIFICATE)-----([\s\S]*?)-----END \1-----/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const der = Buffer.from(m[2]!.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+    if (m[1] === 'PKCS7') out.push(...certificatesFromPkcs7(der, label));
+    else out.push(new Uint8Array(der));
+  }
+  return out;
+}
+
+/** Certificates of a PKCS#7/CMS SignedData (a ".p7b" certs-only bundle), DER. */
+export function certificatesFromPkcs7(der: Uint8Array, label = 'PKCS#7'): Uint8Array[] {
+  try {
+    const asn = asn1js.fromBER(toArrayBuffer(der));
+    if (asn.offset === -1) throw new Error('not BER');
+    const ci = new pkijs.ContentInfo({ schema: asn.result });
+    if (ci.contentType !== OID.signedData) throw new Error('not SignedData');
+    const sd = new pkijs.SignedData({ schema: ci.content });
+    return (sd.certificates ?? [])
+      .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+      .map((c) => new Uint8Array(c.toSchema().toBER(false)));
+  } catch (e) {
+    throw inputError('CERT_BUNDLE_MALFORMED', msg(`${label}: not a readable PKCS#7 certificate bundle`, `${label}: không đọc được gói chứng thư PKCS#7`), {
+      cause: e,
+    });
+  }
+}
+
+/** Reads a PEM (one or many certificates), DER certificate or .p7b (PEM or DER) file. */
+export async function readCertificatesFile(path: string): Promise<Uint8Array[]> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw inputError(
+      code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
+      code === 'ENOENT' ? msg(`${path}: file not found`, `${path}: không tìm thấy tệp`) : msg(`${path}: cannot read the file`, `${path}: không đọc được tệp`),
+      { cause: e },
+    );
+  }
+  const text = data.toString('latin1');
+  if (text.includes('-----BEGIN')) {
+    const certs = pemToDerList(text, path);
+    if (certs.length === 0)
+      throw inputError('CERT_BUNDLE_EMPTY', msg(`${path}: no certificate found in the file`, `${path}: không có chứng thư số nào trong tệp`));
+    return certs;
+  }
+  // DER: a certificate or a PKCS#7 bundle.
+  try {
+    parseCertificate(data, path);
+    return [new Uint8Array(data)];
+  } catch {
+    return certificatesFromPkcs7(data, path);
+  }
+}
+
+/** True when `issuerDer` issued `childDer` by name (and, when possible, by signature). */
+export function isIssuedBy(child: pkijs.Certificate, issuer: pkijs.Certificate): boolean {
+  return nameDer(child.issuer).equals(nameDer(issuer.subject));
+}
+
+export function isSelfIssued(cert: pkijs.Certificate): boolean {
+  return nameDer(cert.issuer).equals(nameDer(cert.subject));
+}
+
+/**
+ * Orders `pool` as the chain above `leaf`: issuer of the leaf first, then its issuer, up to a self-issued
+ * root or until no issuer is found. Duplicates and the leaf itself are dropped; certificates that are not on
+ * the path are appended after it (they may still help a validator).
+ */
+export function orderChain(leaf: Uint8Array, pool: Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>([sha256Hex(leaf)]);
+  const rest: { der: Uint8Array; cert: pkijs.Certificate }[] = [];
+  for (const der of pool) {
+    const h = sha256Hex(der);
+    if (seen.has(h)) continue;
+    seen.add(h);
+    try {
+      rest.push({ der, cert: parseCertificate(der) });
+    } catch {
+      /* not a certificate: ignore */
+    }
+  }
+  const path: Uint8Array[] = [];
+  let current = parseCertificate(leaf);
+  while (!isSelfIssued(current)) {
+    const i = rest.findIndex((r) => isIssuedBy(current, r.cert));
+    if (i < 0) break;
+    const [next] = rest.splice(i, 1);
+    path.push(next!.der);
+    current = next!.cert;
+  }
+  return [...path, ...rest.map((r) => r.der)];
+}
+
+/** Formats a date for messages: "2026-11-27 21:12 UTC". */
+export function formatDate(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
+}
