@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Unzip, UnzipInflate } from 'fflate';
+import { inputError, msg, type KysoError } from '../core/errors.js';
+import type { ParsedEdoc } from './edxml-parse.js';
+import type { ParsedAttachment } from './edxml-types.js';
+
+export interface DecodedAttachment {
+  path: string;
+  size: number;
+  sha256: string;
+  /** the attachment arrived zipped (application/zip around a single file) and was unzipped */
+  unzipped: boolean;
+}
+
+const B64 = new Uint8Array(256).fill(0);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') B64[c.charCodeAt(0)] = 1;
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+function corrupt(p: ParsedEdoc, a: ParsedAttachment, en: string, vi: string): KysoError {
+  return inputError(
+    'EDXML_ATTACHMENT_CORRUPT',
+    msg(`${p.name}: attachment "${a.name}" is cut short or corrupt (${en})`, `${p.name}: tệp đính kèm "${a.name}" bị cắt cụt hoặc hỏng (${vi})`),
+  );
+}
+
+function find(p: ParsedEdoc, contentId: string): ParsedAttachment {
+  const a = p.message.attachments.find((x) => x.contentId === contentId.replace(/^cid:/i, ''));
+  if (!a) {
+    throw inputError('EDXML_ATTACHMENT_MISSING', msg(`${p.name}: no attachment "${contentId}"`, `${p.name}: không có tệp đính kèm "${contentId}"`));
+  }
+  if (a.encodedIndex < 0) {
+    throw inputError('EDXML_ATTACHMENT_MISSING', msg(`${p.name}: attachment "${a.name}" is listed but its content is missing`, `${p.name}: tệp đính kèm "${a.name}" có trong danh mục nhưng thiếu nội dung`));
+  }
+  return a;
+}
+
+/** The raw base64 text of an attachment, read from the source in chunks. */
+async function* encodedChunks(p: ParsedEdoc, a: ParsedAttachment): AsyncGenerator<Buffer> {
+  const r = p.encoded[a.encodedIndex]!;
+  if (p.source.kind === 'bytes') {
+    const b = p.source.bytes;
+    const step = 4 << 20;
+    for (let off = r.start; off < r.end; off += step) yield Buffer.from(b.buffer, b.byteOffset + off, Math.min(step, r.end - off));
+    return;
+  }
+  const fh = await open(p.source.path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    for (let off = r.start; off < r.end; ) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, r.end - off), off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+      yield Buffer.from(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Streaming base64 decode with strict checking (whitespace allowed, nothing else). */
+async function* decoded(p: ParsedEdoc, a: ParsedAttachment): AsyncGenerator<Buffer> {
+  let carry = '';
+  let ended = false;
+  for await (const chunk of encodedChunks(p, a)) {
+    // drop whitespace, check the alphabet
+    const clean = Buffer.allocUnsafe(chunk.length);
+    let n = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (WS.has(c)) continue;
+      if (!B64[c]) throw corrupt(p, a, `unexpected character "${String.fromCharCode(c)}" in base64`, `ký tự "${String.fromCharCode(c)}" không thuộc base64`);
+      if (ended) throw corrupt(p, a, 'data after the base64 padding', 'dữ liệu sau phần đệm base64');
+      clean[n++] = c;
+    }
+    let s = carry + clean.subarray(0, n).toString('latin1');
+    const pad = s.indexOf('=');
+    if (pad >= 0) {
+      if (!/^=*$/.test(s.slice(pad)) || s.length - pad > 2) throw corrupt(p, a, 'misplaced base64 padding', 'phần đệm base64 sai vị trí');
+      ended = true;
+    }
+    const take = ended ? s.length : s.length - (s.length % 4);
+    if (ended && s.length % 4 !== 0) throw corrupt(p, a, 'base64 length is not a multiple of 4', 'độ dài base64 không chia hết cho 4');
+    if (take > 0) yield Buffer.from(s.slice(0, take), 'base64');
+    carry = s.slice(take);
+    s = '';
+  }
+  if (carry.length % 4 !== 0) throw corrupt(p, a, 'base64 ends in the middle of a group', 'base64 kết thúc giữa chừng');
+  if (carry.length) yield Buffer.from(carry, 'base64');
+}
+
+const ZIP_TYPES = new Set(['application/zip', 'application/x-zip-compressed', 'application/x-zip']);
+
+/**
+ * Decodes one attachment into `outPath` (temp file in the same folder, fsync, rename), streaming. A
+ * zipped attachment (ContentType application/zip, name not ending in .zip, content starting with "PK")
+ * is unzipped: the first file in the archive is written.
+ */
+export async function decodeAttachmentToFile(p: ParsedEdoc, contentId: string, outPath: string): Promise<DecodedAttachment> {
+  const a = find(p, contentId);
+  const tmp = path.join(path.dirname(outPath), `.${path.basename(outPath)}.${process.pid}.${Date.now()}.tmp`);
+  const fh = await open(tmp, 'wx');
+  const hash = createHash('sha256');
+  let size = 0;
+  const write = async (b: Uint8Array) => {
+    hash.update(b);
+    size += b.length;
+    let off = 0;
+    while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
+  };
+  const wantZip = ZIP_TYPES.has(a.contentType.toLowerCase()) && !a.name.toLowerCase().endsWith('.zip');
+  let unzipped = false;
+  try {
+    let first = true;
+    let uz: Unzip | undefined;
+    const queue: Uint8Array[] = [];
+    let gotFile = false;
+    let fileDone = false;
+    let zipErr: unknown;
+    for await (const b of decoded(p, a)) {
+      if (first) {
+        first = false;
+        if (wantZip && b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) {
+          unzipped = true;
+          uz = new Unzip();
+          uz.register(UnzipInflate);
+          uz.onfile = (f) => {
+            if (gotFile || f.name.endsWith('/')) return;
+            gotFile = true;
+            f.ondata = (err, data, final) => {
+              if (err) zipErr = err;
+              else queue.push(data);
+              if (final) fileDone = true;
+            };
+            f.start();
+          };
+        }
+      }
+      if (uz) {
+        try {
+          uz.push(b, false);
+        } catch (e) {
+          zipErr = e;
+        }
+        if (zipErr) throw corrupt(p, a, 'broken zip', 'tệp zip hỏng');
+        while (queue.length) await write(queue.shift()!);
+      } else await write(b);
+    }
+    if (uz) {
+      try {
+        uz.push(new Uint8Array(0), true);
+      } catch (e) {
+        zipErr = e;
+      }
+      while (queue.length) await write(queue.shift()!);
+      if (zipErr || !fileDone) throw corrupt(p, a, 'zip archive incomplete', 'tệp zip không đầy đủ');
+    }
+    await fh.sync();
+    await fh.close();
+    await rename(tmp, outPath);
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  return { path: outPath, size, sha256: hash.digest('hex'), unzipped };
+}
+
+/** Decodes one attachment in memory (small attachments only; use decodeAttachmentToFile otherwise). */
+export async function decodeAttachment(p: ParsedEdoc, contentId: string): Promise<Uint8Array> {
+  const a = find(p, contentId);
+  const parts: Buffer[] = [];
+  for await (const b of decoded(p, a)) parts.push(b);
+  const all = Buffer.concat(parts);
+  const wantZip = ZIP_TYPES.has(a.contentType.toLowerCase()) && !a.name.toLowerCase().endsWith('.zip');
+  if (wantZip && all.length >= 4 && all.readUInt32LE(0) === 0x04034b50) {
+    const { unzipSync } = await import('fflate');
+    let files: Record<string, Uint8Array>;
+    try {
+      files = unzipSync(all);
+    } catch {
+      throw corrupt(p, a, 'broken zip', 'tệp zip hỏng');
+    }
+    const first = Object.entries(files).find(([n]) => !n.endsWith('/'));
+    if (!first) throw corrupt(p, a, 'empty zip', 'tệp zip rỗng');
+    return first[1];
+  }
+  return new Uint8Array(all);
+}
