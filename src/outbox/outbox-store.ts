@@ -1,0 +1,368 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { KysoError, msg } from '../core/errors.js';
+import type { MessageType } from '../exchange/transport.js';
+import type { AttemptOutcome, OutboxState } from './state-machine.js';
+
+/**
+ * The durable outbox (and the small inbox index next to it): SQLite through better-sqlite3 12, WAL,
+ * synchronous FULL, so a committed row survives a crash or power loss. Several kyso processes may share
+ * one data folder: writes are short transactions and a busy timeout waits for the other writer.
+ */
+
+export interface AttemptRecord {
+  seq: number;
+  startedAt: string;
+  endedAt?: string;
+  outcome: AttemptOutcome;
+  httpStatus?: number;
+  answer?: string;
+  errorCode?: string;
+  docId?: string;
+}
+
+export interface StatusEvent {
+  /** exchange docId of the status message (unique: a status is recorded once) */
+  sourceDocId: string;
+  statusCode: string;
+  description?: string;
+  /** the time the status message carries */
+  at?: string;
+  from: string;
+  receivedAt: string;
+}
+
+export interface OutboxItem {
+  id: string;
+  profile: string;
+  messageType: MessageType;
+  documentId: string;
+  from: string;
+  to: string[];
+  bytesPath: string;
+  sha256: string;
+  size: number;
+  state: OutboxState;
+  uncertain: boolean;
+  nextAttemptAt?: string;
+  docId?: string;
+  subject?: string;
+  files: string[];
+  /** for status messages: the status code carried */
+  statusCode?: string;
+  ownerPid?: number;
+  ownerHost?: string;
+  createdAt: string;
+  updatedAt: string;
+  lastError?: { code: string; message: string };
+  attempts: AttemptRecord[];
+  history: StatusEvent[];
+}
+
+export type NewItem = Pick<OutboxItem, 'id' | 'profile' | 'messageType' | 'documentId' | 'from' | 'to' | 'bytesPath' | 'sha256' | 'size' | 'subject' | 'files' | 'statusCode'>;
+
+export interface ReceivedRecord {
+  docId: string;
+  profile: string;
+  messageType: MessageType;
+  from: string;
+  documentId?: string;
+  dir?: string;
+  /** stored | acked | failed-parse */
+  state: string;
+  verdict?: string;
+  flagged: boolean;
+  statusCode?: string;
+  statusItemId?: string;
+  acked: boolean;
+  receivedAt: string;
+  /** JSON the status command needs (responseFor fields) */
+  info?: Record<string, unknown>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS items (
+  id TEXT PRIMARY KEY, profile TEXT NOT NULL, message_type TEXT NOT NULL, document_id TEXT NOT NULL,
+  from_organ TEXT NOT NULL, to_json TEXT NOT NULL, bytes_path TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+  state TEXT NOT NULL, uncertain INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT, doc_id TEXT, subject TEXT,
+  files_json TEXT NOT NULL DEFAULT '[]', status_code TEXT, owner_pid INTEGER, owner_host TEXT,
+  last_error_code TEXT, last_error_message TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS items_document ON items(document_id);
+CREATE TABLE IF NOT EXISTS attempts (
+  item_id TEXT NOT NULL REFERENCES items(id), seq INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT,
+  outcome TEXT NOT NULL, http_status INTEGER, answer TEXT, error_code TEXT, doc_id TEXT, PRIMARY KEY (item_id, seq));
+CREATE TABLE IF NOT EXISTS history (
+  source_doc_id TEXT PRIMARY KEY, item_id TEXT, document_id TEXT NOT NULL, status_code TEXT NOT NULL, description TEXT,
+  at TEXT, from_organ TEXT NOT NULL, received_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS history_item ON history(item_id);
+CREATE TABLE IF NOT EXISTS received (
+  doc_id TEXT NOT NULL, profile TEXT NOT NULL, message_type TEXT NOT NULL, from_organ TEXT NOT NULL, document_id TEXT,
+  dir TEXT, state TEXT NOT NULL, verdict TEXT, flagged INTEGER NOT NULL DEFAULT 0, status_code TEXT, status_item_id TEXT,
+  acked INTEGER NOT NULL DEFAULT 0, received_at TEXT NOT NULL, info_json TEXT, PRIMARY KEY (profile, doc_id));
+`;
+
+type Row = Record<string, unknown>;
+
+export class OutboxStore {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (and creates) `<dataDir>/kyso.db`. */
+  static open(dataDir: string): OutboxStore {
+    const file = path.join(dataDir, 'kyso.db');
+    let db: Database.Database;
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 10000');
+      db.pragma('foreign_keys = ON');
+      db.exec(SCHEMA);
+    } catch (e) {
+      throw new KysoError('OUTBOX_UNAVAILABLE', 'input', msg(`${file}: cannot open the outbox database (${(e as Error).message})`, `${file}: không mở được cơ sở dữ liệu hộp thư đi (${(e as Error).message})`), { cause: e });
+    }
+    return new OutboxStore(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  insert(item: NewItem, now: Date): void {
+    const t = now.toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO items (id, profile, message_type, document_id, from_organ, to_json, bytes_path, sha256, size, state, uncertain,
+           next_attempt_at, subject, files_json, status_code, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(item.id, item.profile, item.messageType, item.documentId, item.from, JSON.stringify(item.to), item.bytesPath, item.sha256, item.size, t, item.subject ?? null, JSON.stringify(item.files), item.statusCode ?? null, t, t);
+  }
+
+  get(id: string): OutboxItem | undefined {
+    const row = this.db.prepare('SELECT * FROM items WHERE id = ?').get(id) as Row | undefined;
+    return row ? this.hydrate(row) : undefined;
+  }
+
+  /** Ids starting with `prefix` (so `outbox show` accepts a short id, like git). */
+  findByPrefix(prefix: string): string[] {
+    const rows = this.db.prepare("SELECT id FROM items WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at").all(prefix.replace(/[%_\\]/g, '\\$&') + '%') as Row[];
+    return rows.map((r) => String(r.id));
+  }
+
+  list(filter: { states?: OutboxState[]; profile?: string } = {}): OutboxItem[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.states?.length) {
+      where.push(`state IN (${filter.states.map(() => '?').join(',')})`);
+      args.push(...filter.states);
+    }
+    if (filter.profile) {
+      where.push('profile = ?');
+      args.push(filter.profile);
+    }
+    const rows = this.db.prepare(`SELECT * FROM items ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, rowid`).all(...args) as Row[];
+    return rows.map((r) => this.hydrate(r));
+  }
+
+  /**
+   * Claims the item for one attempt: state → sending, owner = this process, a `pending` attempt row.
+   * Committed (fsynced) before the caller touches the network. Returns the attempt number, or
+   * undefined when the item is not claimable (final, or being sent by another live process).
+   */
+  beginAttempt(
+    id: string,
+    owner: { pid: number; host: string },
+    now: Date,
+    canClaim: (item: OutboxItem) => boolean,
+  ): { seq: number; item: OutboxItem; wasSending: boolean } | undefined {
+    return this.db
+      .transaction(() => {
+        const item = this.get(id);
+        if (!item || !canClaim(item)) return undefined;
+        const wasSending = item.state === 'sending';
+        const seq = (item.attempts.at(-1)?.seq ?? 0) + 1;
+        const t = now.toISOString();
+        // an attempt left pending by a crashed owner is closed as interrupted
+        this.db.prepare("UPDATE attempts SET outcome = 'interrupted', ended_at = ? WHERE item_id = ? AND outcome = 'pending'").run(t, id);
+        this.db
+          .prepare("UPDATE items SET state = 'sending', uncertain = ?, owner_pid = ?, owner_host = ?, updated_at = ? WHERE id = ?")
+          .run(item.uncertain || wasSending ? 1 : 0, owner.pid, owner.host, t, id);
+        this.db.prepare("INSERT INTO attempts (item_id, seq, started_at, outcome) VALUES (?, ?, ?, 'pending')").run(id, seq, t);
+        return { seq, item: this.get(id)!, wasSending };
+      })
+      .immediate();
+  }
+
+  /** Records how an attempt ended and the item's new state, in one transaction. */
+  finishAttempt(
+    id: string,
+    seq: number,
+    now: Date,
+    r: {
+      outcome: AttemptOutcome;
+      state: OutboxState;
+      uncertain: boolean;
+      nextAttemptAt?: Date;
+      docId?: string;
+      httpStatus?: number;
+      answer?: string;
+      errorCode?: string;
+      errorMessage?: string;
+    },
+  ): void {
+    const t = now.toISOString();
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare('UPDATE attempts SET ended_at = ?, outcome = ?, http_status = ?, answer = ?, error_code = ?, doc_id = ? WHERE item_id = ? AND seq = ?')
+          .run(t, r.outcome, r.httpStatus ?? null, r.answer?.slice(0, 4000) ?? null, r.errorCode ?? null, r.docId ?? null, id, seq);
+        this.db
+          .prepare(
+            `UPDATE items SET state = ?, uncertain = ?, next_attempt_at = ?, doc_id = COALESCE(?, doc_id), owner_pid = NULL, owner_host = NULL,
+               last_error_code = ?, last_error_message = ?, updated_at = ? WHERE id = ?`,
+          )
+          .run(r.state, r.uncertain ? 1 : 0, r.nextAttemptAt?.toISOString() ?? null, r.docId ?? null, r.errorCode ?? null, r.errorMessage ?? null, t, id);
+      })
+      .immediate();
+  }
+
+  /** A failed item goes back to the queue on an explicit `outbox retry`. */
+  requeue(id: string, now: Date): void {
+    this.db.prepare("UPDATE items SET state = 'queued', next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'failed'").run(now.toISOString(), now.toISOString(), id);
+  }
+
+  /** Adds a business status received from the other side; false when already recorded. */
+  addStatusEvent(documentId: string, ev: StatusEvent): { added: boolean; itemId?: string } {
+    return this.db
+      .transaction(() => {
+        const item = this.db
+          .prepare("SELECT id FROM items WHERE document_id = ? AND message_type = 'edoc' ORDER BY (state = 'delivered') DESC, created_at DESC LIMIT 1")
+          .get(documentId) as Row | undefined;
+        const res = this.db
+          .prepare('INSERT OR IGNORE INTO history (source_doc_id, item_id, document_id, status_code, description, at, from_organ, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(ev.sourceDocId, item ? String(item.id) : null, documentId, ev.statusCode, ev.description ?? null, ev.at ?? null, ev.from, ev.receivedAt);
+        return { added: res.changes > 0, itemId: item ? String(item.id) : undefined };
+      })
+      .immediate();
+  }
+
+  getReceived(profile: string, docId: string): ReceivedRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM received WHERE profile = ? AND doc_id = ?').get(profile, docId) as Row | undefined;
+    return row ? hydrateReceived(row) : undefined;
+  }
+
+  /** Any profile: `kyso status <docId>` looks a received document up by the exchange's docId. */
+  findReceived(docId: string, profile?: string): ReceivedRecord[] {
+    const rows = (profile
+      ? this.db.prepare("SELECT * FROM received WHERE doc_id = ? AND profile = ? AND message_type = 'edoc'").all(docId, profile)
+      : this.db.prepare("SELECT * FROM received WHERE doc_id = ? AND message_type = 'edoc'").all(docId)) as Row[];
+    return rows.map(hydrateReceived);
+  }
+
+  putReceived(r: ReceivedRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO received (doc_id, profile, message_type, from_organ, document_id, dir, state, verdict, flagged, status_code, status_item_id, acked, received_at, info_json)
+         VALUES (@docId, @profile, @messageType, @from, @documentId, @dir, @state, @verdict, @flagged, @statusCode, @statusItemId, @acked, @receivedAt, @info)
+         ON CONFLICT (profile, doc_id) DO UPDATE SET from_organ = excluded.from_organ, document_id = excluded.document_id, dir = excluded.dir,
+           state = excluded.state, verdict = excluded.verdict, flagged = excluded.flagged, status_code = excluded.status_code,
+           status_item_id = excluded.status_item_id, acked = excluded.acked, info_json = excluded.info_json`,
+      )
+      .run({
+        docId: r.docId,
+        profile: r.profile,
+        messageType: r.messageType,
+        from: r.from,
+        documentId: r.documentId ?? null,
+        dir: r.dir ?? null,
+        state: r.state,
+        verdict: r.verdict ?? null,
+        flagged: r.flagged ? 1 : 0,
+        statusCode: r.statusCode ?? null,
+        statusItemId: r.statusItemId ?? null,
+        acked: r.acked ? 1 : 0,
+        receivedAt: r.receivedAt,
+        info: r.info ? JSON.stringify(r.info) : null,
+      });
+  }
+
+  private hydrate(row: Row): OutboxItem {
+    const id = String(row.id);
+    const attempts = (this.db.prepare('SELECT * FROM attempts WHERE item_id = ? ORDER BY seq').all(id) as Row[]).map(
+      (a): AttemptRecord => ({
+        seq: Number(a.seq),
+        startedAt: String(a.started_at),
+        endedAt: opt(a.ended_at),
+        outcome: String(a.outcome) as AttemptOutcome,
+        httpStatus: a.http_status == null ? undefined : Number(a.http_status),
+        answer: opt(a.answer),
+        errorCode: opt(a.error_code),
+        docId: opt(a.doc_id),
+      }),
+    );
+    const history = (this.db.prepare('SELECT * FROM history WHERE item_id = ? ORDER BY received_at, rowid').all(id) as Row[]).map(
+      (h): StatusEvent => ({
+        sourceDocId: String(h.source_doc_id),
+        statusCode: String(h.status_code),
+        description: opt(h.description),
+        at: opt(h.at),
+        from: String(h.from_organ),
+        receivedAt: String(h.received_at),
+      }),
+    );
+    return {
+      id,
+      profile: String(row.profile),
+      messageType: String(row.message_type) as MessageType,
+      documentId: String(row.document_id),
+      from: String(row.from_organ),
+      to: JSON.parse(String(row.to_json)) as string[],
+      bytesPath: String(row.bytes_path),
+      sha256: String(row.sha256),
+      size: Number(row.size),
+      state: String(row.state) as OutboxState,
+      uncertain: Number(row.uncertain) === 1,
+      nextAttemptAt: opt(row.next_attempt_at),
+      docId: opt(row.doc_id),
+      subject: opt(row.subject),
+      files: JSON.parse(String(row.files_json)) as string[],
+      statusCode: opt(row.status_code),
+      ownerPid: row.owner_pid == null ? undefined : Number(row.owner_pid),
+      ownerHost: opt(row.owner_host),
+      createdAt: String(row.created_at),
+      updatedAt: String(row.updated_at),
+      lastError: row.last_error_code ? { code: String(row.last_error_code), message: String(row.last_error_message ?? '') } : undefined,
+      attempts,
+      history,
+    };
+  }
+}
+
+function opt(v: unknown): string | undefined {
+  return v === null || v === undefined ? undefined : String(v);
+}
+
+function hydrateReceived(row: Row): ReceivedRecord {
+  return {
+    docId: String(row.doc_id),
+    profile: String(row.profile),
+    messageType: String(row.message_type) as MessageType,
+    from: String(row.from_organ),
+    documentId: opt(row.document_id),
+    dir: opt(row.dir),
+    state: String(row.state),
+    verdict: opt(row.verdict),
+    flagged: Number(row.flagged) === 1,
+    statusCode: opt(row.status_code),
+    statusItemId: opt(row.status_item_id),
+    acked: Number(row.acked) === 1,
+    receivedAt: String(row.received_at),
+    info: row.info_json ? (JSON.parse(String(row.info_json)) as Record<string, unknown>) : undefined,
+  };
+}

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import type { ConfigFlags, LoadedConfig, ResolvedProfile } from '../core/config.js';
+import { loadConfig, resolveProfile } from '../core/config.js';
+import { readProfileSecret, type SecretFs } from '../core/config-secret.js';
+import type { ExchangeTransport } from '../exchange/transport.js';
+import { OutboxStore } from '../outbox/outbox-store.js';
+import type { DeliverDeps, DeliveryEvent } from './outbox-deliver.js';
+
+/**
+ * Everything the exchange services (send, receive, status, outbox) need from the outside world, injected
+ * so that commands pass the real ones and tests / `kyso demo` can pass their own.
+ */
+export interface ExchangeEffects {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  homeDir: string;
+  /** returns undefined when the file does not exist */
+  readConfigFile: (p: string) => string | undefined;
+  secretFs: SecretFs;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  owner: { pid: number; host: string };
+  isAlive: (pid: number) => boolean;
+  /** builds the adapter of a profile (src/exchange/transport-factory.ts in production) */
+  createTransport: (profile: ResolvedProfile, deps: { secret: string }) => ExchangeTransport | Promise<ExchangeTransport>;
+  onEvent?: (e: DeliveryEvent) => void;
+}
+
+export interface ExchangeSession {
+  config: LoadedConfig;
+  /** the selected profile (for new messages); items keep the profile they were queued with */
+  profile: ResolvedProfile;
+  dataDir: string;
+  outboxDir: string;
+  inboxDir: string;
+  store: OutboxStore;
+  deliverDeps: DeliverDeps;
+  transport(profile?: string): Promise<ExchangeTransport>;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads config, picks the profile, opens the outbox database in the data folder. The transport (and the
+ * secret) are opened lazily: `kyso outbox list` needs neither.
+ */
+export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags): ExchangeSession {
+  const config = loadConfig({ cwd: fx.cwd, env: fx.env, readFile: fx.readConfigFile, homeDir: fx.homeDir }, flags);
+  const profile = resolveProfile(config, fx.env, flags.profile);
+  const dataDir = config.dataDir;
+  const store = OutboxStore.open(dataDir);
+  const transports = new Map<string, Promise<{ transport: ExchangeTransport; retry: ResolvedProfile['retry'] }>>();
+  const open = (name: string) => {
+    let t = transports.get(name);
+    if (!t) {
+      t = (async () => {
+        const p = name === profile.name ? profile : resolveProfile(config, fx.env, name);
+        const secret = readProfileSecret(p, fx.env, fx.secretFs);
+        return { transport: await fx.createTransport(p, { secret }), retry: p.retry };
+      })();
+      // a failed open (missing secret) must not be cached as a rejected promise forever
+      t.catch(() => transports.delete(name));
+      transports.set(name, t);
+    }
+    return t;
+  };
+  const deliverDeps: DeliverDeps = {
+    store,
+    transportFor: open,
+    now: fx.now,
+    sleep: fx.sleep,
+    random: fx.random,
+    owner: fx.owner,
+    isAlive: fx.isAlive,
+    onEvent: fx.onEvent,
+  };
+  return {
+    config,
+    profile,
+    dataDir,
+    outboxDir: path.join(dataDir, 'outbox'),
+    inboxDir: path.join(dataDir, 'inbox'),
+    store,
+    deliverDeps,
+    transport: async (name = profile.name) => (await open(name)).transport,
+    async close() {
+      for (const t of transports.values()) {
+        try {
+          await (await t).transport.close();
+        } catch {
+          /* closing is best effort */
+        }
+      }
+      store.close();
+    },
+  };
+}
