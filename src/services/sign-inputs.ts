@@ -1,0 +1,212 @@
+/**
+ * Turns the inputs a person typed (files, folders, simple globs) into a list of PDFs and plans where each
+ * output goes (`-o`, `--out-dir` mirroring relative paths, or `<name>.signed.pdf` beside the input).
+ * Planning refuses what must never happen (overwriting an input, an existing output without --force, a
+ * missing output folder) before any key is opened. Node 20 has no fs.glob, hence the small matcher here.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
+
+export interface ExpandedInput {
+  /** absolute path */
+  file: string;
+  /** as shown to the person: the path as typed, or relative to the folder / glob base */
+  display: string;
+  /** path relative to its root (folder or glob base), for --out-dir mirroring */
+  rel: string;
+}
+
+export interface PlannedFile {
+  input: string;
+  display: string;
+  output?: string;
+  /** set when this file cannot be signed as planned */
+  error?: KysoError;
+}
+
+const GLOB_CHARS = /[*?[]/;
+const TEMP_MARK = '.kyso-tmp-';
+
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        i++;
+        if (glob[i + 1] === '/') {
+          i++;
+          re += '(?:.*/)?';
+        } else re += '.*';
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += '[' + glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp('^' + re + '$');
+}
+
+async function walk(dir: string, out: string[], depth = 0): Promise<void> {
+  if (depth > 64) return;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await walk(p, out, depth + 1);
+    else if (e.isFile() && !e.name.includes(TEMP_MARK)) out.push(p);
+  }
+}
+
+/** Expands inputs. A path that does not exist stays in the list (its error is reported per file). */
+export async function expandInputs(inputs: string[], cwd: string): Promise<ExpandedInput[]> {
+  const out: ExpandedInput[] = [];
+  const seen = new Set<string>();
+  const add = (e: ExpandedInput) => {
+    if (seen.has(e.file)) return;
+    seen.add(e.file);
+    out.push(e);
+  };
+  for (const raw of inputs) {
+    const abs = path.resolve(cwd, raw);
+    if (GLOB_CHARS.test(raw)) {
+      const norm = raw.split(path.sep).join('/');
+      const parts = norm.split('/');
+      const firstGlob = parts.findIndex((p) => GLOB_CHARS.test(p));
+      const baseRel = parts.slice(0, firstGlob).join('/') || '.';
+      const base = path.resolve(cwd, baseRel === '' ? '/' : baseRel);
+      const re = globToRegExp(parts.slice(firstGlob).join('/'));
+      const files: string[] = [];
+      await walk(base, files);
+      const matched = files
+        .map((f) => ({ f, rel: path.relative(base, f).split(path.sep).join('/') }))
+        .filter((x) => re.test(x.rel));
+      if (matched.length === 0) {
+        add({ file: abs, display: raw, rel: path.basename(raw) });
+        continue;
+      }
+      for (const m of matched) add({ file: m.f, display: path.join(baseRel, m.rel), rel: m.rel });
+      continue;
+    }
+    let st;
+    try {
+      st = await stat(abs);
+    } catch {
+      add({ file: abs, display: raw, rel: path.basename(abs) });
+      continue;
+    }
+    if (st.isDirectory()) {
+      const files: string[] = [];
+      await walk(abs, files);
+      for (const f of files.filter((f) => /\.pdf$/i.test(f))) {
+        const rel = path.relative(abs, f).split(path.sep).join('/');
+        add({ file: f, display: path.join(raw, rel), rel });
+      }
+    } else add({ file: abs, display: raw, rel: path.basename(abs) });
+  }
+  return out;
+}
+
+export function defaultOutputName(input: string): string {
+  const base = path.basename(input);
+  const stem = base.replace(/\.pdf$/i, '');
+  return path.join(path.dirname(input), `${stem}.signed.pdf`);
+}
+
+async function exists(p: string): Promise<'file' | 'dir' | undefined> {
+  try {
+    const st = await stat(p);
+    return st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PlanOptions {
+  cwd: string;
+  output?: string;
+  outDir?: string;
+  force: boolean;
+}
+
+/** Decides each output; whole-run usage errors (e.g. -o with several inputs) are thrown. */
+export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Promise<PlannedFile[]> {
+  if (opts.output && opts.outDir) {
+    throw usageError('OUTPUT_CONFLICT', msg('give either -o or --out-dir, not both', 'chỉ dùng -o hoặc --out-dir, không dùng cả hai'));
+  }
+  if (files.length === 0) throw usageError('NO_INPUT', msg('no PDF to sign was found in the inputs given', 'không tìm thấy tệp PDF nào để ký trong các đầu vào đã cho'));
+  if (opts.output && files.length > 1) {
+    throw usageError(
+      'OUTPUT_WITH_MANY_INPUTS',
+      msg(`-o takes one input, but ${files.length} PDFs were given: use --out-dir`, `-o chỉ dùng cho một tệp, nhưng có ${files.length} tệp PDF: hãy dùng --out-dir`),
+    );
+  }
+  let outDir: string | undefined;
+  if (opts.outDir) {
+    outDir = path.resolve(opts.cwd, opts.outDir);
+    if ((await exists(outDir)) !== 'dir') {
+      throw usageError('OUTPUT_DIR_MISSING', msg(`${opts.outDir}: the output folder does not exist`, `${opts.outDir}: thư mục đầu ra không tồn tại`), {
+        hint: msg('Create it first, or choose another --out-dir.', 'Hãy tạo thư mục trước, hoặc chọn --out-dir khác.'),
+      });
+    }
+  }
+  const inputs = new Set(files.map((f) => f.file));
+  const taken = new Set<string>();
+  const planned: PlannedFile[] = [];
+  for (const f of files) {
+    const p: PlannedFile = { input: f.file, display: f.display };
+    planned.push(p);
+    const kind = await exists(f.file);
+    if (kind === undefined) {
+      p.error = inputError('INPUT_NOT_FOUND', msg(`${f.display}: file not found`, `${f.display}: không tìm thấy tệp`));
+      continue;
+    }
+    if (kind === 'dir') {
+      p.error = inputError('INPUT_NOT_FILE', msg(`${f.display}: is a folder, not a PDF file`, `${f.display}: là thư mục, không phải tệp PDF`));
+      continue;
+    }
+    const out = opts.output ? path.resolve(opts.cwd, opts.output) : outDir ? path.join(outDir, f.rel) : defaultOutputName(f.file);
+    p.output = out;
+    const shown = opts.output ?? (outDir ? path.join(opts.outDir!, f.rel) : path.relative(opts.cwd, out) || out);
+    if (inputs.has(out) || out === f.file) {
+      p.error = usageError('OUTPUT_IS_INPUT', msg(`${shown}: the output would overwrite an input; choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào; hãy chọn tên khác`));
+      continue;
+    }
+    if (taken.has(out)) {
+      p.error = usageError('OUTPUT_DUPLICATE', msg(`${shown}: two inputs would be written to the same output`, `${shown}: hai tệp đầu vào sẽ ghi vào cùng một tệp đầu ra`));
+      continue;
+    }
+    taken.add(out);
+    const dir = path.dirname(out);
+    const dirKind = await exists(dir);
+    if (dirKind !== 'dir') {
+      // --out-dir itself exists (checked above); its mirrored sub-folders are created when writing.
+      const insideOutDir = outDir !== undefined && (dir + path.sep).startsWith(outDir + path.sep);
+      if (!insideOutDir || dirKind === 'file') {
+        const d = path.dirname(shown);
+        p.error = usageError('OUTPUT_DIR_MISSING', msg(`${d}: the output folder does not exist`, `${d}: thư mục đầu ra không tồn tại`));
+        continue;
+      }
+    }
+    const outKind = await exists(out);
+    if (outKind === 'dir') {
+      p.error = usageError('OUTPUT_IS_DIR', msg(`${shown}: the output is a folder`, `${shown}: tệp đầu ra là một thư mục`));
+      continue;
+    }
+    if (outKind === 'file' && !opts.force) {
+      p.error = usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè)`));
+    }
+  }
+  return planned;
+}

@@ -1,0 +1,112 @@
+/**
+ * Chooses and opens the Signer for a run: a PKCS#12 file or a PKCS#11 token. The token signer (helper C's
+ * src/crypto/pkcs11-signer.ts) is imported lazily so the native binding loads only when a token is used.
+ * Secrets are obtained through callbacks, so a prompt happens only when (and after) it is needed.
+ */
+import { msg, usageError } from '../core/errors.js';
+import type { Warning } from '../core/types.js';
+import { openPkcs12Signer } from '../crypto/pkcs12-signer.js';
+import type { Signer } from '../crypto/signer.js';
+import { orderChain, readCertificatesFile } from '../crypto/x509.js';
+
+export interface CredentialOptions {
+  p12?: string;
+  pkcs11Module?: string;
+  tokenLabel?: string;
+  tokenSerial?: string;
+  keyLabel?: string;
+  keyId?: string;
+  certSha256?: string;
+  /** extra certificates (PEM / DER / p7b) to complete the signer's chain */
+  chain?: string;
+}
+
+export interface SignerFactoryDeps {
+  /** the PKCS#12 passphrase for `file` (env, file, or prompt) */
+  passphrase(file: string): Promise<string>;
+  /** the token PIN (env, file, or prompt); `token` describes which token is asked for */
+  pin(token: string): Promise<string>;
+  /** true when a person can answer questions on a terminal */
+  interactive: boolean;
+  /** lets the person pick one of several certificates/tokens on a TTY */
+  choose?(question: string, options: string[]): Promise<number>;
+  warn(w: Warning): void;
+  now(): Date;
+  /** registers cleanup for Ctrl-C; returns an unregister function */
+  onInterrupt?(fn: () => void | Promise<void>): () => void;
+}
+
+/** What helper C's module exports; typed here because the module is loaded by a computed specifier. */
+export interface Pkcs11SignerModule {
+  openPkcs11Signer(
+    opts: {
+      module?: string;
+      tokenLabel?: string;
+      tokenSerial?: string;
+      keyLabel?: string;
+      keyId?: string;
+      certSha256?: string;
+      chainFile?: string;
+      pin: () => Promise<string>;
+      interactive: boolean;
+      choose?: (question: string, options: string[]) => Promise<number>;
+    },
+    deps: { warn(w: Warning): void; now(): Date; onInterrupt?(fn: () => void | Promise<void>): () => void },
+  ): Promise<Signer>;
+}
+
+export function usesToken(c: CredentialOptions): boolean {
+  return Boolean(c.pkcs11Module || c.tokenLabel || c.tokenSerial || c.keyLabel || c.keyId || c.certSha256);
+}
+
+export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDeps): Promise<Signer> {
+  if (cred.p12 && usesToken(cred)) {
+    throw usageError(
+      'CREDENTIALS_CONFLICT',
+      msg('give either --p12 or the token options (--pkcs11-module, --token-label …), not both', 'chỉ dùng --p12 hoặc các tùy chọn token (--pkcs11-module, --token-label …), không dùng cả hai'),
+    );
+  }
+  if (cred.p12) {
+    const file = cred.p12;
+    // Fail on a missing file before asking for a passphrase nobody can use.
+    const { access } = await import('node:fs/promises');
+    try {
+      await access(file);
+    } catch {
+      /* openPkcs12Signer reports it */
+      return openPkcs12Signer(file, '');
+    }
+    const signer = await openPkcs12Signer(file, await deps.passphrase(file));
+    if (!cred.chain) return signer;
+    const extra = await readCertificatesFile(cred.chain);
+    const chain = orderChain(signer.certificate, [...signer.chain, ...extra]);
+    return { ...signer, chain, signDigest: signer.signDigest.bind(signer), close: signer.close.bind(signer) };
+  }
+  if (usesToken(cred)) {
+    const spec = '../crypto/pkcs11-signer.js';
+    let mod: Pkcs11SignerModule;
+    try {
+      mod = (await import(spec)) as Pkcs11SignerModule;
+    } catch (e) {
+      throw usageError('PKCS11_UNAVAILABLE', msg('signing with a USB token is not available in this build', 'bản cài đặt này chưa hỗ trợ ký bằng USB token'), {
+        cause: e,
+      });
+    }
+    return mod.openPkcs11Signer(
+      {
+        module: cred.pkcs11Module,
+        tokenLabel: cred.tokenLabel,
+        tokenSerial: cred.tokenSerial,
+        keyLabel: cred.keyLabel,
+        keyId: cred.keyId,
+        certSha256: cred.certSha256,
+        chainFile: cred.chain,
+        pin: () => deps.pin(cred.tokenLabel ?? cred.tokenSerial ?? 'token'),
+        interactive: deps.interactive,
+        choose: deps.choose,
+      },
+      { warn: deps.warn, now: deps.now, onInterrupt: deps.onInterrupt },
+    );
+  }
+  throw usageError('CREDENTIALS_MISSING', msg('no signing key given: use --p12 <file> or --pkcs11-module <lib>', 'chưa chỉ định khóa ký: dùng --p12 <tệp> hoặc --pkcs11-module <thư viện>'));
+}
