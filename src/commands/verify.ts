@@ -1,5 +1,91 @@
-import type { Command } from 'commander';
+import path from 'node:path';
+import os from 'node:os';
+import { Option, type Command } from 'commander';
 import type { App } from '../cli/app.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { progressBar } from '../cli/progress.js';
+import { renderVerifyText } from '../cli/report-text.js';
+import { renderVerifyJunit } from '../cli/report-junit.js';
+import { useColor } from '../cli/table.js';
+import { msg, usageError } from '../core/errors.js';
+import { noProgress } from '../core/types.js';
+import { collectPdfFiles, verifyFiles } from '../services/verify-files.js';
+import { runOutcome, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
 
-/** Placeholder: the `verify` command is being built. */
-export function register(_program: Command, _app: App): void {}
+interface VerifyFlags {
+  trust: string[];
+  defaultTrust: boolean;
+  revocation: 'hard' | 'soft' | 'off';
+  at?: string;
+  jobs: string;
+  allowUnsigned?: boolean;
+  format: 'text' | 'json' | 'junit';
+  json?: boolean;
+  timeout?: string;
+  cacheDir?: string;
+}
+
+const OUTCOME_EXIT = { failed: EXIT.verifyFailed, input: EXIT.input, indeterminate: EXIT.verifyIndeterminate, ok: EXIT.ok } as const;
+
+export function register(program: Command, app: App): void {
+  const vi = app.ctx.lang === 'vi';
+  program
+    .command('verify')
+    .description(vi ? 'Kiểm tra chữ ký số của tệp PDF (thư mục: tìm *.pdf đệ quy)' : 'Verify the signatures of PDF files (folders: *.pdf recursively)')
+    .argument('<paths...>', vi ? 'tệp PDF hoặc thư mục' : 'PDF files or folders')
+    .option('--trust <file>', vi ? 'thêm chứng thư gốc tin cậy (pem|der|p7b|thư mục), lặp lại được' : 'add trust anchors (pem|der|p7b|folder), repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--no-default-trust', vi ? 'không dùng các chứng thư gốc có sẵn' : 'do not use the built-in trust anchors')
+    .addOption(new Option('--revocation <mode>', vi ? 'kiểm tra thu hồi' : 'revocation checking').choices(['hard', 'soft', 'off']).default('soft'))
+    .option('--at <iso-time>', vi ? 'thời điểm kiểm tra (ISO 8601)' : 'validation time (ISO 8601)')
+    .option('--jobs <n>', vi ? 'số luồng kiểm tra song song' : 'parallel worker threads', '1')
+    .option('--allow-unsigned', vi ? 'tệp chưa ký không làm lệnh thất bại' : 'files without signatures do not fail the run')
+    .addOption(new Option('--format <fmt>', vi ? 'định dạng báo cáo' : 'report format').choices(['text', 'json', 'junit']).default('text'))
+    .option('--json', vi ? 'xuất JSON (= --format json)' : 'JSON output (= --format json)')
+    .option('--timeout <seconds>', vi ? 'thời gian tối đa cho mỗi tệp' : 'time budget per file', '30')
+    .option('--cache-dir <dir>', vi ? 'thư mục bộ đệm OCSP/CRL' : 'OCSP/CRL cache folder')
+    .addHelpText(
+      'after',
+      vi
+        ? '\nVí dụ:\n  kyso verify hop-thu-den/ --format junit > ket-qua.xml\n  kyso verify van-ban.pdf --trust goc.pem --revocation off'
+        : '\nExamples:\n  kyso verify inbox/ --format junit > report.xml\n  kyso verify doc.pdf --trust root.pem --revocation off',
+    )
+    .action(async (paths: string[], flags: VerifyFlags) => {
+      const format = flags.json ? 'json' : flags.format;
+      await app.run(
+        format === 'json',
+        async () => {
+          const ctx = app.ctx;
+          const jobs = Number(flags.jobs);
+          if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
+            throw usageError('USAGE', msg(`--jobs must be a whole number from 1 to 64 (got "${flags.jobs}")`, `--jobs phải là số nguyên từ 1 đến 64 (nhận "${flags.jobs}")`));
+          const timeout = Number(flags.timeout ?? '30');
+          if (!Number.isFinite(timeout) || timeout <= 0)
+            throw usageError('USAGE', msg(`--timeout must be a positive number of seconds (got "${flags.timeout}")`, `--timeout phải là số giây dương (nhận "${flags.timeout}")`));
+          let at: string | undefined;
+          if (flags.at !== undefined) {
+            const t = new Date(flags.at);
+            if (!/^\d{4}-\d{2}-\d{2}/.test(flags.at) || Number.isNaN(t.getTime()))
+              throw usageError('USAGE', msg(`--at must be an ISO 8601 time such as 2026-01-31T09:00:00+07:00 (got "${flags.at}")`, `--at phải là thời điểm ISO 8601, ví dụ 2026-01-31T09:00:00+07:00 (nhận "${flags.at}")`));
+            at = t.toISOString();
+          }
+          const cacheHome = ctx.env.XDG_CACHE_HOME || path.join(ctx.env.HOME || os.homedir(), '.cache');
+          const settings: VerifySettings = {
+            trust: flags.trust.map((t) => path.resolve(ctx.cwd, t)),
+            defaultTrust: flags.defaultTrust,
+            revocation: flags.revocation,
+            at,
+            cacheDir: flags.cacheDir ? path.resolve(ctx.cwd, flags.cacheDir) : path.join(cacheHome, 'kyso', 'revocation'),
+            fileTimeoutMs: Math.round(timeout * 1000),
+          };
+          const inputs = await collectPdfFiles(paths, ctx.cwd);
+          const progress = inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress;
+          const result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
+          return { exitCode: OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))], result };
+        },
+        (result: VerifyRunResult) => {
+          if (format === 'junit') app.ctx.stdout.write(renderVerifyJunit(result, { allowUnsigned: Boolean(flags.allowUnsigned) }));
+          else renderVerifyText(app.ctx.stdout, result, app.ctx.lang, useColor(app.ctx.stdout, app.ctx.env));
+        },
+      );
+    });
+}

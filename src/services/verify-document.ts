@@ -1,0 +1,451 @@
+import { createHash } from 'node:crypto';
+import { PDFArray, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from 'pdf-lib';
+import { isKysoError, msg, type Msg } from '../core/errors.js';
+import { openFileSource, type ByteSource } from '../pdf/byte-source.js';
+import { PdfReader } from '../pdf/reader.js';
+import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
+import { scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
+import { diffRevisions, type RevisionDiff } from '../pdf/revision-diff.js';
+import { checkCms, checkDocumentTimestamp, type CmsCheck } from '../crypto/verify-cms.js';
+import { validateCertificate, type ChainResult } from '../crypto/chain-builder.js';
+import type { TrustStore } from '../crypto/trust-store.js';
+import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
+import { describeCertificate } from '../crypto/x509.js';
+import { worstIndication, type FileReport, type Indication, type SignatureReport } from './verify-types.js';
+
+/**
+ * Verifies every signature and document timestamp of one PDF and returns its report. Never throws for a
+ * bad file: unreadable input becomes indication ERROR with a one-line bilingual reason.
+ *
+ * Mapping to ETSI EN 319 102-1 (the same choices EU DSS makes):
+ *  - ByteRange/Contents malformed, CMS unparseable, gap not exactly /Contents (USF, signature wrapping),
+ *    missing mandatory signed attributes → TOTAL_FAILED / FORMAT_FAILURE.
+ *  - Digest of the ranges ≠ signed messageDigest → TOTAL_FAILED / HASH_FAILURE.
+ *  - Signature value does not verify → TOTAL_FAILED / SIG_CRYPTO_FAILURE.
+ *  - signingCertificate(V2) does not match the signer certificate → INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND.
+ *  - Disallowed change after signing (DocMDP/FieldMDP violation, content changed by a later update, content
+ *    after the last %%EOF) → TOTAL_FAILED / FORMAT_FAILURE: DSS checks DocMDP, FieldMDP, field locks and
+ *    "undefined changes" inside its Format Checking building block, whose failure is FORMAT_FAILURE.
+ *  - Chain: untrusted → INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND; expired without POE → INDETERMINATE /
+ *    OUT_OF_BOUNDS_NO_POE; revoked before the proven time → TOTAL_FAILED / REVOKED; revoked without a
+ *    proven time → INDETERMINATE / REVOKED_NO_POE; revocation unknown (soft or hard) → INDETERMINATE /
+ *    TRY_LATER: EN 319 102-1 has no "failed" for missing revocation data, so `hard` differs from `soft` in
+ *    that the crypto layer demands status for every certificate of the path, not in the indication.
+ */
+export interface VerifyDocumentOptions {
+  trustStore: TrustStore;
+  revocationMode: 'hard' | 'soft' | 'off';
+  /** --at, else undefined (now() is used). */
+  at?: Date;
+  now: () => Date;
+  fetcher?: RevocationFetcher;
+  /** Cap on inflated stream size in the reader (bomb guard). */
+  maxStreamBytes?: number;
+}
+
+export const DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024;
+
+interface Dss {
+  certs: Uint8Array[];
+  crls: Uint8Array[];
+  ocsps: Uint8Array[];
+  present: boolean;
+  revision?: number;
+}
+
+const TEXT = {
+  unreadable: (file: string, e: unknown): { code: string; m: Msg } => {
+    if (isKysoError(e)) return { code: e.code, m: e.msg };
+    const err = e as NodeJS.ErrnoException;
+    if (err?.code === 'ENOENT') return { code: 'INPUT_NOT_FOUND', m: msg(`${file}: file not found`, `${file}: không tìm thấy tệp`) };
+    if (err?.code === 'EISDIR') return { code: 'INPUT_UNREADABLE', m: msg(`${file}: is a folder, not a file`, `${file}: là thư mục, không phải tệp`) };
+    if (err?.code === 'EACCES') return { code: 'INPUT_UNREADABLE', m: msg(`${file}: permission denied`, `${file}: không có quyền đọc tệp`) };
+    const detail = e instanceof Error ? e.message.split('\n')[0]!.slice(0, 200) : String(e);
+    return { code: 'INPUT_MALFORMED', m: msg(`${file}: the PDF is damaged and cannot be read (${detail})`, `${file}: tệp PDF bị hỏng, không đọc được (${detail})`) };
+  },
+};
+
+export function errorReport(file: string, e: unknown): FileReport {
+  const { code, m } = TEXT.unreadable(file, e);
+  return { file, indication: 'ERROR', error: { code, message: m.en, messageVi: m.vi }, signatures: [] };
+}
+
+/**
+ * Digest of the two byte ranges through the ByteSource already open (same result as sign-pdf's
+ * digestByteRange, without reopening the file, and for any algorithm the CMS names, sha1 included).
+ * Bounded memory: 1 MiB chunks.
+ */
+async function digestRanges(src: ByteSource, br: readonly number[], alg: string): Promise<Uint8Array> {
+  const h = createHash(alg);
+  const CH = 1 << 20;
+  for (const [start, len] of [
+    [br[0]!, br[1]!],
+    [br[2]!, br[3]!],
+  ] as const) {
+    for (let off = 0; off < len; off += CH) h.update(await src.read(start + off, Math.min(CH, len - off)));
+  }
+  return h.digest();
+}
+
+function pdfDate(s: string | undefined): string | null {
+  if (!s) return null;
+  const m = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+\-])?(\d{2})?'?(\d{2})?'?/.exec(s);
+  if (!m) return null;
+  const [, y, mo = '01', d = '01', h = '00', mi = '00', se = '00', tz, th = '00', tm = '00'] = m;
+  const off = !tz || tz === 'Z' || tz === 'z' ? 'Z' : `${tz}${th}:${tm}`;
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${se}${off}`;
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? null : t.toISOString();
+}
+
+function textOf(o: PDFObject | undefined): string | undefined {
+  if (o instanceof PDFString || o instanceof PDFHexString) {
+    try {
+      return o.decodeText();
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Fields a /Lock (or FieldMDP TransformParams) protects: '*' for /All. */
+function lockedNames(lock: PDFDict | undefined, into: Set<string>): void {
+  if (!lock) return;
+  const action = nameOf(lock, 'Action');
+  const fields = lock.get(PDFName.of('Fields'));
+  const names = fields instanceof PDFArray ? fields.asArray().map(textOf).filter((x): x is string => !!x) : [];
+  if (action === 'All') into.add('*');
+  else if (action === 'Include') for (const n of names) into.add(n);
+  else if (action === 'Exclude') into.add('*'); // conservative: everything but a few is locked; treat as all
+}
+
+async function readDss(reader: PdfReader): Promise<Dss> {
+  const out: Dss = { certs: [], crls: [], ocsps: [], present: false };
+  try {
+    const cat = await reader.catalog();
+    const dss = await reader.resolve(cat.get(PDFName.of('DSS')));
+    if (!(dss instanceof PDFDict)) return out;
+    out.present = true;
+    for (const [key, list] of [
+      ['Certs', out.certs],
+      ['CRLs', out.crls],
+      ['OCSPs', out.ocsps],
+    ] as const) {
+      const arr = await reader.resolve(dss.get(PDFName.of(key)));
+      if (!(arr instanceof PDFArray)) continue;
+      for (const r of arr.asArray().slice(0, 500)) {
+        const s = await reader.resolve(r);
+        if (s instanceof PDFRawStream) {
+          try {
+            list.push(await reader.decodeStream(s, 4 * 1024 * 1024));
+          } catch {
+            /* an undecodable DSS entry is simply not used */
+          }
+        }
+      }
+    }
+    // In which revision did the DSS (first) appear?
+    for (let i = 0; i < reader.revisions.length; i++) {
+      const c = await reader.atRevision(i).catalog();
+      if (c.get(PDFName.of('DSS'))) {
+        out.revision = i;
+        break;
+      }
+    }
+  } catch {
+    /* DSS unreadable: validation goes on without it */
+  }
+  return out;
+}
+
+function signerOf(der: Uint8Array | undefined): SignatureReport['signer'] {
+  if (!der) return null;
+  try {
+    const d = describeCertificate(der);
+    return { subject: d.subject, issuer: d.issuer, serial: d.serial };
+  } catch {
+    return null;
+  }
+}
+
+function trustOf(c: ChainResult | undefined): SignatureReport['trust'] {
+  if (!c) return 'unknown';
+  switch (c.status) {
+    case 'trusted':
+      return 'trusted';
+    case 'untrusted':
+      return 'untrusted';
+    case 'expired':
+    case 'not-yet-valid':
+      return 'expired';
+    case 'revoked':
+      return 'revoked';
+    default:
+      return 'unknown';
+  }
+}
+
+function chainVerdict(c: ChainResult): { indication: Indication; sub: string | null } {
+  switch (c.status) {
+    case 'trusted':
+      return { indication: 'TOTAL_PASSED', sub: null };
+    case 'revoked':
+      return c.subIndication === 'REVOKED_NO_POE' ? { indication: 'INDETERMINATE', sub: 'REVOKED_NO_POE' } : { indication: 'TOTAL_FAILED', sub: 'REVOKED' };
+    case 'untrusted':
+      return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'NO_CERTIFICATE_CHAIN_FOUND' };
+    case 'expired':
+    case 'not-yet-valid':
+      return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'OUT_OF_BOUNDS_NO_POE' };
+    default:
+      return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'TRY_LATER' };
+  }
+}
+
+export async function verifyDocument(path: string, displayName: string, opts: VerifyDocumentOptions): Promise<FileReport> {
+  const t0 = Date.now();
+  let src: ByteSource | undefined;
+  try {
+    src = await openFileSource(path);
+    const reader = await PdfReader.open(src, { file: displayName, maxStreamBytes: opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES });
+    if (reader.encrypted) {
+      return {
+        ...errorReport(displayName, { code: 'INPUT_ENCRYPTED' }),
+        error: {
+          code: 'INPUT_ENCRYPTED',
+          message: `${displayName}: the PDF is encrypted; kyso cannot check signatures of encrypted files`,
+          messageVi: `${displayName}: tệp PDF đã được mã hóa; kyso không kiểm tra được chữ ký của tệp mã hóa`,
+        },
+      };
+    }
+    const found = await scanSignatures(reader);
+    const revisionEnds = reader.revisions.map((r) => r.endOffset);
+    const garbage = await trailingGarbage(src, revisionEnds[revisionEnds.length - 1] ?? src.size);
+    const dss = found.length ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
+    // Certification (DocMDP) and locks, known per revision.
+    const sigs: SignatureReport[] = [];
+    const checks: Array<{ f: FoundSignature; br: ByteRangeCheck; cms?: CmsCheck & { time?: Date } }> = [];
+    for (const f of found) checks.push({ f, br: await checkByteRange(src, f.sig, revisionEnds) });
+    // Document timestamps first: their times prove existence for LTA levels.
+    const docTs: Array<{ revision: number; valid: boolean; time?: Date }> = [];
+
+    for (const c of checks) {
+      sigs.push(await verifyOne(c));
+    }
+
+    async function verifyOne(c: { f: FoundSignature; br: ByteRangeCheck }): Promise<SignatureReport> {
+      const { f, br } = c;
+      const rep: SignatureReport = {
+        field: f.fieldName,
+        type: f.kind === 'doc-timestamp' ? 'timestamp' : 'signature',
+        subFilter: f.subFilter ?? null,
+        signer: null,
+        indication: 'TOTAL_PASSED',
+        subIndication: null,
+        integrity: 'ok',
+        trust: 'unknown',
+        modifiedAfter: 'none',
+        coverage: br.coverage,
+        level: 'none',
+        signingTime: pdfDate(textOf(f.sig.get(PDFName.of('M')))),
+        signingTimeSource: null,
+        timestamp: null,
+        revision: br.revisionIndex ?? null,
+        certification: null,
+        digestAlgorithm: null,
+        problems: [],
+        warnings: [],
+        changes: [],
+      };
+      if (rep.signingTime) rep.signingTimeSource = 'claimed';
+      const failWith = (ind: Indication, sub: string, why?: string) => {
+        const rank = { TOTAL_PASSED: 0, INDETERMINATE: 1, TOTAL_FAILED: 2 } as const;
+        if (rank[ind] > rank[rep.indication]) {
+          rep.indication = ind;
+          rep.subIndication = sub;
+        }
+        if (why) rep.problems.push(why);
+      };
+
+      if (!br.ok || !br.byteRange || !br.contents) {
+        rep.integrity = 'broken';
+        rep.coverage = 'partial';
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', br.problems[br.problems.length - 1] ?? 'malformed signature');
+        return rep;
+      }
+      const byteRange = br.byteRange;
+      const der = trimDer(br.contents);
+      const digestFor = (alg: string) => digestRanges(src!, byteRange, alg);
+      let cms: CmsCheck & { time?: Date };
+      try {
+        cms = f.kind === 'doc-timestamp' ? await checkDocumentTimestamp(der, digestFor) : await checkCms(der, digestFor);
+      } catch (e) {
+        cms = {
+          parsed: false,
+          error: e instanceof Error ? e.message : String(e),
+          digestAlgorithm: '',
+          weakDigest: false,
+          messageDigestMatches: false,
+          signatureValid: false,
+          attributesConsistent: false,
+          attributeProblems: [],
+          notes: [],
+          hasSigningCertificateAttr: false,
+          embeddedCerts: [],
+          embeddedCrls: [],
+          embeddedOcsps: [],
+        };
+      }
+      rep.signer = signerOf(cms.signerCert);
+      rep.digestAlgorithm = cms.digestAlgorithm || null;
+      if (cms.weakDigest) rep.warnings.push(`weak digest algorithm ${cms.digestAlgorithm}`);
+      if (!rep.signingTime && cms.claimedSigningTime) {
+        rep.signingTime = cms.claimedSigningTime.toISOString();
+        rep.signingTimeSource = 'claimed';
+      }
+      if (!cms.parsed) {
+        rep.integrity = 'broken';
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', `the signature (CMS) cannot be parsed${cms.error ? `: ${cms.error}` : ''}`);
+        return rep;
+      }
+      rep.level = 'B-B';
+      if (!cms.messageDigestMatches) {
+        rep.integrity = 'broken';
+        failWith('TOTAL_FAILED', 'HASH_FAILURE', 'the document bytes do not match the signed digest (the file was changed after signing)');
+      }
+      if (!cms.signatureValid) {
+        rep.integrity = 'broken';
+        failWith('TOTAL_FAILED', 'SIG_CRYPTO_FAILURE', 'the signature value does not verify with the signer certificate');
+      }
+      if (!cms.attributesConsistent) {
+        const certProblem = cms.attributeProblems.some((p) => /signingCertificate|signing certificate/i.test(p));
+        for (const p of cms.attributeProblems) rep.problems.push(p);
+        if (certProblem) failWith('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND');
+        else failWith('TOTAL_FAILED', 'FORMAT_FAILURE');
+      }
+      if (!cms.signerCert) failWith('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND', 'the signer certificate is not in the signature');
+
+      // Timestamp (signature timestamp, or the document timestamp itself).
+      let proven: Date | undefined;
+      if (f.kind === 'doc-timestamp') {
+        const t = cms.time ?? cms.timestamp?.time;
+        if (t) {
+          rep.timestamp = { time: t.toISOString(), valid: rep.integrity === 'ok' };
+          if (rep.integrity === 'ok') proven = t;
+        }
+      } else if (cms.timestamp) {
+        rep.timestamp = { time: cms.timestamp.time ? cms.timestamp.time.toISOString() : '', valid: cms.timestamp.valid };
+        if (cms.timestamp.valid && cms.timestamp.time) {
+          proven = cms.timestamp.time;
+          rep.level = 'B-T';
+        } else {
+          rep.warnings.push(`the signature timestamp is not valid${cms.timestamp.problems.length ? `: ${cms.timestamp.problems[0]}` : ''}`);
+        }
+      }
+      if (f.kind === 'doc-timestamp' && rep.integrity === 'ok' && br.revisionIndex !== undefined) {
+        docTs.push({ revision: br.revisionIndex, valid: true, time: proven });
+      }
+
+      // Changes after signing.
+      if (br.revisionIndex !== undefined) {
+        const signedView = br.revisionIndex === reader.revisions.length - 1 ? reader : reader.atRevision(br.revisionIndex);
+        let certification: 1 | 2 | 3 | undefined;
+        try {
+          const cat = await signedView.catalog();
+          if (cat.get(PDFName.of('Perms'))) certification = await signedView.docMdpPermission();
+        } catch {
+          certification = undefined;
+        }
+        rep.certification = certification ?? null;
+        const locked = new Set<string>();
+        for (const o of found) if (o.firstSeenRevision <= br.revisionIndex) lockedNames(o.locked, locked);
+        // FieldMDP in this signature's own /Reference.
+        const refs = f.sig.get(PDFName.of('Reference'));
+        if (refs instanceof PDFArray) {
+          for (const r of refs.asArray()) {
+            const rd = await reader.resolve(r);
+            if (rd instanceof PDFDict && nameOf(rd, 'TransformMethod') === 'FieldMDP') {
+              const tp = await reader.resolve(rd.get(PDFName.of('TransformParams')));
+              if (tp instanceof PDFDict) lockedNames(tp, locked);
+            }
+          }
+        }
+        // The signed field itself is fine to have been signed (its /V): remove the own name from locks.
+        let diff: RevisionDiff;
+        try {
+          diff = await diffRevisions(reader, br.revisionIndex, { certification, lockedFields: locked });
+        } catch (e) {
+          diff = { modifiedAfter: 'disallowed', changes: [], problems: [`the changes after signing could not be analysed (${e instanceof Error ? e.message : String(e)})`] };
+        }
+        rep.modifiedAfter = diff.modifiedAfter;
+        rep.changes = diff.changes
+          .filter((x) => x.verdict === 'disallowed' || x.role !== 'new')
+          .slice(0, 20)
+          .map((x) => `${x.verdict}: ${x.reason}`);
+        if (diff.modifiedAfter === 'disallowed') {
+          for (const p of diff.problems.slice(0, 5)) rep.problems.push(p);
+          failWith('TOTAL_FAILED', 'FORMAT_FAILURE');
+        }
+      } else {
+        rep.coverage = 'partial';
+      }
+      if (!f.presentInFinal) {
+        rep.modifiedAfter = 'disallowed';
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', 'a later update removed or replaced this signature');
+      }
+      if (garbage > 0) {
+        rep.coverage = 'partial';
+        rep.modifiedAfter = 'disallowed';
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', 'bytes were appended after the end of the PDF without a cross-reference section (incremental saving attack)');
+      }
+      if (rep.coverage === 'partial' && rep.modifiedAfter !== 'disallowed') {
+        rep.modifiedAfter = 'disallowed';
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', 'the signature does not cover a whole revision of the file');
+      }
+
+      // Trust.
+      if (cms.signerCert) {
+        const validationTime = proven ?? opts.at ?? opts.now();
+        try {
+          const chain = await validateCertificate(cms.signerCert, {
+            intermediates: [...cms.embeddedCerts, ...dss.certs],
+            trustStore: opts.trustStore,
+            validationTime,
+            proofOfExistence: proven,
+            revocationMode: opts.revocationMode,
+            embeddedRevocation: { crls: [...cms.embeddedCrls, ...dss.crls], ocsps: [...cms.embeddedOcsps, ...dss.ocsps] },
+            fetcher: opts.revocationMode === 'off' ? undefined : opts.fetcher,
+            purpose: f.kind === 'doc-timestamp' ? 'timestamping' : 'signing',
+          });
+          rep.trust = trustOf(chain);
+          const v = chainVerdict(chain);
+          if (v.indication !== 'TOTAL_PASSED') failWith(v.indication, v.sub ?? 'TRY_LATER', chain.problems[0] ?? `certificate ${chain.status}`);
+          if (chain.revocation.checked === false && opts.revocationMode !== 'off' && chain.status === 'trusted')
+            rep.warnings.push('revocation status was not checked');
+          // Level: LT when validation data for the chain is embedded (CMS or DSS).
+          if (rep.level === 'B-T' && dss.present && (chain.revocation.source === 'embedded' || dss.crls.length + dss.ocsps.length > 0)) rep.level = 'B-LT';
+        } catch (e) {
+          rep.trust = 'unknown';
+          failWith('INDETERMINATE', 'TRY_LATER', `the certificate chain could not be validated (${e instanceof Error ? e.message : String(e)})`);
+        }
+      }
+      return rep;
+    }
+
+    // B-LTA: a valid document timestamp in a revision after this signature (and after the DSS).
+    for (const s of sigs) {
+      if (s.type !== 'signature' || s.level !== 'B-LT' || s.revision === null) continue;
+      if (docTs.some((t) => t.valid && t.revision > s.revision! && (dss.revision === undefined || t.revision >= dss.revision))) s.level = 'B-LTA';
+    }
+    return { file: displayName, indication: worstIndication(sigs), error: null, signatures: sigs, revisions: reader.revisions.length, ms: Date.now() - t0 };
+  } catch (e) {
+    return { ...errorReport(displayName, e), ms: Date.now() - t0 };
+  } finally {
+    await src?.close().catch(() => undefined);
+  }
+}
+
+/** Used by tests and the worker: object numbers of a ref (kept exported for the text report). */
+export function refLabel(r: PDFRef | undefined): string {
+  return r ? `${r.objectNumber} ${r.generationNumber} R` : '-';
+}
