@@ -1,5 +1,256 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import type { App } from '../cli/app.js';
+import type { Context } from '../cli/context.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { tr } from '../cli/i18n.js';
+import { renderTable } from '../cli/table.js';
+import type { ResolvedProfile } from '../core/config.js';
+import type { ExchangeTransport } from '../exchange/transport.js';
+import type { OutboxItem } from '../outbox/outbox-store.js';
+import type { OutboxState } from '../outbox/state-machine.js';
+import type { DeliveryResult } from '../services/outbox-deliver.js';
+import { findOutboxItem, listOutbox, retryOutbox } from '../services/outbox-manage.js';
+import { openExchangeSession, type ExchangeEffects, type ExchangeSession } from '../services/outbox-session.js';
 
-/** Placeholder: the `outbox` command is being built. */
-export function register(_program: Command, _app: App): void {}
+/* ---------- shared by send / receive / status / outbox ---------- */
+
+export interface ExchangeFlags {
+  profile?: string;
+  dataDir?: string;
+  config?: string;
+  json?: boolean;
+}
+
+export function addExchangeFlags(cmd: Command): Command {
+  return cmd
+    .option('--profile <name>', 'exchange profile from kyso.config.json (default: defaultProfile / KYSO_PROFILE)')
+    .option('--data-dir <dir>', 'outbox database and inbox folder (default $XDG_DATA_HOME/kyso)')
+    .option('--config <file>', 'configuration file instead of ./kyso.config.json (also KYSO_CONFIG)')
+    .option('--json', 'one JSON document on stdout');
+}
+
+async function loadTransportFactory(): Promise<(p: ResolvedProfile, d: { secret: string }) => ExchangeTransport | Promise<ExchangeTransport>> {
+  const factory = '../exchange/transport-factory.js';
+  const mod = (await import(factory)) as { createTransport: (p: ResolvedProfile, d: { secret: string }) => ExchangeTransport };
+  return mod.createTransport;
+}
+
+/** The real effects (file system, clock, process table) for the exchange services. */
+export function exchangeEffects(ctx: Context): ExchangeEffects {
+  return {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    homeDir: os.homedir(),
+    readConfigFile: (p) => {
+      try {
+        return readFileSync(p, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+    secretFs: { mode: (p) => statSync(p).mode, read: (p) => readFileSync(p, 'utf8') },
+    now: () => ctx.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: Math.random,
+    owner: { pid: process.pid, host: os.hostname() },
+    isAlive: (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
+    createTransport: async (p, d) => (await loadTransportFactory())(p, d),
+    onEvent: ctx.stderr.isTTY
+      ? (e) => {
+          if (e.kind === 'retry-wait') ctx.stderr.write(`  … ${e.reason}: ${ctx.lang === 'vi' ? 'thử lại sau' : 'retrying in'} ${e.ms} ms\n`);
+        }
+      : undefined,
+  };
+}
+
+/** Opens the session, runs `fn`, always closes (database, keep-alive sockets). */
+export async function withSession<T>(ctx: Context, flags: ExchangeFlags, fn: (s: ExchangeSession) => Promise<T>): Promise<T> {
+  const s = openExchangeSession(exchangeEffects(ctx), { profile: flags.profile, dataDir: flags.dataDir, configFile: flags.config });
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/** Exit code of a delivery: 0 delivered, 6 still queued, 7 rejected, 4 credentials, 5 input. */
+export function deliveryExitCode(r: DeliveryResult): number {
+  switch (r.state) {
+    case 'delivered':
+      return EXIT.ok;
+    case 'rejected':
+      return EXIT.exchangeRejected;
+    case 'failed':
+      return r.error?.category === 'credentials' ? EXIT.credentials : r.error?.category === 'usage' ? EXIT.usage : EXIT.input;
+    default:
+      return EXIT.exchangeRetry;
+  }
+}
+
+/** First that applies: 4 credentials, 7 rejected, 5 input, 6 queued, else 0. */
+export const EXCHANGE_EXIT_ORDER = [EXIT.credentials, EXIT.exchangeRejected, EXIT.input, EXIT.usage, EXIT.exchangeRetry, EXIT.ok];
+
+export function describeDelivery(ctx: Context, r: DeliveryResult): string {
+  const vi = ctx.lang === 'vi';
+  const short = r.id.slice(0, 8);
+  switch (r.state) {
+    case 'delivered':
+      return vi
+        ? `đã gửi${r.reconciled ? ' (máy chủ đã nhận từ lần trước)' : ''}: ${r.documentId} → ${r.to.join(', ')} (docId ${r.docId}, mục ${short})`
+        : `delivered${r.reconciled ? ' (the server already had it)' : ''}: ${r.documentId} → ${r.to.join(', ')} (docId ${r.docId}, item ${short})`;
+    case 'rejected':
+      return vi ? `bị từ chối: ${r.documentId} (mục ${short})` : `rejected: ${r.documentId} (item ${short})`;
+    case 'failed':
+      return vi ? `thất bại: ${r.documentId} (mục ${short})` : `failed: ${r.documentId} (item ${short})`;
+    case 'busy':
+      return vi ? `đang được gửi bởi tiến trình khác: ${r.documentId} (mục ${short})` : `being sent by another kyso process: ${r.documentId} (item ${short})`;
+    default:
+      return vi
+        ? `chưa gửi được, đã xếp hàng: ${r.documentId} (mục ${short}); thử lại: kyso outbox retry ${short}`
+        : `not delivered yet, queued: ${r.documentId} (item ${short}); retry with: kyso outbox retry ${short}`;
+  }
+}
+
+/** Writes the delivery line on stdout and, for a problem, its reason on stderr. */
+export function renderDelivery(ctx: Context, r: DeliveryResult): void {
+  ctx.stdout.write(describeDelivery(ctx, r) + '\n');
+  if (r.error && r.state !== 'delivered') ctx.stderr.write(`kyso: ${tr(ctx.lang, r.error.message)}\n`);
+}
+
+/* ---------- kyso outbox ---------- */
+
+const STATES: OutboxState[] = ['queued', 'sending', 'delivered', 'rejected', 'failed'];
+
+function itemJson(it: OutboxItem) {
+  return {
+    id: it.id,
+    profile: it.profile,
+    messageType: it.messageType,
+    documentId: it.documentId,
+    subject: it.subject ?? null,
+    statusCode: it.statusCode ?? null,
+    from: it.from,
+    to: it.to,
+    state: it.state,
+    docId: it.docId ?? null,
+    sha256: it.sha256,
+    size: it.size,
+    bytesPath: it.bytesPath,
+    files: it.files.map((f) => {
+      const i = f.lastIndexOf(':');
+      return { name: f.slice(0, i), sha256: f.slice(i + 1) };
+    }),
+    createdAt: it.createdAt,
+    updatedAt: it.updatedAt,
+    nextAttemptAt: it.state === 'queued' ? (it.nextAttemptAt ?? null) : null,
+    lastError: it.lastError ?? null,
+    attempts: it.attempts.map((a) => ({
+      n: a.seq,
+      startedAt: a.startedAt,
+      endedAt: a.endedAt ?? null,
+      outcome: a.outcome,
+      httpStatus: a.httpStatus ?? null,
+      answer: a.answer ?? null,
+      errorCode: a.errorCode ?? null,
+      docId: a.docId ?? null,
+    })),
+    statusHistory: it.history.map((h) => ({ statusCode: h.statusCode, description: h.description ?? null, at: h.at ?? null, from: h.from, receivedAt: h.receivedAt, docId: h.sourceDocId })),
+  };
+}
+
+export function register(program: Command, app: App): void {
+  const ctx = app.ctx;
+  const outbox = program
+    .command('outbox')
+    .description(ctx.lang === 'vi' ? 'Hộp thư đi bền vững: danh sách, chi tiết, gửi lại' : 'The durable outbox: list, show, retry')
+    .addHelpText('after', '\nExamples:\n  kyso outbox list\n  kyso outbox show 3f2a9c1e\n  kyso outbox retry');
+
+  addExchangeFlags(
+    outbox
+      .command('list', { isDefault: true })
+      .description('list outbox items (table on a TTY, tab-separated in a pipe)')
+      .addOption(new Option('--state <state>', 'only items in this state').choices(STATES))
+      .option('--all-profiles', 'items of every profile, not only the selected one'),
+  ).action(async (o: ExchangeFlags & { state?: OutboxState; allProfiles?: boolean }) => {
+    await app.run(
+      Boolean(o.json),
+      async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: { items: listOutbox(s, { states: o.state ? [o.state] : undefined, allProfiles: o.allProfiles }).map(itemJson) } })),
+      (r) => {
+        const rows = r.items.map((it) => [
+          it.id.slice(0, 8),
+          it.messageType === 'status' ? `status ${it.statusCode ?? ''}` : 'edoc',
+          it.documentId,
+          it.to.join(','),
+          it.state,
+          String(it.attempts.length),
+          it.docId ?? '',
+          it.statusHistory.map((h) => h.statusCode).join('→'),
+          it.createdAt,
+        ]);
+        if (!rows.length && ctx.stdout.isTTY) ctx.stdout.write(ctx.lang === 'vi' ? 'Hộp thư đi trống.\n' : 'The outbox is empty.\n');
+        else renderTable(ctx.stdout, ['ID', 'TYPE', 'DOCUMENT', 'TO', 'STATE', 'ATTEMPTS', 'DOCID', 'STATUS', 'CREATED'], rows);
+      },
+    );
+  });
+
+  addExchangeFlags(outbox.command('show').description('one item with every attempt (time, HTTP status, server answer) and its status history').argument('<id>', 'item id or a unique prefix')).action(
+    async (id: string, o: ExchangeFlags) => {
+      await app.run(
+        Boolean(o.json),
+        async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: { item: itemJson(findOutboxItem(s, id)) } })),
+        ({ item: it }) => {
+          const w = (k: string, v: unknown) => ctx.stdout.write(`${k.padEnd(12)} ${v ?? ''}\n`);
+          w('id', it.id);
+          w('type', it.messageType === 'status' ? `status ${it.statusCode}` : 'edoc');
+          w('document', it.documentId);
+          if (it.subject) w('subject', it.subject);
+          w('from', it.from);
+          w('to', it.to.join(', '));
+          w('state', it.state);
+          if (it.docId) w('docId', it.docId);
+          w('sha256', it.sha256);
+          w('bytes', `${it.bytesPath} (${it.size} B)`);
+          for (const f of it.files) w('file', `${f.name} ${f.sha256}`);
+          w('created', it.createdAt);
+          if (it.nextAttemptAt) w('next try', it.nextAttemptAt);
+          if (it.lastError) w('last error', `${it.lastError.code}: ${it.lastError.message}`);
+          ctx.stdout.write(ctx.lang === 'vi' ? '\nCác lần gửi:\n' : '\nAttempts:\n');
+          renderTable(ctx.stdout, ['N', 'STARTED', 'OUTCOME', 'HTTP', 'ANSWER'], it.attempts.map((a) => [String(a.n), a.startedAt, a.outcome, a.httpStatus ? String(a.httpStatus) : '', (a.answer ?? a.errorCode ?? '').slice(0, 200)]));
+          if (it.statusHistory.length) {
+            ctx.stdout.write(ctx.lang === 'vi' ? '\nTrạng thái từ bên nhận:\n' : '\nStatus from the receiver:\n');
+            renderTable(ctx.stdout, ['CODE', 'AT', 'FROM', 'DESCRIPTION'], it.statusHistory.map((h) => [h.statusCode, h.at ?? h.receivedAt, h.from, h.description ?? '']));
+          }
+        },
+      );
+    },
+  );
+
+  addExchangeFlags(outbox.command('retry').description('deliver queued (and failed) items now; with an id only that one').argument('[id]', 'item id or a unique prefix')).action(
+    async (id: string | undefined, o: ExchangeFlags) => {
+      await app.run(
+        Boolean(o.json),
+        async () =>
+          withSession(ctx, o, async (s) => {
+            const items = await retryOutbox(s, id);
+            const codes = items.map(deliveryExitCode);
+            const exitCode = EXCHANGE_EXIT_ORDER.find((c) => codes.includes(c)) ?? 0;
+            return { exitCode, result: { items } };
+          }),
+        (r) => {
+          if (!r.items.length) ctx.stdout.write(ctx.lang === 'vi' ? 'Không có gì cần gửi lại.\n' : 'Nothing to retry.\n');
+          for (const it of r.items) renderDelivery(ctx, it);
+        },
+      );
+    },
+  );
+}

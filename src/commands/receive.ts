@@ -1,5 +1,78 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import os from 'node:os';
+import path from 'node:path';
 import type { App } from '../cli/app.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { tr } from '../cli/i18n.js';
+import { renderTable } from '../cli/table.js';
+import { receiveDocuments, type ReceiveResult } from '../services/receive-documents.js';
+import { createPdfVerifier } from '../services/receive-verify.js';
+import { addExchangeFlags, deliveryExitCode, EXCHANGE_EXIT_ORDER, withSession, type ExchangeFlags } from './outbox.js';
 
-/** Placeholder: the `receive` command is being built. */
-export function register(_program: Command, _app: App): void {}
+interface ReceiveFlags extends ExchangeFlags {
+  outDir?: string;
+  trust: string[];
+  defaultTrust: boolean;
+  revocation: 'hard' | 'soft' | 'off';
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** 0 all done; 6 something still to do (fetch/ack failed, status queued); 4 credentials. */
+export function receiveExitCode(r: ReceiveResult): number {
+  const codes: number[] = [];
+  for (const d of [...r.documents, ...r.statuses]) {
+    if (d.error) codes.push(d.error.category === 'credentials' ? EXIT.credentials : d.error.category === 'exchange-rejected' ? EXIT.exchangeRejected : d.error.category === 'exchange-retry' ? EXIT.exchangeRetry : EXIT.input);
+  }
+  for (const o of r.outbox) codes.push(deliveryExitCode(o));
+  return EXCHANGE_EXIT_ORDER.find((c) => codes.includes(c)) ?? 0;
+}
+
+export function register(program: Command, app: App): void {
+  const ctx = app.ctx;
+  addExchangeFlags(
+    program
+      .command('receive')
+      .description(ctx.lang === 'vi' ? 'Nhận văn bản đến, kiểm tra chữ ký, lưu và gửi trạng thái 01/02' : 'Fetch incoming documents, verify their signatures, store them, send status 01/02')
+      .option('--out-dir <dir>', 'inbox folder (default <data dir>/inbox)')
+      .option('--trust <pem|der|p7b|folder>', 'extra trust anchors for verification (repeatable)', collect, [])
+      .option('--no-default-trust', 'only the --trust anchors')
+      .addOption(new Option('--revocation <mode>', 'revocation checking').choices(['hard', 'soft', 'off']).default('soft'))
+      .addHelpText('after', '\nExample:\n  kyso receive --out-dir ~/van-ban-den\nEach document lands in <inbox>/<docId>/ (message.edxml, the attachments, metadata.json).\nINDETERMINATE signatures are stored with status 01 and flagged for the clerk.'),
+  ).action(async (o: ReceiveFlags) => {
+    await app.run(
+      Boolean(o.json),
+      async () =>
+        withSession(ctx, o, async (s) => {
+          const cacheHome = ctx.env.XDG_CACHE_HOME || path.join(ctx.env.HOME || os.homedir(), '.cache');
+          const verifyPdf = await createPdfVerifier(
+            { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheHome, 'kyso', 'revocation'), fileTimeoutMs: 60_000 },
+            () => ctx.now(),
+          );
+          const r = await receiveDocuments({ outDir: o.outDir ? path.resolve(ctx.cwd, o.outDir) : undefined, verifyPdf }, s);
+          return { exitCode: receiveExitCode(r), result: r };
+        }),
+      (r) => {
+        const vi = ctx.lang === 'vi';
+        if (!r.documents.length && !r.statuses.length) ctx.stdout.write(vi ? 'Không có văn bản hay trạng thái mới.\n' : 'No new documents or status messages.\n');
+        if (r.documents.length) {
+          renderTable(
+            ctx.stdout,
+            ['DOCID', 'FROM', 'CODE', 'RESULT', 'STATUS', 'FLAG', 'FOLDER'],
+            r.documents.map((d) => [d.docId, d.from, d.code ?? '', d.outcome, d.statusCode ?? '', d.flagged ? (vi ? 'CẦN KIỂM TRA' : 'CHECK') : '', d.dir ?? '']),
+          );
+        }
+        for (const d of r.documents) {
+          for (const f of d.flags) ctx.stderr.write(`kyso: ${vi ? 'cần văn thư kiểm tra' : 'for the clerk to check'}: ${d.docId}: ${f}\n`);
+          if (d.reason) ctx.stderr.write(`kyso: ${vi ? 'đã từ chối (02)' : 'rejected (02)'}: ${d.docId}: ${d.reason}\n`);
+          if (d.error) ctx.stderr.write(`kyso: ${d.docId}: ${tr(ctx.lang, d.error.message)}\n`);
+        }
+        if (r.statuses.length) {
+          renderTable(ctx.stdout, ['STATUS-DOCID', 'FROM', 'DOCUMENT', 'CODE', 'RESULT'], r.statuses.map((st) => [st.docId, st.from, st.documentId ?? '', st.statusCode ?? '', st.outcome]));
+        }
+        for (const st of r.statuses) if (st.error) ctx.stderr.write(`kyso: ${st.docId}: ${tr(ctx.lang, st.error.message)}\n`);
+        for (const it of r.outbox) if (it.state !== 'delivered') ctx.stderr.write(`kyso: ${vi ? 'trạng thái chưa gửi được, đã xếp hàng' : 'status not delivered yet, queued'}: ${it.id.slice(0, 8)}\n`);
+      },
+    );
+  });
+}

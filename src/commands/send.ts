@@ -1,5 +1,92 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { App } from '../cli/app.js';
+import { tr } from '../cli/i18n.js';
+import { msg, usageError } from '../core/errors.js';
+import { parseMetaJson, type DocumentMeta } from '../services/send-meta.js';
+import { sendDocument } from '../services/send-document.js';
+import { addExchangeFlags, deliveryExitCode, renderDelivery, withSession, type ExchangeFlags } from './outbox.js';
 
-/** Placeholder: the `send` command is being built. */
-export function register(_program: Command, _app: App): void {}
+interface SendFlags extends ExchangeFlags {
+  to: string[];
+  meta?: string;
+  code?: string;
+  subject?: string;
+  type?: string;
+  content?: string;
+  signerName?: string;
+  signerPosition?: string;
+  signerCompetence?: string;
+  priority?: string;
+  dueDate?: string;
+  promulgationPlace?: string;
+  promulgationDate?: string;
+  toPlace?: string[];
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command, app: App): void {
+  const ctx = app.ctx;
+  addExchangeFlags(
+    program
+      .command('send')
+      .description(ctx.lang === 'vi' ? 'Gửi văn bản đã ký qua trục liên thông (qua hộp thư đi bền vững)' : 'Send signed PDFs over the exchange (through the durable outbox)')
+      .argument('<signed.pdf...>', 'the main document first, then its attachments (one edXML message)')
+      .requiredOption('--to <organId>', 'receiving organ id(s), comma-separated or repeated', collect)
+      .option('--meta <file.json>', 'document metadata as JSON (same names as the flags, camelCase); flags win')
+      .option('--code <number/notation>', 'số và ký hiệu, e.g. 123/UBND-VP')
+      .option('--subject <text>', 'trích yếu')
+      .option('--type <name|code>', 'document type name (e.g. "Công văn") or Type code')
+      .option('--content <text>', 'content summary')
+      .option('--signer-name <name>', 'full name of the signer')
+      .option('--signer-position <position>', 'position of the signer, e.g. "Chủ tịch"')
+      .option('--signer-competence <TM.|KT.|TL.|TUQ.|Q.>', 'authority prefix')
+      .option('--priority <n>', 'OtherInfo/Priority: 0 thường, 1 khẩn, 2 thượng khẩn, 3 hỏa tốc')
+      .option('--due-date <YYYY-MM-DD>', 'hạn xử lý')
+      .option('--promulgation-place <place>', 'nơi ban hành (default: the profile\'s organ.place)')
+      .option('--promulgation-date <YYYY-MM-DD>', 'ngày ban hành (default: today in Vietnam)')
+      .option('--to-place <text>', 'nơi nhận line (repeatable)', collect)
+      .addHelpText('after', '\nExample:\n  kyso send cv-123.signed.pdf --to 000.00.00.H41 --code 123/UBND-VP --subject "V/v kế hoạch năm 2027" \\\n    --signer-name "Nguyễn Văn A" --signer-position "Chủ tịch"\nExit: 0 delivered, 6 queued for retry (kyso outbox retry), 7 rejected, 4 credentials, 5 input.'),
+  ).action(async (files: string[], o: SendFlags) => {
+    await app.run(
+      Boolean(o.json),
+      async () => {
+        let meta: DocumentMeta = {};
+        if (o.meta) {
+          let text: string;
+          try {
+            text = readFileSync(path.resolve(ctx.cwd, o.meta), 'utf8');
+          } catch {
+            throw usageError('META_UNREADABLE', msg(`${o.meta}: cannot read the metadata file`, `${o.meta}: không đọc được tệp siêu dữ liệu`));
+          }
+          meta = parseMetaJson(o.meta, text);
+        }
+        const flags: DocumentMeta = {
+          code: o.code,
+          subject: o.subject,
+          type: o.type,
+          content: o.content,
+          signerName: o.signerName,
+          signerPosition: o.signerPosition,
+          signerCompetence: o.signerCompetence,
+          priority: o.priority,
+          dueDate: o.dueDate,
+          promulgationPlace: o.promulgationPlace,
+          promulgationDate: o.promulgationDate,
+          toPlaces: o.toPlace,
+        };
+        for (const [k, v] of Object.entries(flags)) if (v !== undefined) (meta as Record<string, unknown>)[k] = v;
+        return withSession(ctx, o, async (s) => {
+          const r = await sendDocument({ files: files.map((f) => path.resolve(ctx.cwd, f)), to: o.to, meta, metaSource: o.meta }, s);
+          return { exitCode: deliveryExitCode(r.item), result: r };
+        });
+      },
+      (r) => {
+        if (r.resumed) ctx.stderr.write(`kyso: ${tr(ctx.lang, msg('this document was already in the outbox: resumed that item, nothing new queued', 'văn bản này đã có trong hộp thư đi: tiếp tục mục đó, không tạo mục mới'))}\n`);
+        renderDelivery(ctx, r.item);
+      },
+    );
+  });
+}

@@ -1,0 +1,30 @@
+import { msg } from '../core/errors.js';
+import { verifyDocument } from './verify-document.js';
+import { prepareVerify } from './verify-files.js';
+import type { FileReport, VerifySettings } from './verify-types.js';
+import type { PdfVerdict, VerifyPdf } from './receive-documents.js';
+
+/** The verify service (helper E's) as the one-function view `kyso receive` needs. */
+export async function createPdfVerifier(settings: VerifySettings, now: () => Date): Promise<VerifyPdf> {
+  const opts = await prepareVerify(settings, now);
+  return async (file: string) => verdictOf(await verifyDocument(file, file, opts));
+}
+
+export function verdictOf(r: FileReport): PdfVerdict {
+  if (r.indication === 'ERROR') {
+    const en = r.error?.message ?? 'unreadable PDF';
+    return { indication: 'ERROR', subIndication: r.error?.code, summary: msg(en, r.error?.messageVi ?? en) };
+  }
+  if (r.indication === 'NO_SIGNATURE') return { indication: 'NO_SIGNATURE', summary: msg('no digital signature', 'không có chữ ký số') };
+  const worst = r.signatures.find((s) => s.indication === r.indication) ?? r.signatures[0];
+  const sub = worst?.subIndication ?? undefined;
+  const who = worst?.signer?.subject ? ` (${worst.signer.subject})` : '';
+  if (r.indication === 'TOTAL_PASSED') {
+    return { indication: 'TOTAL_PASSED', summary: msg(`${r.signatures.length} valid signature(s)${who}`, `${r.signatures.length} chữ ký số hợp lệ${who}`) };
+  }
+  const why = worst?.problems[0] ?? sub ?? r.indication;
+  if (r.indication === 'TOTAL_FAILED') {
+    return { indication: 'TOTAL_FAILED', subIndication: sub, summary: msg(`signature failed${who}: ${why}`, `chữ ký số không hợp lệ${who}: ${why}`) };
+  }
+  return { indication: 'INDETERMINATE', subIndication: sub, summary: msg(`signature could not be confirmed${who}: ${why}`, `chưa xác nhận được chữ ký số${who}: ${why}`) };
+}

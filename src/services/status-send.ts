@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { msg, usageError } from '../core/errors.js';
+import { buildStatus } from '../exchange/edxml-build.js';
+import { formatEdxmlTimestamp } from '../exchange/edxml-format.js';
+import { STATUS_CODES, type ResponseFor } from '../exchange/edxml-types.js';
+import { writeFileDurable } from '../outbox/durable-file.js';
+import { sha256Bytes } from '../outbox/durable-file.js';
+import type { OutboxItem } from '../outbox/outbox-store.js';
+import { deliverItem, type DeliveryResult } from './outbox-deliver.js';
+import type { ExchangeSession } from './outbox-session.js';
+import { organOf } from './send-meta.js';
+
+export interface QueueStatusInput {
+  /** organ id of the original sender (the status goes back to it) */
+  to: string;
+  responseFor: ResponseFor;
+  statusCode: string;
+  description: string;
+  /** yyyy/MM/dd HH:mm:ss */
+  timestamp: string;
+}
+
+/**
+ * Builds a status edXML and records it in the outbox (bytes fsynced, row committed) without sending:
+ * status messages travel through the outbox like documents, so a status is never lost.
+ */
+export async function queueStatus(s: ExchangeSession, st: QueueStatusInput): Promise<OutboxItem> {
+  const profile = s.profile;
+  const bytes = buildStatus({
+    from: organOf(profile.organId, profile.organ),
+    responseFor: st.responseFor,
+    statusCode: st.statusCode,
+    description: st.description,
+    timestamp: st.timestamp,
+  });
+  const id = randomUUID();
+  await mkdir(s.outboxDir, { recursive: true, mode: 0o700 });
+  const bytesPath = path.join(s.outboxDir, `${id}.status.edxml`);
+  await writeFileDurable(bytesPath, bytes);
+  try {
+    s.store.insert(
+      {
+        id,
+        profile: profile.name,
+        messageType: 'status',
+        documentId: st.responseFor.documentId,
+        from: profile.organId,
+        to: [st.to],
+        bytesPath,
+        sha256: sha256Bytes(bytes),
+        size: bytes.length,
+        subject: `${st.statusCode} ${STATUS_CODES[st.statusCode]?.vi ?? ''}`.trim(),
+        files: [],
+        statusCode: st.statusCode,
+      },
+      s.deliverDeps.now(),
+    );
+  } catch (e) {
+    await rm(bytesPath, { force: true });
+    throw e;
+  }
+  return s.store.get(id)!;
+}
+
+export interface StatusOptions {
+  /** the exchange's docId of a received document */
+  docId: string;
+  code: string;
+  description?: string;
+}
+
+export interface StatusResult {
+  docId: string;
+  documentId: string;
+  to: string;
+  statusCode: string;
+  description: string;
+  item: DeliveryResult;
+}
+
+/** `kyso status <docId> <code>`: a business status (03, 04, 05, 06 …) for a received document. */
+export async function sendStatus(opts: StatusOptions, s: ExchangeSession): Promise<StatusResult> {
+  const code = opts.code.padStart(2, '0');
+  if (!/^\d{2}$/.test(code) || !STATUS_CODES[code]) {
+    throw usageError('STATUS_CODE_INVALID', msg(
+      `status code "${opts.code}" is not one of ${Object.keys(STATUS_CODES).join(', ')}`,
+      `mã trạng thái "${opts.code}" không thuộc ${Object.keys(STATUS_CODES).join(', ')}`,
+    ));
+  }
+  const found = s.store.findReceived(opts.docId, s.profile.name);
+  const any = found.length ? found : s.store.findReceived(opts.docId);
+  const rec = any[0];
+  if (!rec || !rec.info) {
+    throw usageError('RECEIVED_UNKNOWN', msg(
+      `no received document with docId "${opts.docId}" in ${s.dataDir} (run kyso receive first; see the docId in its output)`,
+      `không có văn bản đến với docId "${opts.docId}" trong ${s.dataDir} (hãy chạy kyso receive trước; docId có trong kết quả của lệnh đó)`,
+    ));
+  }
+  if (code === '02' && !opts.description) {
+    throw usageError('STATUS_REASON_MISSING', msg('status 02 (rejected) needs a reason: --description "<reason>"', 'trạng thái 02 (từ chối) cần lý do: --description "<lý do>"'));
+  }
+  const info = rec.info as { responseFor: ResponseFor; from: string };
+  const description = opts.description ?? STATUS_CODES[code]!.vi;
+  const item = await queueStatus(s, {
+    to: info.from,
+    responseFor: info.responseFor,
+    statusCode: code,
+    description,
+    timestamp: formatEdxmlTimestamp(s.deliverDeps.now()),
+  });
+  s.store.putReceived({ ...rec, statusCode: code });
+  const delivered = await deliverItem(item.id, s.deliverDeps);
+  return { docId: opts.docId, documentId: info.responseFor.documentId, to: info.from, statusCode: code, description, item: delivered };
+}
