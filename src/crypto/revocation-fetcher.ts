@@ -1,0 +1,186 @@
+/**
+ * Online revocation data over HTTP (undici) with timeouts, a size cap, and an on-disk cache keyed by
+ * URL (+ which certificate, for OCSP) that honours nextUpdate. Callers validate what they get; when a
+ * cached answer fails validation they call invalidate() so the next run fetches again.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { request } from 'undici';
+import { crlNextUpdate } from './crl-check.js';
+import { ocspNextUpdate } from './ocsp-check.js';
+
+export interface FetchedRevocation {
+  der: Uint8Array;
+  source: 'network' | 'cache';
+}
+
+export interface RevocationFetcher {
+  /** POSTs `requestDer` (application/ocsp-request) to `url`; `key` identifies the certificate for the cache. */
+  ocsp(url: string, requestDer: Uint8Array, key: string): Promise<FetchedRevocation>;
+  crl(url: string): Promise<FetchedRevocation>;
+  /** Forgets a cached answer that turned out unusable. */
+  invalidate(kind: 'ocsp' | 'crl', url: string, key?: string): void;
+  readonly stats: { network: number; cacheHits: number; errors: number };
+}
+
+/** The HTTP part, replaceable in tests. Returns the body; throws on network errors and non-2xx. */
+export type HttpTransport = (req: { url: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: Uint8Array; timeoutMs: number; maxBytes: number }) => Promise<Uint8Array>;
+
+export interface RevocationFetcherOptions {
+  /** Directory for cached answers; undefined = memory only. */
+  cacheDir?: string;
+  timeoutMs?: number;
+  now: () => Date;
+  transport?: HttpTransport;
+  /** Largest response accepted (CRLs of big CAs run to a few MB). */
+  maxBytes?: number;
+  /** How long an answer without nextUpdate may be reused (default 0: not cached on disk). */
+  ttlWithoutNextUpdateMs?: number;
+}
+
+/** `$XDG_CACHE_HOME/kyso/revocation`, else `~/.cache/kyso/revocation` (env passed in by the CLI). */
+export function defaultRevocationCacheDir(env: Record<string, string | undefined>): string | undefined {
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
+  return base ? path.join(base, 'kyso', 'revocation') : undefined;
+}
+
+export const undiciTransport: HttpTransport = async (r) => {
+  const u = new URL(r.url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported URL scheme ${u.protocol}`);
+  const res = await request(r.url, {
+    method: r.method,
+    headers: r.headers,
+    body: r.body ? Buffer.from(r.body) : undefined,
+    headersTimeout: r.timeoutMs,
+    bodyTimeout: r.timeoutMs,
+    signal: AbortSignal.timeout(r.timeoutMs),
+  });
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    await res.body.dump().catch(() => undefined);
+    throw new Error(`HTTP ${res.statusCode} from ${r.url}`);
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res.body) {
+    n += (c as Buffer).length;
+    if (n > r.maxBytes) {
+      res.body.destroy();
+      throw new Error(`the answer from ${r.url} is larger than ${r.maxBytes} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+};
+
+interface MemEntry {
+  der: Uint8Array;
+  expires: number;
+}
+
+export function createRevocationFetcher(opts: RevocationFetcherOptions): RevocationFetcher {
+  const timeoutMs = opts.timeoutMs ?? 8000;
+  const maxBytes = opts.maxBytes ?? 32 * 1024 * 1024;
+  const transport = opts.transport ?? undiciTransport;
+  const ttl0 = opts.ttlWithoutNextUpdateMs ?? 0;
+  const mem = new Map<string, MemEntry>();
+  const inflight = new Map<string, Promise<FetchedRevocation>>();
+  const stats = { network: 0, cacheHits: 0, errors: 0 };
+  let dirReady = false;
+
+  const keyOf = (kind: string, url: string, k = '') => createHash('sha256').update(`${kind}\n${url}\n${k}`).digest('hex');
+  const fileOf = (key: string) => (opts.cacheDir ? path.join(opts.cacheDir, `${key}.der`) : undefined);
+  const metaOf = (key: string) => (opts.cacheDir ? path.join(opts.cacheDir, `${key}.json`) : undefined);
+
+  const lookup = (key: string): Uint8Array | undefined => {
+    const now = opts.now().getTime();
+    const m = mem.get(key);
+    if (m && m.expires > now) return m.der;
+    const meta = metaOf(key);
+    if (!meta) return undefined;
+    try {
+      const info = JSON.parse(readFileSync(meta, 'utf8')) as { expires: number };
+      if (!(info.expires > now)) return undefined;
+      const der = new Uint8Array(readFileSync(fileOf(key)!));
+      mem.set(key, { der, expires: info.expires });
+      return der;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const store = (key: string, url: string, der: Uint8Array, next: Date | undefined) => {
+    const now = opts.now().getTime();
+    const expires = next ? next.getTime() : ttl0 > 0 ? now + ttl0 : 0;
+    if (!(expires > now)) return;
+    mem.set(key, { der, expires });
+    if (!opts.cacheDir) return;
+    try {
+      if (!dirReady) {
+        mkdirSync(opts.cacheDir, { recursive: true, mode: 0o700 });
+        dirReady = true;
+      }
+      atomicWrite(fileOf(key)!, der);
+      atomicWrite(metaOf(key)!, Buffer.from(JSON.stringify({ url, expires, stored: now })));
+    } catch {
+      /* the cache is an optimisation: a read-only home must not break verification */
+    }
+  };
+
+  const get = (kind: 'ocsp' | 'crl', url: string, k: string, fetchIt: () => Promise<Uint8Array>, next: (d: Uint8Array) => Date | undefined) => {
+    const key = keyOf(kind, url, k);
+    const hit = lookup(key);
+    if (hit) {
+      stats.cacheHits++;
+      return Promise.resolve<FetchedRevocation>({ der: hit, source: 'cache' });
+    }
+    let p = inflight.get(key);
+    if (!p) {
+      p = (async () => {
+        stats.network++;
+        try {
+          const der = await fetchIt();
+          store(key, url, der, next(der));
+          return { der, source: 'network' as const };
+        } catch (e) {
+          stats.errors++;
+          throw e;
+        } finally {
+          inflight.delete(key);
+        }
+      })();
+      inflight.set(key, p);
+    }
+    return p;
+  };
+
+  return {
+    stats,
+    ocsp: (url, requestDer, k) =>
+      get(
+        'ocsp',
+        url,
+        k,
+        () => transport({ url, method: 'POST', headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' }, body: requestDer, timeoutMs, maxBytes }),
+        ocspNextUpdate,
+      ),
+    crl: (url) => get('crl', url, '', () => transport({ url, method: 'GET', headers: { accept: 'application/pkix-crl' }, timeoutMs, maxBytes }), crlNextUpdate),
+    invalidate(kind, url, k = '') {
+      const key = keyOf(kind, url, k);
+      mem.delete(key);
+      for (const f of [fileOf(key), metaOf(key)]) if (f) rmSync(f, { force: true });
+    },
+  };
+}
+
+function atomicWrite(file: string, data: Uint8Array): void {
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o600 });
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}

@@ -1,0 +1,192 @@
+/**
+ * Checks one CMS SignerInfo: finds the signer certificate, checks the signed attributes (contentType,
+ * messageDigest, ESS signingCertificate / signingCertificateV2) and the signature value. Shared by PDF
+ * signatures (content = the ByteRange) and RFC 3161 timestamp tokens (content = TSTInfo).
+ * Written by hand because no installed library verifies CMS in Node with this detail (node-forge's
+ * pkcs7.verify is not implemented; pkijs' SignedData.verify stops at the first problem and cannot
+ * verify RSA over a bare digest).
+ */
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { ChainCert, normSerial } from './chain-cert.js';
+import { verifyRsaPkcs1Digest, verifySignature } from './verify-signature.js';
+import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex, u8 } from './verify-util.js';
+
+export interface SignerInfoCheck {
+  digestAlgorithm: string;
+  weakDigest: boolean;
+  messageDigestMatches: boolean;
+  signatureValid: boolean;
+  signatureError?: string;
+  signatureKind?: string;
+  attributesConsistent: boolean;
+  attributeProblems: string[];
+  signerCert?: ChainCert;
+  hasSignedAttributes: boolean;
+  /** ESS signingCertificate or signingCertificateV2 present (required by PAdES B-B). */
+  hasSigningCertificateAttr: boolean;
+  claimedSigningTime?: Date;
+  /** Things worth saying that are not failures. */
+  notes: string[];
+}
+
+export function attributeValues(attrs: pkijs.SignedAndUnsignedAttributes | undefined, oid: string): asn1js.AsnType[][] {
+  if (!attrs) return [];
+  return attrs.attributes.filter((a) => a.type === oid).map((a) => a.values as asn1js.AsnType[]);
+}
+
+export function findSignerCert(si: pkijs.SignerInfo, certs: ChainCert[]): ChainCert | undefined {
+  const sid = si.sid as unknown;
+  if (sid instanceof pkijs.IssuerAndSerialNumber) {
+    const issuer = u8(sid.issuer.toSchema().toBER(false));
+    const serial = normSerial(toHex(sid.serialNumber.valueBlock.valueHexView));
+    return certs.find((c) => c.serialHex === serial && bytesEqual(c.issuerDer, issuer));
+  }
+  // [0] SubjectKeyIdentifier
+  const asn = sid as asn1js.Constructed | asn1js.Primitive;
+  let keyId: Uint8Array | undefined;
+  if (asn instanceof asn1js.Constructed && asn.valueBlock.value[0] instanceof asn1js.OctetString) {
+    keyId = asn.valueBlock.value[0].valueBlock.valueHexView;
+  } else if (asn instanceof asn1js.Primitive) {
+    keyId = asn.valueBlock.valueHexView;
+  }
+  if (!keyId) return undefined;
+  const hex = toHex(keyId);
+  return certs.find((c) => c.subjectKeyId === hex || toHex(c.keyHash('sha1')) === hex);
+}
+
+/** Checks ESS signingCertificate(V2) against the signer certificate; pushes problems. Returns true when present. */
+function checkEssAttribute(si: pkijs.SignerInfo, cert: ChainCert | undefined, problems: string[]): boolean {
+  const v2 = attributeValues(si.signedAttrs, OID.signingCertificateV2);
+  const v1 = attributeValues(si.signedAttrs, OID.signingCertificate);
+  if (v2.length + v1.length === 0) return false;
+  if (v2.length > 1 || v1.length > 1) problems.push('the signingCertificate attribute appears more than once');
+  const check = (value: asn1js.AsnType, isV2: boolean) => {
+    try {
+      const seq = value as asn1js.Sequence;
+      const certIds = (seq.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
+      const first = certIds[0] as asn1js.Sequence | undefined;
+      if (!first) return problems.push('the signingCertificate attribute lists no certificate');
+      const parts = first.valueBlock.value;
+      let idx = 0;
+      let hashAlg = isV2 ? 'sha256' : 'sha1';
+      if (isV2 && parts[0] instanceof asn1js.Sequence) {
+        hashAlg = digestNameForOid(new pkijs.AlgorithmIdentifier({ schema: parts[0] }).algorithmId);
+        idx = 1;
+      }
+      const certHash = (parts[idx] as asn1js.OctetString).valueBlock.valueHexView;
+      if (!cert) return;
+      if (!isSupportedDigest(hashAlg)) return problems.push(`the signingCertificate attribute uses an unsupported hash (${hashAlg})`);
+      if (!bytesEqual(certHash, hashBytes(hashAlg, cert.der))) {
+        problems.push('the signingCertificate attribute does not match the signer certificate (certificate substitution?)');
+        return;
+      }
+      const issuerSerial = parts[idx + 1] as asn1js.Sequence | undefined;
+      if (issuerSerial instanceof asn1js.Sequence) {
+        const serialAsn = issuerSerial.valueBlock.value[1];
+        if (serialAsn instanceof asn1js.Integer && normSerial(toHex(serialAsn.valueBlock.valueHexView)) !== cert.serialHex) {
+          problems.push('the signingCertificate attribute names another serial number than the signer certificate');
+        }
+      }
+    } catch (e) {
+      problems.push(`the signingCertificate attribute is malformed: ${errorText(e)}`);
+    }
+  };
+  for (const vals of v2) if (vals[0]) check(vals[0], true);
+  for (const vals of v1) if (vals[0]) check(vals[0], false);
+  return true;
+}
+
+export async function checkSignerInfo(
+  si: pkijs.SignerInfo,
+  certs: ChainCert[],
+  opts: {
+    /** eContentType of the SignedData: id-data for PDF signatures, id-ct-TSTInfo for timestamps. */
+    expectedContentType: string;
+    contentDigestFor: (alg: string) => Promise<Uint8Array>;
+  },
+): Promise<SignerInfoCheck> {
+  const digestAlgorithm = digestNameForOid(si.digestAlgorithm.algorithmId);
+  const problems: string[] = [];
+  const res: SignerInfoCheck = {
+    digestAlgorithm,
+    weakDigest: isWeakDigest(digestAlgorithm),
+    messageDigestMatches: false,
+    signatureValid: false,
+    attributesConsistent: false,
+    attributeProblems: problems,
+    hasSignedAttributes: Boolean(si.signedAttrs),
+    hasSigningCertificateAttr: false,
+    notes: [],
+  };
+  res.signerCert = findSignerCert(si, certs);
+  if (!res.signerCert) problems.push('the signer certificate is not in the signature');
+  if (!isSupportedDigest(digestAlgorithm)) {
+    problems.push(`unsupported digest algorithm ${digestAlgorithm}`);
+    return res;
+  }
+  let contentDigest: Uint8Array;
+  try {
+    contentDigest = await opts.contentDigestFor(digestAlgorithm);
+  } catch (e) {
+    problems.push(`the signed content cannot be hashed: ${errorText(e)}`);
+    return res;
+  }
+  const signature = si.signature.valueBlock.valueHexView;
+
+  if (si.signedAttrs) {
+    const ct = attributeValues(si.signedAttrs, OID.contentType);
+    if (ct.length !== 1 || ct[0]!.length !== 1) problems.push('the contentType signed attribute is missing or repeated');
+    else {
+      const v = ct[0]![0];
+      const oid = v instanceof asn1js.ObjectIdentifier ? v.valueBlock.toString() : '';
+      if (oid !== opts.expectedContentType) problems.push(`the contentType signed attribute is ${oid || 'not an OID'}, expected ${opts.expectedContentType}`);
+    }
+    const md = attributeValues(si.signedAttrs, OID.messageDigest);
+    if (md.length !== 1 || md[0]!.length !== 1 || !(md[0]![0] instanceof asn1js.OctetString)) {
+      problems.push('the messageDigest signed attribute is missing or repeated');
+    } else {
+      res.messageDigestMatches = bytesEqual((md[0]![0] as asn1js.OctetString).valueBlock.valueHexView, contentDigest);
+    }
+    const st = attributeValues(si.signedAttrs, OID.signingTime);
+    if (st[0]?.[0]) res.claimedSigningTime = asnTimeToDate(st[0][0]);
+    res.hasSigningCertificateAttr = checkEssAttribute(si, res.signerCert, problems);
+    if (res.signerCert) {
+      const data = new Uint8Array(si.signedAttrs.encodedValue); // original bytes, tag already set to SET (0x31)
+      const sc = verifySignature({ algorithm: si.signatureAlgorithm, digestHint: digestAlgorithm, publicKey: res.signerCert.publicKey, data, signature });
+      res.signatureValid = sc.ok;
+      res.signatureError = sc.error;
+      res.signatureKind = sc.kind;
+      if (sc.ok && sc.hash && sc.hash !== digestAlgorithm && si.signatureAlgorithm.algorithmId !== '1.2.840.113549.1.1.10') {
+        // e.g. sha256WithRSAEncryption with digestAlgorithm sha1: allowed by CMS but worth saying
+        problems.push(`the signature algorithm hashes with ${sc.hash} but the digest algorithm is ${digestAlgorithm}`);
+      }
+    }
+  } else {
+    // No signed attributes (old adbe.pkcs7.detached): the signature is over the content digest itself.
+    if (res.signerCert) {
+      const key = res.signerCert.publicKey;
+      const kt = key.asymmetricKeyType;
+      if (kt === 'rsa' && ['1.2.840.113549.1.1.1', '1.2.840.113549.1.1.11', '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13', '1.2.840.113549.1.1.5'].includes(si.signatureAlgorithm.algorithmId)) {
+        const sc = verifyRsaPkcs1Digest(key, digestAlgorithm, contentDigest, signature);
+        res.signatureValid = sc.ok;
+        res.signatureError = sc.error;
+        res.signatureKind = sc.kind;
+      } else {
+        res.signatureError = 'a signature without signed attributes is only supported for RSA PKCS#1 v1.5';
+      }
+      // Without attributes the digest is inside the signature: a valid signature proves the digest.
+      res.messageDigestMatches = res.signatureValid;
+    }
+    res.notes.push('the signature has no signed attributes (not PAdES; the signer certificate is not bound by the signature)');
+  }
+  // A hash mismatch between the signature algorithm and digestAlgorithm is a note, not an inconsistency.
+  for (let i = problems.length - 1; i >= 0; i--) if (problems[i]!.startsWith('the signature algorithm hashes')) res.notes.push(...problems.splice(i, 1));
+  res.attributesConsistent = problems.length === 0;
+  return res;
+}
+
+/** Reads the DER of every element of an attribute's values (helper for unsigned attributes). */
+export function attributeRaw(attrs: pkijs.SignedAndUnsignedAttributes | undefined, oid: string): Uint8Array[] {
+  return attributeValues(attrs, oid).flatMap((vals) => vals.map((v) => rawBytes(v)));
+}

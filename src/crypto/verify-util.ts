@@ -1,0 +1,150 @@
+/**
+ * Small shared helpers for the verification half of src/crypto: OIDs, digest names, byte helpers and a
+ * safe DER parser. Kept here (not in x509.ts) so verification does not depend on the signing code.
+ */
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+
+export const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  adbeRevocationInfoArchival: '1.2.840.113583.1.1.8',
+  riOcspResponse: '1.3.6.1.5.5.7.16.2',
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  kpTimeStamping: '1.3.6.1.5.5.7.3.8',
+  kpOcspSigning: '1.3.6.1.5.5.7.3.9',
+  anyEku: '2.5.29.37.0',
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+  crlDistributionPoints: '2.5.29.31',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  adOcsp: '1.3.6.1.5.5.7.48.1',
+  adCaIssuers: '1.3.6.1.5.5.7.48.2',
+  crlReason: '2.5.29.21',
+  sha1: '1.3.14.3.2.26',
+  sha224: '2.16.840.1.101.3.4.2.4',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  md5: '1.2.840.113549.2.5',
+} as const;
+
+const DIGEST_BY_OID: Record<string, string> = {
+  [OID.sha1]: 'sha1',
+  [OID.sha224]: 'sha224',
+  [OID.sha256]: 'sha256',
+  [OID.sha384]: 'sha384',
+  [OID.sha512]: 'sha512',
+  [OID.md5]: 'md5',
+};
+
+export const DIGEST_OID_BY_NAME: Record<string, string> = Object.fromEntries(
+  Object.entries(DIGEST_BY_OID).map(([o, n]) => [n, o]),
+);
+
+/** 'sha256' for a digest OID, or the OID itself when unknown (callers treat unknown names as unsupported). */
+export function digestNameForOid(oid: string): string {
+  return DIGEST_BY_OID[oid] ?? oid;
+}
+
+export function isSupportedDigest(name: string): boolean {
+  return name === 'sha1' || name === 'sha224' || name === 'sha256' || name === 'sha384' || name === 'sha512';
+}
+
+export function isWeakDigest(name: string): boolean {
+  return name === 'sha1' || name === 'md5';
+}
+
+export function hashBytes(alg: string, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(alg).update(data).digest());
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function toHex(b: Uint8Array | ArrayBuffer): string {
+  return Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b).toString('hex');
+}
+
+export function bytesEqual(a: Uint8Array | ArrayBuffer, b: Uint8Array | ArrayBuffer): boolean {
+  const x = a instanceof ArrayBuffer ? new Uint8Array(a) : a;
+  const y = b instanceof ArrayBuffer ? new Uint8Array(b) : b;
+  return x.byteLength === y.byteLength && Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0;
+}
+
+export function u8(b: ArrayBuffer | Uint8Array): Uint8Array {
+  return b instanceof Uint8Array ? b : new Uint8Array(b);
+}
+
+/** A fresh ArrayBuffer holding exactly these bytes (asn1js wants ArrayBuffers). */
+export function ab(b: Uint8Array): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+/**
+ * Parses DER/BER; throws a plain Error with `what` when the bytes are not one complete ASN.1 value.
+ * Trailing zero bytes are tolerated (PDF /Contents are zero-padded).
+ */
+export function parseDer(bytes: Uint8Array, what: string): asn1js.AsnType {
+  const res = asn1js.fromBER(bytes);
+  if (res.offset === -1) throw new Error(`${what}: not valid ASN.1 (${res.result.error || 'parse error'})`);
+  return res.result;
+}
+
+/** Removes the trailing zero padding of a PDF /Contents value: the DER length says where the CMS ends. */
+export function trimDer(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 2 || bytes[0] !== 0x30) return bytes;
+  const l0 = bytes[1]!;
+  let len: number;
+  let hdr: number;
+  if (l0 < 0x80) {
+    len = l0;
+    hdr = 2;
+  } else if (l0 === 0x80) {
+    return bytes; // indefinite length (BER): let the parser find the end
+  } else {
+    const n = l0 & 0x7f;
+    if (n > 4 || bytes.length < 2 + n) return bytes;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + bytes[2 + i]!;
+    hdr = 2 + n;
+  }
+  const total = hdr + len;
+  return total <= bytes.length ? bytes.subarray(0, total) : bytes;
+}
+
+/** ASN.1 time (UTCTime / GeneralizedTime / pkijs Time) → Date, or undefined. */
+export function asnTimeToDate(v: unknown): Date | undefined {
+  if (!v) return undefined;
+  if (v instanceof Date) return v;
+  const anyV = v as { toDate?: () => Date; value?: unknown };
+  if (typeof anyV.toDate === 'function') {
+    const d = anyV.toDate();
+    return Number.isNaN(d.getTime()) ? undefined : d;
+  }
+  if (anyV.value instanceof Date) return anyV.value;
+  return undefined;
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The original encoding of a parsed ASN.1 value (re-encoding could change non-DER input). */
+export function rawBytes(v: asn1js.AsnType | asn1js.BaseBlock): Uint8Array {
+  const anyV = v as unknown as { valueBeforeDecodeView?: Uint8Array; toBER(sizeOnly?: boolean): ArrayBuffer };
+  if (anyV.valueBeforeDecodeView && anyV.valueBeforeDecodeView.byteLength > 0) return new Uint8Array(anyV.valueBeforeDecodeView);
+  return new Uint8Array(anyV.toBER(false));
+}
