@@ -1,0 +1,106 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * Random-access bytes of a PDF. The reader never needs the whole file: it reads the tail, the xref
+ * sections and the few objects it resolves, so a 1 GB scan signs in bounded memory.
+ */
+export interface ByteSource {
+  readonly size: number;
+  read(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+const BLOCK = 64 * 1024;
+const CACHE_BLOCKS = 64; // 4 MiB of small-read cache at most
+
+/** fs.open + positional reads, with a small block cache (xref and object reads hit the same blocks). */
+export async function openFileSource(path: string): Promise<ByteSource> {
+  const fh: FileHandle = await open(path, 'r');
+  let size: number;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      const err = new Error(`not a regular file: ${path}`) as NodeJS.ErrnoException;
+      err.code = st.isDirectory() ? 'EISDIR' : 'ENOTFILE';
+      throw err;
+    }
+    size = st.size;
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  const cache = new Map<number, Buffer>();
+
+  async function block(i: number): Promise<Buffer> {
+    const hit = cache.get(i);
+    if (hit) {
+      cache.delete(i);
+      cache.set(i, hit); // LRU order
+      return hit;
+    }
+    const start = i * BLOCK;
+    const len = Math.min(BLOCK, size - start);
+    const buf = Buffer.allocUnsafe(Math.max(0, len));
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await fh.read(buf, got, len - got, start + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    const b = got === len ? buf : buf.subarray(0, got);
+    cache.set(i, b);
+    if (cache.size > CACHE_BLOCKS) cache.delete(cache.keys().next().value as number);
+    return b;
+  }
+
+  return {
+    size,
+    async read(offset: number, length: number): Promise<Buffer> {
+      if (offset < 0) offset = 0;
+      const end = Math.min(size, offset + Math.max(0, length));
+      if (end <= offset) return Buffer.alloc(0);
+      if (end - offset > 4 * BLOCK) {
+        // Big reads (stream contents) bypass the cache.
+        const buf = Buffer.allocUnsafe(end - offset);
+        let got = 0;
+        while (got < buf.length) {
+          const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return got === buf.length ? buf : buf.subarray(0, got);
+      }
+      const first = Math.floor(offset / BLOCK);
+      const last = Math.floor((end - 1) / BLOCK);
+      if (first === last) {
+        const b = await block(first);
+        return Buffer.from(b.subarray(offset - first * BLOCK, end - first * BLOCK));
+      }
+      const parts: Buffer[] = [];
+      for (let i = first; i <= last; i++) {
+        const b = await block(i);
+        const s = i === first ? offset - i * BLOCK : 0;
+        const e = i === last ? end - i * BLOCK : b.length;
+        parts.push(b.subarray(s, e));
+      }
+      return Buffer.concat(parts);
+    },
+    async close(): Promise<void> {
+      cache.clear();
+      await fh.close();
+    },
+  };
+}
+
+/** A ByteSource over bytes already in memory (tests, small documents). */
+export function bufferSource(buf: Uint8Array): ByteSource {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return {
+    size: b.length,
+    async read(offset: number, length: number): Promise<Buffer> {
+      if (offset < 0) offset = 0;
+      return b.subarray(Math.min(offset, b.length), Math.min(b.length, offset + Math.max(0, length)));
+    },
+    async close(): Promise<void> {},
+  };
+}

@@ -1,0 +1,74 @@
+import { inputError, KysoError, msg, usageError } from '../core/errors.js';
+
+/** The bilingual errors of the PDF layer. Each names the file when there is one. */
+const f = (file?: string) => (file ? `${file}: ` : '');
+
+export const pdfErrors = {
+  notFound: (file: string, cause?: unknown) =>
+    inputError('INPUT_NOT_FOUND', msg(`${file}: file not found`, `${file}: không tìm thấy tệp`), { cause }),
+  unreadable: (file: string, cause?: unknown) =>
+    inputError('INPUT_UNREADABLE', msg(`${file}: cannot read the file`, `${file}: không đọc được tệp`), { cause }),
+  empty: (file?: string) =>
+    inputError('INPUT_NOT_PDF', msg(`${f(file)}the file is empty (0 bytes), not a PDF`, `${f(file)}tệp rỗng (0 byte), không phải PDF`)),
+  notPdf: (file?: string) =>
+    inputError('INPUT_NOT_PDF', msg(`${f(file)}not a PDF file (no %PDF- header)`, `${f(file)}không phải tệp PDF (thiếu phần đầu %PDF-)`)),
+  truncated: (file?: string) =>
+    inputError(
+      'INPUT_MALFORMED',
+      msg(`${f(file)}the PDF is truncated or damaged (no trailer / %%EOF at the end)`, `${f(file)}tệp PDF bị cắt cụt hoặc hỏng (thiếu trailer / %%EOF ở cuối)`),
+    ),
+  malformed: (file: string | undefined, detail: string, cause?: unknown) =>
+    inputError(
+      'INPUT_MALFORMED',
+      msg(`${f(file)}the PDF is damaged and cannot be read (${detail})`, `${f(file)}tệp PDF bị hỏng, không đọc được (${detail})`),
+      { cause, details: { detail } },
+    ),
+  streamTooLarge: (file: string | undefined, max: number) =>
+    inputError(
+      'INPUT_STREAM_TOO_LARGE',
+      msg(`${f(file)}a stream in the PDF inflates past ${max} bytes (refused)`, `${f(file)}một luồng dữ liệu trong PDF giải nén vượt quá ${max} byte (bị từ chối)`),
+    ),
+  encrypted: (file?: string) =>
+    inputError(
+      'INPUT_ENCRYPTED',
+      msg(`${f(file)}the PDF is encrypted (password-protected); remove the encryption before signing`, `${f(file)}tệp PDF đã được mã hóa (có mật khẩu); hãy gỡ mã hóa trước khi ký`),
+    ),
+  docMdpLocked: (file?: string) =>
+    inputError(
+      'INPUT_DOCMDP_LOCKED',
+      msg(
+        `${f(file)}the document is certified with DocMDP permission 1 (no changes allowed); another signature would invalidate the certification`,
+        `${f(file)}văn bản đã được chứng thực với quyền DocMDP 1 (không cho phép thay đổi); thêm chữ ký sẽ làm mất hiệu lực chứng thực`,
+      ),
+    ),
+  signedDamaged: (file?: string) =>
+    inputError(
+      'INPUT_SIGNED_DAMAGED',
+      msg(
+        `${f(file)}the PDF is already signed but its cross-reference table is damaged; it will not be repaired (that would break the existing signatures)`,
+        `${f(file)}tệp PDF đã có chữ ký nhưng bảng tham chiếu chéo bị hỏng; không sửa tệp (việc sửa sẽ làm hỏng các chữ ký hiện có)`,
+      ),
+    ),
+  fieldSigned: (file: string | undefined, name: string) =>
+    usageError('FIELD_ALREADY_SIGNED', msg(`${f(file)}signature field "${name}" is already signed`, `${f(file)}ô chữ ký "${name}" đã được ký`)),
+  fieldNotSignature: (file: string | undefined, name: string) =>
+    usageError('FIELD_NOT_SIGNATURE', msg(`${f(file)}field "${name}" exists and is not a signature field`, `${f(file)}trường "${name}" đã tồn tại và không phải ô chữ ký`)),
+  badFieldName: (name: string) =>
+    usageError('FIELD_NAME_INVALID', msg(`invalid signature field name "${name}" (no dots, 1-100 characters)`, `tên ô chữ ký "${name}" không hợp lệ (không có dấu chấm, 1-100 ký tự)`)),
+  pageOutOfRange: (file: string | undefined, pageIndex: number, pages: number) =>
+    usageError('PAGE_OUT_OF_RANGE', msg(`${f(file)}page ${pageIndex + 1} does not exist (the document has ${pages})`, `${f(file)}không có trang ${pageIndex + 1} (văn bản có ${pages} trang)`)),
+  certifyNotFirst: (file?: string) =>
+    usageError(
+      'CERTIFY_NOT_FIRST',
+      msg(`${f(file)}a certification signature must be the first signature, and this document is already signed`, `${f(file)}chữ ký chứng thực phải là chữ ký đầu tiên, nhưng văn bản này đã được ký`),
+    ),
+  signatureTooLarge: (needed: number, reserved: number) =>
+    new KysoError(
+      'SIGNATURE_TOO_LARGE',
+      'internal',
+      msg(`the signature (${needed} bytes) does not fit the reserved space (${reserved} bytes)`, `chữ ký (${needed} byte) không vừa chỗ đã dành (${reserved} byte)`),
+      { details: { needed, reserved } },
+    ),
+  changedWhileSigning: (file: string) =>
+    inputError('INPUT_CHANGED', msg(`${file}: the file changed while it was being signed`, `${file}: tệp đã bị thay đổi trong khi đang ký`)),
+};

@@ -1,0 +1,878 @@
+import {
+  PDFArray,
+  PDFContext,
+  PDFDict,
+  PDFHexString,
+  PDFName,
+  PDFNumber,
+  PDFObject,
+  PDFRawStream,
+  PDFRef,
+  PDFString,
+} from 'pdf-lib';
+import { isKysoError } from '../core/errors.js';
+import type { ByteSource } from './byte-source.js';
+import { applyFilters, StreamTooLargeError, type FilterStep } from './filters.js';
+import { ObjectParser, PdfSyntaxError } from './object-parser.js';
+import { pdfErrors } from './pdf-errors.js';
+import { num, readXrefTable, refOf, withWindow, xrefStreamEntries, type XrefEntry, type XrefSection } from './xref.js';
+
+/**
+ * Random-access PDF reader: it reads the tail, follows startxref and the /Prev chain, and parses only the
+ * objects somebody asks for. Objects come back as pdf-lib object classes. Objects are shared between calls
+ * (and between revision views): treat them as read-only and build new dicts for an update.
+ */
+
+export interface RevisionInfo {
+  index: number;
+  xrefOffset: number;
+  xrefKind: 'table' | 'stream';
+  /** byte after the %%EOF (+EOL) that ends this revision */
+  endOffset: number;
+  trailer: PDFDict;
+}
+
+export interface SignatureFieldInfo {
+  name: string;
+  fieldRef?: PDFRef;
+  widgetRefs: PDFRef[];
+  pageIndex?: number;
+  sigRef?: PDFRef;
+  sig?: PDFDict;
+  locked?: PDFDict;
+}
+
+/** Any terminal form field (used for field-name uniqueness and by verify's form-filling analysis). */
+export interface FieldInfo {
+  name: string;
+  ref?: PDFRef;
+  dict: PDFDict;
+  ft?: string;
+  widgetRefs: PDFRef[];
+  /** true when the field dict is its own (only) widget annotation */
+  merged: boolean;
+}
+
+export interface StreamLocation {
+  /** absolute offset of the first data byte */
+  start: number;
+  length: number;
+}
+
+interface Shared {
+  src: ByteSource;
+  file?: string;
+  ctx: PDFContext;
+  maxStreamBytes: number;
+  objCache: Map<string, PDFObject>;
+  objStmCache: Map<string, { buf: Buffer; pairs: Array<[number, number]>; first: number }>;
+  streamLoc: WeakMap<PDFRawStream, StreamLocation>;
+  lazy: WeakSet<PDFRawStream>;
+}
+
+const EAGER_STREAM_BYTES = 4 * 1024 * 1024;
+const OBJ_CACHE_MAX = 20000;
+const N = (s: string) => PDFName.of(s);
+
+export const nameOf = (o: PDFObject | undefined): string | undefined => (o instanceof PDFName ? o.decodeText() : undefined);
+export const textOf = (o: PDFObject | undefined): string | undefined =>
+  o instanceof PDFString || o instanceof PDFHexString ? o.decodeText() : undefined;
+
+export class PdfReader {
+  private annotPageMap?: Map<string, number>;
+  private pagesCache?: PDFRef[];
+
+  private constructor(
+    private readonly sh: Shared,
+    private readonly sections: XrefSection[],
+    readonly revisions: RevisionInfo[],
+    private readonly xref: Map<number, XrefEntry>,
+    readonly recovered: boolean,
+    readonly trailer: PDFDict,
+    readonly xrefKind: 'table' | 'stream',
+    /** for each revision, the indexes of its sections (oldest first) */
+    private readonly revSections: number[][],
+  ) {
+    let max = -1;
+    for (const [n, e] of xref) if (e.type !== 0 && n > max) max = n;
+    this.size = Math.max(num(trailer.get(N('Size'))) ?? 0, max + 1);
+    this.encrypted = trailer.get(N('Encrypt')) !== undefined;
+  }
+
+  readonly size: number;
+  readonly encrypted: boolean;
+
+  get source(): ByteSource {
+    return this.sh.src;
+  }
+  get file(): string | undefined {
+    return this.sh.file;
+  }
+  get context(): PDFContext {
+    return this.sh.ctx;
+  }
+
+  static async open(src: ByteSource, opts: { file?: string; maxStreamBytes?: number } = {}): Promise<PdfReader> {
+    const file = opts.file;
+    const sh: Shared = {
+      src,
+      file,
+      ctx: PDFContext.create(),
+      maxStreamBytes: opts.maxStreamBytes ?? 256 * 1024 * 1024,
+      objCache: new Map(),
+      objStmCache: new Map(),
+      streamLoc: new WeakMap(),
+      lazy: new WeakSet(),
+    };
+    if (src.size === 0) throw pdfErrors.empty(file);
+    const head = await src.read(0, 1024);
+    if (head.indexOf('%PDF-') < 0) throw pdfErrors.notPdf(file);
+    const tailLen = Math.min(src.size, 4096);
+    const tail = await src.read(src.size - tailLen, tailLen);
+    const sx = tail.lastIndexOf('startxref');
+    if (sx < 0 && tail.lastIndexOf('%%EOF') < 0) throw pdfErrors.truncated(file);
+
+    let reader: PdfReader | undefined;
+    if (sx >= 0) {
+      try {
+        const p = new ObjectParser(tail, sx + 9, sh.ctx, true, src.size - tailLen);
+        const start = p.tryInt();
+        if (start === undefined || start >= src.size) throw new PdfSyntaxError('bad startxref', src.size - tailLen + sx);
+        const sections = await loadChain(sh, start);
+        reader = await PdfReader.fromSections(sh, sections);
+        await reader.validate();
+      } catch (e) {
+        if (isKysoError(e) && e.code === 'INPUT_STREAM_TOO_LARGE') throw e;
+        reader = undefined;
+      }
+    }
+    if (!reader) {
+      sh.objCache.clear();
+      sh.objStmCache.clear();
+      reader = await recover(sh);
+    }
+    return reader;
+  }
+
+  private static async fromSections(sh: Shared, chain: XrefSection[]): Promise<PdfReader> {
+    const sections = [...chain].reverse(); // oldest first
+    const revSections: number[][] = [];
+    for (let i = 0; i < sections.length; i++) {
+      const prev = sections[i - 1];
+      // A section written before the older one (linearized first-page xref) belongs to the same revision.
+      if (prev && sections[i]!.offset < prev.offset && revSections.length > 0) revSections[revSections.length - 1]!.push(i);
+      else revSections.push([i]);
+    }
+    const revisions: RevisionInfo[] = [];
+    for (let r = 0; r < revSections.length; r++) {
+      const idx = revSections[r]!;
+      const newest = sections[idx[idx.length - 1]!]!;
+      let end = 0;
+      for (const i of idx) end = Math.max(end, await findEofAfter(sh.src, sections[i]!.end));
+      revisions.push({ index: r, xrefOffset: newest.offset, xrefKind: newest.kind, endOffset: end, trailer: newest.trailer });
+    }
+    return PdfReader.view(sh, sections, revisions, revSections, revisions.length - 1, false);
+  }
+
+  private static view(
+    sh: Shared,
+    sections: XrefSection[],
+    revisions: RevisionInfo[],
+    revSections: number[][],
+    upTo: number,
+    recovered: boolean,
+  ): PdfReader {
+    const xref = new Map<number, XrefEntry>();
+    for (let r = 0; r <= upTo; r++) for (const i of revSections[r]!) for (const [n, e] of sections[i]!.entries) xref.set(n, e);
+    const last = revisions[upTo]!;
+    return new PdfReader(sh, sections, revisions.slice(0, upTo + 1), xref, recovered, last.trailer, last.xrefKind, revSections.slice(0, upTo + 1));
+  }
+
+  /** A view whose xref holds only revisions 0..index (for change analysis). */
+  atRevision(index: number): PdfReader {
+    if (!Number.isInteger(index) || index < 0 || index >= this.revisions.length) throw new RangeError(`no revision ${index}`);
+    if (this.recovered) return this;
+    return PdfReader.view(this.sh, this.sections, this.revisions, this.revSections, index, false);
+  }
+
+  /** Checks that the xref really describes the file (root object, a sample of offsets). */
+  private async validate(): Promise<void> {
+    const root = refOf(this.trailer.get(N('Root')));
+    if (!root) throw new PdfSyntaxError('trailer without /Root', 0);
+    const cat = await this.getObject(root);
+    if (!(cat instanceof PDFDict)) throw new PdfSyntaxError('catalog is not a dictionary', 0);
+    const ones = [...this.xref.entries()].filter(([, e]) => e.type === 1);
+    const step = Math.max(1, Math.floor(ones.length / 100));
+    for (let i = 0; i < ones.length; i += step) {
+      const [n, e] = ones[i]!;
+      if (e.type !== 1) continue;
+      if (e.offset >= this.sh.src.size) throw new PdfSyntaxError(`object ${n} offset past the end`, e.offset);
+      const head = await this.sh.src.read(e.offset, 40);
+      const p = new ObjectParser(head, 0, this.sh.ctx, true, e.offset);
+      if (p.tryInt() !== n) throw new PdfSyntaxError(`object ${n} is not at its xref offset`, e.offset);
+    }
+  }
+
+  objectNumbers(): number[] {
+    const out: number[] = [];
+    for (const [n, e] of this.xref) if (e.type !== 0) out.push(n);
+    return out.sort((a, b) => a - b);
+  }
+
+  /** The xref entry of an object number in this view (for writers and change analysis). */
+  xrefEntry(n: number): XrefEntry | undefined {
+    return this.xref.get(n);
+  }
+
+  async resolve(obj: PDFObject | PDFRef | undefined): Promise<PDFObject | undefined> {
+    let o: PDFObject | undefined = obj;
+    for (let hops = 0; o instanceof PDFRef; hops++) {
+      if (hops > 32) return undefined;
+      o = await this.getObject(o);
+    }
+    return o;
+  }
+
+  async getObject(ref: PDFRef): Promise<PDFObject | undefined> {
+    const e = this.xref.get(ref.objectNumber);
+    if (!e || e.type === 0) return undefined;
+    try {
+      if (e.type === 1) {
+        if (e.gen !== ref.generationNumber) return undefined;
+        return await this.loadAt(e.offset, ref.objectNumber, new Set());
+      }
+      if (ref.generationNumber !== 0) return undefined;
+      return await this.loadFromObjStm(e.stream, e.index, ref.objectNumber);
+    } catch (err) {
+      throw this.wrap(err, `object ${ref.objectNumber}`);
+    }
+  }
+
+  private wrap(err: unknown, what: string): unknown {
+    if (isKysoError(err)) return err;
+    if (err instanceof StreamTooLargeError) return pdfErrors.streamTooLarge(this.sh.file, err.maxBytes);
+    const m = err instanceof Error ? err.message : String(err);
+    return pdfErrors.malformed(this.sh.file, `${what}: ${m}`, err);
+  }
+
+  private cacheGet(key: string): PDFObject | undefined {
+    return this.sh.objCache.get(key);
+  }
+  private cachePut(key: string, o: PDFObject): void {
+    const c = this.sh.objCache;
+    c.set(key, o);
+    if (c.size > OBJ_CACHE_MAX) c.delete(c.keys().next().value as string);
+  }
+
+  private async loadAt(offset: number, expect: number, resolvingLength: Set<number>): Promise<PDFObject> {
+    const key = `o${offset}`;
+    const hit = this.cacheGet(key);
+    if (hit) return hit;
+    const { src, ctx } = this.sh;
+    const io = await withWindow(src, offset, 4096, (p) => p.parseIndirect(), ctx);
+    if (io.num !== expect) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
+    let obj: PDFObject = io.obj;
+    if (io.streamStart !== undefined && io.obj instanceof PDFDict) {
+      const start = offset + io.streamStart;
+      const length = await this.streamLength(io.obj, start, resolvingLength, offset);
+      let contents: Uint8Array = new Uint8Array(0);
+      const lazy = length > EAGER_STREAM_BYTES;
+      if (!lazy) contents = await src.read(start, length);
+      const s = PDFRawStream.of(io.obj, contents);
+      this.sh.streamLoc.set(s, { start, length });
+      if (lazy) this.sh.lazy.add(s);
+      obj = s;
+    }
+    this.cachePut(key, obj);
+    return obj;
+  }
+
+  /** /Length if it is right (followed by endstream), else the distance to the next "endstream". */
+  private async streamLength(dict: PDFDict, start: number, resolving: Set<number>, objOffset: number): Promise<number> {
+    const src = this.sh.src;
+    let len: number | undefined;
+    const l = dict.get(N('Length'));
+    if (l instanceof PDFNumber) len = l.asNumber();
+    else if (l instanceof PDFRef && !resolving.has(objOffset)) {
+      resolving.add(objOffset);
+      const e = this.xref.get(l.objectNumber);
+      try {
+        const v =
+          e?.type === 1
+            ? await this.loadAt(e.offset, l.objectNumber, resolving)
+            : e?.type === 2
+              ? await this.loadFromObjStm(e.stream, e.index, l.objectNumber)
+              : undefined;
+        if (v instanceof PDFNumber) len = v.asNumber();
+      } catch {
+        len = undefined;
+      }
+    }
+    if (len !== undefined && Number.isInteger(len) && len >= 0 && start + len <= src.size) {
+      const after = await src.read(start + len, 32);
+      const s = after.toString('latin1').replace(/^[\0\t\n\f\r ]+/, '');
+      if (s.startsWith('endstream')) return len;
+    }
+    // Wrong or missing /Length: scan for "endstream" (bounded memory, chunked).
+    const CH = 1024 * 1024;
+    for (let pos = start; pos < src.size; pos += CH - 16) {
+      const chunk = await src.read(pos, CH);
+      const i = chunk.indexOf('endstream');
+      if (i >= 0) {
+        let end = pos + i;
+        const before = await src.read(Math.max(start, end - 2), Math.min(2, end - start));
+        if (before.length === 2 && before[0] === 13 && before[1] === 10) end -= 2;
+        else if (before.length >= 1 && (before[before.length - 1] === 10 || before[before.length - 1] === 13)) end -= 1;
+        return Math.max(0, end - start);
+      }
+      if (chunk.length < CH) break;
+    }
+    throw new PdfSyntaxError('stream without "endstream"', start);
+  }
+
+  private async loadFromObjStm(stmNum: number, index: number, expect: number): Promise<PDFObject | undefined> {
+    const e = this.xref.get(stmNum);
+    if (!e || e.type !== 1) throw new PdfSyntaxError(`object stream ${stmNum} not found`, 0);
+    const key = `s${e.offset}:${index}`;
+    const hit = this.cacheGet(key);
+    if (hit) return hit;
+    const stmKey = `${e.offset}`;
+    let stm = this.sh.objStmCache.get(stmKey);
+    if (!stm) {
+      const s = await this.loadAt(e.offset, stmNum, new Set());
+      if (!(s instanceof PDFRawStream)) throw new PdfSyntaxError(`object stream ${stmNum} is not a stream`, e.offset);
+      const n = num(s.dict.get(N('N'))) ?? 0;
+      const first = num(s.dict.get(N('First'))) ?? 0;
+      const data = Buffer.from(await this.decodeStream(s, Math.min(this.sh.maxStreamBytes, 64 * 1024 * 1024)));
+      if (!Number.isInteger(n) || n < 0 || n > data.length || first < 0 || first > data.length)
+        throw new PdfSyntaxError(`bad object stream ${stmNum}`, e.offset);
+      const p = new ObjectParser(data, 0, this.sh.ctx, true);
+      const pairs: Array<[number, number]> = [];
+      for (let i = 0; i < n; i++) {
+        const a = p.tryInt();
+        const b = p.tryInt();
+        if (a === undefined || b === undefined) break;
+        pairs.push([a, b]);
+      }
+      stm = { buf: data, pairs, first };
+      this.sh.objStmCache.set(stmKey, stm);
+      if (this.sh.objStmCache.size > 8) this.sh.objStmCache.delete(this.sh.objStmCache.keys().next().value as string);
+    }
+    let pair: [number, number] | undefined = stm.pairs[index];
+    if (!pair || pair[0] !== expect) pair = stm.pairs.find((x) => x[0] === expect);
+    if (!pair) return undefined;
+    const p = new ObjectParser(stm.buf, stm.first + pair[1], this.sh.ctx, true);
+    const obj = p.parseObject();
+    this.cachePut(key, obj);
+    return obj;
+  }
+
+  /** Where a stream's data lies in the file (undefined for streams not read from this file). */
+  streamLocation(stream: PDFRawStream): StreamLocation | undefined {
+    return this.sh.streamLoc.get(stream);
+  }
+
+  /** The encoded bytes of a stream (read from the file for big streams that were not loaded). */
+  async rawStreamBytes(stream: PDFRawStream, maxBytes = this.sh.maxStreamBytes): Promise<Uint8Array> {
+    if (!this.sh.lazy.has(stream)) return stream.getContents();
+    const loc = this.sh.streamLoc.get(stream)!;
+    if (loc.length > maxBytes) throw pdfErrors.streamTooLarge(this.sh.file, maxBytes);
+    return this.sh.src.read(loc.start, loc.length);
+  }
+
+  /** Decodes a stream's filters (Flate + predictors, LZW, ASCIIHex, ASCII85, RunLength); throws past maxBytes. */
+  async decodeStream(stream: PDFRawStream, maxBytes = this.sh.maxStreamBytes): Promise<Uint8Array> {
+    try {
+      const raw = await this.rawStreamBytes(stream, maxBytes);
+      const filt = await this.resolve(stream.dict.get(N('Filter')));
+      const parms = await this.resolve(stream.dict.get(N('DecodeParms')));
+      const names: string[] = [];
+      const parmList: Array<PDFObject | undefined> = [];
+      if (filt instanceof PDFName) {
+        names.push(filt.decodeText());
+        parmList.push(parms instanceof PDFArray ? parms.get(0) : parms);
+      } else if (filt instanceof PDFArray) {
+        for (let i = 0; i < filt.size(); i++) {
+          const f = await this.resolve(filt.get(i));
+          if (f instanceof PDFName) names.push(f.decodeText());
+          parmList.push(parms instanceof PDFArray ? parms.get(i) : undefined);
+        }
+      }
+      if (names.length === 0) {
+        if (raw.length > maxBytes) throw new StreamTooLargeError(maxBytes);
+        return raw;
+      }
+      const steps: FilterStep[] = [];
+      for (let i = 0; i < names.length; i++) {
+        const p = await this.resolve(parmList[i]);
+        let parms: FilterStep['parms'];
+        if (p instanceof PDFDict) {
+          const g = (k: string) => num(p.get(N(k)));
+          parms = {
+            predictor: g('Predictor'),
+            colors: g('Colors'),
+            bitsPerComponent: g('BitsPerComponent'),
+            columns: g('Columns'),
+            earlyChange: g('EarlyChange'),
+          };
+        }
+        steps.push({ name: names[i]!, parms });
+      }
+      return applyFilters(raw, steps, maxBytes);
+    } catch (e) {
+      throw this.wrap(e, 'stream');
+    }
+  }
+
+  async catalog(): Promise<PDFDict> {
+    const c = await this.resolve(this.trailer.get(N('Root')));
+    if (!(c instanceof PDFDict)) throw pdfErrors.malformed(this.sh.file, 'no document catalog');
+    return c;
+  }
+
+  /** The page tree in order (cycle-safe, depth-limited). */
+  async pages(): Promise<PDFRef[]> {
+    if (this.pagesCache) return this.pagesCache;
+    const cat = await this.catalog();
+    const root = cat.get(N('Pages'));
+    const out: PDFRef[] = [];
+    const seen = new Set<string>();
+    const stack: Array<{ o: PDFObject; depth: number }> = [{ o: root ?? cat, depth: 0 }];
+    if (!root) throw pdfErrors.malformed(this.sh.file, 'no page tree');
+    while (stack.length) {
+      const { o, depth } = stack.pop()!;
+      if (depth > 64) throw pdfErrors.malformed(this.sh.file, 'page tree too deep');
+      if (!(o instanceof PDFRef)) continue;
+      const key = o.toString();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const d = await this.getObject(o);
+      if (!(d instanceof PDFDict)) continue;
+      const kids = await this.resolve(d.get(N('Kids')));
+      const type = nameOf(d.get(N('Type')));
+      if (kids instanceof PDFArray && type !== 'Page') {
+        for (let i = kids.size() - 1; i >= 0; i--) stack.push({ o: kids.get(i), depth: depth + 1 });
+      } else out.push(o);
+      if (out.length > 1_000_000) break;
+    }
+    this.pagesCache = out;
+    return out;
+  }
+
+  /** Every terminal form field of the AcroForm (recursing /Kids), with full dotted names. */
+  async fields(): Promise<FieldInfo[]> {
+    const cat = await this.catalog();
+    const af = await this.resolve(cat.get(N('AcroForm')));
+    if (!(af instanceof PDFDict)) return [];
+    const fieldsArr = await this.resolve(af.get(N('Fields')));
+    if (!(fieldsArr instanceof PDFArray)) return [];
+    const out: FieldInfo[] = [];
+    const seen = new Set<string>();
+    type Item = { o: PDFObject; prefix: string; ft?: string; depth: number };
+    const stack: Item[] = [];
+    for (let i = fieldsArr.size() - 1; i >= 0; i--) stack.push({ o: fieldsArr.get(i), prefix: '', depth: 0 });
+    while (stack.length) {
+      const it = stack.pop()!;
+      if (it.depth > 32) continue;
+      const ref = refOf(it.o);
+      if (ref) {
+        const k = ref.toString();
+        if (seen.has(k)) continue;
+        seen.add(k);
+      }
+      const d = await this.resolve(it.o);
+      if (!(d instanceof PDFDict)) continue;
+      const t = textOf(d.get(N('T')));
+      const name = t === undefined ? it.prefix : it.prefix ? `${it.prefix}.${t}` : t;
+      const ft = nameOf(d.get(N('FT'))) ?? it.ft;
+      const kids = await this.resolve(d.get(N('Kids')));
+      const kidList: PDFObject[] = [];
+      if (kids instanceof PDFArray) for (let i = 0; i < kids.size(); i++) kidList.push(kids.get(i));
+      let kidsAreFields = false;
+      for (const k of kidList) {
+        const kd = await this.resolve(k);
+        if (kd instanceof PDFDict && kd.get(N('T')) !== undefined) {
+          kidsAreFields = true;
+          break;
+        }
+      }
+      if (kidsAreFields) {
+        for (let i = kidList.length - 1; i >= 0; i--) stack.push({ o: kidList[i]!, prefix: name, ft, depth: it.depth + 1 });
+        continue;
+      }
+      const isWidget = nameOf(d.get(N('Subtype'))) === 'Widget' || d.get(N('Rect')) !== undefined;
+      const widgetRefs: PDFRef[] = [];
+      if (kidList.length) for (const k of kidList) {
+        const r = refOf(k);
+        if (r) widgetRefs.push(r);
+      }
+      else if (isWidget && ref) widgetRefs.push(ref);
+      out.push({ name, ref, dict: d, ft, widgetRefs, merged: kidList.length === 0 && isWidget });
+    }
+    return out;
+  }
+
+  private async annotPages(): Promise<Map<string, number>> {
+    if (this.annotPageMap) return this.annotPageMap;
+    const m = new Map<string, number>();
+    const pages = await this.pages();
+    for (let i = 0; i < pages.length; i++) {
+      const pg = await this.getObject(pages[i]!);
+      if (!(pg instanceof PDFDict)) continue;
+      const annots = await this.resolve(pg.get(N('Annots')));
+      if (!(annots instanceof PDFArray)) continue;
+      for (let j = 0; j < annots.size(); j++) {
+        const r = refOf(annots.get(j));
+        if (r && !m.has(r.toString())) m.set(r.toString(), i);
+      }
+    }
+    this.annotPageMap = m;
+    return m;
+  }
+
+  /** Page index of a widget: from its /P, else by searching the pages' /Annots. */
+  async widgetPageIndex(widget: PDFRef): Promise<number | undefined> {
+    const d = await this.getObject(widget);
+    const pages = await this.pages();
+    if (d instanceof PDFDict) {
+      const p = refOf(d.get(N('P')));
+      if (p) {
+        const i = pages.findIndex((x) => x.objectNumber === p.objectNumber && x.generationNumber === p.generationNumber);
+        if (i >= 0) return i;
+      }
+    }
+    return (await this.annotPages()).get(widget.toString());
+  }
+
+  /** Signature fields of the AcroForm, and signature widgets reachable only from pages' /Annots. */
+  async signatureFields(): Promise<SignatureFieldInfo[]> {
+    const out: SignatureFieldInfo[] = [];
+    const seenWidgets = new Set<string>();
+    for (const f of await this.fields()) {
+      if (f.ft !== 'Sig') continue;
+      for (const w of f.widgetRefs) seenWidgets.add(w.toString());
+      if (f.ref) seenWidgets.add(f.ref.toString());
+      out.push(await this.sigInfo(f.name, f.ref, f.dict, f.widgetRefs));
+    }
+    const ap = await this.annotPages();
+    for (const [key] of ap) {
+      if (seenWidgets.has(key)) continue;
+      const [n, g] = key.split(' ').map(Number) as [number, number];
+      const ref = PDFRef.of(n, g);
+      const d = await this.getObject(ref);
+      if (!(d instanceof PDFDict) || nameOf(d.get(N('Subtype'))) !== 'Widget') continue;
+      // FT and T may be inherited through /Parent
+      let ft = nameOf(d.get(N('FT')));
+      const names: string[] = [];
+      let cur: PDFDict | undefined = d;
+      let fieldDict: PDFDict = d;
+      let fieldRef: PDFRef | undefined = ref;
+      for (let depth = 0; cur && depth < 32; depth++) {
+        const t = textOf(cur.get(N('T')));
+        if (t !== undefined) names.unshift(t);
+        ft ??= nameOf(cur.get(N('FT')));
+        if (cur.get(N('V')) !== undefined && fieldDict === d && cur !== d) {
+          fieldDict = cur;
+        }
+        const pr = refOf(cur.get(N('Parent')));
+        if (!pr) break;
+        const pd = await this.getObject(pr);
+        if (!(pd instanceof PDFDict)) break;
+        if (fieldDict === d && d.get(N('V')) === undefined && pd.get(N('V')) !== undefined) {
+          fieldDict = pd;
+          fieldRef = pr;
+        }
+        cur = pd;
+      }
+      if (ft !== 'Sig') continue;
+      seenWidgets.add(key);
+      out.push(await this.sigInfo(names.join('.') || `(unnamed ${n} ${g} R)`, fieldRef, fieldDict, [ref]));
+    }
+    return out;
+  }
+
+  private async sigInfo(name: string, fieldRef: PDFRef | undefined, dict: PDFDict, widgetRefs: PDFRef[]): Promise<SignatureFieldInfo> {
+    const v = dict.get(N('V'));
+    const sig = await this.resolve(v);
+    const lock = await this.resolve(dict.get(N('Lock')));
+    let pageIndex: number | undefined;
+    if (widgetRefs[0]) pageIndex = await this.widgetPageIndex(widgetRefs[0]);
+    return {
+      name,
+      fieldRef,
+      widgetRefs,
+      pageIndex,
+      sigRef: refOf(v),
+      sig: sig instanceof PDFDict ? sig : undefined,
+      locked: lock instanceof PDFDict ? lock : undefined,
+    };
+  }
+
+  /** DocMDP permission of a certified document (/Perms /DocMDP → /Reference … /TransformParams /P, default 2). */
+  async docMdpPermission(): Promise<1 | 2 | 3 | undefined> {
+    const cat = await this.catalog();
+    const perms = await this.resolve(cat.get(N('Perms')));
+    if (!(perms instanceof PDFDict)) return undefined;
+    const sig = await this.resolve(perms.get(N('DocMDP')));
+    if (!(sig instanceof PDFDict)) return undefined;
+    const refs = await this.resolve(sig.get(N('Reference')));
+    if (refs instanceof PDFArray) {
+      for (let i = 0; i < refs.size(); i++) {
+        const r = await this.resolve(refs.get(i));
+        if (!(r instanceof PDFDict) || nameOf(r.get(N('TransformMethod'))) !== 'DocMDP') continue;
+        const tp = await this.resolve(r.get(N('TransformParams')));
+        const p = tp instanceof PDFDict ? num(await this.resolve(tp.get(N('P')))) : undefined;
+        return p === 1 || p === 3 ? p : 2;
+      }
+    }
+    return 2;
+  }
+
+  async close(): Promise<void> {
+    await this.sh.src.close();
+  }
+}
+
+/** Follows startxref and the /Prev chain (loop-safe). Newest section first. */
+async function loadChain(sh: Shared, start: number): Promise<XrefSection[]> {
+  const out: XrefSection[] = [];
+  const seen = new Set<number>();
+  let off: number | undefined = start;
+  while (off !== undefined) {
+    if (seen.has(off) || out.length > 10000) break;
+    seen.add(off);
+    if (off < 0 || off >= sh.src.size) throw new PdfSyntaxError('xref offset outside the file', off);
+    const sec = await readSection(sh, off);
+    if (sec.kind === 'table') {
+      const xs = num(sec.trailer.get(N('XRefStm')));
+      if (xs !== undefined && xs > 0 && xs < sh.src.size && !seen.has(xs)) {
+        try {
+          const s2 = await readXrefStream(sh, xs);
+          for (const [n, e] of s2.entries) {
+            const cur = sec.entries.get(n);
+            if (!cur || cur.type === 0) sec.entries.set(n, e);
+          }
+        } catch {
+          /* a broken hybrid part: the table alone still describes the classic objects */
+        }
+      }
+    }
+    out.push(sec);
+    const prev = num(sec.trailer.get(N('Prev')));
+    off = prev !== undefined && Number.isInteger(prev) ? prev : undefined;
+  }
+  return out;
+}
+
+async function readSection(sh: Shared, off: number): Promise<XrefSection> {
+  const head = await sh.src.read(off, 32);
+  const s = head.toString('latin1').replace(/^[\0\t\n\f\r ]+/, '');
+  if (s.startsWith('xref')) return readXrefTable(sh.src, off, sh.ctx);
+  return readXrefStream(sh, off);
+}
+
+async function readXrefStream(sh: Shared, off: number): Promise<XrefSection> {
+  const io = await withWindow(sh.src, off, 4096, (p) => p.parseIndirect(), sh.ctx);
+  if (!(io.obj instanceof PDFDict) || io.streamStart === undefined || nameOf(io.obj.get(N('Type'))) !== 'XRef')
+    throw new PdfSyntaxError('expected an xref stream', off);
+  const dict = io.obj;
+  const start = off + io.streamStart;
+  let len = num(dict.get(N('Length')));
+  let ok = false;
+  if (len !== undefined && len >= 0 && start + len <= sh.src.size) {
+    const after = (await sh.src.read(start + len, 32)).toString('latin1').replace(/^[\0\t\n\f\r ]+/, '');
+    ok = after.startsWith('endstream');
+  }
+  if (!ok) {
+    const win = await sh.src.read(start, 16 * 1024 * 1024);
+    const i = win.indexOf('endstream');
+    if (i < 0) throw new PdfSyntaxError('xref stream without endstream', start);
+    len = i;
+    while (len > 0 && (win[len - 1] === 10 || win[len - 1] === 13)) len--;
+  }
+  const raw = await sh.src.read(start, len!);
+  const s = PDFRawStream.of(dict, raw);
+  const steps: FilterStep[] = [];
+  const f = dict.get(N('Filter'));
+  const fnames = f instanceof PDFName ? [f] : f instanceof PDFArray ? f.asArray() : [];
+  const parms = dict.get(N('DecodeParms'));
+  fnames.forEach((fn, i) => {
+    const p = parms instanceof PDFArray ? parms.get(i) : parms;
+    const g = (k: string) => (p instanceof PDFDict ? num(p.get(N(k))) : undefined);
+    steps.push({
+      name: fn instanceof PDFName ? fn.decodeText() : '?',
+      parms: { predictor: g('Predictor'), colors: g('Colors'), bitsPerComponent: g('BitsPerComponent'), columns: g('Columns') },
+    });
+  });
+  const data = applyFilters(s.getContents(), steps, 256 * 1024 * 1024);
+  const entries = xrefStreamEntries(dict, data);
+  // end: after "endstream" + "endobj"
+  const tail = await sh.src.read(start + len!, 64);
+  const t = tail.toString('latin1');
+  const eo = t.indexOf('endobj');
+  const end = start + len! + (eo >= 0 ? eo + 6 : t.indexOf('endstream') + 9);
+  return { offset: off, kind: 'stream', trailer: dict, entries, end };
+}
+
+/** Byte after the first %%EOF (+ its EOL) at or after `from`; the file size when there is none. */
+async function findEofAfter(src: ByteSource, from: number): Promise<number> {
+  const CH = 64 * 1024;
+  for (let pos = from; pos < src.size; pos += CH - 8) {
+    const chunk = await src.read(pos, CH);
+    const i = chunk.indexOf('%%EOF');
+    if (i >= 0) {
+      let end = pos + i + 5;
+      const after = await src.read(end, 2);
+      if (after[0] === 13 && after[1] === 10) end += 2;
+      else if (after[0] === 10 || after[0] === 13) end += 1;
+      return end;
+    }
+    if (chunk.length < CH) break;
+    if (pos - from > 16 * 1024 * 1024) break;
+  }
+  return src.size;
+}
+
+/**
+ * Rebuilds the xref of a file whose xref is broken by scanning for "n g obj" (chunked, bounded memory),
+ * expanding object streams, and taking /Root from the last usable trailer (or the last /Type /Catalog).
+ */
+async function recover(sh: Shared): Promise<PdfReader> {
+  const { src, ctx } = sh;
+  const entries = new Map<number, XrefEntry>();
+  const trailerOffsets: number[] = [];
+  const CH = 1024 * 1024;
+  const OV = 64;
+  for (let pos = 0; pos < src.size; pos += CH - OV) {
+    const chunk = await src.read(pos, CH);
+    const limit = pos + chunk.length >= src.size ? chunk.length : CH - OV; // avoid double hits in the overlap
+    let i = chunk.indexOf('obj');
+    while (i >= 0 && i < limit) {
+      const after = chunk[i + 3];
+      if (after === undefined || after < 0x21 || '<[(/%'.includes(String.fromCharCode(after))) {
+        // walk back: ws, gen digits, ws, num digits
+        let j = i - 1;
+        let k = j;
+        while (k >= 0 && (chunk[k] === 32 || chunk[k] === 10 || chunk[k] === 13 || chunk[k] === 9)) k--;
+        if (k < j) {
+          const genEnd = k + 1;
+          while (k >= 0 && chunk[k]! >= 0x30 && chunk[k]! <= 0x39) k--;
+          const genStart = k + 1;
+          if (genStart < genEnd && genEnd - genStart <= 5) {
+            const ws2 = k;
+            while (k >= 0 && (chunk[k] === 32 || chunk[k] === 10 || chunk[k] === 13 || chunk[k] === 9)) k--;
+            if (k < ws2) {
+              const numEnd = k + 1;
+              while (k >= 0 && chunk[k]! >= 0x30 && chunk[k]! <= 0x39) k--;
+              const numStart = k + 1;
+              const okBefore = k < 0 ? pos === 0 || true : chunk[k]! <= 0x20 || '>])'.includes(String.fromCharCode(chunk[k]!));
+              if (numStart < numEnd && numEnd - numStart <= 10 && okBefore) {
+                const n = Number(chunk.toString('latin1', numStart, numEnd));
+                const g = Number(chunk.toString('latin1', genStart, genEnd));
+                entries.set(n, { type: 1, offset: pos + numStart, gen: g });
+              }
+            }
+          }
+        }
+        j = 0;
+      }
+      i = chunk.indexOf('obj', i + 3);
+    }
+    let t = chunk.indexOf('trailer');
+    while (t >= 0 && t < limit) {
+      trailerOffsets.push(pos + t);
+      t = chunk.indexOf('trailer', t + 7);
+    }
+    if (chunk.length < CH) break;
+  }
+  if (entries.size === 0) throw pdfErrors.malformed(sh.file, 'no objects found');
+
+  // Provisional reader over the type-1 entries to look at objects.
+  const mkReader = (trailer: PDFDict, kind: 'table' | 'stream') =>
+    PdfReader['view'](
+      sh,
+      [{ offset: -1, kind, trailer, entries, end: src.size }],
+      [{ index: 0, xrefOffset: -1, xrefKind: kind, endOffset: src.size, trailer }],
+      [[0]],
+      0,
+      true,
+    );
+  let trailer: PDFDict | undefined;
+  for (let i = trailerOffsets.length - 1; i >= 0 && !trailer; i--) {
+    try {
+      const d = await withWindow(
+        src,
+        trailerOffsets[i]!,
+        4096,
+        (p) => {
+          p.tryKeyword('trailer');
+          return p.parseObject();
+        },
+        ctx,
+      );
+      if (d instanceof PDFDict && d.get(N('Root')) instanceof PDFRef) trailer = d;
+    } catch {
+      /* try the previous one */
+    }
+  }
+  const probe = mkReader(trailer ?? PDFDict.withContext(ctx), 'table');
+  let catalogRef: PDFRef | undefined;
+  let xrefStreamTrailer: PDFDict | undefined;
+  const objStms: number[] = [];
+  for (const [n, e] of [...entries].sort((a, b) => (a[1] as { offset: number }).offset - (b[1] as { offset: number }).offset)) {
+    let o: PDFObject | undefined;
+    try {
+      o = await probe.getObject(PDFRef.of(n, (e as { gen: number }).gen));
+    } catch {
+      entries.delete(n);
+      continue;
+    }
+    const d = o instanceof PDFRawStream ? o.dict : o;
+    if (!(d instanceof PDFDict)) continue;
+    const type = nameOf(d.get(N('Type')));
+    if (type === 'Catalog') catalogRef = PDFRef.of(n, (e as { gen: number }).gen);
+    else if (type === 'ObjStm') objStms.push(n);
+    else if (type === 'XRef' && d.get(N('Root')) instanceof PDFRef) xrefStreamTrailer = d;
+  }
+  for (const s of objStms) {
+    try {
+      const stm = (await probe.getObject(PDFRef.of(s, 0))) as PDFRawStream;
+      const data = Buffer.from(await probe.decodeStream(stm, 64 * 1024 * 1024));
+      const n = num(stm.dict.get(N('N'))) ?? 0;
+      const p = new ObjectParser(data, 0, ctx, true);
+      for (let i = 0; i < n; i++) {
+        const a = p.tryInt();
+        const b = p.tryInt();
+        if (a === undefined || b === undefined) break;
+        if (!entries.has(a)) entries.set(a, { type: 2, stream: s, index: i });
+      }
+    } catch {
+      /* skip a broken object stream */
+    }
+  }
+  const base = trailer ?? xrefStreamTrailer;
+  const t = PDFDict.withContext(ctx);
+  for (const k of ['Root', 'Info', 'ID']) {
+    const v = base?.get(N(k));
+    if (v !== undefined) t.set(N(k), v);
+  }
+  const rootOk = refOf(t.get(N('Root')));
+  const rootEntry = rootOk ? entries.get(rootOk.objectNumber) : undefined;
+  if (!rootOk || !rootEntry || rootEntry.type === 0) {
+    if (!catalogRef) throw pdfErrors.malformed(sh.file, 'no document catalog');
+    t.set(N('Root'), catalogRef);
+  }
+  const enc = base?.get(N('Encrypt'));
+  if (enc !== undefined) t.set(N('Encrypt'), enc);
+  let max = 0;
+  let hasType2 = false;
+  for (const [n, e] of entries) {
+    if (n > max) max = n;
+    if (e.type === 2) hasType2 = true;
+  }
+  t.set(N('Size'), PDFNumber.of(max + 1));
+  sh.objCache.clear();
+  const r = mkReader(t, hasType2 ? 'stream' : 'table');
+  await r.catalog();
+  return r;
+}

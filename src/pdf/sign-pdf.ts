@@ -1,0 +1,414 @@
+import { createHash } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import { copyFile, open, rm } from 'node:fs/promises';
+import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
+import { KysoError, msg, usageError } from '../core/errors.js';
+import { openFileSource, type ByteSource } from './byte-source.js';
+import { buildUpdate, serialize, type UpdateObject } from './incremental-writer.js';
+import { pdfErrors } from './pdf-errors.js';
+import { PdfReader } from './reader.js';
+import { pdfDate, pdfTextString } from './text-string.js';
+import { refOf } from './xref.js';
+
+/**
+ * The ONE module that knows about the signature placeholder: it appends an incremental update holding the
+ * signature dictionary (with a zero-filled /Contents of a fixed size and a fixed-width /ByteRange), the
+ * field/widget, the page and the AcroForm; then hashes the two signed ranges and embeds the CMS in place.
+ */
+
+export interface PlaceholderOptions {
+  fieldName?: string;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  name?: string;
+  signingTime: Date;
+  subFilter: 'ETSI.CAdES.detached' | 'ETSI.RFC3161';
+  contentsBytes: number;
+  certify?: { permission: 1 | 2 | 3 };
+  pageIndex?: number;
+  rect?: [number, number, number, number];
+  appearance?: { streamBytes: Uint8Array; resources?: unknown };
+}
+
+export interface PreparedPdf {
+  path: string;
+  byteRange: [number, number, number, number];
+  contentsOffset: number;
+  contentsBytes: number;
+  fieldName: string;
+}
+
+const N = (s: string) => PDFName.of(s);
+const BR_WIDTH = 10; // digits reserved per ByteRange number (10^10 bytes ≈ 9.3 GiB)
+const MAX_CONTENTS = 1024 * 1024;
+
+/** Copies all entries of a dict into a fresh one (the reader's objects are shared; never mutate them). */
+function copyDict(d: PDFDict): PDFDict {
+  const c = PDFDict.withContext(d.context);
+  for (const [k, v] of d.entries()) c.set(k, v);
+  return c;
+}
+function copyArray(a: PDFArray, ctx: PDFDict['context']): PDFArray {
+  const c = PDFArray.withContext(ctx);
+  for (let i = 0; i < a.size(); i++) c.push(a.get(i));
+  return c;
+}
+
+async function openInput(input: string): Promise<ByteSource> {
+  try {
+    return await openFileSource(input);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw pdfErrors.notFound(input, e);
+    if (code === 'EISDIR' || code === 'ENOTFILE') throw pdfErrors.notPdf(input);
+    throw pdfErrors.unreadable(input, e);
+  }
+}
+
+export async function preparePdfForSigning(input: string, outTempPath: string, opts: PlaceholderOptions): Promise<PreparedPdf> {
+  if (!Number.isInteger(opts.contentsBytes) || opts.contentsBytes < 16 || opts.contentsBytes > MAX_CONTENTS)
+    throw new KysoError('CONTENTS_SIZE_INVALID', 'internal', msg(`bad /Contents size ${opts.contentsBytes}`, `kích thước /Contents không hợp lệ ${opts.contentsBytes}`));
+  if (opts.fieldName !== undefined && (opts.fieldName.length === 0 || opts.fieldName.length > 100 || opts.fieldName.includes('.')))
+    throw pdfErrors.badFieldName(opts.fieldName);
+  const src = await openInput(input);
+  let created = false;
+  try {
+    const reader = await PdfReader.open(src, { file: input });
+    const plan = await planUpdate(reader, input, opts);
+
+    const lastByte = (await src.read(src.size - 1, 1))[0];
+    const eol = lastByte === 10 || lastByte === 13 ? '' : '\n';
+    const base = src.size + eol.length;
+    const built = buildUpdate(reader, base, plan.objects, { full: reader.recovered });
+    const sigBody = built.bodyOffsets.get(plan.sigRef.objectNumber)!;
+    const contentsLt = base + sigBody + plan.contentsAt; // offset of "<"
+    const total = base + built.bytes.length;
+    const byteRange: [number, number, number, number] = [
+      0,
+      contentsLt,
+      contentsLt + 2 * opts.contentsBytes + 2,
+      total - (contentsLt + 2 * opts.contentsBytes + 2),
+    ];
+    // Fill the fixed-width ByteRange placeholder (same length, padded with spaces before "]").
+    const brText = `[${byteRange.join(' ')}`.padEnd(plan.byteRangeLen - 1, ' ') + ']';
+    if (brText.length !== plan.byteRangeLen) throw new Error('ByteRange does not fit its placeholder');
+    built.bytes.write(brText, sigBody + plan.byteRangeAt, 'latin1');
+
+    // Stream the input into the output (kernel copy, bounded memory), then append the update.
+    try {
+      await copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
+    } catch (e) {
+      throw outputError(outTempPath, e);
+    }
+    created = true;
+    const fh = await open(outTempPath, 'r+');
+    try {
+      const st = await fh.stat();
+      if (st.size !== src.size) throw pdfErrors.changedWhileSigning(input);
+      const tailBuf = Buffer.concat([Buffer.from(eol, 'latin1'), built.bytes]);
+      await writeAll(fh, tailBuf, src.size);
+    } finally {
+      await fh.close();
+    }
+    return { path: outTempPath, byteRange, contentsOffset: contentsLt + 1, contentsBytes: opts.contentsBytes, fieldName: plan.fieldName };
+  } catch (e) {
+    if (created) await rm(outTempPath, { force: true });
+    throw e;
+  } finally {
+    await src.close();
+  }
+}
+
+function outputError(path: string, e: unknown): KysoError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') return usageError('OUTPUT_EXISTS', msg(`${path}: file already exists`, `${path}: tệp đã tồn tại`), { cause: e });
+  if (code === 'ENOENT')
+    return usageError('OUTPUT_DIR_MISSING', msg(`${path}: the output folder does not exist`, `${path}: thư mục đầu ra không tồn tại`), { cause: e });
+  return new KysoError('OUTPUT_WRITE_FAILED', 'input', msg(`${path}: cannot write the output (${code ?? 'error'})`, `${path}: không ghi được tệp đầu ra (${code ?? 'lỗi'})`), {
+    cause: e,
+  });
+}
+
+async function writeAll(fh: import('node:fs/promises').FileHandle, buf: Buffer, at: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, at + done);
+    done += bytesWritten;
+  }
+}
+
+interface Plan {
+  objects: UpdateObject[];
+  sigRef: PDFRef;
+  /** offsets inside the serialised sig dict body */
+  contentsAt: number;
+  byteRangeAt: number;
+  byteRangeLen: number;
+  fieldName: string;
+}
+
+async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOptions): Promise<Plan> {
+  if (reader.encrypted) throw pdfErrors.encrypted(file);
+  const sigFields = await reader.signatureFields();
+  const signed = sigFields.some((f) => f.sig !== undefined);
+  const cat = await reader.catalog();
+  if (reader.recovered && (signed || cat.get(N('Perms')) !== undefined)) throw pdfErrors.signedDamaged(file);
+  const mdp = await reader.docMdpPermission();
+  if (mdp === 1) throw pdfErrors.docMdpLocked(file);
+  if (opts.certify && (signed || mdp !== undefined)) throw pdfErrors.certifyNotFirst(file);
+
+  const ctx = reader.context;
+  const pages = await reader.pages();
+  if (pages.length === 0) throw pdfErrors.malformed(file, 'the document has no pages');
+  const allFields = await reader.fields();
+  const names = new Set<string>([...allFields.map((f) => f.name), ...sigFields.map((f) => f.name)]);
+
+  let next = reader.size;
+  const alloc = () => PDFRef.of(next++, 0);
+  const objects: UpdateObject[] = [];
+  const changed = new Map<number, UpdateObject>();
+  const put = (ref: PDFRef, body: PDFObject | Uint8Array) => {
+    const u = { ref, body };
+    const old = changed.get(ref.objectNumber);
+    if (old) old.body = body;
+    else {
+      changed.set(ref.objectNumber, u);
+      objects.push(u);
+    }
+  };
+  const sigRef = alloc();
+
+  // 1. the field
+  let fieldName: string;
+  let fieldRef: PDFRef;
+  let newField = false;
+  let widgetForPage: { ref: PDFRef; pageIndex: number } | undefined;
+  const existing = opts.fieldName === undefined ? undefined : allFields.find((f) => f.name === opts.fieldName);
+  const existingSig = opts.fieldName === undefined ? undefined : sigFields.find((f) => f.name === opts.fieldName);
+  if (opts.fieldName !== undefined && (existing || existingSig)) {
+    fieldName = opts.fieldName;
+    if (existing && existing.ft !== 'Sig') throw pdfErrors.fieldNotSignature(file, fieldName);
+    const sf = existingSig ?? sigFields.find((f) => f.fieldRef && existing?.ref && f.fieldRef.toString() === existing.ref.toString());
+    const dict = existing?.dict ?? (sf?.fieldRef ? await reader.getObject(sf.fieldRef) : undefined);
+    if (!(dict instanceof PDFDict) || (dict.get(N('V')) !== undefined && !(await isEmptyValue(reader, dict))))
+      throw pdfErrors.fieldSigned(file, fieldName);
+    const ref = existing?.ref ?? sf?.fieldRef;
+    if (!ref) throw pdfErrors.malformed(file, `signature field "${fieldName}" is not an indirect object`);
+    fieldRef = ref;
+    const nd = copyDict(dict);
+    nd.set(N('V'), sigRef);
+    const widgets = existing?.widgetRefs ?? sf?.widgetRefs ?? [];
+    for (const w of widgets) {
+      const pi = await reader.widgetPageIndex(w);
+      const onPage = pi !== undefined && (await pageHasAnnot(reader, pages[pi]!, w));
+      if (!onPage) {
+        widgetForPage = { ref: w, pageIndex: pi ?? opts.pageIndex ?? 0 };
+        break;
+      }
+    }
+    if (widgetForPage && widgetForPage.ref.objectNumber === fieldRef.objectNumber && nd.get(N('P')) === undefined)
+      nd.set(N('P'), pages[widgetForPage.pageIndex] ?? pages[0]!);
+    put(fieldRef, nd);
+  } else {
+    if (opts.fieldName !== undefined) fieldName = opts.fieldName;
+    else {
+      let i = 1;
+      while (names.has(`Signature${i}`)) i++;
+      fieldName = `Signature${i}`;
+    }
+    newField = true;
+    const pageIndex = opts.pageIndex ?? 0;
+    if (!Number.isInteger(pageIndex) || pageIndex < 0 || pageIndex >= pages.length) throw pdfErrors.pageOutOfRange(file, pageIndex, pages.length);
+    fieldRef = alloc();
+    const rect = opts.rect ?? [0, 0, 0, 0];
+    const f = PDFDict.withContext(ctx);
+    f.set(N('Type'), N('Annot'));
+    f.set(N('Subtype'), N('Widget'));
+    f.set(N('FT'), N('Sig'));
+    f.set(N('T'), pdfTextString(fieldName));
+    f.set(N('V'), sigRef);
+    f.set(N('P'), pages[pageIndex]!);
+    f.set(N('Rect'), numArray(ctx, rect));
+    f.set(N('F'), PDFNumber.of(132)); // Print + Locked
+    // Appearance: the caller's stream (visible looks are a later issue) or an empty form XObject.
+    const apRef = alloc();
+    const w = Math.abs(rect[2] - rect[0]);
+    const h = Math.abs(rect[3] - rect[1]);
+    const apDict = PDFDict.withContext(ctx);
+    apDict.set(N('Type'), N('XObject'));
+    apDict.set(N('Subtype'), N('Form'));
+    apDict.set(N('BBox'), numArray(ctx, [0, 0, w, h]));
+    if (opts.appearance?.resources instanceof PDFDict) apDict.set(N('Resources'), opts.appearance.resources);
+    const ap = PDFDict.withContext(ctx);
+    ap.set(N('N'), apRef);
+    f.set(N('AP'), ap);
+    put(fieldRef, f);
+    put(apRef, PDFRawStream.of(apDict, opts.appearance?.streamBytes ?? new Uint8Array(0)));
+    widgetForPage = { ref: fieldRef, pageIndex };
+  }
+
+  // 2. the page's /Annots
+  if (widgetForPage) {
+    const pageRef = pages[widgetForPage.pageIndex]!;
+    const page = await reader.getObject(pageRef);
+    if (!(page instanceof PDFDict)) throw pdfErrors.malformed(file, `page ${widgetForPage.pageIndex + 1} is not a dictionary`);
+    const annots = page.get(N('Annots'));
+    const annotsRef = refOf(annots);
+    if (annotsRef) {
+      const arr = await reader.getObject(annotsRef);
+      const na = arr instanceof PDFArray ? copyArray(arr, ctx) : PDFArray.withContext(ctx);
+      na.push(widgetForPage.ref);
+      put(annotsRef, na);
+    } else {
+      const np = copyDict(page);
+      const na = annots instanceof PDFArray ? copyArray(annots, ctx) : PDFArray.withContext(ctx);
+      na.push(widgetForPage.ref);
+      np.set(N('Annots'), na);
+      put(pageRef, np);
+    }
+  }
+
+  // 3. AcroForm (+ catalog)
+  const catRef = refOf(reader.trailer.get(N('Root')));
+  if (!catRef) throw pdfErrors.malformed(file, 'no document catalog');
+  let newCat: PDFDict | undefined;
+  const afVal = cat.get(N('AcroForm'));
+  const afRef = refOf(afVal);
+  const afDict = await reader.resolve(afVal);
+  const nf = afDict instanceof PDFDict ? copyDict(afDict) : PDFDict.withContext(ctx);
+  const fieldsVal = nf.get(N('Fields'));
+  const fieldsRef = refOf(fieldsVal);
+  const fieldsArr = await reader.resolve(fieldsVal);
+  if (newField) {
+    const arr = fieldsArr instanceof PDFArray ? copyArray(fieldsArr, ctx) : PDFArray.withContext(ctx);
+    arr.push(fieldRef);
+    if (fieldsRef && fieldsArr instanceof PDFArray) put(fieldsRef, arr);
+    else nf.set(N('Fields'), arr);
+  } else if (!(fieldsArr instanceof PDFArray)) {
+    nf.set(N('Fields'), PDFArray.withContext(ctx));
+  }
+  const flags = (afDict instanceof PDFDict ? (await reader.resolve(afDict.get(N('SigFlags')))) : undefined) as PDFObject | undefined;
+  nf.set(N('SigFlags'), PDFNumber.of(((flags instanceof PDFNumber ? flags.asNumber() : 0) | 3) >>> 0));
+  if (afRef && afDict instanceof PDFDict) put(afRef, nf);
+  else if (afDict instanceof PDFDict && !afRef) {
+    newCat = copyDict(cat);
+    newCat.set(N('AcroForm'), nf);
+  } else {
+    const r = alloc();
+    put(r, nf);
+    newCat = copyDict(cat);
+    newCat.set(N('AcroForm'), r);
+  }
+  if (opts.certify) {
+    newCat ??= copyDict(cat);
+    const oldPerms = await reader.resolve(cat.get(N('Perms')));
+    const perms = oldPerms instanceof PDFDict ? copyDict(oldPerms) : PDFDict.withContext(ctx);
+    perms.set(N('DocMDP'), sigRef);
+    newCat.set(N('Perms'), perms);
+  }
+  if (newCat) put(catRef, newCat);
+
+  // 4. the signature dictionary, serialised by hand so we know where /ByteRange and /Contents are.
+  const isTs = opts.subFilter === 'ETSI.RFC3161';
+  const lines: string[] = [];
+  lines.push(`/Type /${isTs ? 'DocTimeStamp' : 'Sig'}`, '/Filter /Adobe.PPKLite', `/SubFilter /${opts.subFilter}`);
+  const brPlaceholder = `[0 ${'0'.repeat(BR_WIDTH)} ${'0'.repeat(BR_WIDTH)} ${'0'.repeat(BR_WIDTH)}]`;
+  let head = `<<\n${lines.join('\n')}\n/ByteRange `;
+  const byteRangeAt = Buffer.byteLength(head, 'latin1');
+  head += `${brPlaceholder}\n/Contents `;
+  const contentsAt = Buffer.byteLength(head, 'latin1');
+  head += `<${'0'.repeat(2 * opts.contentsBytes)}>\n`;
+  const rest: string[] = [];
+  const text = (k: string, v: string | undefined) => {
+    if (v !== undefined && v !== '') rest.push(`/${k} ${serialize(pdfTextString(v)).toString('latin1')}`);
+  };
+  if (!isTs) {
+    rest.push(`/M (${pdfDate(opts.signingTime)})`);
+    text('Name', opts.name);
+    text('Reason', opts.reason);
+    text('Location', opts.location);
+    text('ContactInfo', opts.contactInfo);
+    if (opts.certify) {
+      const p = opts.certify.permission;
+      if (p !== 1 && p !== 2 && p !== 3) throw usageError('DOCMDP_INVALID', msg(`DocMDP permission must be 1, 2 or 3`, `quyền DocMDP phải là 1, 2 hoặc 3`));
+      rest.push(`/Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P ${p} /V /1.2 >> >>]`);
+    }
+    rest.push('/Prop_Build << /App << /Name /kyso >> >>');
+  }
+  const body = Buffer.from(`${head}${rest.join('\n')}\n>>`, 'latin1');
+  put(sigRef, body);
+  return { objects, sigRef, contentsAt, byteRangeAt, byteRangeLen: brPlaceholder.length, fieldName };
+}
+
+async function isEmptyValue(reader: PdfReader, d: PDFDict): Promise<boolean> {
+  const v = await reader.resolve(d.get(N('V')));
+  return v === undefined || !(v instanceof PDFDict);
+}
+
+async function pageHasAnnot(reader: PdfReader, pageRef: PDFRef, w: PDFRef): Promise<boolean> {
+  const page = await reader.getObject(pageRef);
+  if (!(page instanceof PDFDict)) return false;
+  const a = await reader.resolve(page.get(N('Annots')));
+  if (!(a instanceof PDFArray)) return false;
+  for (let i = 0; i < a.size(); i++) {
+    const r = refOf(a.get(i));
+    if (r && r.objectNumber === w.objectNumber && r.generationNumber === w.generationNumber) return true;
+  }
+  return false;
+}
+
+function numArray(ctx: PDFDict['context'], nums: number[]): PDFArray {
+  const a = PDFArray.withContext(ctx);
+  for (const n of nums) a.push(PDFNumber.of(n));
+  return a;
+}
+
+/** Hashes bytes [a0, a0+l0) and [a1, a1+l1) of the file in 1 MiB chunks (bounded memory). */
+export async function digestByteRange(path: string, byteRange: readonly number[], hash: 'sha256' | 'sha384' | 'sha512'): Promise<Buffer> {
+  if (byteRange.length !== 4 || byteRange.some((n) => !Number.isSafeInteger(n) || n < 0))
+    throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`invalid ByteRange ${JSON.stringify(byteRange)}`, `ByteRange không hợp lệ ${JSON.stringify(byteRange)}`));
+  const h = createHash(hash);
+  const fh = await open(path, 'r');
+  try {
+    const st = await fh.stat();
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (const [start, length] of [
+      [byteRange[0]!, byteRange[1]!],
+      [byteRange[2]!, byteRange[3]!],
+    ] as const) {
+      if (start + length > st.size)
+        throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`${path}: ByteRange goes past the end of the file`, `${path}: ByteRange vượt quá cuối tệp`));
+      let pos = start;
+      const end = start + length;
+      while (pos < end) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+        if (bytesRead === 0) throw new Error(`${path}: unexpected end of file`);
+        h.update(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  return h.digest();
+}
+
+/** Writes hex(der), zero-padded, into the reserved /Contents, in place (no fsync/rename: the caller does). */
+export async function embedSignature(prepared: PreparedPdf, der: Uint8Array): Promise<void> {
+  if (der.length > prepared.contentsBytes) throw pdfErrors.signatureTooLarge(der.length, prepared.contentsBytes);
+  const hex = Buffer.from(der).toString('hex').toUpperCase().padEnd(2 * prepared.contentsBytes, '0');
+  const fh = await open(prepared.path, 'r+');
+  try {
+    const check = Buffer.alloc(1);
+    await fh.read(check, 0, 1, prepared.contentsOffset - 1);
+    const check2 = Buffer.alloc(1);
+    await fh.read(check2, 0, 1, prepared.contentsOffset + 2 * prepared.contentsBytes);
+    if (check[0] !== 0x3c || check2[0] !== 0x3e)
+      throw new KysoError('CONTENTS_NOT_FOUND', 'internal', msg(`${prepared.path}: /Contents placeholder not where expected`, `${prepared.path}: không thấy chỗ dành cho /Contents ở vị trí mong đợi`));
+    await writeAll(fh, Buffer.from(hex, 'latin1'), prepared.contentsOffset);
+  } finally {
+    await fh.close();
+  }
+}
+
