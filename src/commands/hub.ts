@@ -1,5 +1,96 @@
 import type { Command } from 'commander';
+import os from 'node:os';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
 import type { App } from '../cli/app.js';
+import { SCHEMA_VERSION } from '../cli/app.js';
+import { msg, usageError } from '../core/errors.js';
+import { loadHubSystems, startHub } from '../services/hub-server.js';
 
-/** Placeholder: the `hub` command is being built. */
-export function register(_program: Command, _app: App): void {}
+interface ServeFlags {
+  port?: string;
+  host: string;
+  dataDir?: string;
+  systems?: string;
+  faults?: string;
+  dedup: boolean;
+  log?: boolean;
+  json?: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** `kyso hub serve`: a local vdxp-compatible exchange (training rooms, the demo, tests). */
+export function register(program: Command, app: App): void {
+  const hub = program.command('hub').description('local exchange server (vdxp API) for training, demos and tests');
+  hub
+    .command('serve')
+    .description('run a local exchange server until Ctrl-C; prints its URL on stdout')
+    .option('--port <n>', 'port (default: a free one)')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'storage folder (default $XDG_DATA_HOME/kyso/hub)')
+    .option('--systems <file>', 'JSON array [{systemId, organId, secret, organName?}] (default <data-dir>/systems.json, or KYSO_HUB_SYSTEMS)')
+    .option('--faults <spec>', 'inject faults, e.g. drop-after-receive:0.3,500:0.2,429:0.1:retry-after=1,slow:200ms')
+    .option('--no-dedup', 'accept duplicates (same sender, DocumentId and SHA-256) as new documents')
+    .option('--log', 'one line per request on stderr')
+    .option('--json', 'print the start line as JSON')
+    .action(async (o: ServeFlags) => {
+      const ctx = app.ctx;
+      await app.run(
+        Boolean(o.json),
+        async () => {
+          const port = o.port === undefined ? 0 : Number(o.port);
+          if (!Number.isInteger(port) || port < 0 || port > 65535) {
+            throw usageError('USAGE', msg(`--port must be a number between 0 and 65535, not "${o.port}"`, `--port phải là số từ 0 đến 65535, không phải "${o.port}"`));
+          }
+          const dataDir = path.resolve(
+            ctx.cwd,
+            o.dataDir ?? path.join(ctx.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'kyso', 'hub'),
+          );
+          const systemsFile = o.systems ?? ctx.env.KYSO_HUB_SYSTEMS ?? path.join(dataDir, 'systems.json');
+          if (!o.systems && !ctx.env.KYSO_HUB_SYSTEMS && !existsSync(systemsFile)) {
+            throw usageError(
+              'HUB_NO_SYSTEMS',
+              msg(
+                `no systems registered: pass --systems <file.json> or create ${systemsFile} ([{"systemId","organId","secret"}])`,
+                `chưa đăng ký hệ thống nào: dùng --systems <tệp.json> hoặc tạo ${systemsFile} ([{"systemId","organId","secret"}])`,
+              ),
+            );
+          }
+          const systems = loadHubSystems(path.resolve(ctx.cwd, systemsFile));
+          if (!LOOPBACK_HOSTS.has(o.host)) {
+            app.warn({
+              code: 'HUB_NOT_LOOPBACK',
+              en: `the hub listens on ${o.host}, reachable from other machines (admin endpoints still answer loopback only)`,
+              vi: `máy chủ nghe trên ${o.host}, máy khác có thể truy cập (các điểm quản trị vẫn chỉ trả lời loopback)`,
+            });
+          }
+          const running = await startHub({
+            dataDir,
+            systems,
+            host: o.host,
+            port,
+            faults: o.faults,
+            dedup: o.dedup,
+            log: o.log ? (l) => ctx.stderr.write(`hub: ${l}\n`) : undefined,
+          });
+          const result = { url: running.url, port: running.port, dataDir, systems: systems.map((s) => ({ systemId: s.systemId, organId: s.organId })), dedup: o.dedup };
+          if (o.json) ctx.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, ok: true, result, error: null }) + '\n');
+          else ctx.stdout.write(`${running.url}\n`);
+          ctx.stderr.write(
+            ctx.lang === 'vi'
+              ? `kyso hub: đang chạy tại ${running.url} (dữ liệu: ${dataDir}); Ctrl-C để dừng\n`
+              : `kyso hub: listening on ${running.url} (data: ${dataDir}); Ctrl-C to stop\n`,
+          );
+          await new Promise<void>((resolve) => {
+            ctx.onInterrupt(async () => {
+              await running.close();
+              resolve();
+            });
+          });
+          return { exitCode: 0, result };
+        },
+        () => {},
+      );
+    });
+}

@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { KysoError, inputError, msg, type ErrorCategory } from '../core/errors.js';
+
+export interface HttpClientOptions {
+  /** profile name, used in messages */
+  label: string;
+  endpoint: string;
+  caFile?: string;
+  clientCert?: string;
+  clientKey?: string;
+  proxy?: string;
+  timeoutMs?: number;
+  /** environment for HTTPS_PROXY / HTTP_PROXY / NO_PROXY (default: none) */
+  env?: Record<string, string | undefined>;
+  /** replaces the agent (tests) */
+  dispatcher?: Dispatcher;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  /** path relative to the endpoint (e.g. "sendEdoc" or "/v1/getEdoc") or an absolute URL */
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: Buffer | Uint8Array | string;
+  /** true for requests that change server state (a dropped connection may then have reached it) */
+  sending?: boolean;
+}
+
+const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);
+const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|UNABLE_TO_GET_ISSUER|ERR_SSL|EPROTO/;
+
+function errCode(e: unknown): string {
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur; i++) {
+    const c = (cur as { code?: unknown }).code;
+    if (typeof c === 'string' && c !== 'UND_ERR' && !c.startsWith('UND_ERR_SOCKET') && c !== 'UND_ERR_REQ_RETRY') return c;
+    if (typeof c === 'string' && c.startsWith('UND_ERR_SOCKET')) {
+      const inner = (cur as { cause?: unknown }).cause;
+      const ic = (inner as { code?: unknown } | undefined)?.code;
+      return typeof ic === 'string' ? ic : c;
+    }
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return 'UNKNOWN';
+}
+
+/** When NO_PROXY lists the host (exact, suffix with leading dot, or "*"), no proxy from the environment. */
+export function noProxyMatches(host: string, noProxy: string | undefined): boolean {
+  if (!noProxy) return false;
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return noProxy
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .some((e) => {
+      const entry = e.toLowerCase().replace(/:\d+$/, '');
+      if (entry === '*') return true;
+      const bare = entry.replace(/^\*?\./, '');
+      return h === bare || h.endsWith('.' + bare);
+    });
+}
+
+/** The proxy to use: the profile's, or HTTPS_PROXY/HTTP_PROXY from the environment unless NO_PROXY matches. */
+export function chooseProxy(endpoint: string, proxy: string | undefined, env: Record<string, string | undefined> = {}): string | undefined {
+  if (proxy) return proxy;
+  const u = new URL(endpoint);
+  const fromEnv = u.protocol === 'https:' ? (env.HTTPS_PROXY ?? env.https_proxy) : (env.HTTP_PROXY ?? env.http_proxy);
+  if (!fromEnv) return undefined;
+  if (noProxyMatches(u.hostname, env.NO_PROXY ?? env.no_proxy)) return undefined;
+  return fromEnv;
+}
+
+function readPem(file: string, what: { en: string; vi: string }): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw inputError('EXCHANGE_TLS_FILE', msg(`cannot read ${what.en} ${file}`, `không đọc được ${what.vi} ${file}`), { cause: e });
+  }
+}
+
+/**
+ * One keep-alive HTTP client per exchange profile, over undici (Agent, or ProxyAgent tunnelling with
+ * CONNECT), with the profile's CA bundle and client certificate. Maps transport failures to KysoError
+ * as the ExchangeTransport contract says.
+ */
+export class HttpClient {
+  readonly dispatcher: Dispatcher;
+  readonly proxyUrl: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly base: URL;
+
+  constructor(private readonly opts: HttpClientOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    let base: URL;
+    try {
+      base = new URL(opts.endpoint.endsWith('/') ? opts.endpoint : opts.endpoint + '/');
+    } catch {
+      throw inputError('EXCHANGE_ENDPOINT', msg(`profile "${opts.label}": invalid endpoint URL "${opts.endpoint}"`, `hồ sơ "${opts.label}": địa chỉ endpoint không hợp lệ "${opts.endpoint}"`));
+    }
+    this.base = base;
+    const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+    if (opts.caFile) tls.ca = readPem(opts.caFile, { en: 'CA bundle', vi: 'tệp chứng thư CA' });
+    if (opts.clientCert) tls.cert = readPem(opts.clientCert, { en: 'client certificate', vi: 'chứng thư máy khách' });
+    if (opts.clientKey) tls.key = readPem(opts.clientKey, { en: 'client key', vi: 'khóa máy khách' });
+    this.proxyUrl = chooseProxy(base.href, opts.proxy, opts.env);
+    const common = { keepAliveTimeout: 10_000, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
+    if (opts.dispatcher) this.dispatcher = opts.dispatcher;
+    else if (this.proxyUrl) {
+      this.dispatcher = new ProxyAgent({ uri: this.proxyUrl, ...common, requestTls: { ...tls, timeout: this.timeoutMs }, proxyTls: { timeout: this.timeoutMs } });
+    } else {
+      this.dispatcher = new Agent({ ...common, connect: { ...tls, timeout: this.timeoutMs } });
+    }
+  }
+
+  url(p: string, query?: Record<string, string>): URL {
+    const u = /^https?:\/\//.test(p) ? new URL(p) : new URL(p.replace(/^\//, ''), this.base);
+    for (const [k, v] of Object.entries(query ?? {})) u.searchParams.set(k, v);
+    return u;
+  }
+
+  async request(r: HttpRequest): Promise<HttpResponse> {
+    const u = this.url(r.path, r.query);
+    const where = `${this.opts.label} ${u.pathname.split('/').pop()}`;
+    try {
+      const res = await request(u, {
+        method: r.method,
+        headers: r.headers,
+        body: r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength),
+        dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers, body };
+    } catch (e) {
+      if (e instanceof KysoError) throw e;
+      const code = errCode(e);
+      if (TLS_TRUST.test(code)) {
+        throw new KysoError(
+          'EXCHANGE_TLS',
+          'credentials',
+          msg(`${where}: TLS failure with the exchange server (${code})`, `${where}: lỗi TLS với máy chủ liên thông (${code})`),
+          { cause: e, details: { code }, hint: msg('check caFile / clientCert / clientKey of the profile', 'kiểm tra caFile / clientCert / clientKey của hồ sơ') },
+        );
+      }
+      const mayHaveReached = r.sending === true && !NOT_REACHED.has(code);
+      throw new KysoError(
+        'EXCHANGE_NETWORK',
+        'exchange-retry',
+        msg(`${where}: network error (${code}); will retry`, `${where}: lỗi mạng (${code}); sẽ gửi lại`),
+        { cause: e, details: { code, mayHaveReached } },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.opts.dispatcher) await this.dispatcher.close().catch(() => {});
+  }
+}
+
+/** Retry-After as milliseconds (seconds or an HTTP date). */
+export function retryAfterMs(h: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+function bodyText(b: Buffer): string {
+  const s = b.toString('utf8');
+  return s.length > 500 ? s.slice(0, 500) + '…' : s;
+}
+
+/**
+ * Maps an HTTP status to the contract's error categories; returns normally for 2xx.
+ * `sending`: the request changes server state (a 5xx may then have been applied).
+ */
+export function checkHttpStatus(label: string, what: string, res: HttpResponse, sending: boolean): void {
+  const s = res.status;
+  if (s >= 200 && s < 300) return;
+  const where = `${label} ${what}`;
+  const body = bodyText(res.body);
+  let category: ErrorCategory;
+  let code: string;
+  let m;
+  const details: Record<string, unknown> = { status: s, body };
+  if (s === 401 || s === 403) {
+    category = 'credentials';
+    code = 'EXCHANGE_AUTH';
+    m = msg(`${where}: the exchange refused our credentials (HTTP ${s}); check systemId and the secret`, `${where}: trục liên thông từ chối thông tin xác thực (HTTP ${s}); kiểm tra systemId và khóa bí mật`);
+  } else if (s === 429 || s >= 500) {
+    category = 'exchange-retry';
+    code = s === 429 ? 'EXCHANGE_BUSY' : 'EXCHANGE_SERVER';
+    details.retryAfterMs = retryAfterMs(res.headers['retry-after']);
+    details.mayHaveReached = sending && s !== 429 && s !== 503;
+    m = msg(`${where}: the exchange answered HTTP ${s}; will retry`, `${where}: trục liên thông trả lời HTTP ${s}; sẽ gửi lại`);
+  } else {
+    category = 'exchange-rejected';
+    code = 'EXCHANGE_REJECTED';
+    m = msg(`${where}: the exchange rejected the request (HTTP ${s}): ${body}`, `${where}: trục liên thông từ chối yêu cầu (HTTP ${s}): ${body}`);
+  }
+  throw new KysoError(code, category, m, { details });
+}
+
+export function parseJsonBody(label: string, what: string, res: HttpResponse): Record<string, unknown> {
+  try {
+    const v = JSON.parse(res.body.toString('utf8')) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* fall through */
+  }
+  throw new KysoError(
+    'EXCHANGE_BAD_ANSWER',
+    'exchange-retry',
+    msg(`${label} ${what}: the exchange answered something that is not JSON: ${bodyText(res.body)}`, `${label} ${what}: trục liên thông trả lời không phải JSON: ${bodyText(res.body)}`),
+    { details: { status: res.status, mayHaveReached: true } },
+  );
+}

@@ -1,0 +1,108 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+/** SQLite storage of `kyso hub serve`: stored messages and per-organisation deliveries. */
+export interface StoredDoc {
+  doc_id: string;
+  from_organ: string;
+  message_type: 'edoc' | 'status';
+  document_id: string;
+  sha256: string;
+  size: number;
+  path: string;
+  created_at: string;
+  recipients: string;
+}
+
+export interface Delivery {
+  doc_id: string;
+  to_organ: string;
+  state: string;
+  updated_at: string;
+}
+
+export class HubStore {
+  readonly db: Database.Database;
+  readonly docsDir: string;
+  readonly tmpDir: string;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.docsDir = path.join(dataDir, 'docs');
+    this.tmpDir = path.join(dataDir, 'tmp');
+    mkdirSync(this.docsDir, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, 'hub.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS docs (
+        doc_id TEXT PRIMARY KEY, from_organ TEXT NOT NULL, message_type TEXT NOT NULL, document_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL, size INTEGER NOT NULL, path TEXT NOT NULL, created_at TEXT NOT NULL, recipients TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS docs_dedup ON docs (from_organ, document_id, sha256, message_type);
+      CREATE TABLE IF NOT EXISTS deliveries (
+        doc_id TEXT NOT NULL, to_organ TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'new', updated_at TEXT NOT NULL,
+        PRIMARY KEY (doc_id, to_organ));
+      CREATE INDEX IF NOT EXISTS deliveries_inbox ON deliveries (to_organ, state);
+    `);
+  }
+
+  findDuplicate(from: string, documentId: string, sha256: string, messageType: string): string | undefined {
+    const r = this.db
+      .prepare('SELECT doc_id FROM docs WHERE from_organ = ? AND document_id = ? AND sha256 = ? AND message_type = ? ORDER BY created_at LIMIT 1')
+      .get(from, documentId, sha256, messageType) as { doc_id: string } | undefined;
+    return r?.doc_id;
+  }
+
+  insert(doc: StoredDoc, to: string[]): void {
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO docs VALUES (@doc_id, @from_organ, @message_type, @document_id, @sha256, @size, @path, @created_at, @recipients)')
+        .run(doc);
+      const ins = this.db.prepare("INSERT OR IGNORE INTO deliveries VALUES (?, ?, 'new', ?)");
+      for (const t of to) ins.run(doc.doc_id, t, doc.created_at);
+    });
+    tx();
+  }
+
+  get(docId: string): StoredDoc | undefined {
+    return this.db.prepare('SELECT * FROM docs WHERE doc_id = ?').get(docId) as StoredDoc | undefined;
+  }
+
+  inbox(organ: string, messageType: string): (StoredDoc & Delivery)[] {
+    return this.db
+      .prepare(
+        `SELECT d.*, v.to_organ, v.state, v.updated_at FROM deliveries v JOIN docs d ON d.doc_id = v.doc_id
+         WHERE v.to_organ = ? AND v.state = 'new' AND d.message_type = ? ORDER BY d.created_at, d.rowid`,
+      )
+      .all(organ, messageType) as (StoredDoc & Delivery)[];
+  }
+
+  isRecipient(docId: string, organ: string): boolean {
+    return this.db.prepare('SELECT 1 FROM deliveries WHERE doc_id = ? AND to_organ = ?').get(docId, organ) !== undefined;
+  }
+
+  setState(docId: string, organ: string, state: string, at: string): boolean {
+    return this.db.prepare('UPDATE deliveries SET state = ?, updated_at = ? WHERE doc_id = ? AND to_organ = ?').run(state, at, docId, organ).changes > 0;
+  }
+
+  sent(organ: string): (StoredDoc & Delivery)[] {
+    return this.db
+      .prepare(
+        `SELECT d.*, v.to_organ, v.state, v.updated_at FROM docs d LEFT JOIN deliveries v ON d.doc_id = v.doc_id
+         WHERE d.from_organ = ? ORDER BY d.created_at, d.rowid`,
+      )
+      .all(organ) as (StoredDoc & Delivery)[];
+  }
+
+  acceptedByDocument(): { document_id: string; from_organ: string; message_type: string; n: number }[] {
+    return this.db
+      .prepare('SELECT document_id, from_organ, message_type, count(*) AS n FROM docs GROUP BY document_id, from_organ, message_type')
+      .all() as { document_id: string; from_organ: string; message_type: string; n: number }[];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
