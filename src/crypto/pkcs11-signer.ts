@@ -1,7 +1,7 @@
 import { credentialError, KysoError, msg, usageError, type Msg } from '../core/errors.js';
-import type { HashAlgorithm, Warning } from '../core/types.js';
+import type { HashAlgorithm, Lang, Warning } from '../core/types.js';
 import { completeChain, type AiaFetcher } from './chain-completion.js';
-import { ckrOf, loadRealBinding, traceBinding, type Pkcs11Binding, type Pkcs11BindingLoader, type Pkcs11Handle, type Pkcs11Mechanism } from './pkcs11-binding.js';
+import { loadRealBinding, traceBinding, type Pkcs11Binding, type Pkcs11BindingLoader, type Pkcs11Handle, type Pkcs11Mechanism } from './pkcs11-binding.js';
 import {
   CK_PARAMS_RSA_PSS,
   CKF_SERIAL_SESSION,
@@ -20,30 +20,25 @@ import {
   CKM_SHA512,
   CKM_SHA512_RSA_PKCS,
   CKM_SHA512_RSA_PKCS_PSS,
-  CKR,
-  CKU_USER,
-  TOKEN_GONE_CODES,
   ckmName,
-  ckrName,
 } from './pkcs11-constants.js';
+import { resolveModuleByDiscovery } from './pkcs11-probe.js';
+import { errName, loginOnce, tokenCallError } from './token-login.js';
+import type { ModuleDiscoveryOptions } from './pkcs11-modules.js';
 import type { KeyAlgorithm, SignatureScheme, Signer, SignRequest } from './signer.js';
 import { canSign, describeTokenCertificate, type TokenCertInfo } from './token-cert-info.js';
 import {
   listTokenSlots,
-  pinState,
-  pinStateText,
   readTokenCertificates,
   readTokenPrivateKeys,
-  summarizeToken,
   tokenName,
   type SlotEntry,
   type TokenCertObject,
-  type TokenSummary,
 } from './token-inventory.js';
 
 export interface Pkcs11SignerOptions {
-  /** Path of the PKCS#11 library (from --pkcs11-module, config or discovery). */
-  module: string;
+  /** Path of the PKCS#11 library (--pkcs11-module or config); absent: the one p11-kit module with a token. */
+  module?: string;
   tokenLabel?: string;
   tokenSerial?: string;
   keyLabel?: string;
@@ -57,7 +52,9 @@ export interface Pkcs11SignerOptions {
   /** stdin is a TTY: ambiguous choices are asked instead of failing. */
   interactive: boolean;
   /** Asks the person to pick one of `items`; returns its index. Needed only when interactive. */
-  choose?: (question: Msg, items: string[]) => Promise<number>;
+  choose?: (question: string, items: string[]) => Promise<number>;
+  /** language of the `choose` question (both languages when absent) */
+  lang?: Lang;
   /** Signature scheme the caller will ask for; checked against the token's mechanisms before login. */
   scheme?: SignatureScheme;
   hash?: HashAlgorithm;
@@ -75,6 +72,10 @@ export interface Pkcs11SignerDeps {
   bundledDir?: string;
   aia?: boolean;
   now?: () => Date;
+  /** Registers cleanup for Ctrl-C (Context.onInterrupt): the signer logs out when interrupted. */
+  onInterrupt?: (fn: () => void | Promise<void>) => () => void;
+  /** Where to look for modules when opts.module is absent. */
+  discovery?: ModuleDiscoveryOptions;
 }
 
 const DIGEST_INFO_PREFIX: Record<HashAlgorithm, string> = {
@@ -97,7 +98,9 @@ const PSS_HASH: Record<HashAlgorithm, [number, number, number]> = {
  */
 export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11SignerDeps = {}): Promise<Signer> {
   const load = deps.loadBinding ?? loadRealBinding;
-  let b = load(opts.module);
+  const ask = opts.interactive && opts.choose ? (m: Msg, items: string[]) => opts.choose!(opts.lang ? m[opts.lang] : `${m.en} / ${m.vi}`, items) : undefined;
+  const modulePath = opts.module ?? (await resolveModuleByDiscovery({ tokenLabel: opts.tokenLabel, tokenSerial: opts.tokenSerial }, deps.discovery ?? {}, load, ask));
+  let b = load(modulePath);
   if (deps.tracePath) b = traceBinding(b, deps.tracePath);
   const warn = deps.warn ?? (() => {});
   const notice = deps.notice ?? ((m: Msg) => warn({ code: 'TOKEN_NOTICE', ...m }));
@@ -106,21 +109,24 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
   try {
     b.C_Initialize();
   } catch (e) {
-    throw credentialError('PKCS11_INIT_FAILED', msg(`${opts.module}: the token driver failed to start (${errName(e)})`, `${opts.module}: trình điều khiển token không khởi động được (${errName(e)})`), { cause: e });
+    throw credentialError('PKCS11_INIT_FAILED', msg(`${modulePath}: the token driver failed to start (${errName(e)})`, `${modulePath}: trình điều khiển token không khởi động được (${errName(e)})`), { cause: e });
   }
   let session: Pkcs11Handle | undefined;
   let loggedIn = false;
   let closed = false;
+  let unregister: (() => void) | undefined;
   const close = async () => {
     if (closed) return;
     closed = true;
+    unregister?.();
     if (session && loggedIn) tryCall(() => b.C_Logout(session!));
     if (session) tryCall(() => b.C_CloseSession(session!));
     tryCall(() => b.C_Finalize());
   };
 
+  unregister = deps.onInterrupt?.(close);
   try {
-    const slot = await selectToken(b, opts);
+    const slot = await selectToken(b, opts, ask);
     const token = slot.token!;
     const tName = tokenName(token);
     try {
@@ -141,7 +147,7 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
       certs = readTokenCertificates(b, session);
     }
     const described = certs.map((c) => ({ obj: c, info: describeTokenCertificate(c.der, `token ${tName}`) }));
-    let chosen = await chooseCertificate(described, opts, tName, now(), !loggedIn && token.loginRequired);
+    let chosen = await chooseCertificate(described, opts, tName, now(), !loggedIn && token.loginRequired, ask);
     if (!chosen && opts.keyLabel && !loggedIn && token.loginRequired) {
       // --key-label may name the private key rather than the certificate: look at the keys after login.
       await login();
@@ -152,7 +158,7 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
       const k = keys.find((k) => k.label === opts.keyLabel);
       const byId = k ? described.filter((d) => d.obj.id === k.id && d.obj.id !== '') : [];
       if (byId.length === 1) chosen = byId[0];
-      else chosen = await chooseCertificate(described, opts, tName, now(), false); // throws TOKEN_KEY_NOT_FOUND
+      else chosen = await chooseCertificate(described, opts, tName, now(), false, ask); // throws TOKEN_KEY_NOT_FOUND
     }
     if (!chosen) {
       if (described.filter((d) => !d.info.isCA).length === 0 && keys.length > 0) {
@@ -231,10 +237,6 @@ function tryCall(fn: () => void): void {
   }
 }
 
-function errName(e: unknown): string {
-  const c = ckrOf(e);
-  return c !== undefined ? ckrName(c) : e instanceof Error ? e.message : String(e);
-}
 
 function readMechanisms(b: Pkcs11Binding, slot: Pkcs11Handle): Set<number> | undefined {
   try {
@@ -297,30 +299,12 @@ function derLen(n: number): Buffer {
   return Buffer.from([0x82, n >> 8, n & 0xff]);
 }
 
-/** Failures of the token during a session: unplugged → TOKEN_REMOVED (stops a batch), others named. */
-function tokenCallError(e: unknown, tName: string, fn: string): KysoError {
-  if (e instanceof KysoError) return e;
-  const c = ckrOf(e);
-  if (c !== undefined && TOKEN_GONE_CODES.has(c)) {
-    return credentialError(
-      'TOKEN_REMOVED',
-      msg(`token ${tName} was removed or stopped responding (${ckrName(c)})`, `token ${tName} đã bị rút ra hoặc ngừng phản hồi (${ckrName(c)})`),
-      { cause: e, hint: msg('Plug the token in again and sign the remaining files.', 'Hãy cắm lại token và ký các tệp còn lại.') },
-    );
-  }
-  if (c === CKR.MECHANISM_INVALID || c === CKR.MECHANISM_PARAM_INVALID) {
-    return credentialError('TOKEN_MECHANISM_UNSUPPORTED', msg(`token ${tName}: refused the signing mechanism (${ckrName(c)})`, `token ${tName}: từ chối cơ chế ký (${ckrName(c)})`), { cause: e });
-  }
-  if (c === CKR.USER_NOT_LOGGED_IN) {
-    return credentialError('TOKEN_NOT_LOGGED_IN', msg(`token ${tName}: the login was lost (${ckrName(c)})`, `token ${tName}: phiên đăng nhập đã mất (${ckrName(c)})`), { cause: e });
-  }
-  return credentialError('TOKEN_CALL_FAILED', msg(`token ${tName}: ${fn} failed (${errName(e)})`, `token ${tName}: lệnh ${fn} thất bại (${errName(e)})`), { cause: e });
-}
+type Ask = ((m: Msg, items: string[]) => Promise<number>) | undefined;
 
-async function selectToken(b: Pkcs11Binding, opts: Pkcs11SignerOptions): Promise<SlotEntry> {
+async function selectToken(b: Pkcs11Binding, opts: Pkcs11SignerOptions, ask: Ask): Promise<SlotEntry> {
   let slots: SlotEntry[];
   try {
-    slots = listTokenSlots(b).filter((s) => s.tokenPresent && s.token);
+    slots = listTokenSlots(b).filter((s) => s.tokenPresent && s.token?.initialized);
   } catch (e) {
     throw credentialError('TOKEN_LIST_FAILED', msg(`${b.modulePath}: cannot list the tokens (${errName(e)})`, `${b.modulePath}: không liệt kê được token (${errName(e)})`), { cause: e });
   }
@@ -338,8 +322,8 @@ async function selectToken(b: Pkcs11Binding, opts: Pkcs11SignerOptions): Promise
     throw credentialError('TOKEN_NOT_FOUND', msg(`no token with ${wanted} is plugged in; present: ${list}`, `không có token nào có ${wanted.replace('label', 'nhãn').replace('serial', 'số sê-ri')}; đang cắm: ${list}`));
   }
   if (matching.length === 1) return matching[0]!;
-  if (opts.interactive && opts.choose) {
-    const i = await opts.choose(msg('Several tokens are plugged in; which one?', 'Có nhiều token đang cắm; dùng token nào?'), matching.map((s) => `${tokenName(s.token!)} — ${s.token!.manufacturer} ${s.token!.model}`));
+  if (ask) {
+    const i = await ask(msg('Several tokens are plugged in; which one?', 'Có nhiều token đang cắm; dùng token nào?'), matching.map((s) => `${tokenName(s.token!)} — ${s.token!.manufacturer} ${s.token!.model}`));
     const s = matching[i];
     if (s) return s;
   }
@@ -357,7 +341,7 @@ function normHex(s: string): string {
   return s.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
 }
 
-async function chooseCertificate(all: Described[], opts: Pkcs11SignerOptions, tName: string, now: Date, keysHidden: boolean): Promise<Described | undefined> {
+async function chooseCertificate(all: Described[], opts: Pkcs11SignerOptions, tName: string, now: Date, keysHidden: boolean, ask: Ask): Promise<Described | undefined> {
   let cands = all.filter((d) => !d.info.isCA);
   const filtered = opts.keyId !== undefined || opts.keyLabel !== undefined || opts.certSha256 !== undefined;
   if (opts.keyId !== undefined) cands = cands.filter((d) => d.obj.id === normHex(opts.keyId!));
@@ -382,8 +366,8 @@ async function chooseCertificate(all: Described[], opts: Pkcs11SignerOptions, tN
     if (valid.length > 0) pool = valid;
   }
   if (pool.length === 1) return pool[0];
-  if (opts.interactive && opts.choose) {
-    const i = await opts.choose(msg(`Token ${tName} holds several signing certificates; which one?`, `Token ${tName} có nhiều chứng thư ký số; dùng chứng thư nào?`), pool.map(certLine));
+  if (ask) {
+    const i = await ask(msg(`Token ${tName} holds several signing certificates; which one?`, `Token ${tName} có nhiều chứng thư ký số; dùng chứng thư nào?`), pool.map(certLine));
     const d = pool[i];
     if (d) return d;
   }
@@ -401,70 +385,3 @@ function certLine(d: Described): string {
   return `key id ${d.obj.id || '-'} "${d.info.subject}" valid to ${d.info.notAfter.slice(0, 10)} sha256 ${d.info.sha256.slice(0, 16)}…`;
 }
 
-/** Reads the flags, refuses a locked PIN, warns when tries run low, logs in ONCE and never retries. */
-async function loginOnce(
-  b: Pkcs11Binding,
-  session: Pkcs11Handle,
-  slot: Pkcs11Handle,
-  token: TokenSummary,
-  opts: Pkcs11SignerOptions,
-  warn: (w: Warning) => void,
-  notice: (m: Msg) => void,
-): Promise<void> {
-  let t = token;
-  try {
-    t = summarizeToken(b.C_GetTokenInfo(slot));
-  } catch {
-    /* keep what the selection read */
-  }
-  const tName = tokenName(t);
-  if (t.pinState === 'locked') {
-    throw credentialError('TOKEN_PIN_LOCKED', msg(`token ${tName}: the PIN is locked; kyso will not try to log in`, `token ${tName}: PIN đã bị khoá; kyso sẽ không thử đăng nhập`), {
-      hint: msg('Unlock it with the PUK / SO PIN using your CA\'s tool, or ask your CA.', 'Hãy mở khoá bằng PUK / SO PIN với công cụ của nhà cung cấp, hoặc liên hệ nhà cung cấp chứng thư số.'),
-    });
-  }
-  if (t.pinState === 'final-try') {
-    warn({ code: 'TOKEN_PIN_FINAL_TRY', en: `token ${tName}: only ONE PIN try is left; a wrong PIN will lock the token`, vi: `token ${tName}: chỉ còn MỘT lần nhập PIN; nhập sai sẽ khoá token` });
-  } else if (t.pinState === 'count-low') {
-    warn({ code: 'TOKEN_PIN_COUNT_LOW', en: `token ${tName}: a wrong PIN was entered before; few tries are left`, vi: `token ${tName}: đã có lần nhập sai PIN; số lần thử còn ít` });
-  }
-  let pin: string | null = null;
-  if (t.pinPad) {
-    notice(msg(`Type the PIN on the PIN pad of token ${tName}.`, `Hãy nhập PIN trên bàn phím của token ${tName}.`));
-  } else {
-    pin = await opts.pin({ label: t.label, serial: t.serial });
-    if (pin === '') {
-      // An empty PIN would cost a try on most tokens: refuse before calling C_Login.
-      throw credentialError('TOKEN_PIN_EMPTY', msg(`token ${tName}: the PIN given is empty; nothing was sent to the token`, `token ${tName}: PIN để trống; chưa gửi gì tới token`));
-    }
-  }
-  try {
-    b.C_Login(session, CKU_USER, pin);
-  } catch (e) {
-    const c = ckrOf(e);
-    if (c === CKR.USER_ALREADY_LOGGED_IN) return;
-    let after: TokenSummary | undefined;
-    try {
-      after = summarizeToken(b.C_GetTokenInfo(slot));
-    } catch {
-      /* state unknown */
-    }
-    const state = after ? pinStateText(pinState(after.flags)) : { en: 'PIN state unknown', vi: 'không rõ trạng thái PIN' };
-    if (c === CKR.PIN_INCORRECT || c === CKR.PIN_INVALID || c === CKR.PIN_LEN_RANGE) {
-      throw credentialError('TOKEN_PIN_INCORRECT', msg(`token ${tName}: wrong PIN (now: ${state.en}); not retried`, `token ${tName}: sai PIN (hiện tại: ${state.vi}); kyso không thử lại`), {
-        details: { token: t.label, serial: t.serial, pinState: after ? pinState(after.flags) : 'unknown' },
-        hint: msg('Check the PIN before trying again: repeated wrong PINs lock the token.', 'Hãy kiểm tra lại PIN trước khi thử tiếp: nhập sai nhiều lần sẽ khoá token.'),
-      });
-    }
-    if (c === CKR.PIN_LOCKED) {
-      throw credentialError('TOKEN_PIN_LOCKED', msg(`token ${tName}: the PIN is locked`, `token ${tName}: PIN đã bị khoá`));
-    }
-    if (c === CKR.PIN_EXPIRED) {
-      throw credentialError('TOKEN_PIN_EXPIRED', msg(`token ${tName}: the PIN has expired; change it with your CA's tool`, `token ${tName}: PIN đã hết hạn; hãy đổi PIN bằng công cụ của nhà cung cấp`));
-    }
-    if (c === CKR.FUNCTION_CANCELED) {
-      throw credentialError('TOKEN_LOGIN_CANCELLED', msg(`token ${tName}: PIN entry was cancelled on the device`, `token ${tName}: việc nhập PIN trên thiết bị đã bị huỷ`));
-    }
-    throw tokenCallError(e, tName, 'C_Login');
-  }
-}

@@ -41,6 +41,8 @@ export interface TokenSummary {
   pinState: PinState;
   loginRequired: boolean;
   pinPad: boolean;
+  /** CKF_TOKEN_INITIALIZED: an uninitialised token (e.g. SoftHSM's spare slot) cannot sign */
+  initialized: boolean;
 }
 
 export interface SlotEntry {
@@ -66,6 +68,7 @@ export function summarizeToken(info: Pkcs11TokenInfo): TokenSummary {
     pinState: pinState(info.flags),
     loginRequired: (info.flags & CKF_LOGIN_REQUIRED) !== 0,
     pinPad: (info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) !== 0,
+    initialized: (info.flags & CKF_TOKEN_INITIALIZED) !== 0,
   };
 }
 
