@@ -1,0 +1,55 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startHub, type RunningHub } from '../../src/services/hub-server.js';
+import { runKyso, type CliResult } from '../helpers/cli.js';
+
+export const ORG_A = { systemId: 'SYS-A', organId: '000.00.00.A01', secret: 'secret-of-a-0123456789', organName: 'UBND huyện A' };
+export const ORG_B = { systemId: 'SYS-B', organId: '000.00.00.B02', secret: 'secret-of-b-0123456789', organName: 'Sở Nội vụ B' };
+
+export interface Party {
+  dir: string;
+  organId: string;
+  run(args: string[], extraEnv?: Record<string, string>): Promise<CliResult>;
+  json(args: string[], extraEnv?: Record<string, string>): Promise<{ code: number | null; doc: any; stderr: string }>;
+}
+
+/** A working folder with kyso.config.json for one organisation, its own data dir, secret in the env. */
+export async function makeParty(root: string, org: typeof ORG_A, endpoint: string, retry = { baseMs: 2, maxMs: 20, maxAttempts: 6 }, secret = org.secret): Promise<Party> {
+  const dir = path.join(root, org.systemId);
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, 'kyso.config.json'),
+    JSON.stringify({
+      defaultProfile: 'hub',
+      dataDir: './data',
+      profiles: { hub: { adapter: 'vdxp', endpoint, systemId: org.systemId, organId: org.organId, secretEnv: 'TEST_EXCHANGE_SECRET', timeoutMs: 5000, retry, organ: { name: org.organName, place: 'Hà Nội' } } },
+    }),
+  );
+  const env = { TEST_EXCHANGE_SECRET: secret, XDG_CONFIG_HOME: path.join(dir, 'xdg-config'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), XDG_CACHE_HOME: path.join(dir, 'xdg-cache') };
+  const run = (args: string[], extraEnv: Record<string, string> = {}) => runKyso(args, { cwd: dir, env: { ...env, ...extraEnv }, timeoutMs: 60_000 });
+  return {
+    dir,
+    organId: org.organId,
+    run,
+    async json(args, extraEnv) {
+      const r = await run([...args, '--json'], extraEnv);
+      let doc: any;
+      try {
+        doc = JSON.parse(r.stdout);
+      } catch {
+        throw new Error(`kyso ${args.join(' ')} → exit ${r.code}, not JSON:\n${r.stdout}\n${r.stderr}`);
+      }
+      return { code: r.code, doc, stderr: r.stderr };
+    },
+  };
+}
+
+export async function startTestHub(root: string, opts: { dedup?: boolean; faults?: string; port?: number } = {}): Promise<RunningHub> {
+  const dataDir = await mkdtemp(path.join(root, 'hub-'));
+  return startHub({ dataDir, systems: [ORG_A, ORG_B], dedup: opts.dedup, faults: opts.faults, port: opts.port });
+}
+
+export const tmpRoot = () => mkdtemp(path.join(os.tmpdir(), 'kyso-flow-'));
+
+export const META = ['--subject', 'V/v kế hoạch chuyển đổi số năm 2027', '--signer-name', 'Nguyễn Văn An', '--signer-position', 'Chủ tịch', '--signer-competence', 'TM.', '--type', 'Công văn'];
