@@ -19,7 +19,7 @@ beforeAll(async () => {
   samples = await makeSamplePdfs(dir);
 });
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir && !process.env.KYSO_KEEP_TEST_PDFS) await rm(dir, { recursive: true, force: true });
 });
 
 const base = (o: Partial<PlaceholderOptions> = {}): PlaceholderOptions => ({

@@ -1,0 +1,103 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestByteRange, embedSignature, preparePdfForSigning } from '../../src/pdf/sign-pdf.js';
+import { makeSamplePdfs, VALID_SAMPLES, type SampleName } from '../fixtures/make-pdfs.js';
+import { getPki, type LeafName } from '../helpers/pki.js';
+
+/**
+ * The placeholder is what validators read: sign with a real CMS made by `openssl cms -sign` over the two
+ * ranges (helper B makes our own CMS; this isolates the PDF structure) and ask pdfsig.
+ */
+let dir: string;
+let samples: Record<SampleName, string>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kyso-pdfsig-'));
+  samples = await makeSamplePdfs(dir);
+});
+afterAll(async () => {
+  if (dir && !process.env.KYSO_KEEP_TEST_PDFS) await rm(dir, { recursive: true, force: true });
+});
+
+async function opensslSign(input: string, out: string, leaf: LeafName, extra: { certify?: 1 | 2 | 3; reason?: string } = {}) {
+  const pki = getPki();
+  const l = pki.leaves[leaf];
+  const prepared = await preparePdfForSigning(input, out, {
+    signingTime: new Date(),
+    subFilter: 'ETSI.CAdES.detached',
+    contentsBytes: 12000,
+    reason: extra.reason ?? 'Phê duyệt (đồng ý)',
+    name: 'Nguyễn Thúy Hằng',
+    location: 'Phú Lương',
+    certify: extra.certify ? { permission: extra.certify } : undefined,
+  });
+  const buf = await readFile(out);
+  const [a, b, c, d] = prepared.byteRange;
+  const content = join(dir, 'content.bin');
+  await writeFile(content, Buffer.concat([buf.subarray(a, a + b), buf.subarray(c, c + d)]));
+  const der = execFileSync('openssl', [
+    'cms', '-sign', '-binary', '-in', content, '-signer', l.cert, '-inkey', l.key, '-certfile', pki.chainPem,
+    '-outform', 'DER', '-nosmimecap', '-md', 'sha256', '-nodetach',
+  ].filter((x) => x !== '-nodetach'));
+  await embedSignature(prepared, der);
+  // sanity: our digest helper agrees with what was signed
+  expect((await digestByteRange(out, prepared.byteRange, 'sha256')).length).toBe(32);
+  return prepared;
+}
+
+function pdfsig(file: string): string {
+  const r = spawnSync('pdfsig', ['-nssdir', getPki().nssDir, '-no-ocsp', file], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`;
+}
+
+describe('pdfsig accepts our placeholder', () => {
+  for (const name of VALID_SAMPLES) {
+    it(`${name}: two signatures by different certificates both valid`, async () => {
+      const s1 = join(dir, `${name}.1.pdf`);
+      const s2 = join(dir, `${name}.2.pdf`);
+      await opensslSign(samples[name], s1, 'leader-rsa');
+      await opensslSign(s1, s2, 'org-rsa');
+      const out = pdfsig(s2);
+      expect(out).toMatch(/Signature #2/);
+      const valid = out.match(/Signature Validation: Signature is Valid\./g) ?? [];
+      expect(valid.length, out).toBe(2);
+      expect(out).not.toMatch(/not been modified|Digest Mismatch/i);
+      if (process.env.KYSO_SHOW) console.log(out);
+    });
+  }
+
+  it('certification signature (DocMDP P=2) is accepted, and P=1 blocks a later signature', async () => {
+    const c2 = join(dir, 'cert2.pdf');
+    await opensslSign(samples.simple, c2, 'leader-rsa', { certify: 2 });
+    expect(pdfsig(c2)).toMatch(/Signature is Valid/);
+    const c1 = join(dir, 'cert1.pdf');
+    await opensslSign(samples.simple, c1, 'leader-rsa', { certify: 1 });
+    expect(pdfsig(c1)).toMatch(/Signature is Valid/);
+    await expect(opensslSign(c1, join(dir, 'cert1-2.pdf'), 'org-rsa')).rejects.toMatchObject({ code: 'INPUT_DOCMDP_LOCKED', category: 'input' });
+  });
+
+  it('signs the existing empty field "LanhDao" of the acroform sample', async () => {
+    const out = join(dir, 'field.pdf');
+    const pki = getPki();
+    const l = pki.leaves['clerk-ec'];
+    const prepared = await preparePdfForSigning(samples.acroform, out, {
+      signingTime: new Date(),
+      subFilter: 'ETSI.CAdES.detached',
+      contentsBytes: 12000,
+      fieldName: 'LanhDao',
+    });
+    expect(prepared.fieldName).toBe('LanhDao');
+    const buf = await readFile(out);
+    const [a, b, c, d] = prepared.byteRange;
+    const content = join(dir, 'content2.bin');
+    await writeFile(content, Buffer.concat([buf.subarray(a, a + b), buf.subarray(c, c + d)]));
+    const der = execFileSync('openssl', ['cms', '-sign', '-binary', '-in', content, '-signer', l.cert, '-inkey', l.key, '-certfile', pki.chainPem, '-outform', 'DER', '-nosmimecap', '-md', 'sha256']);
+    await embedSignature(prepared, der);
+    const o = pdfsig(out);
+    expect(o).toMatch(/Signature is Valid/);
+    expect(o).not.toMatch(/Signature #2/);
+  });
+});
