@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { validateCertificate, type ValidateOptions } from '../../src/crypto/chain-builder.js';
+import { createRevocationFetcher, undiciTransport, type HttpTransport } from '../../src/crypto/revocation-fetcher.js';
+import { loadTrustStore, type TrustStore } from '../../src/crypto/trust-store.js';
+import { getPki, type LeafName } from '../helpers/pki.js';
+import { derOf, resetServerStats, serverStats, tmp } from './helpers.js';
+
+const pki = getPki();
+const DAY = 86_400_000;
+
+let store: TrustStore;
+async function trust(): Promise<TrustStore> {
+  store ??= await loadTrustStore({ defaultTrust: false, extra: [pki.root.cert] });
+  return store;
+}
+
+async function validate(leaf: LeafName | Uint8Array, o: Partial<ValidateOptions> = {}) {
+  const der = leaf instanceof Uint8Array ? leaf : await derOf(pki.leaves[leaf].certDer);
+  return validateCertificate(der, {
+    intermediates: [await derOf(pki.inter.certDer)],
+    trustStore: await trust(),
+    validationTime: new Date(),
+    revocationMode: 'off',
+    embeddedRevocation: { crls: [], ocsps: [] },
+    purpose: 'signing',
+    ...o,
+  });
+}
+
+const online = (o: { cacheDir?: string; transport?: HttpTransport } = {}) =>
+  createRevocationFetcher({ now: () => new Date(), timeoutMs: 3000, ...o });
+
+describe('chain building', () => {
+  it('leader-rsa chains to the test root through the intermediate', async () => {
+    const r = await validate('leader-rsa');
+    expect(r.status).toBe('trusted');
+    expect(r.subIndication).toBeUndefined();
+    expect(r.path).toHaveLength(3);
+    expect(Buffer.from(r.path[2]!).equals(Buffer.from(await derOf(pki.root.certDer)))).toBe(true);
+    expect(r.revocation.checked).toBe(false);
+  });
+
+  it('EC leaves chain too', async () => {
+    for (const l of ['clerk-ec', 'deputy-ec384', 'org-rsa'] as const) expect((await validate(l)).status).toBe('trusted');
+  });
+
+  it('without the intermediate → untrusted / NO_CERTIFICATE_CHAIN_FOUND', async () => {
+    const r = await validate('leader-rsa', { intermediates: [] });
+    expect(r.status).toBe('untrusted');
+    expect(r.subIndication).toBe('NO_CERTIFICATE_CHAIN_FOUND');
+  });
+
+  it('a root embedded in the file is never an anchor: other PKI → untrusted', async () => {
+    const r = await validate(await derOf(pki.other.leaf.certDer), { intermediates: [await derOf(pki.other.root.certDer)] });
+    expect(r.status).toBe('untrusted');
+    expect(r.subIndication).toBe('NO_CERTIFICATE_CHAIN_FOUND');
+    expect(r.problems.join(' ')).toMatch(/not a trusted root/);
+    expect(r.path).toHaveLength(2);
+  });
+
+  it('only the bundled VN roots → our test leaf is untrusted', async () => {
+    const vn = await loadTrustStore({ defaultTrust: true, extra: [] });
+    const r = await validate('leader-rsa', { trustStore: vn });
+    expect(r.status).toBe('untrusted');
+  });
+
+  it('expired leaf → expired / OUT_OF_BOUNDS_NO_POE; valid at a time inside its validity', async () => {
+    const r = await validate('expired-rsa');
+    expect(r.status).toBe('expired');
+    expect(r.subIndication).toBe('OUT_OF_BOUNDS_NO_POE');
+    const der = await derOf(pki.leaves['expired-rsa'].certDer);
+    const { X509Certificate } = await import('node:crypto');
+    const c = new X509Certificate(Buffer.from(der));
+    // the test intermediate starts the instant this leaf ends (both at generation - 365 days): that instant is inside both
+    const inside = new Date(c.validTo);
+    expect((await validate('expired-rsa', { validationTime: inside })).status).toBe('trusted');
+    // a timestamp proving existence while valid rescues it
+    const rescued = await validate('expired-rsa', { proofOfExistence: inside });
+    expect(rescued.status).toBe('trusted');
+    // a proof of existence after expiry → EXPIRED
+    const late = await validate('expired-rsa', { proofOfExistence: new Date() });
+    expect(late.status).toBe('expired');
+    expect(late.subIndication).toBe('EXPIRED');
+  });
+
+  it('not-yet-valid leaf → not-yet-valid', async () => {
+    const r = await validate('notyet-rsa');
+    expect(r.status).toBe('not-yet-valid');
+    expect(r.subIndication).toBe('NOT_YET_VALID');
+  });
+
+  it('leaf without digitalSignature/nonRepudiation → CHAIN_CONSTRAINTS_FAILURE', async () => {
+    const r = await validate('nokeyusage-rsa');
+    expect(r.status).toBe('untrusted');
+    expect(r.subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
+    expect(r.problems.join(' ')).toMatch(/key usage/);
+  });
+
+  it('purpose timestamping: the TSA certificate passes, a signing certificate does not', async () => {
+    expect((await validate(await derOf(pki.tsa.certDer), { purpose: 'timestamping' })).status).toBe('trusted');
+    const r = await validate('leader-rsa', { purpose: 'timestamping' });
+    expect(r.subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
+  });
+
+  it('a leaf presented as its own issuer / a forged intermediate does not chain', async () => {
+    // the other PKI's root has the same shape but another key: offering it as "inter" must not chain
+    const r = await validate('leader-rsa', { intermediates: [await derOf(pki.other.root.certDer)] });
+    expect(r.status).toBe('untrusted');
+  });
+});
+
+describe('revocation', () => {
+  it('soft, online: a good leaf is trusted, answered by OCSP, the intermediate by the root CRL', async () => {
+    const r = await validate('leader-rsa', { revocationMode: 'soft', fetcher: online() });
+    expect(r.problems).toEqual([]);
+    expect(r.status).toBe('trusted');
+    expect(r.revocation.checked).toBe(true);
+    expect(r.revocation.source).toBe('ocsp');
+    expect(r.revocation.perCertificate?.map((p) => [p.status, p.source])).toEqual([
+      ['good', 'ocsp'],
+      ['good', 'crl'],
+    ]);
+  });
+
+  it('revoked leaf via OCSP without proof of existence → revoked / REVOKED_NO_POE', async () => {
+    const r = await validate('revoked-rsa', { revocationMode: 'soft', fetcher: online() });
+    expect(r.status).toBe('revoked');
+    expect(r.subIndication).toBe('REVOKED_NO_POE');
+    expect(r.revocation.source).toBe('ocsp');
+    const expected = new Date(pki.generatedAt).getTime() - DAY;
+    expect(Math.abs(r.revocation.revokedAt!.getTime() - expected)).toBeLessThan(10 * 60_000);
+  });
+
+  it('revoked leaf via the CRL on 127.0.0.1 (OCSP down)', async () => {
+    const noOcsp: HttpTransport = async (req) => {
+      if (req.url.includes('/ocsp')) throw new Error('connection refused (test)');
+      return undiciTransport(req);
+    };
+    const r = await validate('revoked-rsa', { revocationMode: 'soft', fetcher: online({ transport: noOcsp }) });
+    expect(r.status).toBe('revoked');
+    expect(r.revocation.source).toBe('crl');
+    expect(r.subIndication).toBe('REVOKED_NO_POE');
+  });
+
+  it('revoked leaf via an embedded CRL, offline', async () => {
+    const r = await validate('revoked-rsa', { revocationMode: 'soft', embeddedRevocation: { crls: [await derOf(pki.crlDer)], ocsps: [] } });
+    expect(r.status).toBe('revoked');
+    expect(r.revocation.source).toBe('embedded');
+  });
+
+  it('revoked with a timestamp before the revocation → trusted; after → REVOKED', async () => {
+    const revokedAt = new Date(pki.generatedAt).getTime() - DAY;
+    const before = await validate('revoked-rsa', { revocationMode: 'soft', fetcher: online(), proofOfExistence: new Date(revokedAt - DAY), validationTime: new Date(revokedAt - DAY) });
+    expect(before.status).toBe('trusted');
+    expect(before.problems.join(' ')).toMatch(/predates the revocation/);
+    const after = await validate('revoked-rsa', { revocationMode: 'soft', fetcher: online(), proofOfExistence: new Date() });
+    expect(after.status).toBe('revoked');
+    expect(after.subIndication).toBe('REVOKED');
+  });
+
+  it('responder unreachable: soft and hard → unknown / TRY_LATER; off → trusted', async () => {
+    const soft = await validate('deadocsp-rsa', { revocationMode: 'soft', fetcher: online() });
+    expect(soft.status).toBe('unknown');
+    expect(soft.subIndication).toBe('TRY_LATER');
+    expect(soft.revocation.unknown).toBe(true);
+    const hard = await validate('deadocsp-rsa', { revocationMode: 'hard', fetcher: online() });
+    expect(hard.status).toBe('unknown');
+    expect(hard.subIndication).toBe('TRY_LATER');
+    const off = await validate('deadocsp-rsa', { revocationMode: 'off', fetcher: online() });
+    expect(off.status).toBe('trusted');
+  });
+
+  it('offline (no fetcher) with soft: a certificate that publishes sources is unknown, never silently passed', async () => {
+    const r = await validate('leader-rsa', { revocationMode: 'soft' });
+    expect(r.status).toBe('unknown');
+    expect(r.subIndication).toBe('TRY_LATER');
+  });
+
+  it('an OCSP answer from the wrong responder is rejected (CRL of another issuer is ignored)', async () => {
+    const r = await validate('revoked-rsa', { revocationMode: 'soft', embeddedRevocation: { crls: [await derOf(pki.rootCrlDer)], ocsps: [] } });
+    expect(r.status).toBe('unknown');
+  });
+
+  it('on-disk cache: a second run with a new fetcher makes no HTTP request', async () => {
+    const cacheDir = await tmp('kyso-revcache-');
+    // count real HTTP requests with a spy around the undici transport (the server's /_stats is shared with
+    // other test files running in parallel, so it is only checked for being reachable)
+    const calls: string[] = [];
+    const spy: HttpTransport = async (req) => {
+      calls.push(req.url);
+      return undiciTransport(req);
+    };
+    await resetServerStats(pki);
+    const f1 = online({ cacheDir, transport: spy });
+    const r1 = await validate('secretary-rsa', { revocationMode: 'soft', fetcher: f1 });
+    expect(r1.status).toBe('trusted');
+    expect(f1.stats.network).toBe(2); // leaf OCSP + root CRL for the intermediate
+    expect(calls).toHaveLength(2);
+    const s1 = await serverStats(pki);
+    expect(s1['/ocsp']).toBeGreaterThanOrEqual(1);
+    const f2 = online({ cacheDir, transport: spy });
+    const r2 = await validate('secretary-rsa', { revocationMode: 'soft', fetcher: f2 });
+    expect(r2.status).toBe('trusted');
+    expect(r2.revocation.source).toBe('cache');
+    expect(f2.stats.network).toBe(0);
+    expect(f2.stats.cacheHits).toBe(2);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('the cache is not used past nextUpdate', async () => {
+    const cacheDir = await tmp('kyso-revcache-');
+    const f1 = online({ cacheDir });
+    await validate('secretary-rsa', { revocationMode: 'soft', fetcher: f1 });
+    const later = createRevocationFetcher({ cacheDir, now: () => new Date(Date.now() + 40 * DAY) });
+    const r = await validate('secretary-rsa', { revocationMode: 'soft', fetcher: later, currentTime: new Date() });
+    expect(later.stats.network).toBe(2);
+    expect(r.status).toBe('trusted');
+  });
+});
