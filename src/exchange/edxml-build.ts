@@ -90,13 +90,6 @@ export function buildEdocSkeleton(m: EdocMessage, now: Date = new Date()): strin
   const mh = header.ele('edXML:MessageHeader');
   addOrgan(mh, 'edXML:From', m.from);
   for (const t of m.to) addOrgan(mh, 'edXML:To', t);
-  for (const r of m.responseFor ?? []) {
-    const e = mh.ele('edXML:ResponseFor');
-    addText(e, 'edXML:OrganId', r.organId);
-    addText(e, 'edXML:Code', r.code);
-    addText(e, 'edXML:PromulgationDate', toWireDate(r.promulgationDate));
-    addText(e, 'edXML:DocumentId', r.documentId);
-  }
   addText(mh, 'edXML:DocumentId', m.documentId);
   const code = mh.ele('edXML:Code');
   addText(code, 'edXML:CodeNumber', m.code.number);
@@ -128,6 +121,14 @@ export function buildEdocSkeleton(m: EdocMessage, now: Date = new Date()): strin
       const ap = oi.ele('edXML:Appendixes');
       for (const a of o.appendixes) addText(ap, 'edXML:Appendix', a);
     }
+  }
+  // 1.12 ResponseFor sits between OtherInfo (1.11) and SteeringType (1.13); the samples have none
+  for (const r of m.responseFor ?? []) {
+    const e = mh.ele('edXML:ResponseFor');
+    addText(e, 'edXML:OrganId', r.organId);
+    addText(e, 'edXML:Code', r.code);
+    addText(e, 'edXML:PromulgationDate', toWireDate(r.promulgationDate));
+    addText(e, 'edXML:DocumentId', r.documentId);
   }
   addText(mh, 'edXML:SteeringType', m.steeringType);
   if (m.toPlaces) {
