@@ -77,6 +77,8 @@ export interface ValidateOptions {
 }
 
 const MAX_DEPTH = 10;
+/** (child SHA-256 + parent SHA-256) → the parent's key verifies the child: a batch checks each link once. */
+const LINKS = new Map<string, boolean>();
 
 export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOptions): Promise<ChainResult> {
   const problems: string[] = [];
@@ -102,13 +104,13 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
 
   // Depth-first path building; links require name chaining, matching key identifiers and a good signature.
   let best: ChainCert[] = [leaf];
-  const linkCache = new Map<string, boolean>();
   const signedBy = (child: ChainCert, parent: ChainCert) => {
     const k = child.sha256 + parent.sha256;
-    let v = linkCache.get(k);
+    let v = LINKS.get(k);
     if (v === undefined) {
       v = child.isSignedBy(parent);
-      linkCache.set(k, v);
+      if (LINKS.size > 5000) LINKS.clear();
+      LINKS.set(k, v);
     }
     return v;
   };

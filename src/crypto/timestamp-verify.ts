@@ -10,7 +10,7 @@ import type { ChainResult, ValidateOptions } from './chain-builder.js';
 import { validateCertificate } from './chain-builder.js';
 import { parseCerts, type ChainCert } from './chain-cert.js';
 import { checkSignerInfo } from './verify-signer-info.js';
-import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, parseDer, rawBytes, toHex, trimDer, u8 } from './verify-util.js';
+import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, parseDer, rawBytes, readTlv, children, toHex, trimDer, u8, type Tlv } from './verify-util.js';
 
 export interface TimestampCheck {
   valid: boolean;
@@ -34,7 +34,9 @@ export interface TimestampCheck {
 }
 
 export interface ParsedSignedData {
-  signedData: pkijs.SignedData;
+  signerInfos: pkijs.SignerInfo[];
+  eContentType: string;
+  eContent?: asn1js.AsnType;
   certs: ChainCert[];
   certDers: Uint8Array[];
   crls: Uint8Array[];
@@ -42,47 +44,155 @@ export interface ParsedSignedData {
   problems: string[];
 }
 
-/** ContentInfo(SignedData) → parsed parts; throws Error when it is not a SignedData. */
-export function parseSignedData(der: Uint8Array, what: string): ParsedSignedData {
-  const asn = parseDer(trimDer(der), what);
-  const ci = new pkijs.ContentInfo({ schema: asn });
-  if (ci.contentType !== OID.signedData) throw new Error(`${what}: not a CMS SignedData (content type ${ci.contentType})`);
-  const sd = new pkijs.SignedData({ schema: ci.content });
-  const problems: string[] = [];
-  const certDers: Uint8Array[] = [];
-  for (const c of sd.certificates ?? []) {
-    if (c instanceof pkijs.Certificate) certDers.push(u8(c.toSchema().toBER(false)));
-  }
-  // Re-encoding is fine for certificates here: pkijs keeps tbsView but toSchema() rebuilds from the
-  // parsed values; prefer the original bytes when asn1js kept them.
-  const rawCertDers = rawCertificates(ci.content) ?? certDers;
-  const crls: Uint8Array[] = [];
-  const ocsps: Uint8Array[] = [];
-  if (sd.crls) {
-    for (const r of sd.crls) {
-      if (r instanceof pkijs.CertificateRevocationList) crls.push(u8(r.toSchema().toBER(false)));
-      else if (r instanceof pkijs.OtherRevocationInfoFormat && r.otherRevInfoFormat === OID.riOcspResponse) {
-        ocsps.push(rawBytes(r.otherRevInfo as asn1js.AsnType));
-      }
-    }
-  }
-  const certs = parseCerts(rawCertDers, problems);
-  return { signedData: sd, certs, certDers: certs.map((c) => c.der), crls, ocsps, problems };
+function fail(what: string, why: string): never {
+  throw new Error(`${what}: ${why}`);
 }
 
-/** The certificates [0] IMPLICIT SET of a SignedData as their original bytes. */
-function rawCertificates(sdAsn: asn1js.AsnType): Uint8Array[] | undefined {
+/**
+ * ContentInfo(SignedData) → parsed parts; throws Error when it is not a SignedData.
+ * Walks the structure by hand instead of pkijs' SignedData schema: the schema match re-parses every
+ * embedded certificate and cost ~20 ms per signature; certificates are parsed once per process
+ * (getChainCert caches by SHA-256) and only the SignerInfos go through pkijs.
+ */
+export function parseSignedData(der: Uint8Array, what: string): ParsedSignedData {
   try {
-    const seq = sdAsn as asn1js.Sequence;
-    for (const el of seq.valueBlock.value) {
-      if (el.idBlock.tagClass === 3 && el.idBlock.tagNumber === 0 && el instanceof asn1js.Constructed) {
-        return el.valueBlock.value.filter((c) => c instanceof asn1js.Sequence).map((c) => rawBytes(c));
-      }
-    }
-    return [];
-  } catch {
-    return undefined;
+    return parseSignedDataFast(trimDer(der), what);
+  } catch (e) {
+    if (!(e instanceof IndefiniteLength)) throw e;
   }
+  return parseSignedDataAsn1(der, what);
+}
+
+class IndefiniteLength extends Error {}
+
+/** DER path: split with readTlv, parse only the SignerInfos (and eContent) with asn1js/pkijs. */
+function parseSignedDataFast(buf: Uint8Array, what: string): ParsedSignedData {
+  const tlv = (off: number, limit?: number) => {
+    try {
+      return readTlv(buf, off, limit);
+    } catch (e) {
+      if (/indefinite/.test(errorText(e))) throw new IndefiniteLength();
+      return fail(what, `not valid DER (${errorText(e)})`);
+    }
+  };
+  const kids = (t: Tlv) => {
+    try {
+      return children(buf, t);
+    } catch (e) {
+      if (/indefinite/.test(errorText(e))) throw new IndefiniteLength();
+      return fail(what, `not valid DER (${errorText(e)})`);
+    }
+  };
+  const ci = tlv(0);
+  if (ci.cls !== 0 || ci.tag !== 16) fail(what, 'not a CMS ContentInfo');
+  const [ctOid, wrapped] = kids(ci);
+  if (!ctOid || ctOid.cls !== 0 || ctOid.tag !== 6) fail(what, 'not a CMS ContentInfo');
+  const ct = oidOf(buf, ctOid);
+  if (ct !== OID.signedData) fail(what, `not a CMS SignedData (content type ${ct})`);
+  if (!wrapped || wrapped.cls !== 2 || wrapped.tag !== 0) fail(what, 'the SignedData is missing');
+  const [sd] = kids(wrapped);
+  if (!sd || sd.cls !== 0 || sd.tag !== 16) fail(what, 'the SignedData is missing');
+  const parts = kids(sd);
+  let i = 0;
+  if (parts[i]?.tag !== 2 || parts[i++]!.cls !== 0) fail(what, 'SignedData without a version');
+  if (parts[i]?.tag !== 17 || parts[i++]!.cls !== 0) fail(what, 'SignedData without digestAlgorithms');
+  const eci = parts[i++];
+  if (!eci || eci.tag !== 16) fail(what, 'SignedData without encapContentInfo');
+  const eciKids = kids(eci);
+  if (!eciKids[0] || eciKids[0].tag !== 6) fail(what, 'SignedData without encapContentInfo');
+  const eContentType = oidOf(buf, eciKids[0]);
+  let eContent: asn1js.AsnType | undefined;
+  if (eciKids[1] && eciKids[1].cls === 2) {
+    const inner = kids(eciKids[1])[0];
+    if (inner) eContent = parseDer(buf.subarray(inner.start, inner.end), 'eContent');
+  }
+  const problems: string[] = [];
+  const rawCerts: Uint8Array[] = [];
+  const crls: Uint8Array[] = [];
+  const ocsps: Uint8Array[] = [];
+  let signerInfos: Tlv | undefined;
+  for (; i < parts.length; i++) {
+    const el = parts[i]!;
+    if (el.cls === 2 && el.tag === 0 && el.constructed) {
+      for (const c of kids(el)) if (c.cls === 0 && c.tag === 16) rawCerts.push(buf.slice(c.start, c.end));
+    } else if (el.cls === 2 && el.tag === 1 && el.constructed) {
+      for (const r of kids(el)) {
+        if (r.cls === 0 && r.tag === 16) crls.push(buf.slice(r.start, r.end));
+        else if (r.cls === 2 && r.tag === 1 && r.constructed) {
+          const [fmt, info] = kids(r);
+          if (fmt && fmt.tag === 6 && info && oidOf(buf, fmt) === OID.riOcspResponse) ocsps.push(buf.slice(info.start, info.end));
+        }
+      }
+    } else if (el.cls === 0 && el.tag === 17) signerInfos = el;
+  }
+  if (!signerInfos) fail(what, 'SignedData without signerInfos');
+  const infos: pkijs.SignerInfo[] = [];
+  for (const s of kids(signerInfos)) {
+    try {
+      infos.push(new pkijs.SignerInfo({ schema: parseDer(buf.slice(s.start, s.end), 'SignerInfo') }));
+    } catch (e) {
+      fail(what, `a SignerInfo cannot be parsed (${errorText(e)})`);
+    }
+  }
+  const certs = parseCerts(rawCerts, problems);
+  return { signerInfos: infos, eContentType, eContent, certs, certDers: certs.map((c) => c.der), crls, ocsps, problems };
+}
+
+function oidOf(buf: Uint8Array, t: Tlv): string {
+  return (parseDer(buf.subarray(t.start, t.end), 'OID') as asn1js.ObjectIdentifier).valueBlock.toString();
+}
+
+/** BER path (indefinite lengths, as some old signers write): asn1js all the way. */
+function parseSignedDataAsn1(der: Uint8Array, what: string): ParsedSignedData {
+  const ci = parseDer(trimDer(der), what);
+  if (!(ci instanceof asn1js.Sequence) || ci.valueBlock.value.length < 2) fail(what, 'not a CMS ContentInfo');
+  const [ctOid, wrapped] = ci.valueBlock.value;
+  if (!(ctOid instanceof asn1js.ObjectIdentifier)) fail(what, 'not a CMS ContentInfo');
+  const ct = ctOid.valueBlock.toString();
+  if (ct !== OID.signedData) fail(what, `not a CMS SignedData (content type ${ct})`);
+  const sd = wrapped instanceof asn1js.Constructed && wrapped.idBlock.tagClass === 3 && wrapped.idBlock.tagNumber === 0 ? wrapped.valueBlock.value[0] : undefined;
+  if (!(sd instanceof asn1js.Sequence)) fail(what, 'the SignedData is missing');
+  const parts = sd.valueBlock.value;
+  let i = 0;
+  if (!(parts[i++] instanceof asn1js.Integer)) fail(what, 'SignedData without a version');
+  if (!(parts[i++] instanceof asn1js.Set)) fail(what, 'SignedData without digestAlgorithms');
+  const eci = parts[i++];
+  if (!(eci instanceof asn1js.Sequence) || !(eci.valueBlock.value[0] instanceof asn1js.ObjectIdentifier)) fail(what, 'SignedData without encapContentInfo');
+  const eContentType = (eci.valueBlock.value[0] as asn1js.ObjectIdentifier).valueBlock.toString();
+  const ecWrap = eci.valueBlock.value[1];
+  const eContent = ecWrap instanceof asn1js.Constructed && ecWrap.idBlock.tagClass === 3 ? ecWrap.valueBlock.value[0] : undefined;
+  const problems: string[] = [];
+  const rawCerts: Uint8Array[] = [];
+  const crls: Uint8Array[] = [];
+  const ocsps: Uint8Array[] = [];
+  let signerInfosAsn: asn1js.AsnType | undefined;
+  for (; i < parts.length; i++) {
+    const el = parts[i]!;
+    if (el.idBlock.tagClass === 3 && el.idBlock.tagNumber === 0 && el instanceof asn1js.Constructed) {
+      for (const c of el.valueBlock.value) if (c instanceof asn1js.Sequence) rawCerts.push(rawBytes(c)); // other choices (attribute certs) ignored
+    } else if (el.idBlock.tagClass === 3 && el.idBlock.tagNumber === 1 && el instanceof asn1js.Constructed) {
+      for (const r of el.valueBlock.value) {
+        if (r instanceof asn1js.Sequence) crls.push(rawBytes(r));
+        else if (r.idBlock.tagClass === 3 && r.idBlock.tagNumber === 1 && r instanceof asn1js.Constructed) {
+          const [fmt, info] = r.valueBlock.value;
+          if (fmt instanceof asn1js.ObjectIdentifier && fmt.valueBlock.toString() === OID.riOcspResponse && info) ocsps.push(rawBytes(info));
+        }
+      }
+    } else if (el instanceof asn1js.Set) {
+      signerInfosAsn = el;
+    }
+  }
+  if (!(signerInfosAsn instanceof asn1js.Set)) fail(what, 'SignedData without signerInfos');
+  const signerInfos: pkijs.SignerInfo[] = [];
+  for (const s of signerInfosAsn.valueBlock.value) {
+    try {
+      signerInfos.push(new pkijs.SignerInfo({ schema: s }));
+    } catch (e) {
+      fail(what, `a SignerInfo cannot be parsed (${errorText(e)})`);
+    }
+  }
+  const certs = parseCerts(rawCerts, problems);
+  return { signerInfos, eContentType, eContent, certs, certDers: certs.map((c) => c.der), crls, ocsps, problems };
 }
 
 /**
@@ -102,12 +212,12 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, imprintFor: (al
   res.crls = parsed.crls;
   res.ocsps = parsed.ocsps;
   res.problems.push(...parsed.problems);
-  const sd = parsed.signedData;
-  if (sd.encapContentInfo.eContentType !== OID.tstInfo) {
-    res.problems.push(`the token does not contain a TSTInfo (content type ${sd.encapContentInfo.eContentType})`);
+  const sd = parsed;
+  if (sd.eContentType !== OID.tstInfo) {
+    res.problems.push(`the token does not contain a TSTInfo (content type ${sd.eContentType})`);
     return res;
   }
-  const eContent = sd.encapContentInfo.eContent;
+  const eContent = sd.eContent;
   if (!eContent) {
     res.problems.push('the token has no TSTInfo content');
     return res;

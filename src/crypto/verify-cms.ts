@@ -69,7 +69,7 @@ export async function checkCms(cmsDer: Uint8Array, contentDigestFor: (alg: strin
   } catch (e) {
     return emptyCheck(`the signature is not a CMS SignedData: ${errorText(e)}`);
   }
-  const sd = parsed.signedData;
+  const sd = parsed;
   const res = emptyCheck('');
   delete res.error;
   res.parsed = true;
@@ -82,9 +82,9 @@ export async function checkCms(cmsDer: Uint8Array, contentDigestFor: (alg: strin
     return res;
   }
   if (sd.signerInfos.length > 1) res.notes.push(`the CMS has ${sd.signerInfos.length} SignerInfos; only the first is checked`);
-  if (sd.encapContentInfo.eContent) res.attributeProblems.push('the CMS is not detached (it carries its own content)');
-  if (sd.encapContentInfo.eContentType !== OID.data) {
-    res.attributeProblems.push(`the CMS content type is ${sd.encapContentInfo.eContentType}, expected id-data`);
+  if (sd.eContent) res.attributeProblems.push('the CMS is not detached (it carries its own content)');
+  if (sd.eContentType !== OID.data) {
+    res.attributeProblems.push(`the CMS content type is ${sd.eContentType}, expected id-data`);
   }
   const si = sd.signerInfos[0]!;
   let sic;
@@ -179,6 +179,6 @@ export async function checkDocumentTimestamp(
     time: ts.time,
     subFilterHint: 'ETSI.RFC3161',
   };
-  if (parsed.signedData.encapContentInfo.eContentType !== OID.tstInfo) res.error = 'the document timestamp does not contain a TSTInfo';
+  if (parsed.eContentType !== OID.tstInfo) res.error = 'the document timestamp does not contain a TSTInfo';
   return res;
 }
