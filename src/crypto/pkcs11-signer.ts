@@ -1,5 +1,6 @@
 import { credentialError, KysoError, msg, usageError, type Msg } from '../core/errors.js';
 import type { HashAlgorithm, Lang, Warning } from '../core/types.js';
+import { checkSigningCertificate } from './certificate-checks.js';
 import { completeChain, type AiaFetcher } from './chain-completion.js';
 import { loadRealBinding, traceBinding, type Pkcs11Binding, type Pkcs11BindingLoader, type Pkcs11Handle, type Pkcs11Mechanism } from './pkcs11-binding.js';
 import {
@@ -148,13 +149,12 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
     }
     const described = certs.map((c) => ({ obj: c, info: describeTokenCertificate(c.der, `token ${tName}`) }));
     let chosen = await chooseCertificate(described, opts, tName, now(), !loggedIn && token.loginRequired, ask);
-    if (!chosen && opts.keyLabel && !loggedIn && token.loginRequired) {
-      // --key-label may name the private key rather than the certificate: look at the keys after login.
-      await login();
-    }
+    // Everything that can fail without the key is checked BEFORE the PIN is asked: a PIN try is precious.
+    let pre = chosen ? await preflight(chosen, described, opts, deps, mechanisms, tName, now()) : undefined;
     if (!loggedIn && token.loginRequired) await login();
     const keys = readTokenPrivateKeys(b, session);
     if (!chosen && opts.keyLabel) {
+      // --key-label may name the private key rather than the certificate: match it after login.
       const k = keys.find((k) => k.label === opts.keyLabel);
       const byId = k ? described.filter((d) => d.obj.id === k.id && d.obj.id !== '') : [];
       if (byId.length === 1) chosen = byId[0];
@@ -170,6 +170,7 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
       }
       throw credentialError('TOKEN_NO_SIGNING_KEY', msg(`token ${tName}: no signing certificate with a private key found`, `token ${tName}: không có chứng thư ký số nào kèm khoá bí mật`));
     }
+    pre ??= await preflight(chosen, described, opts, deps, mechanisms, tName, now());
     const certObj = chosen.obj;
     const info = chosen.info;
     const key = keys.find((k) => k.id !== '' && k.id === certObj.id) ?? (keys.length === 1 && certObj.id === '' ? keys[0] : undefined);
@@ -182,28 +183,13 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
         ),
       );
     }
-    if (info.keyAlgorithm === 'other') {
-      throw credentialError('TOKEN_KEY_UNSUPPORTED', msg(`token ${tName}: the key of "${info.subject}" is neither RSA nor EC`, `token ${tName}: khoá của "${info.subject}" không phải RSA hay EC`));
-    }
-    const keyAlgorithm: KeyAlgorithm = info.keyAlgorithm;
-    const planScheme: SignatureScheme = opts.scheme ?? (keyAlgorithm === 'ec' ? 'ecdsa' : 'rsa-pkcs1');
-    // Fail before any document is touched when the token cannot do what was asked.
-    pickMechanism(mechanisms, keyAlgorithm, planScheme, opts.hash ?? 'sha256', tName);
-
-    const chainResult = await completeChain({
-      leaf: certObj.der,
-      tokenCerts: described.filter((d) => d !== chosen).map((d) => d.obj.der),
-      chainFile: opts.chainFile,
-      bundledDir: deps.bundledDir,
-      aia: deps.aia,
-      fetch: deps.fetch,
-    });
+    const { keyAlgorithm, chain } = pre;
 
     const keyHandle = key.handle;
     const outLen = keyAlgorithm === 'rsa' ? Math.ceil(info.keyBits / 8) + 16 : 2 * Math.ceil(info.keyBits / 8) + 16;
     const signer: Signer = {
       certificate: new Uint8Array(certObj.der),
-      chain: chainResult.chain,
+      chain,
       keyAlgorithm,
       keyBits: info.keyBits,
       description: `token ${token.label}${token.serial ? ` ${token.serial}` : ''}/key ${certObj.id || certObj.label || '?'}`,
@@ -227,6 +213,36 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
     await close();
     throw e;
   }
+}
+
+/** Key type, certificate validity, token mechanism and chain: all knowable before any login. */
+async function preflight(
+  chosen: Described,
+  described: Described[],
+  opts: Pkcs11SignerOptions,
+  deps: Pkcs11SignerDeps,
+  mechanisms: Set<number> | undefined,
+  tName: string,
+  now: Date,
+): Promise<{ keyAlgorithm: KeyAlgorithm; chain: Uint8Array[] }> {
+  const info = chosen.info;
+  if (info.keyAlgorithm === 'other') {
+    throw credentialError('TOKEN_KEY_UNSUPPORTED', msg(`token ${tName}: the key of "${info.subject}" is neither RSA nor EC`, `token ${tName}: khoá của "${info.subject}" không phải RSA hay EC`));
+  }
+  // Expired / not yet valid / not for signing: refuse now rather than after a PIN was typed.
+  checkSigningCertificate(chosen.obj.der, { now, source: `token ${tName}` });
+  const keyAlgorithm: KeyAlgorithm = info.keyAlgorithm;
+  const planScheme: SignatureScheme = opts.scheme ?? (keyAlgorithm === 'ec' ? 'ecdsa' : 'rsa-pkcs1');
+  pickMechanism(mechanisms, keyAlgorithm, planScheme, opts.hash ?? 'sha256', tName);
+  const { chain } = await completeChain({
+    leaf: chosen.obj.der,
+    tokenCerts: described.filter((d) => d !== chosen).map((d) => d.obj.der),
+    chainFile: opts.chainFile,
+    bundledDir: deps.bundledDir,
+    aia: deps.aia,
+    fetch: deps.fetch,
+  });
+  return { keyAlgorithm, chain };
 }
 
 function tryCall(fn: () => void): void {
