@@ -26,6 +26,7 @@ import type { RevocationFetcher } from './revocation-fetcher.js';
 import type { RevocationStatus } from './revocation-status.js';
 import type { TrustStore } from './trust-store.js';
 import { OID, bytesEqual, errorText } from './verify-util.js';
+import { certificatesFromPkcs7 } from './x509.js';
 
 export type ChainStatus = 'trusted' | 'untrusted' | 'expired' | 'not-yet-valid' | 'revoked' | 'unknown';
 export type ChainSubIndication =
@@ -130,7 +131,18 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
     }
     return undefined;
   };
-  const path = build([leaf]);
+  let path = build([leaf]);
+  // Missing issuer: fetch it from the AIA caIssuers address of the highest certificate reached (online only).
+  for (let round = 0; !path && opts.fetcher?.certificate && round < 4; round++) {
+    const top = best[best.length - 1]!;
+    if (top.selfIssued) break;
+    const found = await fetchIssuers(top, opts.fetcher, problems);
+    const fresh = found.filter((c) => !pool.some((p) => p.sha256 === c.sha256));
+    if (!fresh.length) break;
+    pool.push(...fresh); // helpers for path building, never anchors
+    best = [leaf];
+    path = build([leaf]);
+  }
   if (!path) {
     const top = best[best.length - 1]!;
     problems.push(
@@ -209,6 +221,29 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
   if (validity) return res(validity.status, validity.sub);
   if (revocation.unknown) return res('unknown', 'TRY_LATER');
   return res('trusted');
+}
+
+async function fetchIssuers(c: ChainCert, fetcher: RevocationFetcher, problems: string[]): Promise<ChainCert[]> {
+  const out: ChainCert[] = [];
+  for (const url of c.caIssuersUrls.slice(0, 3)) {
+    try {
+      const got = await fetcher.certificate!(url);
+      const ders = isCertificate(got.der) ? [got.der] : certificatesFromPkcs7(got.der, url);
+      for (const c2 of parseCerts(ders, problems)) if (bytesEqual(c2.subjectDer, c.issuerDer)) out.push(c2);
+    } catch (e) {
+      problems.push(`caIssuers ${url}: ${errorText(e)}`);
+    }
+  }
+  return out;
+}
+
+function isCertificate(der: Uint8Array): boolean {
+  try {
+    getChainCert(der);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function anchorKey(c: ChainCert): string {

@@ -19,6 +19,8 @@ export interface RevocationFetcher {
   /** POSTs `requestDer` (application/ocsp-request) to `url`; `key` identifies the certificate for the cache. */
   ocsp(url: string, requestDer: Uint8Array, key: string): Promise<FetchedRevocation>;
   crl(url: string): Promise<FetchedRevocation>;
+  /** GETs a CA certificate (AIA caIssuers: DER certificate or PKCS#7 certs-only); cached for a day. */
+  certificate?(url: string): Promise<FetchedRevocation>;
   /** Forgets a cached answer that turned out unusable. */
   invalidate(kind: 'ocsp' | 'crl', url: string, key?: string): void;
   readonly stats: { network: number; cacheHits: number; errors: number };
@@ -127,7 +129,7 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
     }
   };
 
-  const get = (kind: 'ocsp' | 'crl', url: string, k: string, fetchIt: () => Promise<Uint8Array>, next: (d: Uint8Array) => Date | undefined) => {
+  const get = (kind: 'ocsp' | 'crl' | 'cert', url: string, k: string, fetchIt: () => Promise<Uint8Array>, next: (d: Uint8Array) => Date | undefined) => {
     const key = keyOf(kind, url, k);
     const hit = lookup(key);
     if (hit) {
@@ -164,6 +166,8 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
         () => transport({ url, method: 'POST', headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' }, body: requestDer, timeoutMs, maxBytes }),
         ocspNextUpdate,
       ),
+    certificate: (url) =>
+      get('cert', url, '', () => transport({ url, method: 'GET', headers: { accept: 'application/pkix-cert' }, timeoutMs, maxBytes: 1024 * 1024 }), () => new Date(opts.now().getTime() + 86_400_000)),
     crl: (url) => get('crl', url, '', () => transport({ url, method: 'GET', headers: { accept: 'application/pkix-crl' }, timeoutMs, maxBytes }), crlNextUpdate),
     invalidate(kind, url, k = '') {
       const key = keyOf(kind, url, k);

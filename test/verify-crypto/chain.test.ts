@@ -3,7 +3,9 @@ import { validateCertificate, type ValidateOptions } from '../../src/crypto/chai
 import { createRevocationFetcher, undiciTransport, type HttpTransport } from '../../src/crypto/revocation-fetcher.js';
 import { loadTrustStore, type TrustStore } from '../../src/crypto/trust-store.js';
 import { getPki, type LeafName } from '../helpers/pki.js';
-import { derOf, resetServerStats, serverStats, tmp } from './helpers.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { derOf, resetServerStats, run, serverStats, tmp } from './helpers.js';
 
 const pki = getPki();
 const DAY = 86_400_000;
@@ -102,6 +104,16 @@ describe('chain building', () => {
     expect(r.subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
   });
 
+  it('a missing intermediate is fetched from AIA caIssuers (online), never as an anchor', async () => {
+    const f = online();
+    const r = await validate('leader-rsa', { intermediates: [], fetcher: f });
+    expect(r.status).toBe('trusted');
+    expect(r.path).toHaveLength(3);
+    // other PKI: its caIssuers points nowhere useful → still untrusted
+    const o = await validate(await derOf(pki.other.leaf.certDer), { intermediates: [], fetcher: f });
+    expect(o.status).toBe('untrusted');
+  });
+
   it('a leaf presented as its own issuer / a forged intermediate does not chain', async () => {
     // the other PKI's root has the same shape but another key: offering it as "inter" must not chain
     const r = await validate('leader-rsa', { intermediates: [await derOf(pki.other.root.certDer)] });
@@ -168,6 +180,24 @@ describe('revocation', () => {
     expect(hard.subIndication).toBe('TRY_LATER');
     const off = await validate('deadocsp-rsa', { revocationMode: 'off', fetcher: online() });
     expect(off.status).toBe('trusted');
+  });
+
+  it('a certificate that publishes no revocation source: soft accepts it with a note, hard says TRY_LATER', async () => {
+    const dir = await tmp();
+    const key = path.join(dir, 'k.pem');
+    const csr = path.join(dir, 'r.csr');
+    const crt = path.join(dir, 'c.pem');
+    const ext = path.join(dir, 'ext.cnf');
+    await writeFile(ext, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n');
+    await run('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-subj', '/C=VN/O=Kyso/CN=No Pointers', '-out', csr]);
+    await run('openssl', ['x509', '-req', '-in', csr, '-CA', pki.inter.cert, '-CAkey', pki.inter.key, '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-out', crt, '-outform', 'DER']);
+    const der = await derOf(crt);
+    const soft = await validate(der, { revocationMode: 'soft', fetcher: online() });
+    expect(soft.status).toBe('trusted');
+    expect(soft.problems.join(' ')).toMatch(/publishes no OCSP or CRL/);
+    const hard = await validate(der, { revocationMode: 'hard', fetcher: online() });
+    expect(hard.status).toBe('unknown');
+    expect(hard.subIndication).toBe('TRY_LATER');
   });
 
   it('offline (no fetcher) with soft: a certificate that publishes sources is unknown, never silently passed', async () => {
