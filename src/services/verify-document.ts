@@ -7,6 +7,7 @@ import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '.
 import { scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
 import { diffRevisions, type RevisionDiff } from '../pdf/revision-diff.js';
 import { checkCms, checkDocumentTimestamp, type CmsCheck } from '../crypto/verify-cms.js';
+import { validateTimestampTrust } from '../crypto/timestamp-verify.js';
 import { validateCertificate, type ChainResult } from '../crypto/chain-builder.js';
 import type { TrustStore } from '../crypto/trust-store.js';
 import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
@@ -334,10 +335,24 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
           if (rep.integrity === 'ok') proven = t;
         }
       } else if (cms.timestamp) {
-        rep.timestamp = { time: cms.timestamp.time ? cms.timestamp.time.toISOString() : '', valid: cms.timestamp.valid };
-        if (cms.timestamp.valid && cms.timestamp.time) {
+        // (helper D) A timestamp proves a time only if its TSA chains to the trust store: otherwise anyone
+        // could back-date a signature past its certificate's revocation with a home-made TSA.
+        const tsaChain = cms.timestamp.valid
+          ? await validateTimestampTrust(cms.timestamp, {
+              trustStore: opts.trustStore,
+              intermediates: [...cms.embeddedCerts, ...dss.certs],
+              revocationMode: opts.revocationMode,
+              embeddedRevocation: { crls: [...cms.embeddedCrls, ...dss.crls], ocsps: [...cms.embeddedOcsps, ...dss.ocsps] },
+              fetcher: opts.revocationMode === 'off' ? undefined : opts.fetcher,
+            }).catch(() => undefined)
+          : undefined;
+        const tsaTrusted = tsaChain?.status === 'trusted';
+        rep.timestamp = { time: cms.timestamp.time ? cms.timestamp.time.toISOString() : '', valid: cms.timestamp.valid && tsaTrusted };
+        if (cms.timestamp.valid && cms.timestamp.time && tsaTrusted) {
           proven = cms.timestamp.time;
           rep.level = 'B-T';
+        } else if (cms.timestamp.valid) {
+          rep.warnings.push(`the signature timestamp's authority (TSA) is not trusted (${tsaChain?.status ?? 'unknown'}${tsaChain?.problems[0] ? `: ${tsaChain.problems[0]}` : ''}): its time proves nothing`);
         } else {
           rep.warnings.push(`the signature timestamp is not valid${cms.timestamp.problems.length ? `: ${cms.timestamp.problems[0]}` : ''}`);
         }
