@@ -343,7 +343,10 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
         }
         counters.requests[endpoint] = (counters.requests[endpoint] ?? 0) + 1;
         const d = decideFault(faults, endpoint);
-        if (d.delayMs) await new Promise((r) => setTimeout(r, d.delayMs));
+        if (d.delayMs) {
+          counters.faultsInjected.slow = (counters.faultsInjected.slow ?? 0) + 1;
+          await new Promise((r) => setTimeout(r, d.delayMs));
+        }
         const f = d.fault;
         if (f) counters.faultsInjected[f.kind] = (counters.faultsInjected[f.kind] ?? 0) + 1;
         if (f?.kind === 'drop-before-receive') {

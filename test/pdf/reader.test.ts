@@ -8,7 +8,7 @@ import { bufferSource, openFileSource } from '../../src/pdf/byte-source.js';
 import { PdfReader } from '../../src/pdf/reader.js';
 import { digestByteRange, embedSignature, preparePdfForSigning } from '../../src/pdf/sign-pdf.js';
 import { escapeLiteral, pdfDate, pdfTextString } from '../../src/pdf/text-string.js';
-import { makeSamplePdfs, VALID_SAMPLES, type SampleName } from '../fixtures/make-pdfs.js';
+import { EXTRA_VALID_SAMPLES, makeSamplePdfs, VALID_SAMPLES, type SampleName } from '../fixtures/make-pdfs.js';
 
 let dir: string;
 let samples: Record<SampleName, string>;
@@ -53,8 +53,9 @@ describe('reader on every sample', () => {
     multipage: 'table',
     'broken-xref': 'table',
     'no-eol': 'table',
+    hybrid: 'table',
   };
-  for (const name of VALID_SAMPLES) {
+  for (const name of [...VALID_SAMPLES, ...EXTRA_VALID_SAMPLES]) {
     it(name, async () => {
       const r = await open(samples[name]);
       expect(r.xrefKind).toBe(expectKind[name]);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../src/pdf/byte-source.js';
 import { PdfReader } from '../../src/pdf/reader.js';
 import { digestByteRange, embedSignature, preparePdfForSigning, type PlaceholderOptions } from '../../src/pdf/sign-pdf.js';
-import { makeSamplePdfs, VALID_SAMPLES, type SampleName } from '../fixtures/make-pdfs.js';
+import { EXTRA_VALID_SAMPLES, makeSamplePdfs, VALID_SAMPLES, type SampleName } from '../fixtures/make-pdfs.js';
 
 let dir: string;
 let samples: Record<SampleName, string>;
@@ -49,7 +49,7 @@ async function readerOf(file: string) {
 }
 
 describe('preparePdfForSigning on every sample', () => {
-  for (const name of VALID_SAMPLES) {
+  for (const name of [...VALID_SAMPLES, ...EXTRA_VALID_SAMPLES]) {
     it(`${name}: three incremental signatures, prefix property, qpdf --check, /Prev chain, /Size, xref kind`, async () => {
       const input = samples[name];
       const r0 = await readerOf(input);
