@@ -1,5 +1,206 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { App } from '../cli/app.js';
+import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
+import { tr } from '../cli/i18n.js';
+import { progressBar } from '../cli/progress.js';
+import { obtainSecret } from '../cli/secrets.js';
+import { renderTable } from '../cli/table.js';
+import { msg, usageError } from '../core/errors.js';
+import type { HashAlgorithm } from '../core/types.js';
+import { isFailed, signDocuments, type SignDocumentsResult, type SignLevel } from '../services/sign-document.js';
+import { openSigner } from '../services/signer-factory.js';
 
-/** Placeholder: the `sign` command is being built. */
-export function register(_program: Command, _app: App): void {}
+interface SignFlags {
+  output?: string;
+  outDir?: string;
+  force?: boolean;
+  json?: boolean;
+  p12?: string;
+  passphraseFile?: string;
+  pkcs11Module?: string;
+  tokenLabel?: string;
+  tokenSerial?: string;
+  keyLabel?: string;
+  keyId?: string;
+  certSha256?: string;
+  chain?: string;
+  pinFile?: string;
+  level: string;
+  tsa: string[];
+  hash: string;
+  rsaPss?: boolean;
+  reason?: string;
+  location?: string;
+  contact?: string;
+  name?: string;
+  field?: string;
+  certify?: boolean;
+  docmdp?: string;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function register(program: Command, app: App): void {
+  const vi = app.ctx.lang === 'vi';
+  const cmd = program
+    .command('sign')
+    .description(vi ? 'Ký số tệp PDF (PAdES)' : 'Sign PDF files (PAdES)')
+    .argument('<inputs...>', vi ? 'tệp PDF, thư mục hoặc mẫu (glob)' : 'PDF files, folders or globs')
+    .option('-o, --output <file>', vi ? 'tệp đầu ra (một tệp đầu vào)' : 'output file (one input)')
+    .option('--out-dir <dir>', vi ? 'thư mục đầu ra (nhiều tệp, giữ cấu trúc thư mục)' : 'output folder for many inputs (mirrors relative paths)')
+    .option('--force', vi ? 'ghi đè tệp đầu ra đã có' : 'replace an existing output')
+    .option('--json', vi ? 'kết quả dạng JSON' : 'print the result as JSON')
+    .option('--p12 <file>', vi ? 'tệp PKCS#12 (.p12/.pfx)' : 'PKCS#12 / PFX file')
+    .option('--passphrase-file <file>', vi ? 'đọc mật khẩu p12 từ tệp (- = stdin)' : 'read the p12 passphrase from a file (- = stdin)')
+    .option('--pkcs11-module <path>', vi ? 'thư viện PKCS#11 của USB token' : 'PKCS#11 library of a USB token')
+    .option('--token-label <label>', vi ? 'nhãn token' : 'token label')
+    .option('--token-serial <serial>', vi ? 'số sê-ri token' : 'token serial')
+    .option('--key-label <label>', vi ? 'nhãn khóa trên token' : 'key label on the token')
+    .option('--key-id <hex>', vi ? 'ID khóa trên token (hex)' : 'key id on the token (hex)')
+    .option('--cert-sha256 <hex>', vi ? 'SHA-256 của chứng thư cần dùng' : 'SHA-256 of the certificate to use')
+    .option('--chain <pem|p7b>', vi ? 'chứng thư bổ sung để hoàn thiện chuỗi' : 'extra certificates completing the chain')
+    .option('--pin-file <file>', vi ? 'đọc PIN từ tệp (- = stdin)' : 'read the PIN from a file (- = stdin)')
+    .addOption(new Option('--level <level>', vi ? 'mức PAdES' : 'PAdES level').choices(['B-B', 'B-T', 'B-LT', 'B-LTA']).default('B-B'))
+    .option('--tsa <url>', vi ? 'máy chủ cấp dấu thời gian (lặp lại để dự phòng)' : 'time-stamp authority URL (repeat for fallbacks)', collect, [] as string[])
+    .addOption(new Option('--hash <alg>', vi ? 'thuật toán băm' : 'digest algorithm').choices(['sha256', 'sha384', 'sha512']).default('sha256'))
+    .option('--rsa-pss', vi ? 'dùng RSA-PSS thay cho PKCS#1 v1.5' : 'use RSA-PSS instead of PKCS#1 v1.5')
+    .option('--reason <text>', vi ? 'lý do ký' : 'reason for signing')
+    .option('--location <text>', vi ? 'nơi ký' : 'where the document is signed')
+    .option('--contact <text>', vi ? 'thông tin liên hệ' : 'contact information')
+    .option('--name <text>', vi ? 'tên người ký' : 'name of the signer')
+    .option('--field <name>', vi ? 'ký vào trường chữ ký có sẵn (hoặc tạo trường với tên này)' : 'sign this existing empty field (or create one with this name)')
+    .option('--certify', vi ? 'chữ ký chứng nhận (DocMDP)' : 'certification signature (DocMDP)')
+    .addOption(new Option('--docmdp <p>', vi ? 'quyền DocMDP: 1 không cho sửa, 2 điền biểu mẫu và ký, 3 thêm chú thích' : 'DocMDP permission: 1 no changes, 2 form filling and signing, 3 also annotations').choices(['1', '2', '3']))
+    .addHelpText(
+      'after',
+      vi
+        ? '\nVí dụ:\n  KYSO_P12_PASSWORD=… kyso sign cong-van.pdf -o cong-van.signed.pdf --p12 lanh-dao.p12\n  kyso sign den/ --out-dir da-ky/ --p12 van-thu.p12 --passphrase-file mk.txt --reason "Phê duyệt"\n'
+        : '\nExamples:\n  KYSO_P12_PASSWORD=… kyso sign cong-van.pdf -o cong-van.signed.pdf --p12 lanh-dao.p12\n  kyso sign inbox/ --out-dir signed/ --p12 clerk.p12 --passphrase-file pass.txt --level B-T --tsa http://tsa.example/\n',
+    )
+    .action(async (inputs: string[], flags: SignFlags) => {
+      await runSign(app, inputs, flags);
+    });
+  void cmd;
+}
+
+async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<void> {
+  const ctx = app.ctx;
+  await app.run<SignDocumentsResult & { jsonFiles?: unknown }>(
+    Boolean(flags.json),
+    async () => {
+      if (flags.docmdp && !flags.certify) {
+        throw usageError('DOCMDP_WITHOUT_CERTIFY', msg('--docmdp only goes with --certify', '--docmdp chỉ dùng cùng --certify'));
+      }
+      const certify = flags.certify ? (Number(flags.docmdp ?? '2') as 1 | 2 | 3) : undefined;
+      const result = await signDocuments(
+        {
+          inputs,
+          cwd: ctx.cwd,
+          output: flags.output,
+          outDir: flags.outDir,
+          force: flags.force,
+          level: flags.level as SignLevel,
+          tsa: flags.tsa,
+          hash: flags.hash as HashAlgorithm,
+          rsaPss: flags.rsaPss,
+          reason: flags.reason,
+          location: flags.location,
+          contactInfo: flags.contact,
+          name: flags.name,
+          field: flags.field,
+          certify,
+        },
+        {
+          openSigner: () =>
+            openSigner(
+              {
+                p12: flags.p12,
+                pkcs11Module: flags.pkcs11Module,
+                tokenLabel: flags.tokenLabel,
+                tokenSerial: flags.tokenSerial,
+                keyLabel: flags.keyLabel,
+                keyId: flags.keyId,
+                certSha256: flags.certSha256,
+                chain: flags.chain,
+              },
+              {
+                passphrase: (file) =>
+                  obtainSecret(ctx, {
+                    envVar: 'KYSO_P12_PASSWORD',
+                    file: flags.passphraseFile,
+                    prompt: msg(`Passphrase for ${file}`, `Mật khẩu của ${file}`),
+                    missingCode: 'P12_PASSPHRASE_MISSING',
+                    missing: msg(
+                      `${file}: no passphrase: set KYSO_P12_PASSWORD, use --passphrase-file, or run in a terminal`,
+                      `${file}: chưa có mật khẩu: đặt KYSO_P12_PASSWORD, dùng --passphrase-file, hoặc chạy trong cửa sổ dòng lệnh`,
+                    ),
+                  }),
+                pin: (token) =>
+                  obtainSecret(ctx, {
+                    envVar: 'KYSO_PIN',
+                    file: flags.pinFile,
+                    prompt: msg(`PIN for ${token}`, `Mã PIN của ${token}`),
+                    missingCode: 'PIN_MISSING',
+                    missing: msg(
+                      `${token}: no PIN: set KYSO_PIN, use --pin-file, or run in a terminal`,
+                      `${token}: chưa có mã PIN: đặt KYSO_PIN, dùng --pin-file, hoặc chạy trong cửa sổ dòng lệnh`,
+                    ),
+                  }),
+                interactive: ctx.stdinIsTTY,
+                warn: (w) => app.warn(w),
+                now: () => ctx.now(),
+                onInterrupt: (fn) => ctx.onInterrupt(fn),
+              },
+            ),
+          now: () => ctx.now(),
+          warn: (w) => app.warn(w),
+          onInterrupt: (fn) => ctx.onInterrupt(fn),
+          progress: progressBar(ctx.stderr),
+        },
+      );
+      const exitCode = combineExitCodes(
+        result.files.map((f) => (isFailed(f) ? exitCodeFor(f.error.category) : 0)),
+        SIGN_EXIT_ORDER,
+      );
+      // Per-file failures are reported on stderr in both modes (one line each).
+      for (const f of result.files) {
+        if (!isFailed(f)) continue;
+        ctx.stderr.write(`kyso: ${tr(ctx.lang, f.error.msg)}\n`);
+        if (f.error.hint) ctx.stderr.write(`  ${tr(ctx.lang, f.error.hint)}\n`);
+      }
+      return { exitCode, result: toJsonResult(result, ctx.lang) as never };
+    },
+    (r) => {
+      const res = r as unknown as JsonResult;
+      const rows = res.files.filter((f) => !f.error).map((f) => [f.input, f.output!, res.signerName ?? f.signer!, f.level!]);
+      if (rows.length) renderTable(ctx.stdout, ctx.lang === 'vi' ? ['TỆP', 'ĐẦU RA', 'NGƯỜI KÝ', 'MỨC'] : ['FILE', 'OUTPUT', 'SIGNER', 'LEVEL'], rows);
+    },
+  );
+}
+
+interface JsonFile {
+  input: string;
+  output?: string;
+  field?: string;
+  level?: string;
+  signer?: string;
+  sha256?: string;
+  error?: { code: string; message: string };
+}
+interface JsonResult {
+  files: JsonFile[];
+  warnings: { code: string; message: string }[];
+  signerName?: string;
+}
+
+function toJsonResult(r: SignDocumentsResult, lang: 'en' | 'vi'): JsonResult {
+  return {
+    files: r.files.map((f) =>
+      isFailed(f)
+        ? { input: f.input, output: f.output, error: { code: f.error.code, message: tr(lang, f.error.msg) } }
+        : { input: f.input, output: f.output, field: f.field, level: f.level, signer: f.signer, sha256: f.sha256 },
+    ),
+    warnings: r.warnings.map((w) => ({ code: w.code, message: lang === 'vi' ? w.vi : w.en })),
+    signerName: r.signerName,
+  };
+}

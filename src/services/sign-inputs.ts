@@ -21,6 +21,8 @@ export interface PlannedFile {
   input: string;
   display: string;
   output?: string;
+  /** the output as shown to the person (as typed with -o, or relative to the working folder) */
+  outputDisplay?: string;
   /** set when this file cannot be signed as planned */
   error?: KysoError;
 }
@@ -124,6 +126,11 @@ export function defaultOutputName(input: string): string {
   return path.join(path.dirname(input), `${stem}.signed.pdf`);
 }
 
+function relOrAbs(cwd: string, p: string): string {
+  const r = path.relative(cwd, p);
+  return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : p;
+}
+
 async function exists(p: string): Promise<'file' | 'dir' | undefined> {
   try {
     const st = await stat(p);
@@ -178,7 +185,8 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     }
     const out = opts.output ? path.resolve(opts.cwd, opts.output) : outDir ? path.join(outDir, f.rel) : defaultOutputName(f.file);
     p.output = out;
-    const shown = opts.output ?? (outDir ? path.join(opts.outDir!, f.rel) : path.relative(opts.cwd, out) || out);
+    const shown = opts.output ?? (outDir ? path.join(opts.outDir!, f.rel) : relOrAbs(opts.cwd, out));
+    p.outputDisplay = shown;
     if (inputs.has(out) || out === f.file) {
       p.error = usageError('OUTPUT_IS_INPUT', msg(`${shown}: the output would overwrite an input; choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào; hãy chọn tên khác`));
       continue;

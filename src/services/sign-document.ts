@@ -1,0 +1,288 @@
+/**
+ * The sign use case: for each planned PDF, check nothing would be overwritten, append a signature field and
+ * placeholder (src/pdf), hash the ByteRange, build the CAdES CMS (src/crypto), embed it, fsync and rename
+ * the temp file to the output. One Signer serves the whole batch (one passphrase / one token login).
+ * A failure leaves no output and no temp file; Ctrl-C removes the temp file being written.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
+import type { HashAlgorithm, Warning } from '../core/types.js';
+import { noProgress, type ProgressSink } from '../core/types.js';
+import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
+import { checkSigningCertificate } from '../crypto/certificate-checks.js';
+import type { SignatureScheme, Signer } from '../crypto/signer.js';
+import { requestTimestamp } from '../crypto/timestamp-client.js';
+import { digestByteRange, embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
+import { expandInputs, planOutputs, type PlannedFile } from './sign-inputs.js';
+import { sha256File } from './sign-file-hash.js';
+
+export type SignLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+
+export interface SignDocumentsOptions {
+  inputs: string[];
+  cwd: string;
+  output?: string;
+  outDir?: string;
+  force?: boolean;
+  level?: SignLevel;
+  tsa?: string[];
+  hash?: HashAlgorithm;
+  rsaPss?: boolean;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  name?: string;
+  field?: string;
+  /** DocMDP permission for a certification signature */
+  certify?: 1 | 2 | 3;
+  tsaTimeoutMs?: number;
+}
+
+export interface SignDocumentsDeps {
+  /** opens the one Signer of the batch; called only when at least one file can be signed */
+  openSigner(): Promise<Signer>;
+  now(): Date;
+  warn(w: Warning): void;
+  onInterrupt(fn: () => void | Promise<void>): () => void;
+  progress?: ProgressSink;
+  /** RFC 3161 client (default: requestTimestamp over undici to opts.tsa) */
+  timestamp?(imprint: Uint8Array, hash: HashAlgorithm): Promise<Uint8Array>;
+}
+
+export interface SignedFile {
+  input: string;
+  output: string;
+  field: string;
+  level: 'B-B' | 'B-T';
+  /** subject DN of the signer's certificate */
+  signer: string;
+  /** lowercase hex SHA-256 of the output file */
+  sha256: string;
+}
+
+export interface FailedFile {
+  input: string;
+  output?: string;
+  error: KysoError;
+}
+
+export type SignFileOutcome = SignedFile | FailedFile;
+
+export interface SignDocumentsResult {
+  files: SignFileOutcome[];
+  warnings: Warning[];
+  /** common name of the signer, for tables */
+  signerName?: string;
+}
+
+export function isFailed(f: SignFileOutcome): f is FailedFile {
+  return (f as FailedFile).error !== undefined;
+}
+
+/** Validates option combinations that do not depend on files (usage errors, exit 2). */
+export function validateSignOptions(opts: SignDocumentsOptions): { level: 'B-B' | 'B-T'; hash: HashAlgorithm } {
+  const level = opts.level ?? 'B-B';
+  if (level === 'B-LT' || level === 'B-LTA') {
+    throw usageError(
+      'LEVEL_NOT_SUPPORTED',
+      msg(`--level ${level} is not supported yet; use B-B or B-T`, `--level ${level} chưa được hỗ trợ; hãy dùng B-B hoặc B-T`),
+    );
+  }
+  if (level !== 'B-B' && level !== 'B-T') {
+    throw usageError('LEVEL_INVALID', msg(`--level ${String(level)}: expected B-B, B-T, B-LT or B-LTA`, `--level ${String(level)}: giá trị hợp lệ là B-B, B-T, B-LT hoặc B-LTA`));
+  }
+  if (level === 'B-T' && !(opts.tsa && opts.tsa.length)) {
+    throw usageError('TSA_MISSING', msg('--level B-T needs a time-stamp authority: --tsa <url>', '--level B-T cần máy chủ cấp dấu thời gian: --tsa <url>'));
+  }
+  const hash = opts.hash ?? 'sha256';
+  if (!['sha256', 'sha384', 'sha512'].includes(hash)) {
+    throw usageError('HASH_INVALID', msg(`--hash ${hash}: expected sha256, sha384 or sha512`, `--hash ${hash}: giá trị hợp lệ là sha256, sha384 hoặc sha512`));
+  }
+  return { level, hash };
+}
+
+function tempPathFor(output: string): string {
+  return path.join(path.dirname(output), `.${path.basename(output)}.kyso-tmp-${randomBytes(6).toString('hex')}`);
+}
+
+async function fsyncPath(p: string, flags: string): Promise<void> {
+  const fh = await open(p, flags);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Moves the finished temp file to `output`; without `force`, never replaces a file that appeared meanwhile. */
+async function publish(tmp: string, output: string, force: boolean, shown: string): Promise<void> {
+  if (force) {
+    await rename(tmp, output);
+  } else {
+    try {
+      await link(tmp, output); // atomic "create if absent"
+      await unlink(tmp);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        throw usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè)`));
+      }
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV' || code === 'ENOSYS') await rename(tmp, output);
+      else throw e;
+    }
+  }
+  try {
+    await fsyncPath(path.dirname(output), 'r');
+  } catch {
+    /* some filesystems cannot fsync a directory */
+  }
+}
+
+export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocumentsDeps): Promise<SignDocumentsResult> {
+  const { level, hash } = validateSignOptions(opts);
+  const force = Boolean(opts.force);
+  const expanded = await expandInputs(opts.inputs, opts.cwd);
+  const planned = await planOutputs(expanded, { cwd: opts.cwd, output: opts.output, outDir: opts.outDir, force });
+  const files: SignFileOutcome[] = [];
+  const warnings: Warning[] = [];
+  const todo = planned.filter((p) => !p.error);
+  if (todo.length === 0) {
+    return { files: planned.map((p) => ({ input: p.display, output: p.outputDisplay, error: p.error! })), warnings };
+  }
+
+  const signer = await deps.openSigner();
+  let current: string | undefined;
+  const unregister = deps.onInterrupt(() => {
+    if (current) {
+      try {
+        unlinkSync(current);
+      } catch {
+        /* already gone */
+      }
+    }
+  });
+  try {
+    const check = checkSigningCertificate(signer.certificate, { now: deps.now(), source: signer.description });
+    for (const w of check.warnings) {
+      warnings.push(w);
+      deps.warn(w);
+    }
+    if (opts.rsaPss && signer.keyAlgorithm !== 'rsa') {
+      throw usageError('RSA_PSS_NEEDS_RSA', msg(`${signer.description}: --rsa-pss needs an RSA key, this one is ${signer.keyAlgorithm.toUpperCase()}`, `${signer.description}: --rsa-pss cần khóa RSA, khóa này là ${signer.keyAlgorithm.toUpperCase()}`));
+    }
+    const scheme: SignatureScheme = signer.keyAlgorithm === 'ec' ? 'ecdsa' : opts.rsaPss ? 'rsa-pss' : 'rsa-pkcs1';
+    const timestamp =
+      level === 'B-T'
+        ? (imprint: Uint8Array) => (deps.timestamp ? deps.timestamp(imprint, hash) : requestTimestamp(opts.tsa!, imprint, hash, { timeoutMs: opts.tsaTimeoutMs }))
+        : undefined;
+    const contentsBytes = estimateCmsSize(signer, { timestamp: level === 'B-T' });
+    const progress = deps.progress ?? noProgress;
+    progress.start(planned.length, 'sign');
+    let stopped: KysoError | undefined;
+    for (const p of planned) {
+      if (p.error) {
+        files.push({ input: p.display, output: p.outputDisplay, error: p.error });
+        progress.tick();
+        continue;
+      }
+      if (stopped) {
+        files.push({
+          input: p.display,
+          output: p.outputDisplay,
+          error: new KysoError('BATCH_STOPPED', stopped.category, msg(`${p.display}: not signed: the batch stopped (${stopped.msg.en})`, `${p.display}: chưa ký: quá trình ký đã dừng (${stopped.msg.vi})`)),
+        });
+        progress.tick();
+        continue;
+      }
+      const tmp = tempPathFor(p.output!);
+      current = tmp;
+      try {
+        const field = await signOne(p, tmp, {
+          signer,
+          hash,
+          scheme,
+          level,
+          contentsBytes,
+          timestamp,
+          opts,
+          now: deps.now,
+          force,
+        });
+        const sha256 = await sha256File(p.output!);
+        files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
+      } catch (e) {
+        await unlink(tmp).catch(() => undefined);
+        const err = isKysoError(e)
+          ? e
+          : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e });
+        files.push({ input: p.display, output: p.outputDisplay, error: err });
+        // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
+        if (err.category === 'credentials') stopped = err;
+      } finally {
+        current = undefined;
+      }
+      progress.tick();
+    }
+    progress.done();
+    return { files, warnings, signerName: check.description.commonName };
+  } finally {
+    unregister();
+    await signer.close();
+  }
+}
+
+interface SignOneContext {
+  signer: Signer;
+  hash: HashAlgorithm;
+  scheme: SignatureScheme;
+  level: 'B-B' | 'B-T';
+  contentsBytes: number;
+  timestamp?: (imprint: Uint8Array) => Promise<Uint8Array>;
+  opts: SignDocumentsOptions;
+  now: () => Date;
+  force: boolean;
+}
+
+async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<string> {
+  const output = p.output!;
+  await mkdir(path.dirname(output), { recursive: true });
+  let contentsBytes = c.contentsBytes;
+  for (let attempt = 0; ; attempt++) {
+    const prepared: PreparedPdf = await preparePdfForSigning(p.input, tmp, {
+      fieldName: c.opts.field,
+      reason: c.opts.reason,
+      location: c.opts.location,
+      contactInfo: c.opts.contactInfo,
+      name: c.opts.name,
+      signingTime: c.now(),
+      subFilter: 'ETSI.CAdES.detached',
+      contentsBytes,
+      ...(c.opts.certify ? { certify: { permission: c.opts.certify } } : {}),
+    });
+    const digest = await digestByteRange(prepared.path, prepared.byteRange, c.hash);
+    const cms = await buildCadesSignedData({
+      signer: c.signer,
+      contentDigest: digest,
+      hash: c.hash,
+      scheme: c.scheme,
+      timestamp: c.timestamp ? (sig) => c.timestamp!(hashOf(c.hash, sig)) : undefined,
+    });
+    if (cms.length > prepared.contentsBytes && attempt === 0) {
+      // Our estimate was too small (a TSA with a long chain): prepare again with room to spare.
+      contentsBytes = cms.length + 8192;
+      await unlink(tmp).catch(() => undefined);
+      continue;
+    }
+    await embedSignature(prepared, cms);
+    await fsyncPath(tmp, 'r+');
+    await publish(tmp, output, c.force, p.outputDisplay ?? output);
+    return prepared.fieldName;
+  }
+}
+
+function hashOf(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(hash).update(data).digest());
+}
