@@ -90,6 +90,20 @@ describe('checkCms on CAdES signatures made by our signer', () => {
     }
   });
 
+  it('deeply nested or absurd ASN.1 is rejected without a crash', async () => {
+    const data = content();
+    const depth = 100_000;
+    const nested = new Uint8Array(depth * 2);
+    for (let i = 0; i < depth; i++) {
+      nested[i * 2] = 0x30;
+      nested[i * 2 + 1] = 0x80; // indefinite length SEQUENCE inside SEQUENCE …
+    }
+    const r = await checkCms(nested, digestFor(data));
+    expect(r.parsed).toBe(false);
+    const huge = Uint8Array.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x06, 0x09]);
+    expect((await checkCms(huge, digestFor(data))).parsed).toBe(false);
+  });
+
   it('zero padding after the CMS (as in /Contents) is ignored', async () => {
     const data = content();
     const cms = await cadesFor(pki, pki.leaves['clerk-ec'], data);
@@ -165,6 +179,10 @@ describe('timestamps from the local TSA', () => {
     const chain = await validateTimestampTrust(ts, { trustStore: store, revocationMode: 'off', embeddedRevocation: { crls: [], ocsps: [] }, intermediates: r.embeddedCerts });
     expect(chain?.status).toBe('trusted');
     expect(ts.chain).toBe(chain);
+    // the same token judged against a store without our root: its time proves nothing
+    const vnOnly = await loadTrustStore({ defaultTrust: true, extra: [] });
+    const untrusted = await validateTimestampTrust(ts, { trustStore: vnOnly, revocationMode: 'off', embeddedRevocation: { crls: [], ocsps: [] } });
+    expect(untrusted?.status).toBe('untrusted');
   });
 
   it('a token made for another signature does not match (imprint mismatch)', async () => {
