@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
-import { copyFile, open, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
 import { KysoError, msg, usageError } from '../core/errors.js';
-import { openFileSource, type ByteSource } from './byte-source.js';
-import { buildUpdate, serialize, type UpdateObject } from './incremental-writer.js';
+import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
+import { serialize, type UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
 import { PdfReader } from './reader.js';
 import { pdfDate, pdfTextString } from './text-string.js';
@@ -55,86 +54,32 @@ function copyArray(a: PDFArray, ctx: PDFDict['context']): PDFArray {
   return c;
 }
 
-async function openInput(input: string): Promise<ByteSource> {
-  try {
-    return await openFileSource(input);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw pdfErrors.notFound(input, e);
-    if (code === 'EISDIR' || code === 'ENOTFILE') throw pdfErrors.notPdf(input);
-    throw pdfErrors.unreadable(input, e);
-  }
-}
-
 export async function preparePdfForSigning(input: string, outTempPath: string, opts: PlaceholderOptions): Promise<PreparedPdf> {
   if (!Number.isInteger(opts.contentsBytes) || opts.contentsBytes < 16 || opts.contentsBytes > MAX_CONTENTS)
     throw new KysoError('CONTENTS_SIZE_INVALID', 'internal', msg(`bad /Contents size ${opts.contentsBytes}`, `kích thước /Contents không hợp lệ ${opts.contentsBytes}`));
   if (opts.fieldName !== undefined && (opts.fieldName.length === 0 || opts.fieldName.length > 100 || opts.fieldName.includes('.')))
     throw pdfErrors.badFieldName(opts.fieldName);
-  const src = await openInput(input);
-  let created = false;
+  const src = await openInputFile(input);
   try {
     const reader = await PdfReader.open(src, { file: input });
     const plan = await planUpdate(reader, input, opts);
 
-    const lastByte = (await src.read(src.size - 1, 1))[0];
-    const eol = lastByte === 10 || lastByte === 13 ? '' : '\n';
-    const base = src.size + eol.length;
-    const built = buildUpdate(reader, base, plan.objects, { full: reader.recovered });
-    const sigBody = built.bodyOffsets.get(plan.sigRef.objectNumber)!;
-    const contentsLt = base + sigBody + plan.contentsAt; // offset of "<"
-    const total = base + built.bytes.length;
-    const byteRange: [number, number, number, number] = [
-      0,
-      contentsLt,
-      contentsLt + 2 * opts.contentsBytes + 2,
-      total - (contentsLt + 2 * opts.contentsBytes + 2),
-    ];
-    // Fill the fixed-width ByteRange placeholder (same length, padded with spaces before "]").
-    const brText = `[${byteRange.join(' ')}`.padEnd(plan.byteRangeLen - 1, ' ') + ']';
-    if (brText.length !== plan.byteRangeLen) throw new Error('ByteRange does not fit its placeholder');
-    built.bytes.write(brText, sigBody + plan.byteRangeAt, 'latin1');
-
-    // Stream the input into the output (kernel copy, bounded memory), then append the update.
-    try {
-      await copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
-    } catch (e) {
-      throw outputError(outTempPath, e);
-    }
-    created = true;
-    const fh = await open(outTempPath, 'r+');
-    try {
-      const st = await fh.stat();
-      if (st.size !== src.size) throw pdfErrors.changedWhileSigning(input);
-      const tailBuf = Buffer.concat([Buffer.from(eol, 'latin1'), built.bytes]);
-      await writeAll(fh, tailBuf, src.size);
-    } finally {
-      await fh.close();
-    }
+    let byteRange: [number, number, number, number] = [0, 0, 0, 0];
+    let contentsLt = 0;
+    await appendUpdateToCopy(input, src, reader, plan.objects, outTempPath, (built, base) => {
+      const sigBody = built.bodyOffsets.get(plan.sigRef.objectNumber)!;
+      contentsLt = base + sigBody + plan.contentsAt; // offset of "<"
+      const total = base + built.bytes.length;
+      const afterContents = contentsLt + 2 * opts.contentsBytes + 2;
+      byteRange = [0, contentsLt, afterContents, total - afterContents];
+      // Fill the fixed-width ByteRange placeholder (same length, padded with spaces before "]").
+      const brText = `[${byteRange.join(' ')}`.padEnd(plan.byteRangeLen - 1, ' ') + ']';
+      if (brText.length !== plan.byteRangeLen) throw new Error('ByteRange does not fit its placeholder');
+      built.bytes.write(brText, sigBody + plan.byteRangeAt, 'latin1');
+    });
     return { path: outTempPath, byteRange, contentsOffset: contentsLt + 1, contentsBytes: opts.contentsBytes, fieldName: plan.fieldName };
-  } catch (e) {
-    if (created) await rm(outTempPath, { force: true });
-    throw e;
   } finally {
     await src.close();
-  }
-}
-
-function outputError(path: string, e: unknown): KysoError {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'EEXIST') return usageError('OUTPUT_EXISTS', msg(`${path}: file already exists`, `${path}: tệp đã tồn tại`), { cause: e });
-  if (code === 'ENOENT')
-    return usageError('OUTPUT_DIR_MISSING', msg(`${path}: the output folder does not exist`, `${path}: thư mục đầu ra không tồn tại`), { cause: e });
-  return new KysoError('OUTPUT_WRITE_FAILED', 'input', msg(`${path}: cannot write the output (${code ?? 'error'})`, `${path}: không ghi được tệp đầu ra (${code ?? 'lỗi'})`), {
-    cause: e,
-  });
-}
-
-async function writeAll(fh: import('node:fs/promises').FileHandle, buf: Buffer, at: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, at + done);
-    done += bytesWritten;
   }
 }
 

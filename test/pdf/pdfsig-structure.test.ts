@@ -101,3 +101,35 @@ describe('pdfsig accepts our placeholder', () => {
     expect(o).not.toMatch(/Signature #2/);
   });
 });
+
+describe('appendDss', () => {
+  it('adds /DSS after a signature; the signature stays valid; repeated items are not added twice', async () => {
+    const { appendDss } = await import('../../src/pdf/dss.js');
+    const { PdfReader } = await import('../../src/pdf/reader.js');
+    const { openFileSource } = await import('../../src/pdf/byte-source.js');
+    const { PDFArray, PDFName } = await import('pdf-lib');
+    const pki = getPki();
+    const signed = join(dir, 'dss-0.pdf');
+    await opensslSign(samples.objstm, signed, 'deputy-ec384');
+    const certs = [await readFile(pki.root.certDer), await readFile(pki.inter.certDer), await readFile(pki.leaves['deputy-ec384'].certDer)];
+    const crls = [await readFile(pki.crlDer)];
+    const d1 = join(dir, 'dss-1.pdf');
+    await appendDss(signed, d1, { certs, ocsps: [], crls });
+    const d2 = join(dir, 'dss-2.pdf');
+    await appendDss(d1, d2, { certs: [certs[0]!], ocsps: [], crls });
+    for (const f of [d1, d2]) {
+      expect(spawnSync('qpdf', ['--check', f]).status).toBe(0);
+      expect(pdfsig(f)).toMatch(/Signature is Valid/);
+      const before = await readFile(signed);
+      expect((await readFile(f)).subarray(0, before.length).equals(before)).toBe(true);
+    }
+    const r = await PdfReader.open(await openFileSource(d2), { file: d2 });
+    const dss = await r.resolve((await r.catalog()).get(PDFName.of('DSS')));
+    const arr = async (k: string) => (await r.resolve((dss as import('pdf-lib').PDFDict).get(PDFName.of(k)))) as InstanceType<typeof PDFArray>;
+    expect((await arr('Certs')).size()).toBe(3);
+    expect((await arr('CRLs')).size()).toBe(1);
+    expect(r.revisions.length).toBe(4);
+    expect(r.xrefKind).toBe('stream');
+    await r.close();
+  });
+});

@@ -1,0 +1,77 @@
+import { constants as fsc } from 'node:fs';
+import { copyFile, open, rm, type FileHandle } from 'node:fs/promises';
+import { KysoError, msg, usageError } from '../core/errors.js';
+import { openFileSource, type ByteSource } from './byte-source.js';
+import { buildUpdate, type BuiltUpdate, type UpdateObject } from './incremental-writer.js';
+import { pdfErrors } from './pdf-errors.js';
+import type { PdfReader } from './reader.js';
+
+/**
+ * Copies the input to outTempPath (kernel copy: bounded memory, never read into the process) and appends
+ * one incremental update. `patch` may edit the update bytes once their absolute position is known (the
+ * ByteRange). On failure the output is removed.
+ */
+export async function appendUpdateToCopy(
+  input: string,
+  src: ByteSource,
+  reader: PdfReader,
+  objects: UpdateObject[],
+  outTempPath: string,
+  patch?: (built: BuiltUpdate, base: number) => void,
+): Promise<{ base: number; built: BuiltUpdate; total: number }> {
+  const lastByte = (await src.read(src.size - 1, 1))[0];
+  const eol = lastByte === 10 || lastByte === 13 ? '' : '\n';
+  const base = src.size + eol.length;
+  // A recovered (broken-xref) file gets an xref covering every object and no /Prev.
+  const built = buildUpdate(reader, base, objects, { full: reader.recovered });
+  patch?.(built, base);
+  try {
+    await copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
+  } catch (e) {
+    throw outputError(outTempPath, e);
+  }
+  try {
+    const fh = await open(outTempPath, 'r+');
+    try {
+      const st = await fh.stat();
+      if (st.size !== src.size) throw pdfErrors.changedWhileSigning(input);
+      await writeAll(fh, Buffer.concat([Buffer.from(eol, 'latin1'), built.bytes]), src.size);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    await rm(outTempPath, { force: true });
+    throw e;
+  }
+  return { base, built, total: base + built.bytes.length };
+}
+
+export function outputError(path: string, e: unknown): KysoError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') return usageError('OUTPUT_EXISTS', msg(`${path}: file already exists`, `${path}: tệp đã tồn tại`), { cause: e });
+  if (code === 'ENOENT')
+    return usageError('OUTPUT_DIR_MISSING', msg(`${path}: the output folder does not exist`, `${path}: thư mục đầu ra không tồn tại`), { cause: e });
+  return new KysoError('OUTPUT_WRITE_FAILED', 'input', msg(`${path}: cannot write the output (${code ?? 'error'})`, `${path}: không ghi được tệp đầu ra (${code ?? 'lỗi'})`), {
+    cause: e,
+  });
+}
+
+export async function writeAll(fh: FileHandle, buf: Buffer, at: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, at + done);
+    done += bytesWritten;
+  }
+}
+
+/** Opens a PDF given by the clerk, turning fs errors into clear input errors naming the file. */
+export async function openInputFile(input: string): Promise<ByteSource> {
+  try {
+    return await openFileSource(input);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw pdfErrors.notFound(input, e);
+    if (code === 'EISDIR' || code === 'ENOTFILE') throw pdfErrors.notPdf(input);
+    throw pdfErrors.unreadable(input, e);
+  }
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef } from 'pdf-lib';
+import { appendUpdateToCopy, openInputFile } from './append-update.js';
+import type { UpdateObject } from './incremental-writer.js';
+import { pdfErrors } from './pdf-errors.js';
+import { PdfReader } from './reader.js';
+import { refOf } from './xref.js';
+
+/**
+ * Appends a Document Security Store (PAdES B-LT, ETSI EN 319 142-1 §5.4.2) in one incremental update:
+ * /DSS << /Certs [...] /OCSPs [...] /CRLs [...] >> in the catalog, each item a stream holding the DER.
+ * Existing DSS entries are kept; items already present (same bytes) are not added twice. No /VRI
+ * (optional in PAdES baseline).
+ */
+export interface DssMaterial {
+  certs: Uint8Array[];
+  ocsps: Uint8Array[];
+  crls: Uint8Array[];
+}
+
+const N = (s: string) => PDFName.of(s);
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export async function appendDss(input: string, outTempPath: string, dss: DssMaterial): Promise<void> {
+  const src = await openInputFile(input);
+  try {
+    const reader = await PdfReader.open(src, { file: input });
+    if (reader.encrypted) throw pdfErrors.encrypted(input);
+    if (reader.recovered) throw pdfErrors.signedDamaged(input);
+    const mdp = await reader.docMdpPermission();
+    if (mdp === 1) throw pdfErrors.docMdpLocked(input);
+    const ctx = reader.context;
+    const cat = await reader.catalog();
+    const catRef = refOf(reader.trailer.get(N('Root')));
+    if (!catRef) throw pdfErrors.malformed(input, 'no document catalog');
+
+    const dssVal = cat.get(N('DSS'));
+    const dssRef = refOf(dssVal);
+    const oldDss = await reader.resolve(dssVal);
+    const nd = PDFDict.withContext(ctx);
+    if (oldDss instanceof PDFDict) for (const [k, v] of oldDss.entries()) nd.set(k, v);
+    nd.set(N('Type'), N('DSS'));
+
+    let next = reader.size;
+    const objects: UpdateObject[] = [];
+    for (const [key, items] of [
+      ['Certs', dss.certs],
+      ['OCSPs', dss.ocsps],
+      ['CRLs', dss.crls],
+    ] as const) {
+      const arr = PDFArray.withContext(ctx);
+      const have = new Set<string>();
+      const old = await reader.resolve(nd.get(N(key)));
+      if (old instanceof PDFArray) {
+        for (let i = 0; i < old.size(); i++) {
+          const item = old.get(i);
+          arr.push(item);
+          const s = await reader.resolve(item);
+          if (s instanceof PDFRawStream) {
+            try {
+              have.add(sha(await reader.decodeStream(s, 16 * 1024 * 1024)));
+            } catch {
+              /* unreadable old entry: keep it as it is */
+            }
+          }
+        }
+      }
+      for (const der of items) {
+        const h = sha(der);
+        if (have.has(h)) continue;
+        have.add(h);
+        const ref = PDFRef.of(next++, 0);
+        objects.push({ ref, body: PDFRawStream.of(PDFDict.withContext(ctx), der) });
+        arr.push(ref);
+      }
+      if (arr.size() > 0) nd.set(N(key), arr);
+    }
+    if (dssRef) objects.push({ ref: dssRef, body: nd });
+    else {
+      const ref = PDFRef.of(next++, 0);
+      objects.push({ ref, body: nd });
+      const nc = PDFDict.withContext(ctx);
+      for (const [k, v] of cat.entries()) nc.set(k, v);
+      nc.set(N('DSS'), ref);
+      objects.push({ ref: catRef, body: nc });
+    }
+    await appendUpdateToCopy(input, src, reader, objects, outTempPath);
+  } finally {
+    await src.close();
+  }
+}
