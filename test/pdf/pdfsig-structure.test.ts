@@ -107,7 +107,7 @@ describe('appendDss', () => {
     const { appendDss } = await import('../../src/pdf/dss.js');
     const { PdfReader } = await import('../../src/pdf/reader.js');
     const { openFileSource } = await import('../../src/pdf/byte-source.js');
-    const { PDFArray, PDFName } = await import('pdf-lib');
+    const { PDFName } = await import('pdf-lib');
     const pki = getPki();
     const signed = join(dir, 'dss-0.pdf');
     await opensslSign(samples.objstm, signed, 'deputy-ec384');
@@ -125,7 +125,7 @@ describe('appendDss', () => {
     }
     const r = await PdfReader.open(await openFileSource(d2), { file: d2 });
     const dss = await r.resolve((await r.catalog()).get(PDFName.of('DSS')));
-    const arr = async (k: string) => (await r.resolve((dss as import('pdf-lib').PDFDict).get(PDFName.of(k)))) as InstanceType<typeof PDFArray>;
+    const arr = async (k: string) => (await r.resolve((dss as import('pdf-lib').PDFDict).get(PDFName.of(k)))) as import('pdf-lib').PDFArray;
     expect((await arr('Certs')).size()).toBe(3);
     expect((await arr('CRLs')).size()).toBe(1);
     expect(r.revisions.length).toBe(4);
