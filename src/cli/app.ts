@@ -19,6 +19,8 @@ export interface App {
   run<T>(json: boolean, body: () => Promise<CommandOutcome<T>>, render: (result: T) => void): Promise<void>;
   warn(w: Warning): void;
   exitCode: number;
+  /** Runs another kyso command line in-process with the given context (used by `kyso demo`). */
+  invoke(argv: string[], ctx: Context): Promise<number>;
 }
 
 export const SCHEMA_VERSION = 1;
@@ -27,6 +29,9 @@ export function createApp(ctx: Context): App {
   const app: App = {
     ctx,
     exitCode: 0,
+    invoke: async () => {
+      throw new Error('invoke is set by main()');
+    },
     warn(w) {
       ctx.stderr.write(`kyso: ${ctx.lang === 'vi' ? 'cảnh báo' : 'warning'}: ${tr(ctx.lang, w)}\n`);
     },

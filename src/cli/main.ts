@@ -25,6 +25,7 @@ export const VERSION: string = (require('../../package.json') as { version: stri
 export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?: Context['lang'] }): Promise<number> {
   const ctx: Context = { ...base, lang: base.lang ?? detectLang(argv, base.env) };
   const app = createApp(ctx);
+  app.invoke = (args, sub) => main(args, sub);
   const program = new Command('kyso');
   program
     .description(ctx.lang === 'vi' ? 'Ký số, kiểm tra chữ ký và liên thông văn bản điện tử' : 'Sign and verify PDF documents and exchange them over LGSP/VDXP')

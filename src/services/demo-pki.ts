@@ -40,8 +40,8 @@ function newRsaKey(bits: number): { priv: forge.pki.rsa.PrivateKey; pub: forge.p
 
 function subject(cn: string, o: string): forge.pki.CertificateField[] {
   const utf8 = forge.asn1.Type.UTF8;
-  // forge expects "binary" strings for UTF-8 values.
-  const enc = (s: string) => forge.util.encodeUtf8(s);
+  // forge UTF-8-encodes values tagged UTF8String itself.
+  const enc = (s: string) => s;
   return [
     { shortName: 'C', value: 'VN' },
     { shortName: 'O', value: enc(o), valueTagClass: utf8 } as unknown as forge.pki.CertificateField,
