@@ -160,14 +160,23 @@ async function readDss(reader: PdfReader): Promise<Dss> {
   return out;
 }
 
+/** Signer names, cached by certificate (an archive has few distinct signers and many files). */
+const signerCache = new Map<string, SignatureReport['signer']>();
 function signerOf(der: Uint8Array | undefined): SignatureReport['signer'] {
   if (!der) return null;
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const hit = signerCache.get(key);
+  if (hit !== undefined) return hit ? { ...hit } : null;
+  let v: SignatureReport['signer'];
   try {
     const d = describeCertificate(der);
-    return { subject: d.subject, issuer: d.issuer, serial: d.serial };
+    v = { subject: d.subject, issuer: d.issuer, serial: d.serial };
   } catch {
-    return null;
+    v = null;
   }
+  if (signerCache.size > 1000) signerCache.clear();
+  signerCache.set(key, v);
+  return v ? { ...v } : null;
 }
 
 function trustOf(c: ChainResult | undefined): SignatureReport['trust'] {

@@ -4,7 +4,6 @@ import { Worker } from 'node:worker_threads';
 import { msg } from '../core/errors.js';
 import type { ProgressSink } from '../core/types.js';
 import { loadTrustStore } from '../crypto/trust-store.js';
-import { createRevocationFetcher } from '../crypto/revocation-fetcher.js';
 import { verifyDocument, type VerifyDocumentOptions } from './verify-document.js';
 import { summarize, type FileReport, type VerifyRunResult, type VerifySettings } from './verify-types.js';
 
@@ -62,7 +61,11 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
 /** Loads the trust store and the revocation fetcher the settings describe (in each worker too). */
 export async function prepareVerify(settings: VerifySettings, now: () => Date): Promise<VerifyDocumentOptions> {
   const trustStore = await loadTrustStore({ defaultTrust: settings.defaultTrust, extra: settings.trust, assetsDir: settings.assetsDir });
-  const fetcher = settings.revocation === 'off' ? undefined : createRevocationFetcher({ cacheDir: settings.cacheDir, timeoutMs: 5000, now });
+  // Loaded only when needed: the fetcher pulls in undici, which a --revocation off worker does not need.
+  const fetcher =
+    settings.revocation === 'off'
+      ? undefined
+      : (await import('../crypto/revocation-fetcher.js')).createRevocationFetcher({ cacheDir: settings.cacheDir, timeoutMs: 5000, now });
   return {
     trustStore,
     revocationMode: settings.revocation,

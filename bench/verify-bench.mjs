@@ -1,0 +1,97 @@
+// Benchmark: `kyso verify --jobs 2 --revocation off` vs `pdfsig -nssdir … -no-ocsp` (one process per file,
+// xargs -P2) over the same 1,000 signed small PDFs, in the same run. Prints docs/s for both.
+// Usage: node bench/verify-bench.mjs [count]   (also called from bench/run.mjs when present)
+// Needs dist/ (npm run build), openssl, pdfsig, certutil.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const KYSO = path.join(ROOT, 'bin', 'kyso.js');
+
+function sh(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+}
+
+/** A throw-away root + leaf made with openssl (no network: revocation is off in both tools). */
+function makePki(dir) {
+  const cnf = path.join(dir, 'ext.cnf');
+  writeFileSync(
+    cnf,
+    [
+      '[ca]',
+      'basicConstraints=critical,CA:true',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier=hash',
+      '[leaf]',
+      'basicConstraints=CA:false',
+      'keyUsage=critical,digitalSignature,nonRepudiation',
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid',
+      '',
+    ].join('\n'),
+  );
+  const p = (n) => path.join(dir, n);
+  sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('root.key'), '-out', p('root.pem'), '-days', '30', '-subj', '/CN=Bench Root/O=kyso bench/C=VN', '-extensions', 'ca', '-config', cnf, '-addext', 'basicConstraints=critical,CA:true']);
+  sh('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('leaf.key'), '-out', p('leaf.csr'), '-subj', '/CN=Nguyen Van Bench/O=kyso bench/C=VN']);
+  sh('openssl', ['x509', '-req', '-in', p('leaf.csr'), '-CA', p('root.pem'), '-CAkey', p('root.key'), '-CAcreateserial', '-out', p('leaf.pem'), '-days', '20', '-extfile', cnf, '-extensions', 'leaf']);
+  sh('openssl', ['pkcs12', '-export', '-inkey', p('leaf.key'), '-in', p('leaf.pem'), '-certfile', p('root.pem'), '-passout', 'pass:bench', '-out', p('leaf.p12')]);
+  const nss = p('nss');
+  mkdirSync(nss);
+  sh('certutil', ['-N', '--empty-password', '-d', `sql:${nss}`]);
+  sh('certutil', ['-A', '-n', 'root', '-t', 'C,,', '-i', p('root.pem'), '-d', `sql:${nss}`]);
+  return { root: p('root.pem'), p12: p('leaf.p12'), nss: `sql:${nss}` };
+}
+
+export async function runVerifyBench({ count = 1000, log = console.log } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kyso-verify-bench-'));
+  try {
+    const pki = makePki(dir);
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    doc.addPage([595, 842]).drawText('QUYET DINH so 1/QD-BENCH', { x: 50, y: 780, size: 14, font });
+    const unsigned = path.join(dir, 'unsigned.pdf');
+    writeFileSync(unsigned, await doc.save({ useObjectStreams: false }));
+    const signed = path.join(dir, 'signed.pdf');
+    const s = spawnSync(process.execPath, [KYSO, 'sign', unsigned, '-o', signed, '--p12', pki.p12], { env: { ...process.env, KYSO_P12_PASSWORD: 'bench' }, encoding: 'utf8' });
+    if (s.status !== 0) throw new Error(`kyso sign failed: ${s.stderr}`);
+    const set = path.join(dir, 'set');
+    mkdirSync(set);
+    for (let i = 0; i < count; i++) copyFileSync(signed, path.join(set, `doc-${String(i).padStart(4, '0')}.pdf`));
+
+    // kyso
+    let t0 = process.hrtime.bigint();
+    const k = spawnSync(process.execPath, [KYSO, 'verify', set, '--jobs', '2', '--revocation', 'off', '--no-default-trust', '--trust', pki.root, '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+    });
+    const kysoSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const summary = JSON.parse(k.stdout).result.summary;
+    if (summary.passed !== count) throw new Error(`kyso verify: expected ${count} passed, got ${JSON.stringify(summary)}`);
+
+    // pdfsig, one process per file, two at a time
+    t0 = process.hrtime.bigint();
+    const p = spawnSync('sh', ['-c', `ls "${set}"/*.pdf | xargs -P2 -n1 pdfsig -nssdir "${pki.nss}" -no-ocsp > "${path.join(dir, 'pdfsig.out')}" 2>&1`]);
+    const pdfsigSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const valid = Number(sh('grep', ['-c', 'Signature is Valid', path.join(dir, 'pdfsig.out')]).toString().trim());
+    if (valid !== count) throw new Error(`pdfsig: expected ${count} valid, got ${valid} (exit ${p.status})`);
+
+    const kDps = count / kysoSecs;
+    const pDps = count / pdfsigSecs;
+    log(`verify bench (${count} signed small PDFs, ${cpus().length} CPUs):`);
+    log(`  kyso verify --jobs 2 --revocation off : ${kysoSecs.toFixed(2)} s, ${kDps.toFixed(1)} docs/s (with change analysis)`);
+    log(`  pdfsig -no-ocsp via xargs -P2         : ${pdfsigSecs.toFixed(2)} s, ${pDps.toFixed(1)} docs/s`);
+    log(`  ratio kyso/pdfsig: ${(kDps / pDps).toFixed(2)}x (target >= 2x)`);
+    return { count, kysoSecs, pdfsigSecs, kysoDocsPerSec: kDps, pdfsigDocsPerSec: pDps, ratio: kDps / pDps };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const count = Number(process.argv[2] ?? 1000);
+  await runVerifyBench({ count });
+}
