@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { KysoError, inputError, msg, type ErrorCategory } from '../core/errors.js';
 
@@ -29,7 +33,7 @@ export interface HttpRequest {
   path: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
-  body?: Buffer | Uint8Array | string;
+  body?: Buffer | Uint8Array | string | Readable;
   /** true for requests that change server state (a dropped connection may then have reached it) */
   sending?: boolean;
 }
@@ -126,18 +130,59 @@ export class HttpClient {
   }
 
   async request(r: HttpRequest): Promise<HttpResponse> {
+    return this.exchange(r, async (res) => Buffer.from(await res.body.arrayBuffer()));
+  }
+
+  /**
+   * Streams a 2xx answer's body into outPath (temp file in the same folder, fsync, rename); other answers
+   * are buffered (they are small JSON errors) and returned with `file` undefined.
+   */
+  async requestToFile(r: HttpRequest, outPath: string): Promise<HttpResponse & { file?: { size: number; sha256: string } }> {
+    let file: { size: number; sha256: string } | undefined;
+    const res = await this.exchange(r, async (res) => {
+      if (res.statusCode < 200 || res.statusCode >= 300) return Buffer.from(await res.body.arrayBuffer());
+      const tmp = path.join(path.dirname(outPath), `.${path.basename(outPath)}.${process.pid}.${Date.now()}.tmp`);
+      const fh = await open(tmp, 'wx');
+      const hash = createHash('sha256');
+      let size = 0;
+      try {
+        for await (const c of res.body) {
+          const b = c as Buffer;
+          hash.update(b);
+          size += b.length;
+          let off = 0;
+          while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
+        }
+        await fh.sync();
+        await fh.close();
+        await rename(tmp, outPath);
+      } catch (e) {
+        await fh.close().catch(() => {});
+        await unlink(tmp).catch(() => {});
+        throw e;
+      }
+      file = { size, sha256: hash.digest('hex') };
+      return Buffer.alloc(0);
+    });
+    return { ...res, file };
+  }
+
+  private async exchange(r: HttpRequest, read: (res: Dispatcher.ResponseData) => Promise<Buffer>): Promise<HttpResponse> {
     const u = this.url(r.path, r.query);
     const where = `${this.opts.label} ${u.pathname.split('/').pop()}`;
     try {
       const res = await request(u, {
         method: r.method,
         headers: r.headers,
-        body: r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength),
+        body:
+          r.body === undefined || typeof r.body === 'string' || !(r.body instanceof Uint8Array)
+            ? r.body
+            : Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength),
         dispatcher: this.dispatcher,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
-      const body = Buffer.from(await res.body.arrayBuffer());
+      const body = await read(res);
       return { status: res.statusCode, headers: res.headers, body };
     } catch (e) {
       if (e instanceof KysoError) throw e;

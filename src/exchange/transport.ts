@@ -51,4 +51,11 @@ export interface ExchangeTransport {
   listSent(): Promise<SentItem[]>;
   listAgencies(): Promise<Agency[]>;
   close(): Promise<void>;
+  /**
+   * Optional streaming variants for large messages (vdxp has them): send the edXML stored at `path`
+   * (meta.sha256 must be its SHA-256) without loading it, and download a message into `outPath`
+   * (temp file, fsync, rename). Callers fall back to sendEdoc / getEdoc when absent.
+   */
+  sendEdocFile?(path: string, meta: SendMeta): Promise<{ docId: string }>;
+  getEdocToFile?(docId: string, outPath: string): Promise<{ size: number; sha256: string }>;
 }

@@ -1,8 +1,10 @@
-import { KysoError, msg } from '../core/errors.js';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { KysoError, inputError, msg } from '../core/errors.js';
 import { checkHttpStatus, HttpClient, parseJsonBody, type HttpResponse } from './http-client.js';
 import type { ExchangeProfile } from './profile.js';
 import type { Agency, ExchangeTransport, MessageType, ReceivedItem, SendMeta, SentItem } from './transport.js';
-import { hashFile, signVdxpHeaders } from './vdxp-auth.js';
+import { hashFile, javaHexQuirk, signVdxpHeaders } from './vdxp-auth.js';
 import type { Dispatcher } from 'undici';
 
 export interface TransportDeps {
@@ -47,11 +49,22 @@ export class VdxpClient implements ExchangeTransport {
     method: 'GET' | 'POST',
     what: string,
     call: Record<string, string>,
-    body: Uint8Array | undefined,
+    body: Uint8Array | (() => NodeJS.ReadableStream) | undefined,
     sending: boolean,
+    extraHeaders: Record<string, string> = {},
   ): Promise<Record<string, unknown>> {
-    const headers = signVdxpHeaders(call, this.profile.systemId, this.deps.secret, this.now());
-    const res: HttpResponse = await this.http.request({ method, path: what, headers, body, sending });
+    const headers = { ...signVdxpHeaders(call, this.profile.systemId, this.deps.secret, this.now()), ...extraHeaders };
+    const res: HttpResponse = await this.http.request({
+      method,
+      path: what,
+      headers,
+      body: typeof body === 'function' ? (body() as import('node:stream').Readable) : body,
+      sending,
+    });
+    return this.answer(what, res, sending);
+  }
+
+  private answer(what: string, res: HttpResponse, sending: boolean): Record<string, unknown> {
     checkHttpStatus(this.profile.name, what, res, sending);
     const j = parseJsonBody(this.profile.name, what, res);
     if (String(j.status ?? '').toUpperCase() === 'FAIL') {
@@ -84,6 +97,49 @@ export class VdxpClient implements ExchangeTransport {
       });
     }
     return { docId };
+  }
+
+  /** Streams the edXML stored at `path` as the sendEdoc body (large documents never sit in memory). */
+  async sendEdocFile(path: string, meta: SendMeta): Promise<{ docId: string }> {
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch (e) {
+      throw inputError('EXCHANGE_READ', msg(`cannot read ${path}`, `không đọc được ${path}`), { cause: e });
+    }
+    const call: Record<string, string> = {
+      'Content-Type': 'application/octet-stream',
+      from: meta.from,
+      servicetype: 'eDoc',
+      messagetype: meta.messageType,
+    };
+    if (meta.messageType === 'edoc') call.to = JSON.stringify(meta.to);
+    call['hash-file'] = javaHexQuirk(Buffer.from(meta.sha256, 'hex'));
+    const j = await this.call('POST', 'sendEdoc', call, () => createReadStream(path), true, { 'Content-Length': String(size) });
+    const docId = String(j.DocId ?? j.docId ?? '');
+    if (!docId) {
+      throw new KysoError('EXCHANGE_BAD_ANSWER', 'exchange-retry', msg(`${this.profile.name} sendEdoc: answer without DocId`, `${this.profile.name} sendEdoc: câu trả lời thiếu DocId`), {
+        details: { mayHaveReached: true },
+      });
+    }
+    return { docId };
+  }
+
+  /** GET downloadEdoc streamed into outPath; falls back to getEdoc when the server lacks downloadEdoc (404). */
+  async getEdocToFile(docId: string, outPath: string): Promise<{ size: number; sha256: string }> {
+    const headers = signVdxpHeaders({ docId }, this.profile.systemId, this.deps.secret, this.now());
+    const res = await this.http.requestToFile({ method: 'GET', path: 'downloadEdoc', headers }, outPath);
+    if (res.file) return res.file;
+    if (res.status === 404 || res.status === 405) {
+      const bytes = await this.getEdoc(docId);
+      const { writeFile, rename } = await import('node:fs/promises');
+      const tmp = `${outPath}.${process.pid}.tmp`;
+      await writeFile(tmp, bytes, { flush: true });
+      await rename(tmp, outPath);
+      return hashAndSize(bytes);
+    }
+    this.answer('downloadEdoc', res, false);
+    throw new KysoError('EXCHANGE_BAD_ANSWER', 'exchange-retry', msg(`${this.profile.name} downloadEdoc ${docId}: unexpected answer`, `${this.profile.name} downloadEdoc ${docId}: câu trả lời không mong đợi`));
   }
 
   async listReceived(messageType: MessageType): Promise<ReceivedItem[]> {
@@ -149,6 +205,10 @@ export class VdxpClient implements ExchangeTransport {
   async close(): Promise<void> {
     await this.http.close();
   }
+}
+
+function hashAndSize(b: Uint8Array): { size: number; sha256: string } {
+  return { size: b.byteLength, sha256: hashFile(b).hex };
 }
 
 function parseTo(v: unknown): string[] | undefined {

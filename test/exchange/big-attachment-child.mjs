@@ -11,7 +11,7 @@ const { buildEdocToFile } = await imp('exchange/edxml-build.js');
 const { parseEdxmlFile } = await imp('exchange/edxml-parse.js');
 const { decodeAttachmentToFile } = await imp('exchange/edxml-attachment.js');
 
-const [dir, sizeArg] = process.argv.slice(2);
+const [dir, sizeArg, mode] = process.argv.slice(2);
 const size = Number(sizeArg);
 const src = path.join(dir, 'big.pdf');
 const fd = openSync(src, 'w');
@@ -42,8 +42,30 @@ await buildEdocToFile(
   edxml,
 );
 ms.build = Date.now() - t;
+let received = edxml;
+if (mode === 'via-hub') {
+  // through a real hub on loopback, both directions streamed (sendEdocFile / downloadEdoc)
+  const { startHub } = await imp('services/hub-server.js');
+  const { createTransport } = await imp('exchange/transport-factory.js');
+  const A = { systemId: 'SYS-A', organId: '000.00.00.H41', secret: 'a' };
+  const B = { systemId: 'SYS-B', organId: '000.00.00.G22', secret: 'b' };
+  const hub = await startHub({ dataDir: path.join(dir, 'bighub'), systems: [A, B] });
+  const a = createTransport({ name: 'a', adapter: 'vdxp', endpoint: hub.url, systemId: A.systemId, organId: A.organId, timeoutMs: 60000 }, { secret: 'a' });
+  const b = createTransport({ name: 'b', adapter: 'vdxp', endpoint: hub.url, systemId: B.systemId, organId: B.organId, timeoutMs: 60000 }, { secret: 'b' });
+  t = Date.now();
+  const { docId } = await a.sendEdocFile(edxml, { from: A.organId, to: [B.organId], messageType: 'edoc', sha256: await sha(edxml) });
+  ms.send = Date.now() - t;
+  t = Date.now();
+  received = path.join(dir, 'big.received.edxml');
+  await b.getEdocToFile(docId, received);
+  ms.download = Date.now() - t;
+  await a.close();
+  await b.close();
+  await hub.close();
+  rmSync(path.join(dir, 'bighub'), { recursive: true, force: true });
+}
 t = Date.now();
-const p = await parseEdxmlFile(edxml);
+const p = await parseEdxmlFile(received);
 ms.parse = Date.now() - t;
 t = Date.now();
 const out = path.join(dir, 'big.out.pdf');
@@ -51,5 +73,5 @@ await decodeAttachmentToFile(p, '1', out);
 ms.decode = Date.now() - t;
 const same = (await sha(src)) === (await sha(out));
 const edxmlMb = Math.round(statSync(edxml).size / 1048576);
-for (const f of [src, out, edxml]) rmSync(f, { force: true });
+for (const f of [src, out, edxml, received]) rmSync(f, { force: true });
 console.log(JSON.stringify({ maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), same, edxmlMb, ms }));
