@@ -1,10 +1,10 @@
-import 'reflect-metadata';
-import { X509Certificate as NodeX509, createHash } from 'node:crypto';
-import * as px from '@peculiar/x509';
-import { inputError, msg } from '../core/errors.js';
+import { X509Certificate as NodeX509 } from 'node:crypto';
+import { inputError, isKysoError, msg } from '../core/errors.js';
+import { describeCertificate } from './x509.js';
 
 /** What `kyso token certs` shows and what the token signer needs to choose a certificate. */
 export interface TokenCertInfo {
+  /** RFC 4514, most specific first ("CN=…, O=…, C=VN"), as everywhere else in kyso */
   subject: string;
   issuer: string;
   serial: string;
@@ -12,6 +12,7 @@ export interface TokenCertInfo {
   notAfter: string;
   /** lowercase hex SHA-256 of the DER */
   sha256: string;
+  /** empty when the certificate has no keyUsage extension */
   keyUsage: string[];
   isCA: boolean;
   selfSigned: boolean;
@@ -21,49 +22,40 @@ export interface TokenCertInfo {
   keyBits: number;
 }
 
-const CURVE_BITS: Record<string, number> = { prime256v1: 256, 'P-256': 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521, secp256k1: 256 };
-
 /**
- * Node's X509Certificate gives the key, CA flag, AIA and issuer checks; @peculiar/x509 gives RFC 4514
- * names with proper UTF-8 (Vietnamese) and the keyUsage bits, which node:crypto does not expose.
+ * Names, key usage and key size come from the shared X.509 helper (src/crypto/x509.ts); node:crypto adds
+ * the AIA caIssuers URLs and the self-signature check.
  */
 export function describeTokenCertificate(der: Uint8Array, where = 'token'): TokenCertInfo {
   let n: NodeX509;
-  let p: px.X509Certificate;
+  let d: ReturnType<typeof describeCertificate>;
   try {
     n = new NodeX509(der);
-    p = new px.X509Certificate(new Uint8Array(der));
+    d = describeCertificate(der);
   } catch (e) {
-    throw inputError('TOKEN_CERT_MALFORMED', msg(`${where}: a certificate object cannot be parsed as X.509`, `${where}: không đọc được một chứng thư số (X.509)`), { cause: e });
-  }
-  const ku = p.getExtension(px.KeyUsagesExtension);
-  const keyUsage: string[] = [];
-  if (ku) {
-    for (const [name, bit] of Object.entries(px.KeyUsageFlags)) {
-      if (typeof bit === 'number' && (ku.usages & bit) !== 0) keyUsage.push(name);
+    if (isKysoError(e) || e instanceof Error) {
+      throw inputError('TOKEN_CERT_MALFORMED', msg(`${where}: a certificate object cannot be parsed as X.509`, `${where}: không đọc được một chứng thư số (X.509)`), { cause: e });
     }
+    throw e;
   }
-  const details = n.publicKey.asymmetricKeyDetails ?? {};
-  const type = n.publicKey.asymmetricKeyType;
-  const keyAlgorithm = type === 'rsa' || type === 'rsa-pss' ? 'rsa' : type === 'ec' ? 'ec' : 'other';
-  const keyBits = keyAlgorithm === 'rsa' ? (details.modulusLength ?? 0) : keyAlgorithm === 'ec' ? (CURVE_BITS[details.namedCurve ?? ''] ?? 0) : 0;
   const caIssuers = (n.infoAccess ?? '')
     .split('\n')
     .map((l) => /^CA Issuers - URI:(.+)$/.exec(l.trim())?.[1])
     .filter((u): u is string => Boolean(u));
+  const keyAlgorithm = d.keyAlgorithm === 'rsa' ? 'rsa' : d.keyAlgorithm === 'ec' ? 'ec' : 'other';
   return {
-    subject: p.subject,
-    issuer: p.issuer,
-    serial: p.serialNumber.toLowerCase(),
-    notBefore: p.notBefore.toISOString(),
-    notAfter: p.notAfter.toISOString(),
-    sha256: createHash('sha256').update(der).digest('hex'),
-    keyUsage,
-    isCA: n.ca,
+    subject: d.subject,
+    issuer: d.issuer,
+    serial: d.serial,
+    notBefore: d.notBefore.toISOString(),
+    notAfter: d.notAfter.toISOString(),
+    sha256: d.sha256,
+    keyUsage: d.keyUsage ? [...d.keyUsage] : [],
+    isCA: d.isCA,
     selfSigned: n.subject === n.issuer && safeVerify(n, n),
     caIssuers,
     keyAlgorithm,
-    keyBits,
+    keyBits: d.keyBits ?? 0,
   };
 }
 
