@@ -22,6 +22,7 @@ import { EDXML_NS, type AttachmentInput, type EdocMessage, type Organ, type Staf
  * 200 MB file is never held in memory.
  */
 
+const bareCid = (id: string) => id.replace(/^cid:/i, '');
 const placeholder = (i: number) => `@@KYSO-ATTACHMENT-${i}@@`;
 
 function addText(parent: XMLBuilder, name: string, value: string | number | boolean | undefined): void {
@@ -68,12 +69,21 @@ function validateEdoc(m: EdocMessage): void {
     throw inputError('EDXML_NO_RECIPIENT', msg('the document has no recipient (To)', 'văn bản chưa có nơi nhận (To)'));
   }
   for (const t of m.to) assertOrganId(t.organId, 'recipient organ id');
+  if (!/^[0-9A-Z.]{1,35},\d{4}\/\d{2}\/\d{2},.+\/.+$/.test(m.documentId)) {
+    throw inputError(
+      'EDXML_DOCUMENT_ID',
+      msg(
+        `invalid DocumentId "${m.documentId}": expected {OrganId},{yyyy/MM/dd},{number}/{notation}`,
+        `DocumentId không hợp lệ "${m.documentId}": cần dạng {Mã cơ quan},{yyyy/MM/dd},{số}/{ký hiệu}`,
+      ),
+    );
+  }
   const ids = new Set<string>();
   for (const a of m.attachments) {
-    if (ids.has(a.contentId)) {
+    if (ids.has(bareCid(a.contentId))) {
       throw inputError('EDXML_ATTACHMENT_ID', msg(`two attachments share the content id "${a.contentId}"`, `hai tệp đính kèm trùng mã "${a.contentId}"`));
     }
-    ids.add(a.contentId);
+    ids.add(bareCid(a.contentId));
     if (!a.path && !a.bytes) {
       throw inputError('EDXML_ATTACHMENT_EMPTY', msg(`attachment "${a.name}" has no content`, `tệp đính kèm "${a.name}" không có nội dung`));
     }
@@ -165,7 +175,7 @@ export function buildEdocSkeleton(m: EdocMessage, now: Date = new Date()): strin
   const man = body.ele('edXML:edXMLManifest', { version: '1.0' });
   for (const a of m.attachments) {
     const r = man.ele('edXML:Reference');
-    addText(r, 'edXML:ContentId', `cid:${a.contentId}`);
+    addText(r, 'edXML:ContentId', `cid:${bareCid(a.contentId)}`);
     addText(r, 'edXML:ContentType', a.contentType);
     addText(r, 'edXML:Description', a.description);
     addText(r, 'edXML:AttachmentName', a.name);
@@ -174,7 +184,7 @@ export function buildEdocSkeleton(m: EdocMessage, now: Date = new Date()): strin
     const ae = root.ele('AttachmentEncoded');
     m.attachments.forEach((a, i) => {
       const e = ae.ele('Attachment');
-      addText(e, 'ContentId', `cid:${a.contentId}`);
+      addText(e, 'ContentId', `cid:${bareCid(a.contentId)}`);
       addText(e, 'AttachmentName', a.name);
       addText(e, 'Description', a.description);
       addText(e, 'ContentType', a.contentType);

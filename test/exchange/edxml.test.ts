@@ -231,6 +231,9 @@ describe('hostile and malformed edXML', () => {
     const e = await errorOf(buildEdoc(m));
     expect(e.code).toBe('EDXML_ORGAN_ID');
     expect(e.vi).toContain('mã định danh');
+    const m2 = fullMessage(path.join(tmp, 'in.pdf'));
+    m2.documentId = '123/UBND-VP';
+    expect((await errorOf(buildEdoc(m2))).code).toBe('EDXML_DOCUMENT_ID');
   });
 });
 
