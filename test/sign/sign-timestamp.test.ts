@@ -1,0 +1,60 @@
+/** PAdES B-T: a signature time-stamp from the local RFC 3161 TSA (getPki), through the real CLI. */
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signatureTimestampOf, signatureValueOf } from '../../src/crypto/cades.js';
+import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
+import { getPki } from '../helpers/pki.js';
+import { kysoSign, tempFilesIn } from './helpers.js';
+import { cmsPrint, exec, extractSignatures, judge } from './validators.js';
+
+const pki = getPki();
+let dir: string;
+let src: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'kyso-sign-bt-'));
+  await mkdir(path.join(dir, 'samples'));
+  const s = await makeSamplePdfs(path.join(dir, 'samples'));
+  src = path.join(dir, 'doc.pdf');
+  await copyFile(s['qpdf-objstm'], src);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe.sequential('B-T', () => {
+  it('--level B-T --tsa <dead> --tsa <local>: falls back, pdfsig valid, the token is in the CMS and verifies', async () => {
+    const out = path.join(dir, 'bt.pdf');
+    const r = await kysoSign([src, '-o', out, '--level', 'B-T', '--tsa', pki.urls.dead, '--tsa', pki.urls.tsa, '--p12', pki.leaves['leader-rsa'].p12, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).result.files[0].level).toBe('B-T');
+    expect(await judge(out, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
+    const [sig] = await extractSignatures(out);
+    expect(await cmsPrint(sig!.der)).toContain('id-smime-aa-timeStampToken');
+    const token = signatureTimestampOf(sig!.der);
+    expect(token).toBeDefined();
+    await writeFile(path.join(dir, 'tok.der'), token!);
+    await writeFile(path.join(dir, 'sig.bin'), signatureValueOf(sig!.der));
+    const ca = path.join(dir, 'ca.pem');
+    await writeFile(ca, (await readFile(pki.inter.cert, 'utf8')) + (await readFile(pki.root.cert, 'utf8')));
+    const v = await exec('openssl', ['ts', '-verify', '-token_in', '-in', path.join(dir, 'tok.der'), '-data', path.join(dir, 'sig.bin'), '-CAfile', ca, '-untrusted', pki.tsa.cert]);
+    expect(v.stdout + v.stderr).toContain('Verification: OK');
+    // and a second, B-B signature on top keeps both valid
+    const out2 = path.join(dir, 'bt2.pdf');
+    const r2 = await kysoSign([out, '-o', out2, '--p12', pki.leaves['deputy-ec384'].p12]);
+    expect(r2.code).toBe(0);
+    expect(await judge(out2, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 2 })).toEqual([]);
+  });
+  it('no TSA reachable: the file is not written, nothing left behind, exit 6', async () => {
+    const out = path.join(dir, 'dead.pdf');
+    const r = await kysoSign([src, '-o', out, '--level', 'B-T', '--tsa', pki.urls.dead, '--p12', pki.leaves['leader-rsa'].p12, '--lang', 'en']);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/no time-stamp authority answered/);
+    expect(existsSync(out)).toBe(false);
+    expect(await tempFilesIn(dir)).toEqual([]);
+  });
+});
