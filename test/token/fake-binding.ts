@@ -44,6 +44,8 @@ export interface FakeToken {
   keys: { id: string; label: string; key: KeyObject; type: 'rsa' | 'ec' }[];
   /** C_Sign fails with CKR_DEVICE_REMOVED from the (n+1)-th signature on */
   removeAfterSigns?: number;
+  /** certificates are private objects: visible only after login (some VN tokens do this) */
+  hiddenCerts?: boolean;
 }
 
 export interface FakeCalls {
@@ -82,7 +84,7 @@ export function makeFakeModule(tokens: FakeToken[], calls: FakeCalls = { log: []
   const objectsOf = (slot: number, cls: number) => {
     const t = state[slot]!.t;
     const loggedIn = state[slot]!.loggedIn;
-    if (cls === CKO_CERTIFICATE) return t.certs.map((_, i) => slot * 1000 + 1 + i);
+    if (cls === CKO_CERTIFICATE) return t.hiddenCerts && !loggedIn ? [] : t.certs.map((_, i) => slot * 1000 + 1 + i);
     if (cls === CKO_PRIVATE_KEY) return loggedIn ? t.keys.map((_, i) => slot * 1000 + 101 + i) : [];
     return [];
   };

@@ -3,6 +3,7 @@
  * (counted by OpenSC's pkcs11-spy), every file signed; then the same batch without the spy to measure the
  * time per document beside the token's own signing time (measured through kyso's binding trace).
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPkcs11Signer } from '../../src/crypto/pkcs11-signer.js';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
-import { runKyso } from '../helpers/cli.js';
+import { KYSO_BIN, ROOT, runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
 import { makeSoftHsm, softhsmAvailableOrFail, type SoftHsm } from '../helpers/softhsm.js';
 import { pdfsig } from '../sign/validators.js';
@@ -108,4 +109,32 @@ describe.runIf(available)('batch of 200 PDFs with one token login', () => {
     );
     expect(perDoc).toBeGreaterThan(0);
   }, 300_000);
+
+  it.runIf(SPY)('Ctrl-C in the middle of the batch: exit 130, the token is logged out and finalized, no temp file left', async () => {
+    const outDir = path.join(work, 'out-int');
+    await mkdir(outDir);
+    const spyLog = path.join(work, 'spy-int.log');
+    const child = spawn(process.execPath, [KYSO_BIN, 'sign', inDir, '--out-dir', outDir, '--pkcs11-module', SPY!, '--token-label', 'KysoBatch', '--chain', pki.chainPem], {
+      cwd: ROOT,
+      env: { ...process.env, ...hsm.env, KYSO_PIN: hsm.pin, PKCS11SPY: hsm.module, PKCS11SPY_OUTPUT: spyLog, LANG: 'C.UTF-8' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // wait until a few documents have been signed, then interrupt
+    for (let i = 0; i < 600; i++) {
+      const log = existsSync(spyLog) ? await readFile(spyLog, 'utf8') : '';
+      if ((log.match(/^\d+: C_Sign$/gm) ?? []).length >= 5) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const log = await readFile(spyLog, 'utf8');
+    const calls = [...log.matchAll(/^\d+: (C_\w+)$/gm)].map((m) => m[1]);
+    const signs = calls.filter((c) => c === 'C_Sign').length;
+    expect(signs).toBeGreaterThanOrEqual(5);
+    expect(signs).toBeLessThan(N);
+    expect(calls.slice(-3)).toEqual(['C_Logout', 'C_CloseSession', 'C_Finalize']);
+    const left = (await readdir(outDir, { recursive: true })).map(String);
+    expect(left.filter((f) => f.includes('kyso-tmp'))).toEqual([]);
+  }, 120_000);
 });

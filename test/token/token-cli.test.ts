@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -203,5 +203,23 @@ describe.runIf(available)('kyso with a PKCS#11 token (SoftHSM2, real CLI)', () =
     const vi = await runKyso(['sign', simple, '-o', path.join(work, 'pinfile-vi.pdf'), ...tokenArgs('KysoRSA'), '--pin-file', pinFile, '--lang', 'vi'], { env: hsm.env });
     expect(vi.code).toBe(4);
     expect(vi.stderr).toMatch(/sai PIN/);
+  });
+
+  it('without --pkcs11-module: finds the module through p11-kit configs (user config overrides the system one of the same name)', async () => {
+    const home = path.join(work, 'home');
+    const conf = path.join(home, '.config/pkcs11/modules');
+    await mkdir(conf, { recursive: true });
+    await writeFile(path.join(conf, 'softhsm2.module'), `# test SoftHSM\nmodule: ${hsm.module}\n`);
+    const list = await runKyso(['token', 'list', '--json'], { env: { ...hsm.env, HOME: home, XDG_CONFIG_HOME: '' } });
+    expect(list.code, list.stderr).toBe(0);
+    const mods = JSON.parse(list.stdout).result.modules as { path: string; configFile: string; slots: { token?: { label: string } }[] }[];
+    const soft = mods.find((m) => m.configFile === path.join(conf, 'softhsm2.module'))!;
+    expect(soft.path).toBe(hsm.module);
+    expect(soft.slots.map((s) => s.token?.label)).toContain('KysoRSA');
+    const out = path.join(work, 'discovered.pdf');
+    const r = await runKyso(['sign', simple, '-o', out, '--token-label', 'KysoRSA', '--chain', pki.chainPem], { env: { ...env, HOME: home, XDG_CONFIG_HOME: '' } });
+    expect(r.code, r.stderr).toBe(0);
+    const [sig] = await pdfsig(out, pki.nssDir);
+    expect(sig!.valid && sig!.trusted, sig!.raw).toBe(true);
   });
 });
