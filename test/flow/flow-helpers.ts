@@ -1,8 +1,31 @@
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startHub, type RunningHub } from '../../src/services/hub-server.js';
-import { runKyso, type CliResult } from '../helpers/cli.js';
+import { KYSO_BIN, runKyso, type CliResult } from '../helpers/cli.js';
+
+/** The CLI under test; KYSO_TEST_BIN points at another build (e.g. a private dist while others rebuild dist/). */
+export const BIN = process.env.KYSO_TEST_BIN ?? KYSO_BIN;
+
+function runBin(args: string[], opts: { env: Record<string, string>; cwd: string; timeoutMs: number }): Promise<CliResult> {
+  if (BIN === KYSO_BIN) return runKyso(args, opts);
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', ...opts.env })) if (v !== undefined) env[k] = v;
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
 
 export const ORG_A = { systemId: 'SYS-A', organId: '000.00.00.A01', secret: 'secret-of-a-0123456789', organName: 'UBND huyện A' };
 export const ORG_B = { systemId: 'SYS-B', organId: '000.00.00.B02', secret: 'secret-of-b-0123456789', organName: 'Sở Nội vụ B' };
@@ -27,7 +50,7 @@ export async function makeParty(root: string, org: typeof ORG_A, endpoint: strin
     }),
   );
   const env = { TEST_EXCHANGE_SECRET: secret, XDG_CONFIG_HOME: path.join(dir, 'xdg-config'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), XDG_CACHE_HOME: path.join(dir, 'xdg-cache') };
-  const run = (args: string[], extraEnv: Record<string, string> = {}) => runKyso(args, { cwd: dir, env: { ...env, ...extraEnv }, timeoutMs: 60_000 });
+  const run = (args: string[], extraEnv: Record<string, string> = {}) => runBin(args, { cwd: dir, env: { ...env, ...extraEnv }, timeoutMs: 120_000 });
   return {
     dir,
     organId: org.organId,

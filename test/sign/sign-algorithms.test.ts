@@ -2,7 +2,8 @@
  * RSA PKCS#1 v1.5, RSA-PSS, ECDSA P-256 and P-384, modern and legacy p12, SHA-256/384/512 — through the real
  * CLI, one signature after another on the same document, each judged by pdfsig, qpdf and openssl.
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,9 +43,11 @@ describe.sequential('signature algorithms and p12 formats, stacked on one docume
       const out = path.join(dir, `doc${i + 1}.pdf`);
       // the same certificate twice in one file makes pdfsig say "Unknown issue": step 6 reuses deputy-ec384,
       // so only its own signature is judged by pdfsig there (the others were judged before).
-      const r = await kysoSign([prev, '-o', out, '--p12', pki.leaves[s.leaf][s.p12], ...s.flags]);
+      const r = await kysoSign([prev, '-o', out, '--p12', pki.leaves[s.leaf][s.p12], ...s.flags, '--json']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
+      // the reported SHA-256 of the output is computed in the digest pass: check it against the file
+      expect(JSON.parse(r.stdout).result.files[0].sha256).toBe(createHash('sha256').update(await readFile(out)).digest('hex'));
       expect(await isPrefix(prev, out)).toBe(true);
       const sigs = await extractSignatures(out);
       expect(sigs).toHaveLength(i + 1);

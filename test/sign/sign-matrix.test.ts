@@ -5,6 +5,7 @@
  * Each round signs all fixtures in ONE `kyso sign <folder> --out-dir` run (one passphrase for the batch),
  * which keeps the test fast and exercises the batch path too.
  */
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,6 +62,7 @@ describe.sequential('each fixture signed three times by three certificates', () 
         expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
         expect(f.signer).toMatch(/^CN=/);
         const name = path.basename(f.input, '.pdf');
+        expect(f.sha256).toBe(createHash('sha256').update(await readFile(path.join(to, `${name}.pdf`))).digest('hex'));
         (fieldsOf[name] ??= []).push(f.field);
       }
       expect(await listFiles(to)).toEqual(VALID_SAMPLES.map((n) => `${n}.pdf`).sort());

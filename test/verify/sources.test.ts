@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKyso } from '../helpers/cli.js';
 import { getPki, type LeafName } from '../helpers/pki.js';
-import { makeBasePdf, opensslCms } from '../fixtures/attacks/pdf-raw.js';
+import { addDocTimestamp, makeBasePdf, opensslCms } from '../fixtures/attacks/pdf-raw.js';
 import { embedSignature, preparePdfForSigning } from '../../src/pdf/sign-pdf.js';
 
 const run = promisify(execFile);
@@ -132,6 +132,32 @@ describe('signatures made by kyso sign', () => {
     const r = await verify(out, ['--at', '2000-01-01T00:00:00Z', '--revocation', 'off']);
     expect(r.f.indication).toBe('INDETERMINATE');
     expect(r.f.signatures[0]!.trust).toBe('expired');
+  });
+});
+
+describe('document timestamps', () => {
+  it('a document timestamp (ETSI.RFC3161) after a B-T signature is found, verified, and an allowed change', async () => {
+    const bt = path.join(dir, 'bt-for-dts.pdf');
+    await sign(base, bt, 'leader-rsa', ['--level', 'B-T', '--tsa', pki.urls.tsa]);
+    const out = path.join(dir, 'dts.pdf');
+    await writeFile(out, await addDocTimestamp(await readFile(bt), pki.urls.tsa));
+    const r = await verify(out);
+    expect(r.f.signatures).toHaveLength(2);
+    const ts = r.f.signatures.find((s) => (s as unknown as { type: string }).type === 'timestamp')!;
+    expect(ts.indication).toBe('TOTAL_PASSED');
+    expect(ts.timestamp?.valid).toBe(true);
+    const sig = r.f.signatures.find((s) => (s as unknown as { type: string }).type === 'signature')!;
+    expect(sig.indication).toBe('TOTAL_PASSED');
+    expect(sig.modifiedAfter).toBe('allowed');
+    expect(r.f.indication).toBe('TOTAL_PASSED');
+    // tampering with a byte covered by the document timestamp breaks it
+    const t = await readFile(out);
+    const j = t.lastIndexOf('/SubFilter /ETSI.RFC3161');
+    t[j - 5] = t[j - 5]! ^ 1;
+    const bad = path.join(dir, 'dts-bad.pdf');
+    await writeFile(bad, t);
+    const rb = await verify(bad);
+    expect(rb.f.indication).toBe('TOTAL_FAILED');
   });
 });
 
