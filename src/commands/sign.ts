@@ -9,6 +9,7 @@ import { msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import { isFailed, signDocuments, type SignDocumentsResult, type SignLevel } from '../services/sign-document.js';
 import { openSigner } from '../services/signer-factory.js';
+import { ttyChooser } from './token.js';
 
 interface SignFlags {
   output?: string;
@@ -147,6 +148,9 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
                     ),
                   }),
                 interactive: ctx.stdinIsTTY,
+                choose: ctx.stdinIsTTY ? ttyChooser(ctx) : undefined,
+                lang: ctx.lang,
+                pkcs11Trace: ctx.env.KYSO_PKCS11_TRACE || undefined,
                 warn: (w) => app.warn(w),
                 now: () => ctx.now(),
                 onInterrupt: (fn) => ctx.onInterrupt(fn),

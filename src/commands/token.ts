@@ -4,7 +4,7 @@ import type { Context } from '../cli/context.js';
 import { tr } from '../cli/i18n.js';
 import { obtainSecret } from '../cli/secrets.js';
 import { renderTable } from '../cli/table.js';
-import { msg } from '../core/errors.js';
+import { msg, usageError } from '../core/errors.js';
 import type { ModuleDiscoveryOptions } from '../crypto/pkcs11-modules.js';
 import type { ModuleReport } from '../crypto/pkcs11-probe.js';
 import { pinStateText, type PinState } from '../crypto/token-inventory.js';
@@ -19,6 +19,23 @@ interface CertsFlags extends ListFlags {
   tokenLabel?: string;
   tokenSerial?: string;
   pinFile?: string;
+}
+
+/**
+ * Asks on the terminal which of several tokens/certificates to use (numbered list on stderr, answer on
+ * stdin). Used by `kyso sign` and `kyso token` when stdin is a TTY; never called in a script.
+ */
+export function ttyChooser(ctx: Context): (question: string, items: string[]) => Promise<number> {
+  return async (question, items) => {
+    ctx.stderr.write(`${question}\n`);
+    items.forEach((it, i) => ctx.stderr.write(`  ${i + 1}) ${it}\n`));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const answer = (await ctx.prompt(ctx.lang === 'vi' ? `Chọn (1-${items.length}): ` : `Choose (1-${items.length}): `, { mask: false })).trim();
+      const n = Number(answer);
+      if (Number.isInteger(n) && n >= 1 && n <= items.length) return n - 1;
+    }
+    throw usageError('CHOICE_INVALID', msg('no valid choice was made', 'chưa chọn hợp lệ'));
+  };
 }
 
 function discoveryFrom(ctx: Context): ModuleDiscoveryOptions {

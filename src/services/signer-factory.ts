@@ -34,6 +34,10 @@ export interface SignerFactoryDeps {
   now(): Date;
   /** registers cleanup for Ctrl-C; returns an unregister function */
   onInterrupt?(fn: () => void | Promise<void>): () => void;
+  /** KYSO_PKCS11_TRACE: file the token binding appends one line per C_Login/C_Sign … to (timings only) */
+  pkcs11Trace?: string;
+  /** language of questions asked on the terminal */
+  lang?: 'en' | 'vi';
 }
 
 /** What helper C's module exports; typed here because the module is loaded by a computed specifier. */
@@ -47,11 +51,12 @@ export interface Pkcs11SignerModule {
       keyId?: string;
       certSha256?: string;
       chainFile?: string;
-      pin: () => Promise<string>;
+      pin: (token?: { label: string; serial: string }) => Promise<string>;
       interactive: boolean;
       choose?: (question: string, options: string[]) => Promise<number>;
+      lang?: 'en' | 'vi';
     },
-    deps: { warn(w: Warning): void; now(): Date; onInterrupt?(fn: () => void | Promise<void>): () => void },
+    deps: { warn(w: Warning): void; now(): Date; onInterrupt?(fn: () => void | Promise<void>): () => void; tracePath?: string },
   ): Promise<Signer>;
 }
 
@@ -101,11 +106,13 @@ export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDep
         keyId: cred.keyId,
         certSha256: cred.certSha256,
         chainFile: cred.chain,
-        pin: () => deps.pin(cred.tokenLabel ?? cred.tokenSerial ?? 'token'),
+        // the signer names the token it selected, so the prompt does too
+        pin: (t) => deps.pin(t ? `token "${t.label}"` : (cred.tokenLabel ?? cred.tokenSerial ?? 'token')),
         interactive: deps.interactive,
         choose: deps.choose,
+        lang: deps.lang,
       },
-      { warn: deps.warn, now: deps.now, onInterrupt: deps.onInterrupt },
+      { warn: deps.warn, now: deps.now, onInterrupt: deps.onInterrupt, tracePath: deps.pkcs11Trace },
     );
   }
   throw usageError('CREDENTIALS_MISSING', msg('no signing key given: use --p12 <file> or --pkcs11-module <lib>', 'chưa chỉ định khóa ký: dùng --p12 <tệp> hoặc --pkcs11-module <thư viện>'));
