@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { renderTable } from '../cli/table.js';
-import { trustListing, type TrustEntry } from '../crypto/trust-list.js';
+import type { TrustEntry } from '../crypto/trust-list.js';
 
 interface TrustListOptions {
   trust: string[];
@@ -30,7 +30,8 @@ export function register(program: Command, app: App): void {
       const opts: TrustListOptions = { trust: o.trust, defaultTrust: o.defaultTrust, json: Boolean(o.json) };
       await app.run(
         opts.json,
-        async () => ({ exitCode: EXIT.ok, result: await trustListing({ defaultTrust: opts.defaultTrust, extra: opts.trust, now: app.ctx.now() }) }),
+        // loaded on use: pkijs is heavy and every other command would pay for it at start-up
+        async () => ({ exitCode: EXIT.ok, result: await (await import('../crypto/trust-list.js')).trustListing({ defaultTrust: opts.defaultTrust, extra: opts.trust, now: app.ctx.now() }) }),
         (r) => render(app, r.entries),
       );
     });
