@@ -7,8 +7,7 @@ import { obtainSecret } from '../cli/secrets.js';
 import { renderTable } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
-import { isFailed, signDocuments, type SignDocumentsResult, type SignLevel } from '../services/sign-document.js';
-import { openSigner } from '../services/signer-factory.js';
+import type { SignDocumentsResult, SignLevel } from '../services/sign-document.js';
 import { ttyChooser } from './token.js';
 
 interface SignFlags {
@@ -93,6 +92,9 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         throw usageError('DOCMDP_WITHOUT_CERTIFY', msg('--docmdp only goes with --certify', '--docmdp chỉ dùng cùng --certify'));
       }
       const certify = flags.certify ? (Number(flags.docmdp ?? '2') as 1 | 2 | 3) : undefined;
+      // Loaded here, not at the top: pkijs/pdf-lib/undici cost start-up time every other command should not pay.
+      const { signDocuments, isFailed } = await import('../services/sign-document.js');
+      const { openSigner } = await import('../services/signer-factory.js');
       const result = await signDocuments(
         {
           inputs,
@@ -163,7 +165,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         },
       );
       const exitCode = combineExitCodes(
-        result.files.map((f) => (isFailed(f) ? exitCodeFor(f.error.category) : 0)),
+        result.files.map((f) => ('error' in f ? exitCodeFor(f.error.category) : 0)),
         SIGN_EXIT_ORDER,
       );
       // Per-file failures are reported on stderr in both modes (one line each).
@@ -200,7 +202,7 @@ interface JsonResult {
 function toJsonResult(r: SignDocumentsResult, lang: 'en' | 'vi'): JsonResult {
   return {
     files: r.files.map((f) =>
-      isFailed(f)
+      'error' in f
         ? { input: f.input, output: f.output, error: { code: f.error.code, message: tr(lang, f.error.msg) } }
         : { input: f.input, output: f.output, field: f.field, level: f.level, signer: f.signer, sha256: f.sha256 },
     ),

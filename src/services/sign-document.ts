@@ -15,9 +15,9 @@ import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
 import { checkSigningCertificate } from '../crypto/certificate-checks.js';
 import type { SignatureScheme, Signer } from '../crypto/signer.js';
 import { requestTimestamp } from '../crypto/timestamp-client.js';
-import { digestByteRange, embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
+import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
+import { digestRangeWithFileHash } from './sign-digest.js';
 import { expandInputs, planOutputs, type PlannedFile } from './sign-inputs.js';
-import { sha256File } from './sign-file-hash.js';
 
 export type SignLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
@@ -200,7 +200,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       const tmp = tempPathFor(p.output!);
       current = tmp;
       try {
-        const field = await signOne(p, tmp, {
+        const { field, sha256 } = await signOne(p, tmp, {
           signer,
           hash,
           scheme,
@@ -211,7 +211,6 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           now: deps.now,
           force,
         });
-        const sha256 = await sha256File(p.output!);
         files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
       } catch (e) {
         await unlink(tmp).catch(() => undefined);
@@ -246,7 +245,7 @@ interface SignOneContext {
   force: boolean;
 }
 
-async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<string> {
+async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string }> {
   const output = p.output!;
   await mkdir(path.dirname(output), { recursive: true });
   let contentsBytes = c.contentsBytes;
@@ -262,10 +261,10 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
       contentsBytes,
       ...(c.opts.certify ? { certify: { permission: c.opts.certify } } : {}),
     });
-    const digest = await digestByteRange(prepared.path, prepared.byteRange, c.hash);
+    const ranges = await digestRangeWithFileHash(prepared.path, prepared.byteRange, c.hash);
     const cms = await buildCadesSignedData({
       signer: c.signer,
-      contentDigest: digest,
+      contentDigest: ranges.digest,
       hash: c.hash,
       scheme: c.scheme,
       timestamp: c.timestamp ? (sig) => c.timestamp!(hashOf(c.hash, sig)) : undefined,
@@ -277,9 +276,10 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
       continue;
     }
     await embedSignature(prepared, cms);
+    const sha256 = await ranges.finishFileSha256();
     await fsyncPath(tmp, 'r+');
     await publish(tmp, output, c.force, p.outputDisplay ?? output);
-    return prepared.fieldName;
+    return { field: prepared.fieldName, sha256 };
   }
 }
 
