@@ -43,6 +43,23 @@ describe('trust store', () => {
     expect(s.anchors.every((a) => a.bundled)).toBe(true);
   });
 
+  it('the bundled intermediates chain to the bundled roots with our chain builder (real VN certificates)', async () => {
+    const { validateCertificate } = await import('../../src/crypto/chain-builder.js');
+    const s = await loadTrustStore({ defaultTrust: true, extra: [] });
+    for (const der of s.extraIntermediates) {
+      const r = await validateCertificate(der, {
+        intermediates: [],
+        trustStore: s,
+        validationTime: new Date('2026-01-01T00:00:00Z'),
+        revocationMode: 'off',
+        embeddedRevocation: { crls: [], ocsps: [] },
+        purpose: 'signing',
+      });
+      expect(r.path).toHaveLength(2);
+      expect(r.subIndication).not.toBe('NO_CERTIFICATE_CHAIN_FOUND');
+    }
+  });
+
   it('--no-default-trust + extra: pem, der, p7b, folder; missing file → input error', async () => {
     const dir = await tmp();
     const p7b = path.join(dir, 'bundle.p7b');
