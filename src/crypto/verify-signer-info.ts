@@ -36,11 +36,16 @@ export function attributeValues(attrs: pkijs.SignedAndUnsignedAttributes | undef
 }
 
 export function findSignerCert(si: pkijs.SignerInfo, certs: ChainCert[]): ChainCert | undefined {
+  return findSignerCerts(si, certs)[0];
+}
+
+/** Every certificate matching the SignerInfo's sid (an attacker may add look-alikes: try each). */
+export function findSignerCerts(si: pkijs.SignerInfo, certs: ChainCert[]): ChainCert[] {
   const sid = si.sid as unknown;
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
     const issuer = u8(sid.issuer.toSchema().toBER(false));
     const serial = normSerial(toHex(sid.serialNumber.valueBlock.valueHexView));
-    return certs.find((c) => c.serialHex === serial && bytesEqual(c.issuerDer, issuer));
+    return certs.filter((c) => c.serialHex === serial && bytesEqual(c.issuerDer, issuer));
   }
   // [0] SubjectKeyIdentifier
   const asn = sid as asn1js.Constructed | asn1js.Primitive;
@@ -50,9 +55,9 @@ export function findSignerCert(si: pkijs.SignerInfo, certs: ChainCert[]): ChainC
   } else if (asn instanceof asn1js.Primitive) {
     keyId = asn.valueBlock.valueHexView;
   }
-  if (!keyId) return undefined;
+  if (!keyId) return [];
   const hex = toHex(keyId);
-  return certs.find((c) => c.subjectKeyId === hex || toHex(c.keyHash('sha1')) === hex);
+  return certs.filter((c) => c.subjectKeyId === hex || toHex(c.keyHash('sha1')) === hex);
 }
 
 /** Checks ESS signingCertificate(V2) against the signer certificate; pushes problems. Returns true when present. */
@@ -119,7 +124,16 @@ export async function checkSignerInfo(
     hasSigningCertificateAttr: false,
     notes: [],
   };
-  res.signerCert = findSignerCert(si, certs);
+  const candidates = findSignerCerts(si, certs);
+  res.signerCert = candidates[0];
+  if (si.signedAttrs && candidates.length > 1) {
+    // Several certificates match the signer identifier: the signer is the one whose key verifies.
+    const data = new Uint8Array(si.signedAttrs.encodedValue);
+    const sig = si.signature.valueBlock.valueHexView;
+    res.signerCert =
+      candidates.find((c) => verifySignature({ algorithm: si.signatureAlgorithm, digestHint: digestAlgorithm, publicKey: c.publicKey, data, signature: sig }).ok) ?? candidates[0];
+    res.notes.push(`${candidates.length} certificates in the signature match the signer identifier`);
+  }
   if (!res.signerCert) problems.push('the signer certificate is not in the signature');
   if (!isSupportedDigest(digestAlgorithm)) {
     problems.push(`unsupported digest algorithm ${digestAlgorithm}`);
