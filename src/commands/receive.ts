@@ -6,7 +6,6 @@ import { EXIT } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
 import { renderTable } from '../cli/table.js';
 import { receiveDocuments, type ReceiveResult } from '../services/receive-documents.js';
-import { createPdfVerifier } from '../services/receive-verify.js';
 import { addExchangeFlags, deliveryExitCode, EXCHANGE_EXIT_ORDER, withSession, type ExchangeFlags } from './outbox.js';
 
 interface ReceiveFlags extends ExchangeFlags {
@@ -45,6 +44,8 @@ export function register(program: Command, app: App): void {
       async () =>
         withSession(ctx, o, async (s) => {
           const cacheHome = ctx.env.XDG_CACHE_HOME || path.join(ctx.env.HOME || os.homedir(), '.cache');
+          // loaded on use: the verification stack is the heaviest import of the CLI
+          const { createPdfVerifier } = await import('../services/receive-verify.js');
           const verifyPdf = await createPdfVerifier(
             { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheHome, 'kyso', 'revocation'), fileTimeoutMs: 60_000 },
             () => ctx.now(),
