@@ -187,7 +187,7 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
     const c = path[i]!;
     if (c.validAt(t)) continue;
     const what = i === 0 ? 'the signer certificate' : `"${c.subject}"`;
-    if (i === path.length - 1) {
+    if (i === path.length - 1 && i > 0) {
       problems.push(`the trust anchor "${c.subject}" is outside its validity period (${iso(c.notBefore)} – ${iso(c.notAfter)}); accepted as an anchor`);
       continue;
     }

@@ -85,6 +85,15 @@ describe('chain building', () => {
     expect(late.subIndication).toBe('EXPIRED');
   });
 
+  it('a signer certificate trusted directly (--trust leaf.pem) is an anchor, but its dates still count', async () => {
+    const direct = await loadTrustStore({ defaultTrust: false, extra: [pki.leaves['leader-rsa'].cert, pki.leaves['expired-rsa'].cert] });
+    const ok = await validate('leader-rsa', { trustStore: direct, intermediates: [] });
+    expect(ok.status).toBe('trusted');
+    expect(ok.path).toHaveLength(1);
+    const old = await validate('expired-rsa', { trustStore: direct, intermediates: [] });
+    expect(old.status).toBe('expired');
+  });
+
   it('not-yet-valid leaf → not-yet-valid', async () => {
     const r = await validate('notyet-rsa');
     expect(r.status).toBe('not-yet-valid');
