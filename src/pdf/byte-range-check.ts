@@ -104,7 +104,12 @@ export async function checkByteRange(src: ByteSource, sig: PDFDict, revisionEnds
     }
   }
   let coverage: 'whole' | 'partial' = 'partial';
-  if (revisionIndex !== undefined) {
+  if (revisionIndex === undefined && revisionEnds.length > 0 && end === size) {
+    // The signer covered bytes after the last %%EOF (trailing EOLs, NULs, or junk some tools append):
+    // they are signed, so the signature covers the whole file as it is.
+    revisionIndex = revisionEnds.length - 1;
+    coverage = 'whole';
+  } else if (revisionIndex !== undefined) {
     const revEnd = revisionEnds[revisionIndex]!;
     if (revEnd === end) coverage = 'whole';
     else if (revEnd - end <= 2) {

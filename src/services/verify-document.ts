@@ -230,12 +230,15 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     }
     const found = await scanSignatures(reader);
     const revisionEnds = reader.revisions.map((r) => r.endOffset);
-    const garbage = await trailingGarbage(src, revisionEnds[revisionEnds.length - 1] ?? src.size);
     const dss = found.length ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
     // Certification (DocMDP) and locks, known per revision.
     const sigs: SignatureReport[] = [];
     const checks: Array<{ f: FoundSignature; br: ByteRangeCheck; cms?: CmsCheck & { time?: Date } }> = [];
     for (const f of found) checks.push({ f, br: await checkByteRange(src, f.sig, revisionEnds) });
+    // Bytes after the last revision that no signature covers and no xref describes (ISA without xref).
+    let coveredEnd = revisionEnds[revisionEnds.length - 1] ?? src.size;
+    for (const c of checks) if (c.br.ok && c.br.byteRange) coveredEnd = Math.max(coveredEnd, c.br.byteRange[2] + c.br.byteRange[3]);
+    const garbage = await trailingGarbage(src, coveredEnd);
     // Document timestamps first: their times prove existence for LTA levels.
     const docTs: Array<{ revision: number; valid: boolean; time?: Date }> = [];
 

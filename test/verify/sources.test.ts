@@ -59,7 +59,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('signatures made by kyso sign', () => {
+describe.concurrent('signatures made by kyso sign', () => {
   it('single, double and triple signatures all pass; earlier ones report allowed changes', async () => {
     const a = path.join(dir, 'k1.pdf');
     const b = path.join(dir, 'k2.pdf');
@@ -128,7 +128,8 @@ describe('signatures made by kyso sign', () => {
   });
 
   it('--at: validating before the signer certificate was issued is not a pass', async () => {
-    const out = path.join(dir, 'k1.pdf');
+    const out = path.join(dir, 'at.pdf');
+    await sign(base, out, 'leader-rsa');
     const r = await verify(out, ['--at', '2000-01-01T00:00:00Z', '--revocation', 'off']);
     expect(r.f.indication).toBe('INDETERMINATE');
     expect(r.f.signatures[0]!.trust).toBe('expired');
@@ -161,7 +162,7 @@ describe('document timestamps', () => {
   });
 });
 
-describe('signatures made by other tools', () => {
+describe.concurrent('signatures made by other tools', () => {
   it('pdfsig -add-signature (poppler + NSS, adbe.pkcs7.detached) verifies', async () => {
     const nss = path.join(dir, 'nss');
     await run('mkdir', ['-p', nss]);
