@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import os from 'node:os';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { App } from '../cli/app.js';
 import { SCHEMA_VERSION } from '../cli/app.js';
 import { msg, usageError } from '../core/errors.js';
@@ -57,7 +57,15 @@ export function register(program: Command, app: App): void {
               ),
             );
           }
-          const systems = loadHubSystems(path.resolve(ctx.cwd, systemsFile));
+          const systemsPath = path.resolve(ctx.cwd, systemsFile);
+          const systems = loadHubSystems(systemsPath);
+          if ((statSync(systemsPath).mode & 0o077) !== 0) {
+            app.warn({
+              code: 'HUB_SYSTEMS_MODE',
+              en: `${systemsPath} holds secrets and is readable by other users (chmod 600 it)`,
+              vi: `${systemsPath} chứa khóa bí mật nhưng người dùng khác đọc được (hãy chmod 600)`,
+            });
+          }
           if (!LOOPBACK_HOSTS.has(o.host)) {
             app.warn({
               code: 'HUB_NOT_LOOPBACK',
