@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { request } from 'undici';
 import { KysoError, msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import { HASH_OID } from './cades.js';
@@ -23,6 +22,8 @@ export interface TimestampOptions {
 }
 
 export const undiciPost: TimestampPost = async (url, body, timeoutMs) => {
+  // undici is loaded on first use: B-B signing should not pay its start-up cost.
+  const { request } = await import('undici');
   const res = await request(url, {
     method: 'POST',
     headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },

@@ -14,7 +14,6 @@ import { noProgress, type ProgressSink } from '../core/types.js';
 import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
 import { checkSigningCertificate } from '../crypto/certificate-checks.js';
 import type { SignatureScheme, Signer } from '../crypto/signer.js';
-import { requestTimestamp } from '../crypto/timestamp-client.js';
 import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
 import { digestRangeWithFileHash } from './sign-digest.js';
 import { expandInputs, planOutputs, type PlannedFile } from './sign-inputs.js';
@@ -176,7 +175,11 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     const scheme: SignatureScheme = signer.keyAlgorithm === 'ec' ? 'ecdsa' : opts.rsaPss ? 'rsa-pss' : 'rsa-pkcs1';
     const timestamp =
       level === 'B-T'
-        ? (imprint: Uint8Array) => (deps.timestamp ? deps.timestamp(imprint, hash) : requestTimestamp(opts.tsa!, imprint, hash, { timeoutMs: opts.tsaTimeoutMs }))
+        ? async (imprint: Uint8Array) => {
+            if (deps.timestamp) return deps.timestamp(imprint, hash);
+            const { requestTimestamp } = await import('../crypto/timestamp-client.js');
+            return requestTimestamp(opts.tsa!, imprint, hash, { timeoutMs: opts.tsaTimeoutMs });
+          }
         : undefined;
     const contentsBytes = estimateCmsSize(signer, { timestamp: level === 'B-T' });
     const progress = deps.progress ?? noProgress;
