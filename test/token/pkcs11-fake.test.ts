@@ -184,6 +184,33 @@ describe('PKCS#11 signer with a fake module', () => {
     await s.close();
   });
 
+  it('a token that hides its certificates until login: logs in once, then selects', async () => {
+    const t = await open([{ ...leader(), hiddenCerts: true }]);
+    const s = await t.run;
+    expect(t.fake.calls.logins).toHaveLength(1);
+    expect(t.pinAsked()).toBe(1);
+    expect(s.keyAlgorithm).toBe('rsa');
+    await s.close();
+  });
+
+  it('--key-label may name the private key (certificate labelled differently): matched by CKA_ID after login', async () => {
+    const both = tokenFromLeaves('Both', [
+      { leaf: pki.leaves['leader-rsa'], id: '01' },
+      { leaf: pki.leaves['secretary-rsa'], id: '03' },
+    ]);
+    both.certs.forEach((c) => (c.label = 'Certificate'));
+    both.keys[1]!.label = 'ky-van-ban';
+    const t = await open([both], { keyLabel: 'ky-van-ban' });
+    const s = await t.run;
+    expect(s.description).toMatch(/key 03$/);
+    expect(t.fake.calls.logins).toHaveLength(1);
+    await s.close();
+    const none = await open([tokenFromLeaves('One', [{ leaf: pki.leaves['leader-rsa'], id: '01' }])], { keyLabel: 'nope' });
+    const e = await rejection(none.run);
+    expect(e.code).toBe('TOKEN_KEY_NOT_FOUND');
+    expect(e.msg.en).toMatch(/no certificate matches .*key id 01/);
+  });
+
   it('an expired certificate beside a valid one: the valid one is taken without asking', async () => {
     const t = await open([
       tokenFromLeaves('Renewed', [
