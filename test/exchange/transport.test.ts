@@ -208,6 +208,26 @@ describe('vdxp client against the hub (in process)', () => {
     expect(e.details).toMatchObject({ code: 'ECONNREFUSED', mayHaveReached: false });
   });
 
+  it('a restarted hub keeps its inboxes and sent lists (SQLite + files under the data dir)', async () => {
+    const dir = path.join(tmp, 'hub-restart');
+    let h = await startHub({ dataDir: dir, systems: [A, B] });
+    const d = await doc();
+    const sender = transport({ endpoint: h.url }, A.secret);
+    const { docId } = await sender.sendEdoc(d.bytes, d.meta);
+    await h.close();
+    h = await startHub({ dataDir: dir, systems: [A, B] });
+    try {
+      const rb = transport({ endpoint: h.url, systemId: B.systemId, organId: B.organId }, B.secret);
+      expect((await rb.listReceived('edoc')).map((i) => i.docId)).toEqual([docId]);
+      expect(Buffer.from(await rb.getEdoc(docId)).equals(Buffer.from(d.bytes))).toBe(true);
+      const ra = transport({ endpoint: h.url }, A.secret);
+      expect((await ra.listSent()).map((s) => s.docId)).toEqual([docId]);
+      expect((await ra.sendEdoc(d.bytes, d.meta)).docId).toBe(docId); // dedup survives the restart
+    } finally {
+      await h.close();
+    }
+  });
+
   it('dedup off: the same message twice is accepted twice', async () => {
     const hub2 = await startHub({ dataDir: path.join(tmp, 'hub-nodedup'), systems: [A, B], dedup: false });
     try {
@@ -274,6 +294,9 @@ describe('lgsp-bearer against a loopback LGSP', () => {
       expect(await t.listAgencies()).toEqual([{ code: '000.00.00.G22', name: 'Văn phòng Chính phủ' }]);
       expect(await t.listSent()).toEqual([]); // not offered by this LGSP (404) → nothing to reconcile against
       expect(mock.logins).toBe(1); // token reused (keep-alive session)
+      const rej = await failure(t.sendEdoc(Buffer.from('<not-edxml/>'), d.meta));
+      expect(rej).toMatchObject({ category: 'exchange-rejected', code: 'EXCHANGE_FAIL' });
+      expect(rej.details).toMatchObject({ errorCode: '22' });
 
       // the server now expires every token after one use: the client logs in again once per call
       mock.tokenUses = 1;
