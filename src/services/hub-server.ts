@@ -116,7 +116,12 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const maxBytes = opts.maxBytes ?? 2 * 1024 ** 3;
   const systems = new Map(opts.systems.map((s) => [s.systemId, s]));
   const organs = new Set(opts.systems.map((s) => s.organId));
-  const store = new HubStore(opts.dataDir);
+  let store: HubStore;
+  try {
+    store = new HubStore(opts.dataDir);
+  } catch (e) {
+    throw inputError('HUB_DATA_DIR', msg(`cannot open the hub storage in ${opts.dataDir} (${(e as Error).message})`, `không mở được kho dữ liệu của trục tại ${opts.dataDir} (${(e as Error).message})`), { cause: e });
+  }
   let faults: FaultRule[] = opts.faults ? parseFaults(opts.faults) : [];
   const counters: HubStats = {
     requests: {},
@@ -380,13 +385,14 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      store.close();
       reject(
         e.code === 'EADDRINUSE'
           ? usageError('HUB_PORT', msg(`port ${opts.port} is already in use`, `cổng ${opts.port} đang được dùng`))
-          : e,
-      ),
-    );
+          : usageError('HUB_LISTEN', msg(`cannot listen on ${host}:${opts.port ?? 0} (${e.code ?? e.message})`, `không mở được cổng ${host}:${opts.port ?? 0} (${e.code ?? e.message})`)),
+      );
+    });
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const addr = server.address() as AddressInfo;

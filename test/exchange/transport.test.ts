@@ -228,6 +228,16 @@ describe('vdxp client against the hub (in process)', () => {
     }
   });
 
+  it('port in use and unusable data dir → clear errors', async () => {
+    const e = await failure(startHub({ dataDir: path.join(tmp, 'hub-port'), systems: [A], port: hub.port }));
+    expect(e).toMatchObject({ code: 'HUB_PORT', category: 'usage' });
+    const file = path.join(tmp, 'a-file');
+    (await import('node:fs')).writeFileSync(file, 'x');
+    const e2 = await failure(startHub({ dataDir: file, systems: [A] }));
+    expect(e2).toMatchObject({ code: 'HUB_DATA_DIR', category: 'input' });
+    expect(e2.msg.en).toContain(file);
+  });
+
   it('dedup off: the same message twice is accepted twice', async () => {
     const hub2 = await startHub({ dataDir: path.join(tmp, 'hub-nodedup'), systems: [A, B], dedup: false });
     try {
