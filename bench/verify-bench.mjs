@@ -3,7 +3,8 @@
 // Usage: node bench/verify-bench.mjs [count]   (also called from bench/run.mjs when present)
 // Needs dist/ (npm run build), openssl, pdfsig, certutil.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,10 +86,40 @@ export async function runVerifyBench({ count = 1000, log = console.log } = {}) {
     log(`  kyso verify --jobs 2 --revocation off : ${kysoSecs.toFixed(2)} s, ${kDps.toFixed(1)} docs/s (with change analysis)`);
     log(`  pdfsig -no-ocsp via xargs -P2         : ${pdfsigSecs.toFixed(2)} s, ${pDps.toFixed(1)} docs/s`);
     log(`  ratio kyso/pdfsig: ${(kDps / pDps).toFixed(2)}x (target >= 2x)`);
+    writeBenchmarksMd({ count, kysoSecs, pdfsigSecs, kDps, pDps, load: loadavg()[0] });
     return { count, kysoSecs, pdfsigSecs, kysoDocsPerSec: kDps, pdfsigDocsPerSec: pDps, ratio: kDps / pDps };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Replaces the verify section of BENCHMARKS.md (between markers), like bench/sign-bench.mjs does. */
+function writeBenchmarksMd(r) {
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  const start = '<!-- verify-bench:start -->';
+  const end = '<!-- verify-bench:end -->';
+  const section = [
+    start,
+    '## kyso verify (1,000 small signed PDFs) vs pdfsig',
+    '',
+    `Measured ${new Date().toISOString()} by \`npm run bench\` (bench/verify-bench.mjs) on ${process.platform} ${process.arch}, ${cpus().length} CPUs, Node ${process.version}, load average ${r.load.toFixed(1)} at the end.`,
+    'One PDF (pdf-lib, one page) signed once by `kyso sign` (RSA 2048, B-B), copied to N files. Both tools run in the same',
+    'bench run over the same files: `kyso verify <dir> --jobs 2 --revocation off --no-default-trust --trust root.pem --json`',
+    '(one process, two worker threads, full change analysis and chain validation) and `pdfsig -nssdir … -no-ocsp` one',
+    'process per file through `xargs -P2`. Wall time from process start to exit. Target (issue 4): kyso >= 2x pdfsig docs/s.',
+    '',
+    '| tool | files | wall | docs/s |',
+    '|---|---|---|---|',
+    `| kyso verify --jobs 2 --revocation off | ${r.count} | ${r.kysoSecs.toFixed(2)} s | ${r.kDps.toFixed(1)} |`,
+    `| pdfsig -no-ocsp, xargs -P2 | ${r.count} | ${r.pdfsigSecs.toFixed(2)} s | ${r.pDps.toFixed(1)} |`,
+    '',
+    `Ratio: **${(r.kDps / r.pDps).toFixed(2)}x** pdfsig's docs/s.`,
+    end,
+  ].join('\n');
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# kyso benchmarks\n';
+  if (text.includes(start) && text.includes(end)) text = text.slice(0, text.indexOf(start)) + section + text.slice(text.indexOf(end) + end.length);
+  else text = text.replace(/\s*$/, '\n\n') + section + '\n';
+  writeFileSync(file, text);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -133,6 +133,7 @@ interface RoleMap {
   dss: Set<number>;
   metadata?: number;
   appearance: Map<number, string>; // AP stream → field name (or '' for plain annotations)
+  annots: Set<number>; // page annotations that are not form widgets (comments, markup, links…)
   reachable: Set<number>;
   dangling: Set<number>;
   incomplete: boolean;
@@ -177,6 +178,7 @@ async function buildRoles(view: PdfReader, max: number): Promise<RoleMap> {
     sigDicts: new Set(),
     dss: new Set(),
     appearance: new Map(),
+    annots: new Set(),
     reachable: new Set(),
     dangling: new Set(),
     incomplete: false,
@@ -219,7 +221,11 @@ async function buildRoles(view: PdfReader, max: number): Promise<RoleMap> {
       for (const a of arr.asArray()) {
         if (!(a instanceof PDFRef)) continue;
         const ad = await resolveDict(view, a);
-        if (ad) await markAppearance(view, ad, '', roles);
+        if (!ad) continue;
+        // Widgets get their field's name when the AcroForm is walked below (their appearance is the field's).
+        if (nameVal(ad.get(N('Subtype'))) === 'Widget') continue;
+        roles.annots.add(a.objectNumber);
+        await markAppearance(view, ad, '', roles);
       }
     }
   }
@@ -454,6 +460,19 @@ export async function diffRevisions(reader: PdfReader, signedRevision: number, o
       const parent = [...before.fields.values()].find((f) => f.name === wa);
       if (parent?.isSig) return bad('widget', `the widget of signature field "${wa}" was changed after signing`);
       return judgeFill(wa, changedKeys(da, db), 'widget', n);
+    }
+    if (before.annots.has(n) && after.annots.has(n) && da && db) {
+      // An existing comment/markup annotation edited: allowed without certification; under P=3 only for
+      // annotations that cannot cover content; never under P=1/2.
+      if (P === 1 || P === 2) return bad('annotation', `an annotation was changed, which the certification (DocMDP P=${P}) forbids`);
+      const st = nameVal(db.get(N('Subtype')));
+      if (P === 3 && !['Text', 'Popup'].includes(st ?? '') && annotIsVisible(db))
+        return bad('annotation', `an annotation (/${st ?? '?'}) that can cover the page was changed on a certified document`);
+      if (changedKeys(da, db).includes('Subtype')) return bad('annotation', 'an annotation changed its type');
+      return ok('annotation', 'an annotation (comment) was edited');
+    }
+    if (before.appearance.has(n) && after.appearance.has(n) && before.appearance.get(n) === '' && P === undefined) {
+      return ok('annotation', "an annotation's appearance was edited");
     }
     if (before.appearance.has(n) && after.appearance.has(n)) {
       const owner = before.appearance.get(n)!;
