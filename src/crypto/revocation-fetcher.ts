@@ -4,7 +4,7 @@
  * cached answer fails validation they call invalidate() so the next run fetches again.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { crlNextUpdate } from './crl-check.js';
@@ -121,6 +121,7 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
       if (!dirReady) {
         mkdirSync(opts.cacheDir, { recursive: true, mode: 0o700 });
         dirReady = true;
+        pruneExpired(opts.cacheDir, now);
       }
       atomicWrite(fileOf(key)!, der);
       atomicWrite(metaOf(key)!, Buffer.from(JSON.stringify({ url, expires, stored: now })));
@@ -175,6 +176,32 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
       for (const f of [fileOf(key), metaOf(key)]) if (f) rmSync(f, { force: true });
     },
   };
+}
+
+/** Once per process, before the first write: drop entries expired for more than a day (the cache stays small). */
+function pruneExpired(dir: string, now: number): void {
+  try {
+    for (const f of readdirSync(dir)) {
+      const full = path.join(dir, f);
+      if (f.endsWith('.tmp')) {
+        if (now - statSync(full).mtimeMs > 3_600_000) rmSync(full, { force: true });
+        continue;
+      }
+      if (!f.endsWith('.json')) continue;
+      let expires = 0;
+      try {
+        expires = (JSON.parse(readFileSync(full, 'utf8')) as { expires: number }).expires;
+      } catch {
+        /* unreadable meta: remove */
+      }
+      if (!(expires > now - 86_400_000)) {
+        rmSync(full, { force: true });
+        rmSync(full.replace(/\.json$/, '.der'), { force: true });
+      }
+    }
+  } catch {
+    /* best effort */
+  }
 }
 
 function atomicWrite(file: string, data: Uint8Array): void {

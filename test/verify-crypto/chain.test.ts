@@ -255,4 +255,18 @@ describe('revocation', () => {
     expect(later.stats.network).toBe(2);
     expect(r.status).toBe('trusted');
   });
+
+  it('entries expired for more than a day are pruned from the cache directory', async () => {
+    const cacheDir = await tmp('kyso-revcache-');
+    const { readdir, writeFile: wf } = await import('node:fs/promises');
+    await wf(path.join(cacheDir, 'stale.der'), 'x');
+    await wf(path.join(cacheDir, 'stale.json'), JSON.stringify({ url: 'http://127.0.0.1/x', expires: Date.now() - 2 * DAY }));
+    await wf(path.join(cacheDir, 'recent.der'), 'x');
+    await wf(path.join(cacheDir, 'recent.json'), JSON.stringify({ url: 'http://127.0.0.1/y', expires: Date.now() - DAY / 2 }));
+    await validate('secretary-rsa', { revocationMode: 'soft', fetcher: online({ cacheDir }) });
+    const names = (await readdir(cacheDir)).sort();
+    expect(names.filter((n) => n.startsWith('stale'))).toEqual([]);
+    expect(names.filter((n) => n.startsWith('recent'))).toHaveLength(2);
+    expect(names).toHaveLength(6); // recent × 2 + 2 fresh answers × (.der + .json)
+  });
 });
