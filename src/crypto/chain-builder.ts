@@ -78,6 +78,8 @@ export interface ValidateOptions {
 }
 
 const MAX_DEPTH = 10;
+const MAX_EXPANSIONS = 2000;
+const MAX_OFFERED = 500;
 /** (child SHA-256 + parent SHA-256) → the parent's key verifies the child: a batch checks each link once. */
 const LINKS = new Map<string, boolean>();
 
@@ -98,7 +100,9 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
     return result('untrusted', 'NO_CERTIFICATE_CHAIN_FOUND', []);
   }
   const anchors = parseCerts(opts.trustStore.anchors.map((a: { der: Uint8Array }) => a.der), problems);
-  const pool = [...parseCerts([...opts.intermediates, ...opts.trustStore.extraIntermediates], problems), ...anchors];
+  const offered = [...opts.intermediates.slice(0, MAX_OFFERED), ...opts.trustStore.extraIntermediates];
+  if (opts.intermediates.length > MAX_OFFERED) problems.push(`only the first ${MAX_OFFERED} of ${opts.intermediates.length} certificates in the file are used`);
+  const pool = [...parseCerts(offered, problems), ...anchors];
   const anchorKeys = new Set(anchors.map(anchorKey));
   const anchorHashes = new Set(anchors.map((a) => a.sha256));
   const isAnchor = (c: ChainCert) => anchorHashes.has(c.sha256) || anchorKeys.has(anchorKey(c));
@@ -115,9 +119,12 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
     }
     return v;
   };
+  // A file may carry many look-alike certificates that all sign each other: bound the search.
+  let budget = MAX_EXPANSIONS;
   const build = (path: ChainCert[]): ChainCert[] | undefined => {
     const cur = path[path.length - 1]!;
     if (isAnchor(cur)) return path;
+    if (--budget < 0) return undefined;
     if (path.length > best.length) best = path;
     if (path.length >= MAX_DEPTH) return undefined;
     const cands = pool
@@ -144,6 +151,7 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
     path = build([leaf]);
   }
   if (!path) {
+    if (budget < 0) problems.push('too many candidate certificates: the chain search was stopped');
     const top = best[best.length - 1]!;
     problems.push(
       top.selfIssued

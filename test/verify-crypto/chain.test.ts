@@ -123,6 +123,26 @@ describe('chain building', () => {
     expect(o.status).toBe('untrusted');
   });
 
+  it('many look-alike certificates that all sign each other do not make the search explode', async () => {
+    const dir = await tmp();
+    const key = path.join(dir, 'k.pem');
+    await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+    const loops: Uint8Array[] = [];
+    for (let i = 1; i <= 14; i++) {
+      const out = path.join(dir, `loop${i}.der`);
+      await run('openssl', ['req', '-x509', '-key', key, '-subj', '/CN=Loop', '-set_serial', String(i), '-days', '30', '-outform', 'DER', '-out', out, '-addext', 'basicConstraints=critical,CA:TRUE']);
+      loops.push(await derOf(out));
+    }
+    const leafFile = path.join(dir, 'leaf.der');
+    const csr = path.join(dir, 'leaf.csr');
+    await run('openssl', ['req', '-new', '-key', key, '-subj', '/CN=Leaf', '-out', csr]);
+    await run('openssl', ['x509', '-req', '-in', csr, '-CA', path.join(dir, 'loop1.der'), '-CAform', 'DER', '-CAkey', key, '-set_serial', '99', '-days', '10', '-outform', 'DER', '-out', leafFile]);
+    const t0 = Date.now();
+    const r = await validate(await derOf(leafFile), { intermediates: loops });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(r.status).toBe('untrusted');
+  });
+
   it('a leaf presented as its own issuer / a forged intermediate does not chain', async () => {
     // the other PKI's root has the same shape but another key: offering it as "inter" must not chain
     const r = await validate('leader-rsa', { intermediates: [await derOf(pki.other.root.certDer)] });
