@@ -124,7 +124,7 @@ function renderList(app: App, r: TokenListResult): void {
     if (withToken.length === 0) rows.push([mod, '-', lang === 'vi' ? '(không có token)' : '(no token)', '-', '-', '-', '-']);
     for (const s of withToken) {
       const t = s.token!;
-      rows.push([mod, s.slotId, t.label, t.serial, t.manufacturer, t.model, pinCell(lang, t.pinState) + (t.pinPad ? (lang === 'vi' ? ', bàn phím PIN' : ', PIN pad') : '')]);
+      rows.push([mod, s.slotId, t.initialized ? t.label : lang === 'vi' ? '(chưa khởi tạo)' : '(not initialised)', t.serial, t.manufacturer, t.model, pinCell(lang, t.pinState) + (t.pinPad ? (lang === 'vi' ? ', bàn phím PIN' : ', PIN pad') : '')]);
     }
   }
   if (rows.length === 0) {

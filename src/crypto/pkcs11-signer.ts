@@ -200,7 +200,7 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
         let sig: Buffer;
         try {
           b.C_SignInit(session!, plan.mechanism, keyHandle);
-          sig = Buffer.from(b.C_Sign(session!, input, Buffer.alloc(Math.max(outLen, 64))));
+          sig = Buffer.from(b.C_Sign(session!, input, Buffer.alloc(Math.max(outLen, 1040))));
         } catch (e) {
           throw tokenCallError(e, tName, 'C_Sign');
         }
@@ -369,10 +369,13 @@ async function chooseCertificate(all: Described[], opts: Pkcs11SignerOptions, tN
   }
   if (cands.length === 0) {
     if (!filtered) return undefined;
-    const have = all.filter((d) => !d.info.isCA).map(certLine);
+    const have = all.filter((d) => !d.info.isCA);
     throw credentialError(
       'TOKEN_KEY_NOT_FOUND',
-      msg(`token ${tName}: no certificate matches the --key-label/--key-id/--cert-sha256 given; on the token: ${have.join('; ') || 'none'}`, `token ${tName}: không có chứng thư nào khớp --key-label/--key-id/--cert-sha256 đã cho; trên token có: ${have.join('; ') || 'không có'}`),
+      msg(
+        `token ${tName}: no certificate matches the --key-label/--key-id/--cert-sha256 given; on the token: ${have.map((d) => certLine(d, 'en')).join('; ') || 'none'}`,
+        `token ${tName}: không có chứng thư nào khớp --key-label/--key-id/--cert-sha256 đã cho; trên token có: ${have.map((d) => certLine(d, 'vi')).join('; ') || 'không có'}`,
+      ),
     );
   }
   const signing = cands.filter((d) => canSign(d.info));
@@ -383,21 +386,25 @@ async function chooseCertificate(all: Described[], opts: Pkcs11SignerOptions, tN
   }
   if (pool.length === 1) return pool[0];
   if (ask) {
-    const i = await ask(msg(`Token ${tName} holds several signing certificates; which one?`, `Token ${tName} có nhiều chứng thư ký số; dùng chứng thư nào?`), pool.map(certLine));
+    const i = await ask(msg(`Token ${tName} holds several signing certificates; which one?`, `Token ${tName} có nhiều chứng thư ký số; dùng chứng thư nào?`), pool.map((d) => certLine(d, opts.lang ?? 'en')));
     const d = pool[i];
     if (d) return d;
   }
   throw usageError(
     'TOKEN_CERT_AMBIGUOUS',
     msg(
-      `token ${tName} holds several signing certificates; choose one with --key-id or --cert-sha256: ${pool.map(certLine).join('; ')}`,
-      `token ${tName} có nhiều chứng thư ký số; hãy chọn bằng --key-id hoặc --cert-sha256: ${pool.map(certLine).join('; ')}`,
+      `token ${tName} holds several signing certificates; choose one with --key-id or --cert-sha256: ${pool.map((d) => certLine(d, 'en')).join('; ')}`,
+      `token ${tName} có nhiều chứng thư ký số; hãy chọn bằng --key-id hoặc --cert-sha256: ${pool.map((d) => certLine(d, 'vi')).join('; ')}`,
     ),
     { details: { certificates: pool.map((d) => ({ keyId: d.obj.id, label: d.obj.label, subject: d.info.subject, notAfter: d.info.notAfter, sha256: d.info.sha256 })) } },
   );
 }
 
-function certLine(d: Described): string {
-  return `key id ${d.obj.id || '-'} "${d.info.subject}" valid to ${d.info.notAfter.slice(0, 10)} sha256 ${d.info.sha256.slice(0, 16)}…`;
+function certLine(d: Described, lang: Lang): string {
+  const until = d.info.notAfter.slice(0, 10);
+  const sha = d.info.sha256.slice(0, 16);
+  return lang === 'vi'
+    ? `mã khoá ${d.obj.id || '-'} "${d.info.subject}" hiệu lực đến ${until} sha256 ${sha}…`
+    : `key id ${d.obj.id || '-'} "${d.info.subject}" valid to ${until} sha256 ${sha}…`;
 }
 
