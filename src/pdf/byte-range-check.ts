@@ -63,6 +63,8 @@ export async function checkByteRange(src: ByteSource, sig: PDFDict, revisionEnds
     code,
     ...extra,
   });
+  const contentsObj = sig.get(PDFName.of('Contents'));
+  if (!contentsObj) return fail('NO_CONTENTS', 'the signature has no /Contents');
   const br = parseByteRange(sig.get(PDFName.of('ByteRange')));
   if (!br.value) return fail(sig.get(PDFName.of('ByteRange')) ? 'BAD_BYTERANGE' : 'NO_BYTERANGE', br.problem!);
   const [a, b, c, d] = br.value;
@@ -70,8 +72,6 @@ export async function checkByteRange(src: ByteSource, sig: PDFDict, revisionEnds
   if (a !== 0) return fail('BAD_BYTERANGE', `/ByteRange does not start at 0 (starts at ${a})`, { byteRange: br.value });
   if (b <= a || c < b + 2 || c + d > size || d < 0)
     return fail('BAD_BYTERANGE', `/ByteRange [${br.value.join(' ')}] is out of order or outside the file (${size} bytes)`, { byteRange: br.value });
-  const contentsObj = sig.get(PDFName.of('Contents'));
-  if (!contentsObj) return fail('NO_CONTENTS', 'the signature has no /Contents', { byteRange: br.value });
   if (!(contentsObj instanceof PDFHexString) && !(contentsObj instanceof PDFString))
     return fail('BAD_CONTENTS', '/Contents is not a string', { byteRange: br.value });
   // Compare as hex text (no decoding of the declared value: it is the hot path of a 1,000-file run).
