@@ -80,6 +80,8 @@ export interface ValidateOptions {
 const MAX_DEPTH = 10;
 const MAX_EXPANSIONS = 2000;
 const MAX_OFFERED = 500;
+/** Embedded OCSP responses / CRLs looked at per certificate. */
+const MAX_EMBEDDED = 200;
 /** (child SHA-256 + parent SHA-256) → the parent's key verifies the child: a batch checks each link once. */
 const LINKS = new Map<string, boolean>();
 
@@ -320,14 +322,14 @@ async function revocationOf(cert: ChainCert, issuer: ChainCert, opts: ValidateOp
   const problems: string[] = [];
   let hadSource = false;
   // 1. Embedded (CMS revocation info, Adobe archive, DSS): evidence of its own time, no freshness needed.
-  for (const der of opts.embeddedRevocation.ocsps) {
+  for (const der of opts.embeddedRevocation.ocsps.slice(0, MAX_EMBEDDED)) {
     const s = checkOcspResponse(der, cert, issuer, { now, requireFresh: false });
     if (!s) continue;
     hadSource = true;
     if (s.status !== 'unknown') return { status: s, source: 'embedded', hadSource, problems: [...problems, ...s.problems] };
     problems.push(...s.problems.map((p) => `embedded OCSP: ${p}`));
   }
-  for (const der of opts.embeddedRevocation.crls) {
+  for (const der of opts.embeddedRevocation.crls.slice(0, MAX_EMBEDDED)) {
     if (!crlIsFor(der, cert)) continue;
     const s = checkCrl(der, cert, issuer, { now, requireFresh: false });
     if (!s) continue;
