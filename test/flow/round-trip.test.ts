@@ -1,4 +1,4 @@
-import { copyFile, readFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '../../src/services/hub-server.js';
@@ -87,6 +87,41 @@ describe('exchange round trip (real CLI against the hub)', () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toContain('delivered');
     expect(list.stdout).toContain('01→03');
+  });
+
+  it('an untrusted signature is stored with 01 and flagged; a tampered one is rejected with 02 and the reason', async () => {
+    const pki = getPki();
+    await mkdir(path.join(root, 'more'), { recursive: true });
+    const pdfs = await makeSamplePdfs(path.join(root, 'more'));
+    const untrusted = path.join(a.dir, 'cv-200.untrusted.pdf');
+    const tampered = path.join(a.dir, 'cv-201.tampered.pdf');
+    const s1 = await a.run(['sign', pdfs.simple, '-o', untrusted, '--p12', pki.other.leaf.p12], { KYSO_P12_PASSWORD: pki.password });
+    expect(s1.code, s1.stderr).toBe(0);
+    const s2 = await a.run(['sign', pdfs.multipage, '-o', tampered, '--p12', pki.leaves['leader-rsa'].p12], { KYSO_P12_PASSWORD: pki.password });
+    expect(s2.code, s2.stderr).toBe(0);
+    const bytes = await readFile(tampered);
+    // change one byte of a page content stream inside the signed range (keeps the file parseable)
+    const at = bytes.indexOf('Tf');
+    expect(at).toBeGreaterThan(0);
+    bytes[at - 2] = bytes[at - 2] === 0x31 ? 0x32 : 0x31;
+    await writeFile(tampered, bytes);
+
+    expect((await a.run(['send', untrusted, '--to', ORG_B.organId, '--code', '200/UBND-VP', ...META])).code).toBe(0);
+    expect((await a.run(['send', tampered, '--to', ORG_B.organId, '--code', '201/UBND-VP', ...META])).code).toBe(0);
+
+    const recv = await b.json(['receive', '--trust', pki.root.cert, '--revocation', 'off']);
+    expect(recv.code, recv.stderr).toBe(0);
+    const byCode = Object.fromEntries(recv.doc.result.documents.map((d: any) => [d.code, d]));
+    expect(byCode['200/UBND-VP']).toMatchObject({ outcome: 'new', statusCode: '01', flagged: true });
+    expect(byCode['200/UBND-VP'].attachments[0].verdict.indication).toBe('INDETERMINATE');
+    const meta = JSON.parse(await readFile(path.join(byCode['200/UBND-VP'].dir, 'metadata.json'), 'utf8'));
+    expect(meta.flagged).toBe(true);
+    expect(byCode['201/UBND-VP']).toMatchObject({ outcome: 'new', statusCode: '02', flagged: false });
+    expect(byCode['201/UBND-VP'].reason).toContain('cv-201.tampered.pdf');
+
+    const back = await a.json(['receive']);
+    const codes = Object.fromEntries(back.doc.result.statuses.map((s: any) => [s.documentId.split(',')[2], s.statusCode]));
+    expect(codes).toEqual({ '200/UBND-VP': '01', '201/UBND-VP': '02' });
   });
 
   it('status for an unknown docId is a usage error; a bad --to is a usage error; a missing file is input', async () => {
