@@ -364,14 +364,12 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
           return fail(res, Number(f.kind), f.kind, `injected fault ${f.kind}`, extra);
         }
         if (f?.kind === 'drop-after-receive') {
-          // process the request for real, then drop the connection instead of answering
-          const origEnd = res.end.bind(res);
+          // process the request for real (store it), then drop the connection instead of answering
           res.writeHead = (() => res) as typeof res.writeHead;
-          res.end = ((..._a: unknown[]) => {
+          res.end = (() => {
             req.socket.destroy();
             return res;
           }) as typeof res.end;
-          void origEnd;
         }
         await api(endpoint, req, res);
       } catch (e) {
