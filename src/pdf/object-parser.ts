@@ -38,6 +38,8 @@ export class PdfSyntaxError extends Error {
 }
 
 export const MAX_DEPTH = 256;
+/** Most objects one parseObject call may build (a 64 MB array of numbers would otherwise cost GBs). */
+export const MAX_ITEMS = 1_000_000;
 
 const WS = new Uint8Array(256);
 for (const c of [0, 9, 10, 12, 13, 32]) WS[c] = 1;
@@ -227,7 +229,9 @@ export class ObjectParser {
   parseObject(): PDFObject {
     type Frame = { kind: 'arr' | 'dict'; items: PDFObject[]; at: number };
     const stack: Frame[] = [];
+    let items = 0;
     for (;;) {
+      if (++items > MAX_ITEMS) throw new PdfSyntaxError(`object with more than ${MAX_ITEMS} items`, this.base + this.pos);
       const tokStart = this.pos;
       const tok = this.nextToken();
       let value: PDFObject | undefined;

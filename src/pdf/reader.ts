@@ -64,14 +64,20 @@ interface Shared {
   file?: string;
   ctx: PDFContext;
   maxStreamBytes: number;
-  objCache: Map<string, PDFObject>;
+  objCache: Map<string, { o: PDFObject; bytes: number }>;
+  objCacheBytes: number;
   objStmCache: Map<string, { buf: Buffer; pairs: Array<[number, number]>; first: number }>;
   streamLoc: WeakMap<PDFRawStream, StreamLocation>;
   lazy: WeakSet<PDFRawStream>;
 }
 
-const EAGER_STREAM_BYTES = 4 * 1024 * 1024;
+// Memory bounds (verify runs on hostile files): streams above EAGER_STREAM_BYTES are read on demand, the
+// object cache holds at most OBJ_CACHE_BYTES of stream data / OBJ_CACHE_MAX objects, and decoded object
+// streams are cached only up to OBJSTM_CACHE_BYTES in total.
+const EAGER_STREAM_BYTES = 1024 * 1024;
 const OBJ_CACHE_MAX = 20000;
+const OBJ_CACHE_BYTES = 32 * 1024 * 1024;
+const OBJSTM_CACHE_BYTES = 32 * 1024 * 1024;
 const N = (s: string) => PDFName.of(s);
 
 export const nameOf = (o: PDFObject | undefined): string | undefined => (o instanceof PDFName ? o.decodeText() : undefined);
@@ -120,6 +126,7 @@ export class PdfReader {
       ctx: PDFContext.create(),
       maxStreamBytes: opts.maxStreamBytes ?? 256 * 1024 * 1024,
       objCache: new Map(),
+      objCacheBytes: 0,
       objStmCache: new Map(),
       streamLoc: new WeakMap(),
       lazy: new WeakSet(),
@@ -148,6 +155,7 @@ export class PdfReader {
     }
     if (!reader) {
       sh.objCache.clear();
+      sh.objCacheBytes = 0;
       sh.objStmCache.clear();
       reader = await recover(sh);
     }
@@ -256,12 +264,20 @@ export class PdfReader {
   }
 
   private cacheGet(key: string): PDFObject | undefined {
-    return this.sh.objCache.get(key);
+    return this.sh.objCache.get(key)?.o;
   }
   private cachePut(key: string, o: PDFObject): void {
-    const c = this.sh.objCache;
-    c.set(key, o);
-    if (c.size > OBJ_CACHE_MAX) c.delete(c.keys().next().value as string);
+    const sh = this.sh;
+    const bytes = 64 + (o instanceof PDFRawStream ? o.getContentsSize() : 0);
+    const old = sh.objCache.get(key);
+    if (old) sh.objCacheBytes -= old.bytes;
+    sh.objCache.set(key, { o, bytes });
+    sh.objCacheBytes += bytes;
+    while (sh.objCache.size > OBJ_CACHE_MAX || (sh.objCacheBytes > OBJ_CACHE_BYTES && sh.objCache.size > 1)) {
+      const k = sh.objCache.keys().next().value as string;
+      sh.objCacheBytes -= sh.objCache.get(k)!.bytes;
+      sh.objCache.delete(k);
+    }
   }
 
   private async loadAt(offset: number, expect: number, resolvingLength: Set<number>): Promise<PDFObject> {
@@ -355,8 +371,15 @@ export class PdfReader {
         pairs.push([a, b]);
       }
       stm = { buf: data, pairs, first };
-      this.sh.objStmCache.set(stmKey, stm);
-      if (this.sh.objStmCache.size > 8) this.sh.objStmCache.delete(this.sh.objStmCache.keys().next().value as string);
+      const c = this.sh.objStmCache;
+      c.set(stmKey, stm);
+      let total = 0;
+      for (const v of c.values()) total += v.buf.length;
+      while (c.size > 1 && (c.size > 16 || total > OBJSTM_CACHE_BYTES)) {
+        const k = c.keys().next().value as string;
+        total -= c.get(k)!.buf.length;
+        c.delete(k);
+      }
     }
     let pair: [number, number] | undefined = stm.pairs[index];
     if (!pair || pair[0] !== expect) pair = stm.pairs.find((x) => x[0] === expect);
@@ -872,6 +895,7 @@ async function recover(sh: Shared): Promise<PdfReader> {
   }
   t.set(N('Size'), PDFNumber.of(max + 1));
   sh.objCache.clear();
+  sh.objCacheBytes = 0;
   const r = mkReader(t, hasType2 ? 'stream' : 'table');
   await r.catalog();
   return r;

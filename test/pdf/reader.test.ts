@@ -146,6 +146,12 @@ describe('hostile input: clean errors, bounded work', () => {
     const r = PdfReader.open(bufferSource(miniPdf([], `/Deep ${deep}`)));
     await expect(r).rejects.toMatchObject({ category: 'input' });
   });
+  it('an object with millions of items is refused, not built', async () => {
+    const big = `[${'1 '.repeat(1_200_000)}]`;
+    const t0 = Date.now();
+    await expect(PdfReader.open(bufferSource(miniPdf([], `/Big ${big}`)))).rejects.toMatchObject({ category: 'input' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
   it('decompression bomb is capped', async () => {
     const bomb = deflateSync(Buffer.alloc(50 * 1024 * 1024));
     const obj = Buffer.concat([
