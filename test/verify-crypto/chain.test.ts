@@ -123,6 +123,30 @@ describe('chain building', () => {
     expect(o.status).toBe('untrusted');
   });
 
+  it('certificates signed with ECDSA P-384 and with RSA-PSS chain too', async () => {
+    const dir = await tmp();
+    const f = (n: string) => path.join(dir, n);
+    const caExt = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
+    await writeFile(f('leaf.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n');
+    // EC root → EC leaf (ecdsa-with-SHA384)
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', f('ec.key'), '-subj', '/CN=EC Root', '-days', '30', '-sha384', '-out', f('ec.pem'), ...caExt]);
+    await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('l1.key'), '-subj', '/CN=EC Leaf', '-out', f('l1.csr')]);
+    await run('openssl', ['x509', '-req', '-in', f('l1.csr'), '-CA', f('ec.pem'), '-CAkey', f('ec.key'), '-set_serial', '7', '-days', '10', '-sha384', '-extfile', f('leaf.ext'), '-outform', 'DER', '-out', f('l1.der')]);
+    // RSA root → leaf signed with RSASSA-PSS
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('rsa.key'), '-subj', '/CN=RSA Root', '-days', '30', '-out', f('rsa.pem'), ...caExt]);
+    await run('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('l2.key'), '-subj', '/CN=PSS Leaf', '-out', f('l2.csr')]);
+    await run('openssl', ['x509', '-req', '-in', f('l2.csr'), '-CA', f('rsa.pem'), '-CAkey', f('rsa.key'), '-set_serial', '8', '-days', '10', '-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32', '-extfile', f('leaf.ext'), '-outform', 'DER', '-out', f('l2.der')]);
+    const ts = await loadTrustStore({ defaultTrust: false, extra: [f('ec.pem'), f('rsa.pem')] });
+    for (const leaf of ['l1.der', 'l2.der']) {
+      const r = await validate(await derOf(f(leaf)), { trustStore: ts, intermediates: [] });
+      expect(r.status, leaf).toBe('trusted');
+      expect(r.path).toHaveLength(2);
+    }
+    // swapped: the PSS leaf does not chain to the EC root
+    const ecOnly = await loadTrustStore({ defaultTrust: false, extra: [f('ec.pem')] });
+    expect((await validate(await derOf(f('l2.der')), { trustStore: ecOnly, intermediates: [] })).status).toBe('untrusted');
+  });
+
   it('many look-alike certificates that all sign each other do not make the search explode', async () => {
     const dir = await tmp();
     const key = path.join(dir, 'k.pem');
