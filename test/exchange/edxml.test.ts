@@ -218,6 +218,9 @@ describe('hostile and malformed edXML', () => {
     const cut = `<edXML xmlns="${EDXML_NS}"><AttachmentEncoded><Attachment><ContentTransferEncoded>QUJD`;
     expect((await errorOf(parseEdxmlBytes(Buffer.from(cut))))).toMatchObject({ code: 'EDXML_TRUNCATED', category: 'input' });
     expect((await errorOf(parseEdxmlFile(path.join(tmp, 'does-not-exist.edxml')))).code).toBe('EDXML_READ');
+    // nesting bomb: an error, not a stack overflow
+    const deep = minimal('<a>'.repeat(100_000) + '</a>'.repeat(100_000));
+    expect((await errorOf(parseEdxmlBytes(Buffer.from(deep), 'deep.edxml'))).code).toBe('EDXML_MALFORMED');
   });
 
   it('validates organ ids (≤ 35 chars of 0-9 A-Z .)', async () => {
