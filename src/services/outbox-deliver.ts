@@ -94,6 +94,9 @@ export async function deliverItem(id: string, deps: DeliverDeps, opts: { explici
   }
 }
 
+/** An item `sending` for longer than this is taken over even if a process with the owner's pid exists. */
+export const STALE_SENDING_MS = 30 * 60_000;
+
 function canClaim(it: OutboxItem, deps: DeliverDeps): boolean {
   if (it.state === 'queued') return true;
   if (it.state !== 'sending') return false;
@@ -101,6 +104,8 @@ function canClaim(it: OutboxItem, deps: DeliverDeps): boolean {
   if (it.ownerPid === undefined) return true;
   if (it.ownerHost && it.ownerHost !== deps.owner.host) return false;
   if (it.ownerPid === deps.owner.pid) return true;
+  // a lease far older than any request timeout: the pid was reused by an unrelated process
+  if (deps.now().getTime() - Date.parse(it.updatedAt) > STALE_SENDING_MS) return true;
   return !deps.isAlive(it.ownerPid);
 }
 

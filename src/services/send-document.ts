@@ -47,6 +47,8 @@ export async function sendDocument(opts: SendOptions, s: ExchangeSession): Promi
     const { sha256, size } = await sha256File(f);
     files.push({ file: f, sha256, size });
   }
+  // the secret and the adapter first: a missing secret must not leave a queued item behind
+  await s.transport();
   const documentId = makeDocumentId(profile.organId, meta.promulgation.date, meta.code.number, meta.code.notation);
 
   const existing = s.store
