@@ -8,7 +8,7 @@ import { renderTable } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import type { SignDocumentsResult, SignLevel } from '../services/sign-document.js';
-import { ttyChooser } from './token.js';
+import { defaultPkcs11Module, ttyChooser } from './token.js';
 
 interface SignFlags {
   output?: string;
@@ -118,7 +118,8 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
             openSigner(
               {
                 p12: flags.p12,
-                pkcs11Module: flags.pkcs11Module,
+                // flag > KYSO_PKCS11_MODULE > config "pkcs11Module" (never with --p12) > p11-kit discovery
+                pkcs11Module: flags.pkcs11Module ?? (flags.p12 ? undefined : defaultPkcs11Module(ctx)),
                 tokenLabel: flags.tokenLabel,
                 tokenSerial: flags.tokenSerial,
                 keyLabel: flags.keyLabel,

@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { App } from '../cli/app.js';
 import type { Context } from '../cli/context.js';
 import { tr } from '../cli/i18n.js';
 import { obtainSecret } from '../cli/secrets.js';
 import { renderTable } from '../cli/table.js';
+import { loadConfig } from '../core/config.js';
 import { msg, usageError } from '../core/errors.js';
 import type { ModuleDiscoveryOptions } from '../crypto/pkcs11-modules.js';
 import type { ModuleReport } from '../crypto/pkcs11-probe.js';
@@ -42,7 +45,29 @@ function discoveryFrom(ctx: Context): ModuleDiscoveryOptions {
   return { home: ctx.env.HOME, xdgConfigHome: ctx.env.XDG_CONFIG_HOME };
 }
 
-const moduleFrom = (ctx: Context, flag?: string) => flag ?? (ctx.env.KYSO_PKCS11_MODULE || undefined);
+/**
+ * The token library when --pkcs11-module is not given: KYSO_PKCS11_MODULE, then "pkcs11Module" in
+ * kyso.config.json / the user config; undefined = discover through p11-kit. Also used by `kyso sign`.
+ */
+export function defaultPkcs11Module(ctx: Context): string | undefined {
+  if (ctx.env.KYSO_PKCS11_MODULE) return ctx.env.KYSO_PKCS11_MODULE;
+  const cfg = loadConfig({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    homeDir: ctx.env.HOME || os.homedir(),
+    readFile: (p) => {
+      try {
+        return readFileSync(p, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+  });
+  return cfg.pkcs11Module;
+}
+
+const moduleFrom = (ctx: Context, flag?: string) => flag ?? defaultPkcs11Module(ctx);
 
 export function register(program: Command, app: App): void {
   const ctx = app.ctx;

@@ -59,6 +59,8 @@ export interface ProfileConfig {
 export interface ConfigFile {
   defaultProfile?: string;
   dataDir?: string;
+  /** PKCS#11 library of the USB token used by `kyso sign` / `kyso token` when no --pkcs11-module is given */
+  pkcs11Module?: string;
   profiles?: Record<string, ProfileConfig>;
 }
 
@@ -104,6 +106,7 @@ export interface LoadedConfig {
   defaultProfile?: string;
   profiles: Record<string, ProfileConfig>;
   dataDir: string;
+  pkcs11Module?: string;
 }
 
 export const PROJECT_CONFIG = 'kyso.config.json';
@@ -150,7 +153,7 @@ function parseFile(file: string, text: string): ConfigFile {
   for (const [name, p] of Object.entries(c.profiles ?? {})) {
     profiles[name] = { ...p, secretFile: abs(p.secretFile), caFile: abs(p.caFile), clientCert: abs(p.clientCert), clientKey: abs(p.clientKey) };
   }
-  return { defaultProfile: c.defaultProfile, dataDir: abs(c.dataDir), profiles };
+  return { defaultProfile: c.defaultProfile, dataDir: abs(c.dataDir), profiles, pkcs11Module: abs(c.pkcs11Module) };
 }
 
 /** Reads and merges the config files; profiles of the same name merge field by field (higher wins). */
@@ -183,6 +186,7 @@ export function loadConfig(src: ConfigSources, flags: ConfigFlags = {}): LoadedC
   for (const c of [...parsed].reverse()) {
     if (c.defaultProfile) merged.defaultProfile = c.defaultProfile;
     if (c.dataDir) merged.dataDir = c.dataDir;
+    if (c.pkcs11Module) merged.pkcs11Module = c.pkcs11Module;
     for (const [name, p] of Object.entries(c.profiles ?? {})) {
       const prev = merged.profiles[name] ?? {};
       merged.profiles[name] = { ...prev, ...stripUndefined(p), retry: { ...prev.retry, ...p.retry }, organ: { ...prev.organ, ...p.organ } };

@@ -1,9 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { credentialError, inputError, msg } from '../core/errors.js';
 import { describeTokenCertificate } from './token-cert-info.js';
 
@@ -192,14 +191,18 @@ export function parseCertificates(data: Uint8Array, where: string): Uint8Array[]
   }
 }
 
+/** PKCS#7 certs-only bundles are rare here; pkijs is loaded only for them (it costs ~100 ms to load). */
 function pkcs7Certs(der: Uint8Array, where: string): Uint8Array[] {
   try {
+    const require = createRequire(import.meta.url);
+    const asn1js = require('asn1js') as typeof import('asn1js');
+    const pkijs = require('pkijs') as typeof import('pkijs');
     const asn = asn1js.fromBER(new Uint8Array(der).buffer);
     if (asn.offset === -1) return [];
     const ci = new pkijs.ContentInfo({ schema: asn.result });
     const sd = new pkijs.SignedData({ schema: ci.content });
     return (sd.certificates ?? [])
-      .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+      .filter((c): c is InstanceType<typeof pkijs.Certificate> => c instanceof pkijs.Certificate)
       .map((c) => new Uint8Array(c.toSchema().toBER(false)));
   } catch (e) {
     void where;

@@ -1,6 +1,6 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { inputError, isKysoError, msg } from '../core/errors.js';
-import { describeCertificate } from './x509.js';
+import { describeCertificate } from './certificate-checks.js';
 
 /** What `kyso token certs` shows and what the token signer needs to choose a certificate. */
 export interface TokenCertInfo {
