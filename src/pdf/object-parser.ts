@@ -159,6 +159,17 @@ export class ObjectParser {
     const b = this.buf;
     const start = this.pos;
     let p = this.pos;
+    // fast path: plain non-negative integer
+    let v = 0;
+    while (p < b.length && b[p]! >= 0x30 && b[p]! <= 0x39 && p - start < 16) {
+      v = v * 10 + (b[p]! - 0x30);
+      p++;
+    }
+    if (p > start && p < b.length && (WS[b[p]!] === 1 || DELIM[b[p]!] === 1)) {
+      this.pos = p;
+      return { t: 'num', v, int: true };
+    }
+    p = this.pos;
     if (b[p] === 0x2b || b[p] === 0x2d) p++;
     while (p < b.length && b[p] === 0x2d) p++; // "--5" seen in the wild
     let dot = false;
@@ -171,8 +182,8 @@ export class ObjectParser {
     this.pos = p;
     let text = b.toString('latin1', start, p).replace(/^([+-])-+/, '$1');
     if (text.startsWith('--')) text = text.replace(/^-+/, '-');
-    const v = Number(text === '+' || text === '-' || text === '.' || text === '-.' || text === '+.' ? '0' : text);
-    return { t: 'num', v: Number.isFinite(v) ? v : 0, int: !dot && Number.isInteger(v) };
+    const n = Number(text === '+' || text === '-' || text === '.' || text === '-.' || text === '+.' ? '0' : text);
+    return { t: 'num', v: Number.isFinite(n) ? n : 0, int: !dot && Number.isInteger(n) };
   }
 
   private name(): Token {

@@ -147,11 +147,17 @@ export class PdfReader {
         if (start === undefined || start >= src.size) throw new PdfSyntaxError('bad startxref', src.size - tailLen + sx);
         const sections = await loadChain(sh, start);
         reader = await PdfReader.fromSections(sh, sections);
-        await reader.validate();
+        await reader.validateOffsets();
       } catch (e) {
         if (isKysoError(e) && e.code === 'INPUT_STREAM_TOO_LARGE') throw e;
         reader = undefined;
       }
+    }
+    if (reader) {
+      // The xref points at the right objects; a catalog that does not parse is damage, not a broken xref
+      // (recovering would only parse the same bytes again).
+      const cat = await reader.getObject(refOf(reader.trailer.get(N('Root')))!);
+      if (!(cat instanceof PDFDict)) reader = undefined;
     }
     if (!reader) {
       sh.objCache.clear();
@@ -203,16 +209,17 @@ export class PdfReader {
     return PdfReader.view(this.sh, this.sections, this.revisions, this.revSections, index, false);
   }
 
-  /** Checks that the xref really describes the file (root object, a sample of offsets). */
-  private async validate(): Promise<void> {
+  /** Checks that the xref really describes the file (the root object and a sample of offsets). */
+  private async validateOffsets(): Promise<void> {
     const root = refOf(this.trailer.get(N('Root')));
     if (!root) throw new PdfSyntaxError('trailer without /Root', 0);
-    const cat = await this.getObject(root);
-    if (!(cat instanceof PDFDict)) throw new PdfSyntaxError('catalog is not a dictionary', 0);
+    const re = this.xref.get(root.objectNumber);
+    if (!re || re.type === 0) throw new PdfSyntaxError('catalog not in the xref', 0);
     const ones = [...this.xref.entries()].filter(([, e]) => e.type === 1);
     const step = Math.max(1, Math.floor(ones.length / 100));
-    for (let i = 0; i < ones.length; i += step) {
-      const [n, e] = ones[i]!;
+    const sample = ones.filter((_, i) => i % step === 0);
+    if (re.type === 1) sample.push([root.objectNumber, re]);
+    for (const [n, e] of sample) {
       if (e.type !== 1) continue;
       if (e.offset >= this.sh.src.size) throw new PdfSyntaxError(`object ${n} offset past the end`, e.offset);
       const head = await this.sh.src.read(e.offset, 40);
