@@ -5,7 +5,6 @@ import { existsSync, statSync } from 'node:fs';
 import type { App } from '../cli/app.js';
 import { SCHEMA_VERSION } from '../cli/app.js';
 import { msg, usageError } from '../core/errors.js';
-import { loadHubSystems, startHub } from '../services/hub-server.js';
 
 interface ServeFlags {
   port?: string;
@@ -57,6 +56,8 @@ export function register(program: Command, app: App): void {
               ),
             );
           }
+          // loaded on use: the hub pulls in SQLite and the XML parser, which other commands do not need at start
+          const { loadHubSystems, startHub } = await import('../services/hub-server.js');
           const systemsPath = path.resolve(ctx.cwd, systemsFile);
           const systems = loadHubSystems(systemsPath);
           if ((statSync(systemsPath).mode & 0o077) !== 0) {
