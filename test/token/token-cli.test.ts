@@ -222,4 +222,19 @@ describe.runIf(available)('kyso with a PKCS#11 token (SoftHSM2, real CLI)', () =
     const [sig] = await pdfsig(out, pki.nssDir);
     expect(sig!.valid && sig!.trusted, sig!.raw).toBe(true);
   });
+
+  it('takes the module from KYSO_PKCS11_MODULE or "pkcs11Module" in kyso.config.json', async () => {
+    const list = await runKyso(['token', 'list'], { env: { ...hsm.env, KYSO_PKCS11_MODULE: hsm.module } });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout.split('\n').filter((l) => l.includes('\tKysoRSA\t'))).toHaveLength(1);
+    expect(list.stdout).not.toContain('opensc');
+    const proj = path.join(work, 'proj');
+    await mkdir(proj, { recursive: true });
+    await writeFile(path.join(proj, 'kyso.config.json'), JSON.stringify({ pkcs11Module: hsm.module }));
+    const out = path.join(work, 'from-config.pdf');
+    const r = await runKyso(['sign', simple, '-o', out, '--token-label', 'KysoEC', '--chain', pki.chainPem, '--json'], { env, cwd: proj });
+    expect(r.code, r.stderr).toBe(0);
+    const [sig] = await pdfsig(out, pki.nssDir);
+    expect(sig!.valid && sig!.trusted, sig!.raw).toBe(true);
+  });
 });
