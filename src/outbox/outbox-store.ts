@@ -265,6 +265,14 @@ export class OutboxStore {
     return rows.map(hydrateReceived);
   }
 
+  /** Received documents of one sender with this DocumentId (duplicates arrive under new docIds). */
+  findReceivedByDocumentId(profile: string, from: string, documentId: string): ReceivedRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM received WHERE profile = ? AND from_organ = ? AND document_id = ? AND message_type = 'edoc' ORDER BY received_at")
+      .all(profile, from, documentId) as Row[];
+    return rows.map(hydrateReceived);
+  }
+
   putReceived(r: ReceivedRecord): void {
     this.db
       .prepare(

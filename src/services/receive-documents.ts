@@ -222,6 +222,12 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
         doc.attachments.push(att);
       }
       decide(doc);
+      // the same document (sender + DocumentId) already arrived under another docId: keep it, tell the clerk
+      const twin = s.store.findReceivedByDocumentId(profile.name, m.from.organId, m.documentId).find((r) => r.docId !== it.docId);
+      if (twin) {
+        doc.flags.push(`same document as docId ${twin.docId} (received ${twin.receivedAt})`);
+        doc.flagged = true;
+      }
     }
     await writeFileDurable(path.join(tmpDir, 'metadata.json'), JSON.stringify({ ...doc, dir: undefined, acked: undefined, profile: profile.name, receivedAt, message: parsed ? summary(parsed) : undefined }, null, 2) + '\n');
     await fsyncDir(tmpDir);

@@ -118,6 +118,17 @@ describe('receive (in-process)', () => {
     await s.close();
   });
 
+  it('the same document arriving again under a new docId is stored and flagged as a duplicate', async () => {
+    const bytes = await edoc('14');
+    const f = fakeServer({ first: bytes, again: bytes });
+    const { s } = session(f.t);
+    const r = await receiveDocuments({ verifyPdf: pass }, s);
+    expect(r.documents[0]).toMatchObject({ docId: 'first', flagged: false });
+    expect(r.documents[1]).toMatchObject({ docId: 'again', flagged: true });
+    expect(r.documents[1]!.flags.join()).toContain('same document as docId first');
+    await s.close();
+  });
+
   it('a verification failure rejects with 02 and names the file; INDETERMINATE is flagged with 01', async () => {
     const f = fakeServer({ bad: await edoc('12'), unsure: await edoc('13') });
     const { s } = session(f.t);
