@@ -105,9 +105,10 @@ function loadPkcs11js(): Pkcs11jsModule {
     cachedModule = require('pkcs11js') as Pkcs11jsModule;
     return cachedModule;
   } catch (e) {
+    // Not a bug of kyso but of this installation: a usage-class error (exit 2) with the way out.
     throw new KysoError(
       'PKCS11_BINDING_UNAVAILABLE',
-      'internal',
+      'usage',
       msg(
         'the PKCS#11 support (native module pkcs11js) cannot be loaded on this machine, so USB tokens cannot be used here',
         'không nạp được thành phần PKCS#11 (mô-đun pkcs11js) trên máy này nên không dùng được USB token',

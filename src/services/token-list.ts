@@ -29,7 +29,7 @@ export function listTokens(opts: TokenListOptions, deps: TokenListDeps = {}): To
     const r = probeModule(opts.module, loader);
     // A module named by the person that cannot be used is an error of the command, not a row.
     if (r.error && (r.error.code === 'PKCS11_MODULE_NOT_FOUND' || r.error.code === 'PKCS11_MODULE_NOT_LOADABLE' || r.error.code === 'PKCS11_BINDING_UNAVAILABLE')) {
-      throw new KysoError(r.error.code, r.error.code === 'PKCS11_BINDING_UNAVAILABLE' ? 'internal' : 'usage', r.error.message);
+      throw new KysoError(r.error.code, 'usage', r.error.message);
     }
     return { source: 'option', modules: [r] };
   }
