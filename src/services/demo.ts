@@ -126,14 +126,14 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<DemoRe
     // 6. hub
     const secretA = `demo-secret-a-${Math.random().toString(36).slice(2)}`;
     const secretB = `demo-secret-b-${Math.random().toString(36).slice(2)}`;
-    hub = await startHub({
-      dataDir: path.join(dir, 'hub'),
-      systems: [
-        { ...ORG_SEND, secret: secretA },
-        { ...ORG_RECV, secret: secretB },
-      ],
-      port: opts.port,
-    });
+    const systems = [
+      { ...ORG_SEND, secret: secretA },
+      { ...ORG_RECV, secret: secretB },
+    ];
+    await mkdir(path.join(dir, 'hub'), { recursive: true });
+    // the same registry `kyso hub serve --data-dir hub` reads, so the printed command works by hand too
+    await writeFile(path.join(dir, 'hub', 'systems.json'), JSON.stringify(systems, null, 2) + '\n', { mode: 0o600 });
+    hub = await startHub({ dataDir: path.join(dir, 'hub'), systems, port: opts.port });
     step({ en: 'Local exchange hub (vdxp API, HMAC auth) on loopback', vi: 'Trục liên thông thử nghiệm trên máy (API vdxp, xác thực HMAC)' }, hub.url, `kyso hub serve --port ${hub.port} --data-dir hub`);
 
     const party = async (name: string, org: typeof ORG_SEND, secret: string) => {
