@@ -1,14 +1,32 @@
 /**
- * CAdES detached SignedData for PAdES baseline signatures (ETSI EN 319 122-1 / 319 142-1), built with
- * pkijs/asn1js. node-forge cannot do this (no ECDSA, no signingCertificateV2, wants the whole content) and
- * @signpdf's signer adds signingTime (not allowed in PAdES B-B), so the structure is assembled here.
+ * CAdES detached SignedData for PAdES baseline signatures (ETSI EN 319 122-1 / 319 142-1). node-forge cannot
+ * do this (no ECDSA, no signingCertificateV2, wants the whole content) and @signpdf's signer adds signingTime
+ * (not allowed in PAdES B-B). Built with asn1js only: pkijs would do the same but its load time was a third
+ * of `kyso sign`'s start-up (see der-cert.ts); the structure is small and fixed, so we assemble it here.
  */
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import type { HashAlgorithm } from '../core/types.js';
 import type { SignatureScheme, Signer } from './signer.js';
-import { OID, parseCertificate, sha256Hex, toArrayBuffer } from './x509.js';
+import { parseCertFields, sha256Hex, toArrayBuffer } from './der-cert.js';
+
+const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+} as const;
 
 export const HASH_OID: Record<HashAlgorithm, string> = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
 const HASH_BYTES: Record<HashAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64 };
@@ -31,131 +49,137 @@ export interface CadesOptions {
   extraCerts?: Uint8Array[];
 }
 
-function hashAlgId(hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
-  // RFC 5754: parameters absent for SHA-2.
-  return new pkijs.AlgorithmIdentifier({ algorithmId: HASH_OID[hash] });
+const seq = (...value: asn1js.BaseBlock[]) => new asn1js.Sequence({ value });
+const oid = (value: string) => new asn1js.ObjectIdentifier({ value });
+const octets = (b: Uint8Array) => new asn1js.OctetString({ valueHex: toArrayBuffer(b) });
+/** [n] IMPLICIT constructed (SET OF … in CMS) */
+const implicitSet = (n: number, value: asn1js.BaseBlock[]) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: n }, value });
+const explicit = (n: number, inner: asn1js.BaseBlock) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: n }, value: [inner] });
+/** Re-reads DER as an asn1js tree (re-encoding valid DER gives the same bytes). */
+function fromDer(der: Uint8Array, what: string): asn1js.BaseBlock {
+  const asn = asn1js.fromBER(toArrayBuffer(der));
+  if (asn.offset === -1) throw new Error(`${what} is not DER`);
+  return asn.result;
 }
 
-export function signatureAlgorithmFor(scheme: SignatureScheme, hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
+function hashAlgId(hash: HashAlgorithm): asn1js.Sequence {
+  // RFC 5754: parameters absent for SHA-2.
+  return seq(oid(HASH_OID[hash]));
+}
+
+export function signatureAlgorithmFor(scheme: SignatureScheme, hash: HashAlgorithm): asn1js.Sequence {
   switch (scheme) {
     case 'ecdsa':
-      return new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_OID[hash] });
-    case 'rsa-pss': {
-      const params = new pkijs.RSASSAPSSParams({
-        hashAlgorithm: hashAlgId(hash),
-        maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.mgf1, algorithmParams: hashAlgId(hash).toSchema() }),
-        saltLength: HASH_BYTES[hash],
-      });
-      return new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsassaPss, algorithmParams: params.toSchema() });
-    }
+      return seq(oid(ECDSA_OID[hash]));
+    case 'rsa-pss':
+      // RSASSA-PSS-params { hashAlgorithm [0], maskGenAlgorithm [1] (MGF1 with the same hash), saltLength [2] }
+      return seq(
+        oid(OID.rsassaPss),
+        seq(explicit(0, hashAlgId(hash)), explicit(1, seq(oid(OID.mgf1), hashAlgId(hash))), explicit(2, new asn1js.Integer({ value: HASH_BYTES[hash] }))),
+      );
     case 'rsa-pkcs1':
-      return new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaEncryption, algorithmParams: new asn1js.Null() });
+      return seq(oid(OID.rsaEncryption), new asn1js.Null());
   }
 }
 
 /** ESS SigningCertificateV2 { certs { ESSCertIDv2 { certHash (SHA-256: default alg omitted), issuerSerial } } } */
-function signingCertificateV2(leafDer: Uint8Array, leaf: pkijs.Certificate): asn1js.Sequence {
+function signingCertificateV2(leafDer: Uint8Array, issuerDer: Uint8Array, serialBytes: Uint8Array): asn1js.Sequence {
   const certHash = createHash('sha256').update(leafDer).digest();
-  const issuerSerial = new asn1js.Sequence({
-    value: [
-      // GeneralNames ::= SEQUENCE OF GeneralName; directoryName [4] EXPLICIT Name
-      new asn1js.Sequence({ value: [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 4 }, value: [leaf.issuer.toSchema()] })] }),
-      new asn1js.Integer({ valueHex: toArrayBuffer(leaf.serialNumber.valueBlock.valueHexView) }),
-    ],
-  });
-  const essCertIdV2 = new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: toArrayBuffer(certHash) }), issuerSerial] });
-  return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] });
+  // GeneralNames ::= SEQUENCE OF GeneralName; directoryName [4] EXPLICIT Name
+  const issuerSerial = seq(seq(explicit(4, fromDer(issuerDer, 'issuer'))), new asn1js.Integer({ valueHex: toArrayBuffer(serialBytes) }));
+  return seq(seq(seq(octets(certHash), issuerSerial)));
+}
+
+function attribute(type: string, value: asn1js.BaseBlock): asn1js.Sequence {
+  return seq(oid(type), new asn1js.Set({ value: [value] }));
 }
 
 /** DER SET OF: elements sorted by their encodings (X.690 11.6). */
-function sortedAttributes(attrs: pkijs.Attribute[]): pkijs.Attribute[] {
-  return attrs
-    .map((a) => ({ a, der: Buffer.from(a.toSchema().toBER(false)) }))
+function sortedByEncoding(items: asn1js.BaseBlock[]): asn1js.BaseBlock[] {
+  return items
+    .map((a) => ({ a, der: Buffer.from(a.toBER(false)) }))
     .sort((x, y) => Buffer.compare(x.der, y.der))
     .map((x) => x.a);
 }
 
-/** The DER the signature covers: the signed attributes with an explicit SET OF tag (RFC 5652 §5.4). */
-function signedAttributesDer(signedAttrs: pkijs.SignedAndUnsignedAttributes): Uint8Array {
-  const der = new Uint8Array(signedAttrs.toSchema().toBER(false));
-  der[0] = 0x31;
-  return der;
-}
-
-function timestampAttribute(token: Uint8Array): pkijs.Attribute {
-  const asn = asn1js.fromBER(toArrayBuffer(token));
-  if (asn.offset === -1) throw new Error('timestamp token is not DER');
-  return new pkijs.Attribute({ type: OID.signatureTimeStampToken, values: [asn.result] });
-}
-
 export async function buildCadesSignedData(opts: CadesOptions): Promise<Uint8Array> {
   const { signer, hash, scheme } = opts;
-  const leaf = parseCertificate(signer.certificate, signer.description);
+  const leaf = parseCertFields(signer.certificate, signer.description);
 
-  const attrs = sortedAttributes([
-    new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
-    new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: toArrayBuffer(opts.contentDigest) })] }),
-    new pkijs.Attribute({ type: OID.signingCertificateV2, values: [signingCertificateV2(signer.certificate, leaf)] }),
+  const attrs = sortedByEncoding([
+    attribute(OID.contentType, oid(OID.data)),
+    attribute(OID.messageDigest, octets(opts.contentDigest)),
+    attribute(OID.signingCertificateV2, signingCertificateV2(signer.certificate, leaf.issuerDer, leaf.serialBytes)),
   ]);
-  const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: attrs });
-  const toSign = signedAttributesDer(signedAttrs);
+  // The signature covers the attributes encoded with an explicit SET OF tag (RFC 5652 §5.4); in the
+  // SignerInfo they are [0] IMPLICIT. Same content octets, only the first byte differs.
+  const toSign = new Uint8Array(new asn1js.Set({ value: attrs }).toBER(false));
   const digest = createHash(hash).update(toSign).digest();
   const signature = await signer.signDigest({ data: toSign, digest: new Uint8Array(digest), hash, scheme });
+  const signedAttrs = implicitSet(0, attrs);
 
-  const signerInfo = new pkijs.SignerInfo({
-    version: 1,
-    sid: new pkijs.IssuerAndSerialNumber({ issuer: leaf.issuer, serialNumber: leaf.serialNumber }),
-    digestAlgorithm: hashAlgId(hash),
+  const signerInfoParts: asn1js.BaseBlock[] = [
+    new asn1js.Integer({ value: 1 }),
+    seq(fromDer(leaf.issuerDer, 'issuer'), new asn1js.Integer({ valueHex: toArrayBuffer(leaf.serialBytes) })),
+    hashAlgId(hash),
     signedAttrs,
-    signatureAlgorithm: signatureAlgorithmFor(scheme, hash),
-    signature: new asn1js.OctetString({ valueHex: toArrayBuffer(signature) }),
-  });
-
+    signatureAlgorithmFor(scheme, hash),
+    octets(signature),
+  ];
   const token = opts.timestamp ? await opts.timestamp(signature) : opts.timestampToken;
-  if (token) signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: [timestampAttribute(token)] });
+  if (token) signerInfoParts.push(implicitSet(1, [attribute(OID.signatureTimeStampToken, fromDer(token, 'time-stamp token'))]));
 
   const seen = new Set<string>();
-  const certificates: pkijs.Certificate[] = [];
+  const certificates: asn1js.BaseBlock[] = [];
   for (const der of [signer.certificate, ...signer.chain, ...(opts.extraCerts ?? [])]) {
     const h = sha256Hex(der);
     if (seen.has(h)) continue;
     seen.add(h);
-    certificates.push(parseCertificate(der));
+    certificates.push(fromDer(der, 'certificate'));
   }
 
-  const signedData = new pkijs.SignedData({
-    version: 1,
-    digestAlgorithms: [hashAlgId(hash)],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
-    certificates,
-    signerInfos: [signerInfo],
-  });
-  const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
-  return new Uint8Array(contentInfo.toSchema().toBER(false));
+  const signedData = seq(
+    new asn1js.Integer({ value: 1 }),
+    new asn1js.Set({ value: [hashAlgId(hash)] }),
+    seq(oid(OID.data)), // detached: eContent absent
+    implicitSet(0, certificates),
+    new asn1js.Set({ value: [seq(...signerInfoParts)] }),
+  );
+  return new Uint8Array(seq(oid(OID.signedData), explicit(0, signedData)).toBER(false));
 }
 
-function parseSignedData(cmsDer: Uint8Array): pkijs.SignedData {
-  const asn = asn1js.fromBER(toArrayBuffer(cmsDer));
-  if (asn.offset === -1) throw new Error('CMS is not DER');
-  const ci = new pkijs.ContentInfo({ schema: asn.result });
-  if (ci.contentType !== OID.signedData) throw new Error('CMS is not SignedData');
-  return new pkijs.SignedData({ schema: ci.content });
+/** The first SignerInfo of a DER ContentInfo(SignedData), as an asn1js tree. */
+function firstSignerInfo(cmsDer: Uint8Array): asn1js.BaseBlock[] {
+  const ci = fromDer(cmsDer, 'CMS') as asn1js.Sequence;
+  const [type, content] = ci.valueBlock.value;
+  if (!(type instanceof asn1js.ObjectIdentifier) || type.valueBlock.toString() !== OID.signedData) throw new Error('CMS is not SignedData');
+  const sd = (content as asn1js.Constructed).valueBlock.value[0] as asn1js.Sequence;
+  const infos = sd.valueBlock.value[sd.valueBlock.value.length - 1] as asn1js.Set;
+  const si = infos.valueBlock.value[0] as asn1js.Sequence | undefined;
+  if (!si) throw new Error('CMS has no SignerInfo');
+  return si.valueBlock.value;
 }
 
 /** The first SignerInfo's signature value (what a signature timestamp covers). */
 export function signatureValueOf(cmsDer: Uint8Array): Uint8Array {
-  const sd = parseSignedData(cmsDer);
-  const si = sd.signerInfos[0];
-  if (!si) throw new Error('CMS has no SignerInfo');
-  return new Uint8Array(si.signature.valueBlock.valueHexView);
+  const parts = firstSignerInfo(cmsDer);
+  const sig = parts.find((p, i) => i >= 4 && p instanceof asn1js.OctetString) as asn1js.OctetString | undefined;
+  if (!sig) throw new Error('SignerInfo has no signature');
+  return new Uint8Array(sig.valueBlock.valueHexView);
 }
 
 /** The first SignerInfo's id-aa-signatureTimeStampToken, if any (DER ContentInfo). */
 export function signatureTimestampOf(cmsDer: Uint8Array): Uint8Array | undefined {
-  const sd = parseSignedData(cmsDer);
-  const attr = sd.signerInfos[0]?.unsignedAttrs?.attributes.find((a) => a.type === OID.signatureTimeStampToken);
-  const v = attr?.values[0] as asn1js.BaseBlock | undefined;
-  return v ? new Uint8Array(v.toBER(false)) : undefined;
+  const parts = firstSignerInfo(cmsDer);
+  const unsigned = parts.find((p) => p.idBlock.tagClass === 3 && p.idBlock.tagNumber === 1) as asn1js.Constructed | undefined;
+  for (const attr of unsigned?.valueBlock.value ?? []) {
+    const [type, values] = (attr as asn1js.Sequence).valueBlock.value;
+    if ((type as asn1js.ObjectIdentifier).valueBlock.toString() === OID.signatureTimeStampToken) {
+      const v = (values as asn1js.Set).valueBlock.value[0];
+      return v ? new Uint8Array(v.toBER(false)) : undefined;
+    }
+  }
+  return undefined;
 }
 
 /**

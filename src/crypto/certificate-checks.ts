@@ -5,9 +5,14 @@
  */
 import { credentialError, msg } from '../core/errors.js';
 import type { Warning } from '../core/types.js';
-import { describeCertificate, formatDate, type CertificateDescription } from './x509.js';
+import { describeCertificate, type CertificateDescription } from './der-cert.js';
 
-export { describeCertificate, type CertificateDescription } from './x509.js';
+export { describeCertificate, type CertificateDescription } from './der-cert.js';
+
+/** Formats a date for messages: "2026-11-27 21:12 UTC". */
+export function formatDate(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
+}
 
 export interface SigningCertificateCheckOptions {
   now: Date;

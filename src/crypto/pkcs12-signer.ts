@@ -10,7 +10,7 @@ import forge from 'node-forge';
 import { credentialError, inputError, msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import type { KeyAlgorithm, SignRequest, Signer } from './signer.js';
-import { curveBits, orderChain } from './x509.js';
+import { curveBits, orderChain } from './der-cert.js';
 
 const HASH_BYTES: Record<HashAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64 };
 

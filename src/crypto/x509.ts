@@ -3,7 +3,7 @@
  * Parsing is pkijs/asn1js; digests and key details come from node:crypto. Nothing here does I/O except
  * `readCertificatesFile`, which reads one small file the user named.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -35,57 +35,19 @@ export const OID = {
   basicConstraints: '2.5.29.19',
 } as const;
 
-/** Short names for distinguished-name attributes (RFC 4514 plus the ones Vietnamese CAs use). */
-const NAME_ATTRS: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.4': 'SN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.9': 'street',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.12': 'title',
-  '2.5.4.42': 'GN',
-  '2.5.4.97': 'organizationIdentifier',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-  '0.9.2342.19200300.100.1.1': 'UID',
-  '0.9.2342.19200300.100.1.25': 'DC',
-};
-
-export const KEY_USAGE_NAMES = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-] as const;
-export type KeyUsageName = (typeof KEY_USAGE_NAMES)[number];
-
-export interface CertificateDescription {
-  /** RFC 4514 order (most specific first): "CN=…, O=…, C=VN" */
-  subject: string;
-  issuer: string;
-  /** the subject's CN, or the whole subject when there is none (for tables) */
-  commonName: string;
-  /** lowercase hex, no leading zero byte */
-  serial: string;
-  notBefore: Date;
-  notAfter: Date;
-  /** lowercase hex SHA-256 of the DER */
-  sha256: string;
-  /** undefined when the certificate has no keyUsage extension (all usages allowed) */
-  keyUsage?: KeyUsageName[];
-  keyAlgorithm: 'rsa' | 'ec' | string;
-  /** RSA modulus bits or EC curve bits */
-  keyBits?: number;
-  isCA: boolean;
-}
+export {
+  KEY_USAGE_NAMES,
+  NAME_ATTRS,
+  curveBits,
+  describeCertificate,
+  orderChain,
+  parseCertFields,
+  nameAttributesToString,
+  type CertificateDescription,
+  type CertFields,
+  type KeyUsageName,
+} from './der-cert.js';
+import { KEY_USAGE_NAMES, NAME_ATTRS, type KeyUsageName } from './der-cert.js';
 
 export function toBuffer(b: Uint8Array | ArrayBuffer): Buffer {
   return b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -178,39 +140,6 @@ export function isCaCertificate(cert: pkijs.Certificate): boolean {
   return Boolean((ext?.parsedValue as pkijs.BasicConstraints | undefined)?.cA);
 }
 
-export function describeCertificate(der: Uint8Array): CertificateDescription {
-  const cert = parseCertificate(der);
-  let keyAlgorithm: string = cert.subjectPublicKeyInfo.algorithm.algorithmId;
-  let keyBits: number | undefined;
-  try {
-    const pub = new X509Certificate(toBuffer(der)).publicKey;
-    keyAlgorithm = pub.asymmetricKeyType === 'rsa-pss' ? 'rsa' : (pub.asymmetricKeyType ?? keyAlgorithm);
-    const d = pub.asymmetricKeyDetails;
-    if (d?.modulusLength) keyBits = d.modulusLength;
-    else if (d?.namedCurve) keyBits = curveBits(d.namedCurve);
-  } catch {
-    /* unusual key type: keep the OID */
-  }
-  return {
-    subject: nameToString(cert.subject),
-    issuer: nameToString(cert.issuer),
-    commonName: commonNameOf(cert.subject) ?? nameToString(cert.subject),
-    serial: serialHex(cert),
-    notBefore: cert.notBefore.value,
-    notAfter: cert.notAfter.value,
-    sha256: sha256Hex(der),
-    keyUsage: keyUsageOf(cert),
-    keyAlgorithm,
-    keyBits,
-    isCA: isCaCertificate(cert),
-  };
-}
-
-export function curveBits(namedCurve: string): number | undefined {
-  const m: Record<string, number> = { prime256v1: 256, 'P-256': 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521, secp256k1: 256 };
-  return m[namedCurve];
-}
-
 /** All certificates in PEM text ("-----BEGIN CERTIFICATE-----" blocks), as DER. */
 export function pemToDerList(text: string, label = 'PEM'): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -279,37 +208,4 @@ export function isSelfIssued(cert: pkijs.Certificate): boolean {
   return nameDer(cert.issuer).equals(nameDer(cert.subject));
 }
 
-/**
- * Orders `pool` as the chain above `leaf`: issuer of the leaf first, then its issuer, up to a self-issued
- * root or until no issuer is found. Duplicates and the leaf itself are dropped; certificates that are not on
- * the path are appended after it (they may still help a validator).
- */
-export function orderChain(leaf: Uint8Array, pool: Uint8Array[]): Uint8Array[] {
-  const seen = new Set<string>([sha256Hex(leaf)]);
-  const rest: { der: Uint8Array; cert: pkijs.Certificate }[] = [];
-  for (const der of pool) {
-    const h = sha256Hex(der);
-    if (seen.has(h)) continue;
-    seen.add(h);
-    try {
-      rest.push({ der, cert: parseCertificate(der) });
-    } catch {
-      /* not a certificate: ignore */
-    }
-  }
-  const path: Uint8Array[] = [];
-  let current = parseCertificate(leaf);
-  while (!isSelfIssued(current)) {
-    const i = rest.findIndex((r) => isIssuedBy(current, r.cert));
-    if (i < 0) break;
-    const [next] = rest.splice(i, 1);
-    path.push(next!.der);
-    current = next!.cert;
-  }
-  return [...path, ...rest.map((r) => r.der)];
-}
-
-/** Formats a date for messages: "2026-11-27 21:12 UTC". */
-export function formatDate(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
-}
+export { formatDate } from './certificate-checks.js';

@@ -7,7 +7,7 @@ import { msg, usageError } from '../core/errors.js';
 import type { Warning } from '../core/types.js';
 import { openPkcs12Signer } from '../crypto/pkcs12-signer.js';
 import type { Signer } from '../crypto/signer.js';
-import { orderChain, readCertificatesFile } from '../crypto/x509.js';
+import { orderChain } from '../crypto/der-cert.js';
 
 export interface CredentialOptions {
   p12?: string;
@@ -83,6 +83,7 @@ export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDep
     }
     const signer = await openPkcs12Signer(file, await deps.passphrase(file));
     if (!cred.chain) return signer;
+    const { readCertificatesFile } = await import('../crypto/x509.js'); // pkijs: only when --chain is used
     const extra = await readCertificatesFile(cred.chain);
     const chain = orderChain(signer.certificate, [...signer.chain, ...extra]);
     return { ...signer, chain, signDigest: signer.signDigest.bind(signer), close: signer.close.bind(signer) };

@@ -85,6 +85,6 @@ describe.concurrent('batches', () => {
     expect(byName['5-exists.pdf'].error.code).toBe('OUTPUT_EXISTS');
     expect(r.stderr.trim().split('\n')).toHaveLength(3);
     expect(await listFiles(out)).toEqual(['1-good.pdf', '4-good.pdf', '5-exists.pdf']);
-    expect(await tempFilesIn(dir)).toEqual([]);
+    expect(await tempFilesIn(src)).toEqual([]); // (not `dir`: the other tests run concurrently there)
   });
 });

@@ -45,7 +45,8 @@ describe.concurrent('certification', () => {
         expect(r2.stderr).toContain(`cert1.pdf`);
         expect(r2.stderr.trim().split('\n')).toHaveLength(1);
         expect(existsSync(next)).toBe(false);
-        expect(await tempFilesIn(dir)).toEqual([]);
+        // only this test's temp files: the other certification tests write into `dir` concurrently
+        expect((await tempFilesIn(dir)).filter((f) => f.includes('cert1-2'))).toEqual([]);
       } else {
         expect(r2.stderr).toBe('');
         expect(r2.code).toBe(0);
