@@ -107,7 +107,16 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
   const pages = await reader.pages();
   if (pages.length === 0) throw pdfErrors.malformed(file, 'the document has no pages');
   const allFields = await reader.fields();
-  const names = new Set<string>([...allFields.map((f) => f.name), ...sigFields.map((f) => f.name)]);
+  const names = new Set<string>();
+  const parents = new Set<string>(); // names of non-terminal fields (prefixes of dotted names)
+  for (const nm of [...allFields.map((f) => f.name), ...sigFields.map((f) => f.name)]) {
+    names.add(nm);
+    const parts = nm.split('.');
+    for (let i = 1; i < parts.length; i++) parents.add(parts.slice(0, i).join('.'));
+  }
+  for (const p of parents) names.add(p);
+  if (opts.fieldName !== undefined && parents.has(opts.fieldName) && !allFields.some((f) => f.name === opts.fieldName))
+    throw pdfErrors.fieldNotSignature(file, opts.fieldName);
 
   let next = reader.size;
   const alloc = () => PDFRef.of(next++, 0);

@@ -76,6 +76,25 @@ describe('update layouts', () => {
     await r.close();
   });
 
+  it('a non-terminal field name is neither reused nor signed', async () => {
+    const f = join(dir, 'parent.pdf');
+    await writeFile(
+      f,
+      buildClassicPdf([
+        '<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>',
+        '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [5 0 R] >>',
+        '<< /T (Signature1) /Kids [5 0 R] >>',
+        '<< /Type /Annot /Subtype /Widget /FT /Tx /T (a) /Parent 4 0 R /Rect [0 0 10 10] /P 3 0 R >>',
+      ]),
+    );
+    const { p } = await sign(f);
+    expect(p.fieldName).toBe('Signature2');
+    await expect(preparePdfForSigning(f, join(dir, 'parent-x.pdf'), opts({ fieldName: 'Signature1' }))).rejects.toMatchObject({
+      code: 'FIELD_NOT_SIGNATURE',
+    });
+  });
+
   it('inline AcroForm: the catalog is rewritten with every entry kept', async () => {
     const f = join(dir, 'inline.pdf');
     await writeFile(
