@@ -78,6 +78,8 @@ export function register(program: Command, app: App): void {
             fileTimeoutMs: Math.round(timeout * 1000),
           };
           const inputs = await collectPdfFiles(paths, ctx.cwd);
+          if (inputs.length === 0)
+            app.warn({ code: 'VERIFY_NO_FILES', en: `no PDF files found in ${paths.join(', ')}`, vi: `không tìm thấy tệp PDF nào trong ${paths.join(', ')}` });
           const progress = inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress;
           const result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
           return { exitCode: OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))], result };
