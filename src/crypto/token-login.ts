@@ -66,7 +66,15 @@ export async function loginOnce(
   if (t.pinPad) {
     notice(msg(`Type the PIN on the PIN pad of token ${tName}.`, `Hãy nhập PIN trên bàn phím của token ${tName}.`));
   } else {
-    pin = await opts.pin({ label: t.label, serial: t.serial });
+    try {
+      pin = await opts.pin({ label: t.label, serial: t.serial });
+    } catch (e) {
+      // Ctrl-C at the masked prompt arrives as an error (raw mode), not as SIGINT: exit 130, not "a bug".
+      if (!(e instanceof KysoError) && (e as { code?: unknown })?.code === 'INTERRUPTED') {
+        throw new KysoError('INTERRUPTED', 'interrupted', msg('interrupted at the PIN prompt; nothing was signed', 'đã dừng khi đang nhập PIN; chưa ký gì'), { cause: e });
+      }
+      throw e;
+    }
     if (pin === '') {
       // An empty PIN would cost a try on most tokens: refuse before calling C_Login.
       throw credentialError('TOKEN_PIN_EMPTY', msg(`token ${tName}: the PIN given is empty; nothing was sent to the token`, `token ${tName}: PIN để trống; chưa gửi gì tới token`));

@@ -107,6 +107,14 @@ describe('PKCS#11 signer with a fake module', () => {
     expect(t.fake.calls.logins).toHaveLength(0);
   });
 
+  it('Ctrl-C at the PIN prompt: "interrupted" (exit 130), no C_Login, module finalized', async () => {
+    const t = await open([leader()], { pin: async () => Promise.reject(Object.assign(new Error('interrupted'), { code: 'INTERRUPTED' })) });
+    const e = await rejection(t.run);
+    expect(e.category).toBe('interrupted');
+    expect(t.fake.calls.logins).toHaveLength(0);
+    expect(t.fake.calls.log.at(-1)).toBe('C_Finalize');
+  });
+
   it('uses CKM_RSA_PKCS over the DER DigestInfo when no hashed RSA mechanism is advertised (signature verifies)', async () => {
     const t = await open([{ ...leader(), mechanisms: [CKM_RSA_PKCS] }]);
     const s = await t.run;
