@@ -28,6 +28,8 @@ export async function appendUpdateToCopy(
   try {
     await copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
   } catch (e) {
+    // a half-written copy (disk full…) must not stay behind; an existing file is not ours to remove
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(outTempPath, { force: true }).catch(() => undefined);
     throw outputError(outTempPath, e);
   }
   try {

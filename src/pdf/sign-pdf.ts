@@ -39,7 +39,8 @@ export interface PreparedPdf {
 }
 
 const N = (s: string) => PDFName.of(s);
-const BR_WIDTH = 10; // digits reserved per ByteRange number (10^10 bytes ≈ 9.3 GiB)
+/** Digits reserved per ByteRange number: at least 10 (a signer reserving 8 corrupts files ≥ 10^8 bytes). */
+const brWidth = (inputSize: number) => Math.max(10, String(inputSize + 2 * MAX_CONTENTS + 1_000_000).length);
 const MAX_CONTENTS = 1024 * 1024;
 
 /** Copies all entries of a dict into a fresh one (the reader's objects are shared; never mutate them). */
@@ -267,7 +268,8 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
   const isTs = opts.subFilter === 'ETSI.RFC3161';
   const lines: string[] = [];
   lines.push(`/Type /${isTs ? 'DocTimeStamp' : 'Sig'}`, '/Filter /Adobe.PPKLite', `/SubFilter /${opts.subFilter}`);
-  const brPlaceholder = `[0 ${'0'.repeat(BR_WIDTH)} ${'0'.repeat(BR_WIDTH)} ${'0'.repeat(BR_WIDTH)}]`;
+  const w = brWidth(reader.source.size);
+  const brPlaceholder = `[0 ${'0'.repeat(w)} ${'0'.repeat(w)} ${'0'.repeat(w)}]`;
   let head = `<<\n${lines.join('\n')}\n/ByteRange `;
   const byteRangeAt = Buffer.byteLength(head, 'latin1');
   head += `${brPlaceholder}\n/Contents `;
