@@ -133,3 +133,28 @@ describe('appendDss', () => {
     await r.close();
   });
 });
+
+describe('after another tool signed', () => {
+  it('poppler (pdfsig -add-signature) signs first, we append: both signatures valid', async () => {
+    const pki = getPki();
+    const nss = join(dir, 'nss-poppler');
+    execFileSync('mkdir', ['-p', nss]);
+    execFileSync('certutil', ['-N', '--empty-password', '-d', `sql:${nss}`]);
+    execFileSync('pk12util', ['-i', pki.leaves['secretary-rsa'].legacyP12, '-d', `sql:${nss}`, '-W', pki.password], { stdio: 'pipe' });
+    const list = execFileSync('certutil', ['-L', '-d', `sql:${nss}`], { encoding: 'utf8' });
+    const nick = list
+      .split('\n')
+      .slice(4)
+      .map((l) => l.replace(/\s+\S*,\S*,\S*\s*$/, '').trim())
+      .find((l) => l.length > 0)!;
+    for (const name of ['simple', 'objstm'] as const) {
+      const p1 = join(dir, `poppler-${name}.pdf`);
+      execFileSync('pdfsig', ['-add-signature', '-nssdir', `sql:${nss}`, '-nick', nick, samples[name], p1], { stdio: 'pipe' });
+      const p2 = join(dir, `poppler-${name}-kyso.pdf`);
+      await opensslSign(p1, p2, 'leader-rsa');
+      const out = pdfsig(p2);
+      expect((out.match(/Signature is Valid/g) ?? []).length, out).toBe(2);
+      expect(spawnSync('qpdf', ['--check', p2]).status).toBe(0);
+    }
+  });
+});
