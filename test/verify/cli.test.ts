@@ -108,6 +108,7 @@ describe('reports', () => {
     const vi = await runKyso(['verify', F.valid, F.tampered, '--lang', 'vi', ...common()]);
     expect(vi.stdout).toContain('HỢP LỆ (TOTAL_PASSED)');
     expect(vi.stdout).toContain('Không tiếp nhận');
+    expect(vi.stdout).toContain('nội dung văn bản không khớp với giá trị băm đã ký');
     expect(vi.stdout).toMatch(/2 tệp: 1 hợp lệ, 1 không hợp lệ/);
   });
 
