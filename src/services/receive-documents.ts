@@ -100,7 +100,14 @@ export async function receiveDocuments(opts: ReceiveOptions, s: ExchangeSession)
     const rec = s.store.getReceived(profile.name, it.docId);
     if (rec?.statusItemId && doc.outcome !== 'error') statusItems.push(rec.statusItemId);
   }
-  for (const it of await transport.listReceived('status')) {
+  let statusList: ReceivedItem[] = [];
+  try {
+    statusList = await transport.listReceived('status');
+  } catch (e) {
+    // the documents above are done; report the status list as not fetched (exit 6 / 4)
+    result.statuses.push({ docId: '', from: '', outcome: 'error', error: errInfo(e) });
+  }
+  for (const it of statusList) {
     result.statuses.push(await receiveStatus(it, s));
   }
   // deliver the status messages queued now, and any left queued by an earlier run
@@ -215,9 +222,18 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
           att.file = name;
           att.sha256 = d.sha256;
           att.size = d.size;
-          if (await isPdf(path.join(tmpDir, name))) att.verdict = await opts.verifyPdf(path.join(tmpDir, name));
         } catch (e) {
+          // the attachment cannot be decoded (cut short, bad base64/zip): proven damaged
           att.error = errInfo(e);
+        }
+        if (att.file && (await isPdf(path.join(tmpDir, name)))) {
+          try {
+            att.verdict = await opts.verifyPdf(path.join(tmpDir, name));
+          } catch (e) {
+            // a verifier failure proves nothing about the document: the clerk decides
+            const m = errInfo(e).message;
+            att.verdict = { indication: 'INDETERMINATE', subIndication: 'VERIFY_ERROR', summary: msg(`verification could not run: ${m.en}`, `không chạy được kiểm tra chữ ký: ${m.vi}`) };
+          }
         }
         doc.attachments.push(att);
       }
@@ -262,7 +278,10 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
   return doc;
 }
 
-/** 02 when a signature fails or an attachment is damaged; else 01, flagged when anything is not proven. */
+/**
+ * 02 when a signature fails (TOTAL_FAILED) or an attachment cannot be decoded; else 01, flagged for the
+ * clerk when anything is not proven (INDETERMINATE, unreadable by our reader, unsigned, no PDF).
+ */
 function decide(doc: ReceivedDocument): void {
   const failures: string[] = [];
   let pdfs = 0;
@@ -274,8 +293,9 @@ function decide(doc: ReceivedDocument): void {
     if (!a.verdict) continue;
     pdfs++;
     const v = a.verdict;
-    if (v.indication === 'TOTAL_FAILED' || v.indication === 'ERROR') failures.push(`${a.name}: ${v.summary.vi}${v.subIndication ? ` (${v.subIndication})` : ''}`);
-    else if (v.indication === 'INDETERMINATE') doc.flags.push(`${a.name}: INDETERMINATE${v.subIndication ? ` ${v.subIndication}` : ''} — ${v.summary.en}`);
+    if (v.indication === 'TOTAL_FAILED') failures.push(`${a.name}: ${v.summary.vi}${v.subIndication ? ` (${v.subIndication})` : ''}`);
+    // ERROR = our reader could not read it: not a proven failure, so flagged rather than rejected
+    else if (v.indication === 'INDETERMINATE' || v.indication === 'ERROR') doc.flags.push(`${a.name}: ${v.indication}${v.subIndication ? ` ${v.subIndication}` : ''} — ${v.summary.en}`);
     else if (v.indication === 'NO_SIGNATURE') doc.flags.push(`${a.name}: no signature`);
   }
   if (pdfs === 0 && failures.length === 0) doc.flags.push('no PDF attachment');
