@@ -46,7 +46,10 @@ export async function scanSignatures(reader: PdfReader): Promise<FoundSignature[
     let fields: SignatureFieldInfo[];
     try {
       fields = await view.signatureFields();
-    } catch {
+    } catch (e) {
+      // The final view is what a viewer shows: if its form cannot be read, the file is unreadable (ERROR),
+      // not unsigned. An earlier view that cannot be read only means fewer historical signatures.
+      if (idx === last) throw e;
       continue;
     }
     for (const f of fields) {
