@@ -2,7 +2,7 @@ import { credentialError, KysoError, msg, usageError, type Msg } from '../core/e
 import type { HashAlgorithm, Lang, Warning } from '../core/types.js';
 import { checkSigningCertificate } from './certificate-checks.js';
 import { completeChain, type AiaFetcher } from './chain-completion.js';
-import { loadRealBinding, traceBinding, type Pkcs11Binding, type Pkcs11BindingLoader, type Pkcs11Handle, type Pkcs11Mechanism } from './pkcs11-binding.js';
+import { loadRealBinding, Pkcs11CallError, traceBinding, type Pkcs11Binding, type Pkcs11BindingLoader, type Pkcs11Handle, type Pkcs11Mechanism } from './pkcs11-binding.js';
 import {
   CK_PARAMS_RSA_PSS,
   CKF_SERIAL_SESSION,
@@ -126,10 +126,12 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
   };
 
   unregister = deps.onInterrupt?.(close);
+  let tNameSeen: string | undefined;
   try {
     const slot = await selectToken(b, opts, ask);
     const token = slot.token!;
     const tName = tokenName(token);
+    tNameSeen = tName;
     try {
       session = b.C_OpenSession(slot.slot, CKF_SERIAL_SESSION);
     } catch (e) {
@@ -211,6 +213,8 @@ export async function openPkcs11Signer(opts: Pkcs11SignerOptions, deps: Pkcs11Si
     return signer;
   } catch (e) {
     await close();
+    // A PKCS#11 failure outside the named steps (object search, attributes …) is still the token's.
+    if (e instanceof Pkcs11CallError) throw tokenCallError(e, tNameSeen ?? modulePath, e.fn);
     throw e;
   }
 }

@@ -5,12 +5,12 @@
  */
 import { credentialError, isKysoError, msg, type Msg } from '../core/errors.js';
 import type { Warning } from '../core/types.js';
-import { loadRealBinding, traceBinding, type Pkcs11Binding, type Pkcs11BindingLoader } from '../crypto/pkcs11-binding.js';
+import { loadRealBinding, Pkcs11CallError, traceBinding, type Pkcs11Binding, type Pkcs11BindingLoader } from '../crypto/pkcs11-binding.js';
 import { CKF_SERIAL_SESSION } from '../crypto/pkcs11-constants.js';
 import { discoverModules, type ModuleDiscoveryOptions } from '../crypto/pkcs11-modules.js';
 import { describeTokenCertificate } from '../crypto/token-cert-info.js';
 import { listTokenSlots, readTokenCertificates, readTokenPrivateKeys, tokenName, type PinState } from '../crypto/token-inventory.js';
-import { errName, loginOnce } from '../crypto/token-login.js';
+import { errName, loginOnce, tokenCallError } from '../crypto/token-login.js';
 
 export interface TokenCertsOptions {
   module?: string;
@@ -90,7 +90,12 @@ export async function listTokenCertificates(opts: TokenCertsOptions, deps: Token
         const t = s.token!;
         if (opts.tokenLabel !== undefined && t.label !== opts.tokenLabel.trim()) continue;
         if (opts.tokenSerial !== undefined && t.serial !== opts.tokenSerial.trim()) continue;
-        tokens.push(await readOne(b, modulePath, s.slot, s.slotId, t, deps));
+        try {
+          tokens.push(await readOne(b, modulePath, s.slot, s.slotId, t, deps));
+        } catch (e) {
+          if (e instanceof Pkcs11CallError) throw tokenCallError(e, tokenName(t), e.fn);
+          throw e;
+        }
       }
     } finally {
       try {
@@ -124,7 +129,12 @@ async function readOne(
   deps: TokenCertsDeps,
 ): Promise<TokenCertsEntry> {
   const entry: TokenCertsEntry = { module: modulePath, slotId, label: t.label, serial: t.serial, manufacturer: t.manufacturer, model: t.model, pinState: t.pinState, loggedIn: false, certificates: [] };
-  const session = b.C_OpenSession(slot, CKF_SERIAL_SESSION);
+  let session: Buffer;
+  try {
+    session = b.C_OpenSession(slot, CKF_SERIAL_SESSION);
+  } catch (e) {
+    throw tokenCallError(e, tokenName(t), 'C_OpenSession');
+  }
   try {
     let certs = readTokenCertificates(b, session);
     if (certs.length === 0 && t.loginRequired) {

@@ -46,6 +46,8 @@ export interface FakeToken {
   removeAfterSigns?: number;
   /** certificates are private objects: visible only after login (some VN tokens do this) */
   hiddenCerts?: boolean;
+  /** unplugged right after the slot was listed (first object search fails) */
+  removeBeforeSearch?: boolean;
 }
 
 export interface FakeCalls {
@@ -138,6 +140,10 @@ export function makeFakeModule(tokens: FakeToken[], calls: FakeCalls = { log: []
     },
     C_FindObjectsInit: (s, template) => {
       const x = sessionOf(s, 'C_FindObjectsInit');
+      if (state[x.slot]!.t.removeBeforeSearch) {
+        state[x.slot]!.present = false;
+        throw fail('C_FindObjectsInit', CKR.DEVICE_REMOVED);
+      }
       const cls = template.find((a) => a.type === CKA_CLASS)?.value as number;
       x.find = objectsOf(x.slot, cls);
     },

@@ -115,6 +115,14 @@ describe('PKCS#11 signer with a fake module', () => {
     expect(t.fake.calls.log.at(-1)).toBe('C_Finalize');
   });
 
+  it('token unplugged while kyso reads it: TOKEN_REMOVED (exit 4), not an internal error', async () => {
+    const t = await open([{ ...leader(), removeBeforeSearch: true }]);
+    const e = await rejection(t.run);
+    expect(e.code).toBe('TOKEN_REMOVED');
+    expect(e.category).toBe('credentials');
+    expect(t.fake.calls.log.at(-1)).toBe('C_Finalize');
+  });
+
   it('uses CKM_RSA_PKCS over the DER DigestInfo when no hashed RSA mechanism is advertised (signature verifies)', async () => {
     const t = await open([{ ...leader(), mechanisms: [CKM_RSA_PKCS] }]);
     const s = await t.run;
