@@ -358,7 +358,11 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
               fetcher: opts.revocationMode === 'off' ? undefined : opts.fetcher,
             }).catch(() => undefined)
           : undefined;
-        const tsaTrusted = tsaChain?.status === 'trusted';
+        // Under soft, a TSA whose revocation status cannot be had still dates the signature (with a warning);
+        // under hard it does not. An untrusted, expired or revoked TSA never does.
+        const tsaUnknownSoft = tsaChain?.status === 'unknown' && opts.revocationMode === 'soft';
+        if (tsaUnknownSoft) rep.warnings.push(`the revocation status of the timestamp authority could not be checked${tsaChain!.problems[0] ? ` (${tsaChain!.problems[0]})` : ''}`);
+        const tsaTrusted = tsaChain?.status === 'trusted' || tsaUnknownSoft;
         rep.timestamp = { time: cms.timestamp.time ? cms.timestamp.time.toISOString() : '', valid: cms.timestamp.valid && tsaTrusted };
         if (cms.timestamp.valid && cms.timestamp.time && tsaTrusted) {
           proven = cms.timestamp.time;
