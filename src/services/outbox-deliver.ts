@@ -117,6 +117,8 @@ function errorMsg(r: Extract<AttemptResult, { kind: 'error' }>): Msg {
 async function attemptOnce(item: OutboxItem, transport: ExchangeTransport): Promise<AttemptResult> {
   try {
     if (item.uncertain) {
+      // A server that reports neither DocumentId nor SHA-256 in its sent list cannot be reconciled with:
+      // then the item is sent again (the only way to deliver it) and a duplicate is possible.
       const sent = await transport.listSent();
       const hit = sent.find((s) => sameSha256(item.sha256, s.sha256) && (s.documentId === undefined || s.documentId === item.documentId));
       if (hit) return { kind: 'delivered', docId: hit.docId, reconciled: true, answer: 'found in the server sent list' };

@@ -79,7 +79,9 @@ export interface ReceiveResult {
   outbox: DeliveryResult[];
 }
 
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 120) || '_';
+/** A file/folder name from untrusted text: letters (Vietnamese included), digits, space . _ - only; no leading dot. */
+export const safeName = (s: string) =>
+  s.normalize('NFC').replace(/[^\p{L}\p{N}._ -]+/gu, '_').replace(/^[.\s]+/, '_').trim().slice(0, 120) || '_';
 
 /**
  * `kyso receive`: documents (list → fetch → parse → store atomically → verify → queue status 01/02 → ack
