@@ -134,9 +134,15 @@ export class PdfReader {
     if (src.size === 0) throw pdfErrors.empty(file);
     const head = await src.read(0, 1024);
     if (head.indexOf('%PDF-') < 0) throw pdfErrors.notPdf(file);
-    const tailLen = Math.min(src.size, 4096);
-    const tail = await src.read(src.size - tailLen, tailLen);
-    const sx = tail.lastIndexOf('startxref');
+    let tailLen = Math.min(src.size, 4096);
+    let tail = await src.read(src.size - tailLen, tailLen);
+    let sx = tail.lastIndexOf('startxref');
+    if (sx < 0 && tailLen < src.size) {
+      // junk appended after %%EOF (mail gateways, padding): look further back, up to 1 MiB
+      tailLen = Math.min(src.size, 1024 * 1024);
+      tail = await src.read(src.size - tailLen, tailLen);
+      sx = tail.lastIndexOf('startxref');
+    }
     if (sx < 0 && tail.lastIndexOf('%%EOF') < 0) throw pdfErrors.truncated(file);
 
     let reader: PdfReader | undefined;

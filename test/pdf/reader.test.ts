@@ -179,6 +179,11 @@ describe('hostile input: clean errors, bounded work', () => {
     expect(r.recovered).toBe(true);
     expect((await r.pages()).length).toBe(1);
   });
+  it('10 KB of junk after %%EOF: the xref is still found (not recovered)', async () => {
+    const r = await PdfReader.open(bufferSource(Buffer.concat([miniPdf(), Buffer.alloc(10_000, 0)])));
+    expect(r.recovered).toBe(false);
+    expect((await r.pages()).length).toBe(1);
+  });
   it('xref loop (/Prev pointing at itself) terminates', async () => {
     const b = miniPdf().toString('latin1');
     const x = Number(/startxref\n(\d+)/.exec(b)![1]);
