@@ -120,7 +120,11 @@ async function attemptOnce(item: OutboxItem, transport: ExchangeTransport): Prom
       // A server that reports neither DocumentId nor SHA-256 in its sent list cannot be reconciled with:
       // then the item is sent again (the only way to deliver it) and a duplicate is possible.
       const sent = await transport.listSent();
-      const hit = sent.find((s) => sameSha256(item.sha256, s.sha256) && (s.documentId === undefined || s.documentId === item.documentId));
+      const hit =
+        sent.find((s) => sameSha256(item.sha256, s.sha256) && (s.documentId === undefined || s.documentId === item.documentId)) ??
+        // a server listing DocumentIds without hashes: a document (not a status) is unique per DocumentId here,
+        // because `kyso send` resumes the existing item for the same DocumentId and recipients
+        sent.find((s) => s.sha256 === undefined && item.messageType === 'edoc' && s.documentId === item.documentId && (s.messageType ?? 'edoc') === 'edoc');
       if (hit) return { kind: 'delivered', docId: hit.docId, reconciled: true, answer: 'found in the server sent list' };
     }
     let bytes: Uint8Array;

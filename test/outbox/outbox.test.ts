@@ -154,6 +154,14 @@ describe('delivery loop', () => {
     expect(store.get('item-1')!.attempts.map((a) => a.outcome)).toEqual(['retry', 'reconciled']);
     store.close();
   });
+  it('reconciles by DocumentId when the server lists no hashes', async () => {
+    const { deps, fake, store } = await setup(['drop', 'ok']);
+    const orig = fake.t.listSent.bind(fake.t);
+    fake.t.listSent = async () => (await orig()).map((x) => ({ ...x, sha256: undefined }));
+    expect(await deliverItem('item-1', deps)).toMatchObject({ state: 'delivered', reconciled: true });
+    expect(fake.counts().sends).toBe(1);
+    store.close();
+  });
   it('an item left "sending" by a dead process is reconciled first', async () => {
     const { deps, fake, store } = await setup(['ok']);
     // a crashed run: claimed, request reached the server, then SIGKILL
