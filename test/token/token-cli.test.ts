@@ -84,6 +84,12 @@ describe.runIf(available)('kyso with a PKCS#11 token (SoftHSM2, real CLI)', () =
     expect(table.stdout.trim().split('\n')).toHaveLength(2);
     expect(table.stdout).toMatch(/^KysoBoth\t03\t/m);
     expect(table.stdout).toMatch(/^KysoBoth\t04\t/m);
+    const unknown = await runKyso(['token', 'certs', ...tokenArgs('Nope'), '--lang', 'en', '--json'], { env: hsm.env });
+    expect(unknown.code).toBe(4);
+    expect(JSON.parse(unknown.stdout).error.code).toBe('TOKEN_NOT_FOUND');
+    const missing = await runKyso(['token', 'list', '--pkcs11-module', path.join(work, 'libnope.so'), '--lang', 'vi'], { env: hsm.env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/libnope\.so: không tìm thấy thư viện PKCS#11/);
   });
 
   it.each([
