@@ -6,8 +6,7 @@ import type { Context } from '../cli/context.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
 import { renderTable } from '../cli/table.js';
-import type { ResolvedProfile } from '../core/config.js';
-import type { ExchangeTransport } from '../exchange/transport.js';
+import { createTransport } from '../exchange/transport-factory.js';
 import type { OutboxItem } from '../outbox/outbox-store.js';
 import type { OutboxState } from '../outbox/state-machine.js';
 import type { DeliveryResult } from '../services/outbox-deliver.js';
@@ -29,12 +28,6 @@ export function addExchangeFlags(cmd: Command): Command {
     .option('--data-dir <dir>', 'outbox database and inbox folder (default $XDG_DATA_HOME/kyso)')
     .option('--config <file>', 'configuration file instead of ./kyso.config.json (also KYSO_CONFIG)')
     .option('--json', 'one JSON document on stdout');
-}
-
-async function loadTransportFactory(): Promise<(p: ResolvedProfile, d: { secret: string }) => ExchangeTransport | Promise<ExchangeTransport>> {
-  const factory = '../exchange/transport-factory.js';
-  const mod = (await import(factory)) as { createTransport: (p: ResolvedProfile, d: { secret: string }) => ExchangeTransport };
-  return mod.createTransport;
 }
 
 /** The real effects (file system, clock, process table) for the exchange services. */
@@ -64,7 +57,7 @@ export function exchangeEffects(ctx: Context): ExchangeEffects {
         return (e as NodeJS.ErrnoException).code === 'EPERM';
       }
     },
-    createTransport: async (p, d) => (await loadTransportFactory())(p, d),
+    createTransport: (p, d) => createTransport(p, { secret: d.secret, env: ctx.env }),
     onEvent: ctx.stderr.isTTY
       ? (e) => {
           if (e.kind === 'retry-wait') ctx.stderr.write(`  … ${e.reason}: ${ctx.lang === 'vi' ? 'thử lại sau' : 'retrying in'} ${e.ms} ms\n`);
@@ -93,12 +86,12 @@ export function deliveryExitCode(r: DeliveryResult): number {
     case 'failed':
       return r.error?.category === 'credentials' ? EXIT.credentials : r.error?.category === 'usage' ? EXIT.usage : EXIT.input;
     default:
-      return EXIT.exchangeRetry;
+      return r.error?.category === 'unknown' || r.error?.category === 'internal' ? EXIT.internal : EXIT.exchangeRetry;
   }
 }
 
-/** First that applies: 4 credentials, 7 rejected, 5 input, 6 queued, else 0. */
-export const EXCHANGE_EXIT_ORDER = [EXIT.credentials, EXIT.exchangeRejected, EXIT.input, EXIT.usage, EXIT.exchangeRetry, EXIT.ok];
+/** First that applies: 70 internal, 4 credentials, 7 rejected, 5 input, 6 queued, else 0. */
+export const EXCHANGE_EXIT_ORDER = [EXIT.internal, EXIT.credentials, EXIT.exchangeRejected, EXIT.input, EXIT.usage, EXIT.exchangeRetry, EXIT.ok];
 
 export function describeDelivery(ctx: Context, r: DeliveryResult): string {
   const vi = ctx.lang === 'vi';

@@ -17,11 +17,20 @@ interface ReceiveFlags extends ExchangeFlags {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** 0 all done; 6 something still to do (fetch/ack failed, status queued); 4 credentials. */
+const CATEGORY_EXIT: Record<string, number> = {
+  credentials: EXIT.credentials,
+  'exchange-rejected': EXIT.exchangeRejected,
+  'exchange-retry': EXIT.exchangeRetry,
+  input: EXIT.input,
+  usage: EXIT.usage,
+  internal: EXIT.internal,
+};
+
+/** 0 all done (unparseable documents are acked `fail` and reported, not an error of the run); 6 something still to do (fetch/ack failed, status queued); 4 credentials. */
 export function receiveExitCode(r: ReceiveResult): number {
   const codes: number[] = [];
   for (const d of [...r.documents, ...r.statuses]) {
-    if (d.error) codes.push(d.error.category === 'credentials' ? EXIT.credentials : d.error.category === 'exchange-rejected' ? EXIT.exchangeRejected : d.error.category === 'exchange-retry' ? EXIT.exchangeRetry : EXIT.input);
+    if (d.error && d.outcome === 'error') codes.push(CATEGORY_EXIT[d.error.category] ?? EXIT.internal);
   }
   for (const o of r.outbox) codes.push(deliveryExitCode(o));
   return EXCHANGE_EXIT_ORDER.find((c) => codes.includes(c)) ?? 0;

@@ -67,9 +67,13 @@ export function transition(
       return { state: 'rejected', outcome: 'rejected', uncertain: ctx.wasUncertain, retryNow: false, delayMs: 0 };
     case 'interrupted':
       return { state: 'queued', outcome: 'interrupted', uncertain: true, retryNow: false, delayMs: 0 };
+    case 'unknown':
+    case 'internal':
+      // a bug, not the network: keep the item (it may have reached the server), do not hammer the server
+      return { state: 'queued', outcome: 'retry', uncertain: true, retryNow: false, delayMs: 0 };
     default: {
-      // exchange-retry, and anything unexpected from the transport: keep the item, assume it may have reached
-      const uncertain = ctx.wasUncertain || r.mayHaveReached === true || r.category !== 'exchange-retry';
+      // exchange-retry: keep the item; reconcile first if it may have reached
+      const uncertain = ctx.wasUncertain || r.mayHaveReached === true;
       const delayMs = backoffDelay(ctx.attemptInRun, ctx.retry, ctx.random, r.retryAfterMs);
       const retryNow = ctx.attemptInRun < ctx.retry.maxAttempts && delayMs <= Math.max(ctx.retry.maxMs, MAX_IN_RUN_WAIT_MS);
       return { state: 'queued', outcome: 'retry', uncertain, retryNow, delayMs };
