@@ -342,6 +342,9 @@ async function selectToken(b: Pkcs11Binding, opts: Pkcs11SignerOptions, ask: Ask
     throw credentialError('TOKEN_NOT_FOUND', msg(`no token with ${wanted} is plugged in; present: ${list}`, `không có token nào có ${wanted.replace('label', 'nhãn').replace('serial', 'số sê-ri')}; đang cắm: ${list}`));
   }
   if (matching.length === 1) return matching[0]!;
+  // Several tokens: if only one of them can hold the wanted signing certificate, that is the one.
+  const possible = matching.filter((s) => mayHoldSigningCert(b, s, opts));
+  if (possible.length === 1) return possible[0]!;
   if (ask) {
     const i = await ask(msg('Several tokens are plugged in; which one?', 'Có nhiều token đang cắm; dùng token nào?'), matching.map((s) => `${tokenName(s.token!)} — ${s.token!.manufacturer} ${s.token!.model}`));
     const s = matching[i];
@@ -350,6 +353,34 @@ async function selectToken(b: Pkcs11Binding, opts: Pkcs11SignerOptions, ask: Ask
   throw usageError('TOKEN_AMBIGUOUS', msg(`several tokens are plugged in (${list}); choose one with --token-label or --token-serial`, `có nhiều token đang cắm (${list}); hãy chọn bằng --token-label hoặc --token-serial`), {
     details: { tokens: matching.map((s) => ({ label: s.token!.label, serial: s.token!.serial })) },
   });
+}
+
+/**
+ * Whether a token may hold a certificate matching the options, judged from its public objects (no login).
+ * A token that shows no certificate at all may hide them until login: it stays a candidate.
+ */
+function mayHoldSigningCert(b: Pkcs11Binding, s: SlotEntry, opts: Pkcs11SignerOptions): boolean {
+  let session: Pkcs11Handle | undefined;
+  try {
+    session = b.C_OpenSession(s.slot, CKF_SERIAL_SESSION);
+    const certs = readTokenCertificates(b, session);
+    if (certs.length === 0) return s.token!.loginRequired;
+    return certs.some((c) => {
+      try {
+        const info = describeTokenCertificate(c.der);
+        if (!canSign(info)) return false;
+        if (opts.keyId !== undefined && c.id !== normHex(opts.keyId)) return false;
+        if (opts.certSha256 !== undefined && info.sha256 !== normHex(opts.certSha256)) return false;
+        return true; // --key-label may name a hidden private key: not used to exclude
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return true; // cannot tell: let the person choose
+  } finally {
+    if (session) tryCall(() => b.C_CloseSession(session!));
+  }
 }
 
 interface Described {

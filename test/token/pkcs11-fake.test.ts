@@ -266,6 +266,16 @@ describe('PKCS#11 signer with a fake module', () => {
     const s = await t2.run;
     expect(s.description).toMatch(/SN-2\/key 03/);
     await s.close();
+    // --cert-sha256 / --key-id are enough when only one token holds such a certificate
+    const sha = createHash('sha256').update(readFileSync(pki.leaves['secretary-rsa'].certDer)).digest('hex');
+    const t3 = await open([leader(), { ...b }], { certSha256: sha });
+    const s3 = await t3.run;
+    expect(s3.description).toMatch(/SN-2\/key 03/);
+    await s3.close();
+    const t4 = await open([leader(), { ...b }], { keyId: '0x01' });
+    const s4 = await t4.run;
+    expect(s4.description).toMatch(/SN-LanhDao\/key 01/);
+    await s4.close();
   });
 });
 
