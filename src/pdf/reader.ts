@@ -781,8 +781,11 @@ async function recover(sh: Shared): Promise<PdfReader> {
   const OV = 64;
   for (let pos = 0; pos < src.size; pos += CH - OV) {
     const chunk = await src.read(pos, CH);
-    const limit = pos + chunk.length >= src.size ? chunk.length : CH - OV; // avoid double hits in the overlap
-    let i = chunk.indexOf('obj');
+    // Chunks overlap by OV bytes; each accepts hits in [from, limit) so that every hit is seen once and
+    // has at least OV/2 bytes of context before it ("1234567 0 obj" never gets cut at a chunk start).
+    const from = pos === 0 ? 0 : OV / 2;
+    const limit = pos + chunk.length >= src.size ? chunk.length : CH - OV / 2;
+    let i = chunk.indexOf('obj', from);
     while (i >= 0 && i < limit) {
       const after = chunk[i + 3];
       if (after === undefined || after < 0x21 || '<[(/%'.includes(String.fromCharCode(after))) {
@@ -814,7 +817,7 @@ async function recover(sh: Shared): Promise<PdfReader> {
       }
       i = chunk.indexOf('obj', i + 3);
     }
-    let t = chunk.indexOf('trailer');
+    let t = chunk.indexOf('trailer', from);
     while (t >= 0 && t < limit) {
       trailerOffsets.push(pos + t);
       t = chunk.indexOf('trailer', t + 7);

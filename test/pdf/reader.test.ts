@@ -179,6 +179,17 @@ describe('hostile input: clean errors, bounded work', () => {
     expect(r.recovered).toBe(true);
     expect((await r.pages()).length).toBe(1);
   });
+  it('recovery scan: an object header straddling the 1 MiB chunk boundary keeps its full number', async () => {
+    const head = '%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [1234567 0 R] /Count 1 >>\nendobj\n';
+    const target = 1024 * 1024 - 64 - 4; // digits "1234" before the second chunk's start, "567 0 obj" after
+    const pad = `%${'x'.repeat(target - head.length - 2)}\n`;
+    const body = `${head}${pad}1234567 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>\nendobj\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n`;
+    expect(body.indexOf('1234567 0 obj')).toBe(target);
+    const r = await PdfReader.open(bufferSource(Buffer.from(body, 'latin1')));
+    expect(r.recovered).toBe(true);
+    expect(r.objectNumbers()).toEqual([1, 2, 1234567]);
+    expect((await r.pages()).map((p) => p.objectNumber)).toEqual([1234567]);
+  });
   it('10 KB of junk after %%EOF: the xref is still found (not recovered)', async () => {
     const r = await PdfReader.open(bufferSource(Buffer.concat([miniPdf(), Buffer.alloc(10_000, 0)])));
     expect(r.recovered).toBe(false);
