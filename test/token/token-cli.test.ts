@@ -181,7 +181,7 @@ describe.runIf(available)('kyso with a PKCS#11 token (SoftHSM2, real CLI)', () =
     expect(r.stderr).toMatch(/several tokens are plugged in.*"KysoRSA"/);
   });
 
-  it('error paths: key without certificate, expired certificate (exit 4), unknown token (exit 4), missing module (exit 2), no PIN in a script (exit 4)', async () => {
+  it('error paths: key without certificate, expired certificate, unknown token, no PIN in a script, no token (exit 4); missing or unloadable module (exit 2)', async () => {
     const out = path.join(work, 'err.pdf');
     const noCert = await runKyso(['sign', simple, '-o', out, ...tokenArgs('KysoNoCert'), '--lang', 'en'], { env });
     expect(noCert.code).toBe(4);
@@ -197,6 +197,21 @@ describe.runIf(available)('kyso with a PKCS#11 token (SoftHSM2, real CLI)', () =
     expect(missing.stderr).toMatch(/nope\.so: PKCS#11 module .* not found/);
     const noPin = await runKyso(['sign', simple, '-o', out, ...tokenArgs('KysoRSA'), '--lang', 'en'], { env: hsm.env });
     expect(noPin.code).toBe(4);
+    expect(existsSync(out)).toBe(false);
+    // a file that is not a shared library: "cannot load" (exit 2)
+    const fakeSo = path.join(work, 'libfake.so');
+    await writeFile(fakeSo, 'not an ELF file');
+    const notLoadable = await runKyso(['sign', simple, '-o', out, '--pkcs11-module', fakeSo, '--lang', 'en'], { env });
+    expect(notLoadable.code).toBe(2);
+    expect(notLoadable.stderr).toMatch(/libfake\.so: cannot load this PKCS#11 module/);
+    // SoftHSM with no initialised token: "no token is plugged in" (exit 4)
+    const emptyDir = path.join(work, 'empty-tokens');
+    await mkdir(emptyDir, { recursive: true });
+    const emptyConf = path.join(work, 'empty.conf');
+    await writeFile(emptyConf, `directories.tokendir = ${emptyDir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+    const noToken = await runKyso(['sign', simple, '-o', out, '--pkcs11-module', hsm.module, '--lang', 'en'], { env: { ...env, SOFTHSM2_CONF: emptyConf } });
+    expect(noToken.code).toBe(4);
+    expect(noToken.stderr).toMatch(/no token is plugged in/);
     expect(existsSync(out)).toBe(false);
   });
 
