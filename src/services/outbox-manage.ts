@@ -1,3 +1,5 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { msg, usageError } from '../core/errors.js';
 import type { OutboxItem } from '../outbox/outbox-store.js';
 import type { OutboxState } from '../outbox/state-machine.js';
@@ -27,6 +29,7 @@ export function findOutboxItem(s: ExchangeSession, idOrPrefix: string): OutboxIt
  * the secret was fixed). Rejected items are final.
  */
 export async function retryOutbox(s: ExchangeSession, id?: string): Promise<DeliveryResult[]> {
+  await sweepOrphans(s);
   if (id) {
     const it = findOutboxItem(s, id);
     if (it.state === 'delivered' || it.state === 'rejected') {
@@ -36,4 +39,34 @@ export async function retryOutbox(s: ExchangeSession, id?: string): Promise<Deli
   }
   const ids = s.store.list({ states: ['queued', 'sending', 'failed'] }).map((i) => i.id);
   return deliverAll(ids, s.deliverDeps, { explicit: true });
+}
+
+/**
+ * Files a killed `kyso send` may leave in the outbox folder: a half-written temp file, or a complete edXML
+ * whose row was never committed (killed between the fsync and the insert). Removed once older than
+ * `minAgeMs`, so a send running right now is never disturbed. Returns the names removed.
+ */
+export async function sweepOrphans(s: ExchangeSession, minAgeMs = 10 * 60_000): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(s.outboxDir);
+  } catch {
+    return [];
+  }
+  const now = s.deliverDeps.now().getTime();
+  const removed: string[] = [];
+  for (const n of names) {
+    const temp = (n.startsWith('.') && n.endsWith('.tmp')) || /\.tmp-[0-9a-f]{12}$/.test(n);
+    const m = /^([0-9a-f-]{36})(\.status)?\.edxml$/.exec(n);
+    if (!temp && !(m && !s.store.get(m[1]!))) continue;
+    const p = path.join(s.outboxDir, n);
+    try {
+      if (now - (await stat(p)).mtimeMs < minAgeMs) continue;
+      await rm(p, { force: true });
+      removed.push(n);
+    } catch {
+      /* gone already */
+    }
+  }
+  return removed;
 }

@@ -187,3 +187,23 @@ describe('delivery loop', () => {
 it('DEFAULT_RETRY is bounded', () => {
   expect(DEFAULT_RETRY.maxAttempts).toBeGreaterThan(0);
 });
+
+describe('outbox folder sweep', () => {
+  it('removes old orphans (temp files, edXML without a row) and keeps recorded items and fresh files', async () => {
+    const { sweepOrphans } = await import('../../src/services/outbox-manage.js');
+    const { dir, store, deps } = await setup([]);
+    const { mkdir, utimes, readdir: rd } = await import('node:fs/promises');
+    const outboxDir = path.join(dir, 'outbox');
+    await mkdir(outboxDir);
+    const orphan = '0f8fad5b-d9cb-469f-a165-70867728950e.edxml';
+    const fresh = '1f8fad5b-d9cb-469f-a165-70867728950e.edxml';
+    const kept = 'item-1.edxml';
+    for (const n of [orphan, fresh, kept, '.x.edxml.123.tmp']) await writeFile(path.join(outboxDir, n), 'x');
+    const old = new Date(Date.now() - 3600_000);
+    for (const n of [orphan, kept, '.x.edxml.123.tmp']) await utimes(path.join(outboxDir, n), old, old);
+    const s = { outboxDir, store, deliverDeps: deps } as unknown as Parameters<typeof sweepOrphans>[0];
+    expect((await sweepOrphans(s)).sort()).toEqual(['.x.edxml.123.tmp', orphan]);
+    expect((await rd(outboxDir)).sort()).toEqual([fresh, kept].sort());
+    store.close();
+  });
+});
