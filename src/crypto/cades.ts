@@ -191,3 +191,11 @@ export function estimateCmsSize(signer: Signer, opts: { timestamp: boolean; extr
   const sig = signer.keyAlgorithm === 'rsa' ? Math.ceil(signer.keyBits / 8) : Math.ceil((2 * signer.keyBits) / 8) + 16;
   return certs + sig + 2048 + (opts.timestamp ? 12_288 : 0);
 }
+
+/** The certificates embedded in a DER ContentInfo(SignedData) (a signature or a time-stamp token). */
+export function certificatesOf(cmsDer: Uint8Array): Uint8Array[] {
+  const ci = fromDer(cmsDer, 'CMS') as asn1js.Sequence;
+  const sd = (ci.valueBlock.value[1] as asn1js.Constructed | undefined)?.valueBlock.value[0] as asn1js.Sequence | undefined;
+  const certSet = sd?.valueBlock.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0) as asn1js.Constructed | undefined;
+  return (certSet?.valueBlock.value ?? []).filter((b) => b instanceof asn1js.Sequence).map((b) => new Uint8Array(b.toBER(false)));
+}

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { unlinkSync } from 'node:fs';
+import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
@@ -55,7 +55,7 @@ export interface SignedFile {
   input: string;
   output: string;
   field: string;
-  level: 'B-B' | 'B-T';
+  level: SignLevel;
   /** subject DN of the signer's certificate */
   signer: string;
   /** lowercase hex SHA-256 of the output file */
@@ -82,19 +82,13 @@ export function isFailed(f: SignFileOutcome): f is FailedFile {
 }
 
 /** Validates option combinations that do not depend on files (usage errors, exit 2). */
-export function validateSignOptions(opts: SignDocumentsOptions): { level: 'B-B' | 'B-T'; hash: HashAlgorithm } {
+export function validateSignOptions(opts: SignDocumentsOptions): { level: SignLevel; hash: HashAlgorithm } {
   const level = opts.level ?? 'B-B';
-  if (level === 'B-LT' || level === 'B-LTA') {
-    throw usageError(
-      'LEVEL_NOT_SUPPORTED',
-      msg(`--level ${level} is not supported yet; use B-B or B-T`, `--level ${level} chưa được hỗ trợ; hãy dùng B-B hoặc B-T`),
-    );
-  }
-  if (level !== 'B-B' && level !== 'B-T') {
+  if (!['B-B', 'B-T', 'B-LT', 'B-LTA'].includes(level)) {
     throw usageError('LEVEL_INVALID', msg(`--level ${String(level)}: expected B-B, B-T, B-LT or B-LTA`, `--level ${String(level)}: giá trị hợp lệ là B-B, B-T, B-LT hoặc B-LTA`));
   }
-  if (level === 'B-T' && !(opts.tsa && opts.tsa.length)) {
-    throw usageError('TSA_MISSING', msg('--level B-T needs a time-stamp authority: --tsa <url>', '--level B-T cần máy chủ cấp dấu thời gian: --tsa <url>'));
+  if (level !== 'B-B' && !(opts.tsa && opts.tsa.length)) {
+    throw usageError('TSA_MISSING', msg(`--level ${level} needs a time-stamp authority: --tsa <url>`, `--level ${level} cần máy chủ cấp dấu thời gian: --tsa <url>`));
   }
   const hash = opts.hash ?? 'sha256';
   if (!['sha256', 'sha384', 'sha512'].includes(hash)) {
@@ -153,11 +147,11 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   }
 
   const signer = await deps.openSigner();
-  let current: string | undefined;
+  const temps = new Set<string>();
   const unregister = deps.onInterrupt(() => {
-    if (current) {
+    for (const t of temps) {
       try {
-        unlinkSync(current);
+        unlinkSync(t);
       } catch {
         /* already gone */
       }
@@ -174,14 +168,14 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     }
     const scheme: SignatureScheme = signer.keyAlgorithm === 'ec' ? 'ecdsa' : opts.rsaPss ? 'rsa-pss' : 'rsa-pkcs1';
     const timestamp =
-      level === 'B-T'
+      level !== 'B-B'
         ? async (imprint: Uint8Array) => {
             if (deps.timestamp) return deps.timestamp(imprint, hash);
             const { requestTimestamp } = await import('../crypto/timestamp-client.js');
             return requestTimestamp(opts.tsa!, imprint, hash, { timeoutMs: opts.tsaTimeoutMs });
           }
         : undefined;
-    const contentsBytes = estimateCmsSize(signer, { timestamp: level === 'B-T' });
+    const contentsBytes = estimateCmsSize(signer, { timestamp: level !== 'B-B' });
     const progress = deps.progress ?? noProgress;
     progress.start(planned.length, 'sign');
     let stopped: KysoError | undefined;
@@ -201,7 +195,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         continue;
       }
       const tmp = tempPathFor(p.output!);
-      current = tmp;
+      temps.add(tmp);
       try {
         const { field, sha256 } = await signOne(p, tmp, {
           signer,
@@ -213,10 +207,11 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           opts,
           now: deps.now,
           force,
+          track: (t) => temps.add(t),
         });
         files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
       } catch (e) {
-        await unlink(tmp).catch(() => undefined);
+        for (const t of temps) await unlink(t).catch(() => undefined);
         const err = isKysoError(e)
           ? e
           : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e });
@@ -224,7 +219,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
         if (err.category === 'credentials') stopped = err;
       } finally {
-        current = undefined;
+        temps.clear();
       }
       progress.tick();
     }
@@ -240,8 +235,10 @@ interface SignOneContext {
   signer: Signer;
   hash: HashAlgorithm;
   scheme: SignatureScheme;
-  level: 'B-B' | 'B-T';
+  level: SignLevel;
   contentsBytes: number;
+  /** records a temp file so that failures and Ctrl-C remove it */
+  track(tmp: string): void;
   timestamp?: (imprint: Uint8Array) => Promise<Uint8Array>;
   opts: SignDocumentsOptions;
   now: () => Date;
@@ -279,11 +276,35 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
       continue;
     }
     await embedSignature(prepared, cms);
-    const sha256 = await ranges.finishFileSha256();
-    await fsyncPath(tmp, 'r+');
-    await publish(tmp, output, c.force, p.outputDisplay ?? output);
+    let final = tmp;
+    let sha256: string;
+    if (c.level === 'B-LT' || c.level === 'B-LTA') {
+      const ltv = await import('./sign-ltv.js');
+      const { signatureTimestampOf } = await import('../crypto/cades.js');
+      const material = await ltv.collectValidationData(cms, signatureTimestampOf(cms), { now: c.now, timeoutMs: c.opts.tsaTimeoutMs });
+      const withDss = tempPathFor(output);
+      c.track(withDss);
+      await ltv.addDss(tmp, withDss, material);
+      await unlink(tmp);
+      final = withDss;
+      if (c.level === 'B-LTA') {
+        const withTs = tempPathFor(output);
+        c.track(withTs);
+        sha256 = await ltv.addDocumentTimestamp(withDss, withTs, { tsa: c.opts.tsa!, hash: c.hash, now: c.now, timeoutMs: c.opts.tsaTimeoutMs });
+        await unlink(withDss);
+        final = withTs;
+      } else sha256 = await sha256File(withDss);
+    } else sha256 = await ranges.finishFileSha256();
+    await fsyncPath(final, 'r+');
+    await publish(final, output, c.force, p.outputDisplay ?? output);
     return { field: prepared.fieldName, sha256 };
   }
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
 }
 
 function hashOf(hash: HashAlgorithm, data: Uint8Array): Uint8Array {

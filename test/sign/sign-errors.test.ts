@@ -134,10 +134,12 @@ describe.concurrent('usage → exit 2', () => {
     expect(r.stderr).toMatch(/would overwrite an input/);
     await expectNothingLeft(c.d, ['in.pdf']);
   });
-  it('B-LT/B-LTA not supported yet; B-T without --tsa; -o with several inputs; no credentials', async () => {
+  it('B-T / B-LTA without --tsa; an unknown level; -o with several inputs; no credentials', async () => {
     const c = await caseDir('levels', samples.simple);
-    const lt = await kysoSign([c.in, '-o', c.out, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--p12', leader(), '--lang', 'en']);
-    expect([lt.code, lt.stderr]).toEqual([2, expect.stringMatching(/--level B-LT is not supported yet/)]);
+    const lt = await kysoSign([c.in, '-o', c.out, '--level', 'B-LTA', '--p12', leader(), '--lang', 'en']);
+    expect([lt.code, lt.stderr]).toEqual([2, expect.stringMatching(/--level B-LTA needs a time-stamp authority/)]);
+    const unknown = await kysoSign([c.in, '-o', c.out, '--level', 'B-X', '--p12', leader(), '--lang', 'en']);
+    expect(unknown.code).toBe(2);
     const bt = await kysoSign([c.in, '-o', c.out, '--level', 'B-T', '--p12', leader(), '--lang', 'en']);
     expect([bt.code, bt.stderr]).toEqual([2, expect.stringMatching(/needs a time-stamp authority: --tsa <url>/)]);
     const many = await kysoSign([c.in, samples.simple, '-o', c.out, '--p12', leader(), '--lang', 'en']);

@@ -1,4 +1,5 @@
 /** PAdES B-T: a signature time-stamp from the local RFC 3161 TSA (getPki), through the real CLI. */
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { signatureTimestampOf, signatureValueOf } from '../../src/crypto/cades.j
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 import { getPki } from '../helpers/pki.js';
 import { kysoSign, tempFilesIn } from './helpers.js';
-import { cmsPrint, exec, extractSignatures, judge } from './validators.js';
+import { cmsPrint, exec, extractSignatures, judge, pdfsig } from './validators.js';
 
 const pki = getPki();
 let dir: string;
@@ -57,4 +58,25 @@ describe.sequential('B-T', () => {
     expect(existsSync(out)).toBe(false);
     expect(await tempFilesIn(dir)).toEqual([]);
   });
+  for (const level of ['B-LT', 'B-LTA'] as const) {
+    it(`--level ${level}: DSS with the chain's certificates and OCSP answers${level === 'B-LTA' ? ', then a document time-stamp' : ''}; all judges accept it`, async () => {
+      const out = path.join(dir, `${level}.pdf`);
+      const r = await kysoSign([src, '-o', out, '--level', level, '--tsa', pki.urls.tsa, '--p12', pki.leaves['clerk-ec'].p12, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const f = JSON.parse(r.stdout).result.files[0];
+      expect(f.level).toBe(level);
+      expect(f.sha256).toBe(createHash('sha256').update(await readFile(out)).digest('hex'));
+      const text = await readFile(out, 'latin1');
+      expect(text).toMatch(/\/DSS\s+\d+ 0 R|\/DSS\s*<</);
+      expect(text).toMatch(/\/OCSPs\s*\[/);
+      expect(text).toMatch(/\/Certs\s*\[/);
+      const sigs = await extractSignatures(out);
+      expect(sigs.map((s) => s.subFilter)).toEqual(level === 'B-LTA' ? ['ETSI.CAdES.detached', 'ETSI.RFC3161'] : ['ETSI.CAdES.detached']);
+      expect(await judge(out, { nssDir: pki.nssDir, rootPem: pki.root.cert })).toEqual([]);
+      const ps = await pdfsig(out, pki.nssDir);
+      expect(ps[0]!.valid && ps[0]!.trusted).toBe(true);
+      expect(await tempFilesIn(dir)).toEqual([]);
+    });
+  }
 });

@@ -1,0 +1,121 @@
+/**
+ * PAdES B-LT and B-LTA after a B-T signature: gather the validation data (certificates of the signer's
+ * chain and of the TSA, an OCSP response or CRL for each non-root certificate), append it as a DSS
+ * (src/pdf/dss.ts), and for B-LTA add a document time-stamp (/SubFilter /ETSI.RFC3161) over the result.
+ * Revocation fetching reuses the verification side's pieces (helper D: ChainCert, OCSP request builder,
+ * revocation fetcher); they use pkijs, so this module is loaded only for these levels.
+ */
+import { unlink } from 'node:fs/promises';
+import { KysoError, msg } from '../core/errors.js';
+import type { HashAlgorithm } from '../core/types.js';
+import { certificatesOf } from '../crypto/cades.js';
+import { getChainCert, type ChainCert } from '../crypto/chain-cert.js';
+import { buildOcspRequest, ocspCacheKey } from '../crypto/ocsp-check.js';
+import { createRevocationFetcher } from '../crypto/revocation-fetcher.js';
+import { requestTimestamp } from '../crypto/timestamp-client.js';
+import { appendDss, type DssMaterial } from '../pdf/dss.js';
+import { embedSignature, preparePdfForSigning } from '../pdf/sign-pdf.js';
+import { digestRangeWithFileHash } from './sign-digest.js';
+
+export interface LtvOptions {
+  now: () => Date;
+  timeoutMs?: number;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+/**
+ * Certificates of the signature's CMS and of its time-stamp token, plus one revocation answer for each
+ * certificate that is not a self-issued root (OCSP first, then CRL). Throws LTV_REVOCATION_UNAVAILABLE
+ * (exit 6: try again) when none can be had for some certificate.
+ */
+export async function collectValidationData(cmsDer: Uint8Array, timestampToken: Uint8Array | undefined, opts: LtvOptions): Promise<DssMaterial> {
+  const ders = [...certificatesOf(cmsDer), ...(timestampToken ? certificatesOf(timestampToken) : [])];
+  const seen = new Set<string>();
+  const certs: ChainCert[] = [];
+  for (const d of ders) {
+    const c = getChainCert(d);
+    if (seen.has(c.sha256)) continue;
+    seen.add(c.sha256);
+    certs.push(c);
+  }
+  const fetcher = createRevocationFetcher({ now: opts.now, timeoutMs: opts.timeoutMs ?? 10_000 });
+  const ocsps: Uint8Array[] = [];
+  const crls: Uint8Array[] = [];
+  const crlUrlsDone = new Set<string>();
+  for (const cert of certs) {
+    if (cert.selfIssued) continue;
+    const issuer = certs.find((i) => sameBytes(i.subjectDer, cert.issuerDer));
+    const problems: string[] = [];
+    let ok = false;
+    if (issuer) {
+      for (const url of cert.ocspUrls) {
+        try {
+          const r = await fetcher.ocsp(url, buildOcspRequest(cert, issuer), ocspCacheKey(cert, issuer));
+          ocsps.push(r.der);
+          ok = true;
+          break;
+        } catch (e) {
+          problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+    if (!ok) {
+      for (const url of cert.crlUrls) {
+        if (crlUrlsDone.has(url)) {
+          ok = true;
+          break;
+        }
+        try {
+          crls.push((await fetcher.crl(url)).der);
+          crlUrlsDone.add(url);
+          ok = true;
+          break;
+        } catch (e) {
+          problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+    if (!ok) {
+      const detail = problems.join('; ') || 'no OCSP or CRL address in the certificate';
+      throw new KysoError(
+        'LTV_REVOCATION_UNAVAILABLE',
+        'exchange-retry',
+        msg(`${cert.subject}: no revocation information could be obtained for B-LT (${detail})`, `${cert.subject}: không lấy được thông tin thu hồi cho mức B-LT (${detail})`),
+        { hint: msg('Try again later, or sign at --level B-T.', 'Hãy thử lại sau, hoặc ký ở mức --level B-T.') },
+      );
+    }
+  }
+  return { certs: certs.map((c) => c.der), ocsps, crls };
+}
+
+/** Appends the DSS to `signedTmp`, writing `outTmp`. */
+export async function addDss(signedTmp: string, outTmp: string, material: DssMaterial): Promise<void> {
+  await appendDss(signedTmp, outTmp, material);
+}
+
+/**
+ * Adds a document time-stamp to `input`, writing `outTmp`; returns the output's SHA-256. The token is
+ * requested over the ByteRange digest; a token larger than reserved is retried once with more room.
+ */
+export async function addDocumentTimestamp(
+  input: string,
+  outTmp: string,
+  opts: { tsa: string[]; hash: HashAlgorithm; now: () => Date; timeoutMs?: number },
+): Promise<string> {
+  let contentsBytes = 16_384;
+  for (let attempt = 0; ; attempt++) {
+    const prepared = await preparePdfForSigning(input, outTmp, { signingTime: opts.now(), subFilter: 'ETSI.RFC3161', contentsBytes });
+    const ranges = await digestRangeWithFileHash(prepared.path, prepared.byteRange, opts.hash);
+    const token = await requestTimestamp(opts.tsa, ranges.digest, opts.hash, { timeoutMs: opts.timeoutMs });
+    if (token.length > prepared.contentsBytes && attempt === 0) {
+      contentsBytes = token.length + 4096;
+      await unlink(outTmp).catch(() => undefined);
+      continue;
+    }
+    await embedSignature(prepared, token);
+    return ranges.finishFileSha256();
+  }
+}
