@@ -72,6 +72,12 @@ export function buildUpdate(
       if (e) all.set(n, e);
     }
   }
+  // Objects whose xref offset was a few bytes off: re-declare them at their real (original) offset, so
+  // that readers of the new revision find them without rewriting a single original byte.
+  for (const n of reader.objectNumbers()) {
+    const e = reader.xrefEntry(n);
+    if (e?.type === 1 && reader.actualOffset(e.offset) !== e.offset) all.set(n, { type: 1, offset: reader.actualOffset(e.offset), gen: e.gen });
+  }
   for (const [n, e] of newEntries) all.set(n, e);
 
   const src = reader.trailer;

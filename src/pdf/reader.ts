@@ -69,6 +69,8 @@ interface Shared {
   objStmCache: Map<string, { buf: Buffer; pairs: Array<[number, number]>; first: number }>;
   streamLoc: WeakMap<PDFRawStream, StreamLocation>;
   lazy: WeakSet<PDFRawStream>;
+  /** xref offsets that were a few bytes off, and where the object really starts */
+  offsetFix: Map<number, number>;
 }
 
 // Memory bounds (verify runs on hostile files): streams above EAGER_STREAM_BYTES are read on demand, the
@@ -130,6 +132,7 @@ export class PdfReader {
       objStmCache: new Map(),
       streamLoc: new WeakMap(),
       lazy: new WeakSet(),
+      offsetFix: new Map(),
     };
     if (src.size === 0) throw pdfErrors.empty(file);
     const head = await src.read(0, 1024);
@@ -225,13 +228,39 @@ export class PdfReader {
     const step = Math.max(1, Math.floor(ones.length / 100));
     const sample = ones.filter((_, i) => i % step === 0);
     if (re.type === 1) sample.push([root.objectNumber, re]);
+    let off = 0;
     for (const [n, e] of sample) {
       if (e.type !== 1) continue;
       if (e.offset >= this.sh.src.size) throw new PdfSyntaxError(`object ${n} offset past the end`, e.offset);
       const head = await this.sh.src.read(e.offset, 40);
       const p = new ObjectParser(head, 0, this.sh.ctx, true, e.offset);
-      if (p.tryInt() !== n) throw new PdfSyntaxError(`object ${n} is not at its xref offset`, e.offset);
+      if (p.tryInt() === n) continue;
+      // A few offsets slightly off (CR/LF conversions…) are tolerated; a wholesale mismatch means the
+      // xref does not describe this file and the caller rebuilds it by scanning.
+      if (++off > 3 || (await this.findNearby(e.offset, n, e.gen)) === undefined)
+        throw new PdfSyntaxError(`object ${n} is not at its xref offset`, e.offset);
     }
+  }
+
+  /** Looks for "n gen obj" within 4 KiB of a wrong xref offset; remembers the correction. */
+  private async findNearby(offset: number, n: number, gen: number): Promise<number | undefined> {
+    const known = this.sh.offsetFix.get(offset);
+    if (known !== undefined) return known;
+    const from = Math.max(0, offset - 4096);
+    const win = (await this.sh.src.read(from, 8192)).toString('latin1');
+    const re = new RegExp(`(?<![0-9])${n}[\\0\\t\\n\\f\\r ]+${gen}[\\0\\t\\n\\f\\r ]+obj(?![A-Za-z])`, 'g');
+    let best: number | undefined;
+    for (let m = re.exec(win); m; m = re.exec(win)) {
+      const at = from + m.index;
+      if (best === undefined || Math.abs(at - offset) < Math.abs(best - offset)) best = at;
+    }
+    if (best !== undefined) this.sh.offsetFix.set(offset, best);
+    return best;
+  }
+
+  /** Where the object an xref entry points at really starts (differs from the entry when it was off). */
+  actualOffset(entryOffset: number): number {
+    return this.sh.offsetFix.get(entryOffset) ?? entryOffset;
   }
 
   objectNumbers(): number[] {
@@ -298,8 +327,22 @@ export class PdfReader {
     const hit = this.cacheGet(key);
     if (hit) return hit;
     const { src, ctx } = this.sh;
-    const io = await withWindow(src, offset, 4096, (p) => p.parseIndirect(), ctx);
-    if (io.num !== expect) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
+    const parseAt = (at: number) => withWindow(src, at, 4096, (p) => p.parseIndirect(), ctx);
+    let io: Awaited<ReturnType<typeof parseAt>> | undefined;
+    const fixed = this.sh.offsetFix.get(offset);
+    try {
+      io = await parseAt(fixed ?? offset);
+    } catch (e) {
+      if (fixed !== undefined || !(e instanceof PdfSyntaxError)) throw e;
+    }
+    if (!io || io.num !== expect) {
+      const e = [...this.xref.values()].find((x) => x.type === 1 && x.offset === offset) as { gen: number } | undefined;
+      const near = fixed === undefined ? await this.findNearby(offset, expect, e?.gen ?? 0) : undefined;
+      if (near === undefined) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
+      io = await parseAt(near);
+      if (io.num !== expect) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
+    }
+    offset = this.actualOffset(offset);
     let obj: PDFObject = io.obj;
     if (io.streamStart !== undefined && io.obj instanceof PDFDict) {
       const start = offset + io.streamStart;

@@ -95,6 +95,38 @@ describe('update layouts', () => {
     });
   });
 
+  for (const extra of [0, 300]) {
+    it(`an xref offset a few bytes off is tolerated and re-declared in the update (${extra} extra objects)`, async () => {
+      const objs = [
+        '<< /Type /Catalog /Pages 2 0 R >>',
+        '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>',
+        ...Array.from({ length: extra }, (_, i) => `<< /Dummy ${i} >>`),
+      ];
+      const good = buildClassicPdf(objs).toString('latin1');
+      // move object 2's (the page tree root: read, never rewritten) xref entry two bytes too far
+      const m = /xref\n0 \d+\n(?:\d{10} \d{5} [fn]\r\n){2}(\d{10})/.exec(good)!;
+      const wrong = String(Number(m[1]) + 2).padStart(10, '0');
+      const at = m.index + m[0].length - 10;
+      const f = join(dir, `offby2-${extra}.pdf`);
+      await writeFile(f, Buffer.from(good.slice(0, at) + wrong + good.slice(at + 10), 'latin1'));
+      const r0 = await open(f);
+      expect(r0.recovered).toBe(false);
+      expect((await r0.pages()).length).toBe(1);
+      await r0.close();
+      const { out } = await sign(f);
+      const chk = spawnSync('qpdf', ['--check', out], { encoding: 'utf8' });
+      expect(`${chk.stdout}${chk.stderr}`).not.toMatch(/WARNING/);
+      const r = await open(out);
+      expect(r.recovered).toBe(false);
+      expect(r.revisions.length).toBe(2);
+      const e = r.xrefEntry(2)!;
+      expect(r.revisions[1]!.trailer.get(N('Prev'))).toBeDefined();
+      expect(e.type === 1 && r.actualOffset(e.offset) === e.offset).toBe(true);
+      await r.close();
+    });
+  }
+
   it('inline AcroForm: the catalog is rewritten with every entry kept', async () => {
     const f = join(dir, 'inline.pdf');
     await writeFile(
