@@ -230,6 +230,26 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     }
     const found = await scanSignatures(reader);
     const revisionEnds = reader.revisions.map((r) => r.endOffset);
+    if (found.length === 0) {
+      // No signature in any revision, but the bytes after the last %%EOF hold one: a signed update that
+      // was cut off (truncated download) or damaged. That is an unreadable signed file, not an unsigned one.
+      const lastEnd = revisionEnds[revisionEnds.length - 1] ?? src.size;
+      const tailLen = Math.min(src.size - lastEnd, 4 * 1024 * 1024);
+      if (tailLen > 0 && (await src.read(lastEnd, tailLen)).includes('/ByteRange')) {
+        return {
+          file: displayName,
+          indication: 'ERROR',
+          error: {
+            code: 'INPUT_MALFORMED',
+            message: `${displayName}: the file ends with an incomplete signed update (truncated or damaged); ask the sender for the file again`,
+            messageVi: `${displayName}: tệp kết thúc bằng một lần cập nhật có chữ ký bị dở dang (bị cắt cụt hoặc hỏng); đề nghị bên gửi gửi lại`,
+          },
+          signatures: [],
+          revisions: reader.revisions.length,
+          ms: Date.now() - t0,
+        };
+      }
+    }
     const dss = found.length ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
     // Certification (DocMDP) and locks, known per revision.
     const sigs: SignatureReport[] = [];
