@@ -3,7 +3,7 @@ import { isKysoError, msg, type Msg } from '../core/errors.js';
 import type { RetrySettings } from '../core/config.js';
 import type { ExchangeTransport } from '../exchange/transport.js';
 import type { OutboxItem, OutboxStore } from '../outbox/outbox-store.js';
-import { sha256Bytes } from '../outbox/durable-file.js';
+import { sha256File } from '../outbox/durable-file.js';
 import { isDeliverable, sameSha256, transition, type AttemptResult, type OutboxState } from '../outbox/state-machine.js';
 
 /** Effects the delivery loop needs; all injected so tests and `kyso demo` can drive it in-process. */
@@ -127,16 +127,18 @@ async function attemptOnce(item: OutboxItem, transport: ExchangeTransport): Prom
         sent.find((s) => s.sha256 === undefined && item.messageType === 'edoc' && s.documentId === item.documentId && (s.messageType ?? 'edoc') === 'edoc');
       if (hit) return { kind: 'delivered', docId: hit.docId, reconciled: true, answer: 'found in the server sent list' };
     }
-    let bytes: Uint8Array;
+    // the stored bytes must still be the ones recorded (streamed: a 200 MB message is never held in memory)
+    let actual: string;
     try {
-      bytes = await readFile(item.bytesPath);
+      actual = (await sha256File(item.bytesPath)).sha256;
     } catch (e) {
       return { kind: 'error', category: 'input', code: 'OUTBOX_BYTES_MISSING', message: `${item.bytesPath}: the stored edXML is missing (${(e as Error).message})` };
     }
-    if (sha256Bytes(bytes) !== item.sha256) {
+    if (actual !== item.sha256) {
       return { kind: 'error', category: 'input', code: 'OUTBOX_BYTES_CORRUPT', message: `${item.bytesPath}: the stored edXML no longer matches its SHA-256` };
     }
-    const { docId } = await transport.sendEdoc(bytes, { from: item.from, to: item.to, messageType: item.messageType, sha256: item.sha256 });
+    const meta = { from: item.from, to: item.to, messageType: item.messageType, sha256: item.sha256 };
+    const { docId } = transport.sendEdocFile ? await transport.sendEdocFile(item.bytesPath, meta) : await transport.sendEdoc(await readFile(item.bytesPath), meta);
     return { kind: 'delivered', docId, reconciled: false, httpStatus: 200 };
   } catch (e) {
     if (isKysoError(e)) {

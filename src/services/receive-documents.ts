@@ -189,14 +189,15 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
   const profile = s.profile;
   const receivedAt = s.deliverDeps.now().toISOString();
   const finalDir = path.join(inbox, safeName(it.docId));
-  const bytes = await transport.getEdoc(it.docId);
   const tmpDir = path.join(inbox, `.tmp-${randomBytes(6).toString('hex')}`);
   await mkdir(tmpDir, { recursive: true });
   let responseFor: ResponseFor | undefined;
   const doc: ReceivedDocument = { docId: it.docId, from: it.from, outcome: 'new', dir: finalDir, flagged: false, flags: [], attachments: [], acked: false };
   try {
     const edxmlPath = path.join(tmpDir, 'message.edxml');
-    await writeFileDurable(edxmlPath, bytes);
+    // streamed to disk when the adapter can (large messages never sit in memory)
+    if (transport.getEdocToFile) await transport.getEdocToFile(it.docId, edxmlPath);
+    else await writeFileDurable(edxmlPath, await transport.getEdoc(it.docId));
     let parsed: ParsedEdoc | undefined;
     try {
       const p = await parseEdxmlFile(edxmlPath);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { msg } from '../core/errors.js';
 import { verifyDocument } from './verify-document.js';
 import { prepareVerify } from './verify-files.js';
@@ -7,7 +8,8 @@ import type { PdfVerdict, VerifyPdf } from './receive-documents.js';
 /** The verify service (helper E's) as the one-function view `kyso receive` needs. */
 export async function createPdfVerifier(settings: VerifySettings, now: () => Date): Promise<VerifyPdf> {
   const opts = await prepareVerify(settings, now);
-  return async (file: string) => verdictOf(await verifyDocument(file, file, opts));
+  // messages name the attachment, not the temporary folder it is verified in
+  return async (file: string) => verdictOf(await verifyDocument(file, path.basename(file), opts));
 }
 
 export function verdictOf(r: FileReport): PdfVerdict {
