@@ -8,7 +8,6 @@ import { renderTable } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import type { SignDocumentsResult, SignLevel } from '../services/sign-document.js';
-import { defaultPkcs11Module, ttyChooser } from './token.js';
 
 interface SignFlags {
   output?: string;
@@ -95,6 +94,8 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
       // Loaded here, not at the top: pkijs/pdf-lib/undici cost start-up time every other command should not pay.
       const { signDocuments, isFailed } = await import('../services/sign-document.js');
       const { openSigner } = await import('../services/signer-factory.js');
+      // the token command's helpers (module default, TTY chooser) only when a token may be used
+      const token = flags.p12 ? undefined : await import('./token.js');
       const result = await signDocuments(
         {
           inputs,
@@ -119,7 +120,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
               {
                 p12: flags.p12,
                 // flag > KYSO_PKCS11_MODULE > config "pkcs11Module" (never with --p12) > p11-kit discovery
-                pkcs11Module: flags.pkcs11Module ?? (flags.p12 ? undefined : defaultPkcs11Module(ctx)),
+                pkcs11Module: flags.pkcs11Module ?? token?.defaultPkcs11Module(ctx),
                 tokenLabel: flags.tokenLabel,
                 tokenSerial: flags.tokenSerial,
                 keyLabel: flags.keyLabel,
@@ -151,7 +152,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
                     ),
                   }),
                 interactive: ctx.stdinIsTTY,
-                choose: ctx.stdinIsTTY ? ttyChooser(ctx) : undefined,
+                choose: ctx.stdinIsTTY && token ? token.ttyChooser(ctx) : undefined,
                 lang: ctx.lang,
                 pkcs11Trace: ctx.env.KYSO_PKCS11_TRACE || undefined,
                 warn: (w) => app.warn(w),
