@@ -2,10 +2,10 @@
 // (a Node process that stream-copies the file with fsync, SHA-256s the two signed ranges and makes one RSA
 // signature: the least any signer must do). Wall time and peak RSS (VmHWM, polled from /proc/<pid>/status
 // every 20 ms: /usr/bin/time -v is not installed) of each process. Prints a table; writes BENCHMARKS.md.
-// Usage: node bench/sign-bench.mjs [--sizes 1,10,100,1024] [--runs 3]   (sizes in MiB; needs dist/: npm run build)
+// Usage: node bench/sign-bench.mjs [--sizes 1,10,100,1024] [--runs 5]   (sizes in MiB; needs dist/: npm run build)
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -126,10 +126,11 @@ function measure(cmd, args, env) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export async function runSignBench({ sizesMiB = [1, 10, 100, 1024], runs = 3, log = console.log, writeMarkdown = true } = {}) {
+export async function runSignBench({ sizesMiB = [1, 10, 100, 1024], runs = 5, log = console.log, writeMarkdown = true } = {}) {
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');
   const dir = mkdtempSync(path.join(tmpdir(), 'kyso-sign-bench-'));
   const rows = [];
+  const loadBefore = loadavg()[0];
   try {
     const pki = makePki(dir);
     const floorScript = path.join(dir, 'floor.mjs');
@@ -138,7 +139,7 @@ export async function runSignBench({ sizesMiB = [1, 10, 100, 1024], runs = 3, lo
       const input = path.join(dir, `in-${mib}.pdf`);
       await makeLargePdf(input, mib * MiB);
       const size = statSync(input).size;
-      const n = mib >= 1024 ? Math.min(runs, 2) : runs;
+      const n = mib >= 1024 ? Math.min(runs, 3) : runs;
       const floor = [];
       const kyso = [];
       for (let i = 0; i < n; i++) {
@@ -169,7 +170,9 @@ export async function runSignBench({ sizesMiB = [1, 10, 100, 1024], runs = 3, lo
   }
   const table = renderTable(rows);
   log('\n' + table);
-  if (writeMarkdown) writeBenchmarksMd(table, rows);
+  const load = `load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`;
+  log(load);
+  if (writeMarkdown) writeBenchmarksMd(table, load);
   return rows;
 }
 
@@ -189,7 +192,7 @@ function renderTable(rows) {
   return [head, ...lines].join('\n');
 }
 
-function writeBenchmarksMd(table) {
+function writeBenchmarksMd(table, load) {
   const file = path.join(ROOT, 'BENCHMARKS.md');
   const start = '<!-- sign-bench:start -->';
   const end = '<!-- sign-bench:end -->';
@@ -197,7 +200,8 @@ function writeBenchmarksMd(table) {
     start,
     '## kyso sign (large PDFs)',
     '',
-    `Measured ${new Date().toISOString()} by \`npm run bench\` (bench/sign-bench.mjs) on ${process.platform} ${process.arch}, Node ${process.version}.`,
+    `Measured ${new Date().toISOString()} by \`npm run bench\` (bench/sign-bench.mjs) on ${process.platform} ${process.arch}, Node ${process.version},`,
+    `${cpus().length} CPUs, ${load} (other work on the machine shifts start-up times: compare the two columns of one row).`,
     'Each row: the median wall time of the real `kyso sign in.pdf -o out.pdf --p12 …` process (PKCS#12, RSA 2048,',
     'SHA-256, B-B) and of the floor (a Node process that stream-copies the file with fsync, SHA-256s the two signed',
     'ranges and makes one RSA signature), both from process start to exit; peak RSS = VmHWM polled every 20 ms.',
@@ -219,5 +223,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     return i > 0 ? process.argv[i + 1] : undefined;
   };
   const sizes = arg('--sizes')?.split(',').map(Number);
-  await runSignBench({ sizesMiB: sizes, runs: Number(arg('--runs') ?? 3) });
+  await runSignBench({ sizesMiB: sizes, runs: Number(arg("--runs") ?? 5) });
 }
