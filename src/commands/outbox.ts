@@ -67,8 +67,8 @@ export function exchangeEffects(ctx: Context): ExchangeEffects {
 }
 
 /** Opens the session, runs `fn`, always closes (database, keep-alive sockets). */
-export async function withSession<T>(ctx: Context, flags: ExchangeFlags, fn: (s: ExchangeSession) => Promise<T>): Promise<T> {
-  const s = openExchangeSession(exchangeEffects(ctx), { profile: flags.profile, dataDir: flags.dataDir, configFile: flags.config });
+export async function withSession<T>(ctx: Context, flags: ExchangeFlags, fn: (s: ExchangeSession) => Promise<T>, opts: { profileOptional?: boolean } = {}): Promise<T> {
+  const s = openExchangeSession(exchangeEffects(ctx), { profile: flags.profile, dataDir: flags.dataDir, configFile: flags.config, profileOptional: opts.profileOptional });
   try {
     return await fn(s);
   } finally {
@@ -177,7 +177,8 @@ export function register(program: Command, app: App): void {
   ).action(async (o: ExchangeFlags & { state?: OutboxState; allProfiles?: boolean }) => {
     await app.run(
       Boolean(o.json),
-      async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: { items: listOutbox(s, { states: o.state ? [o.state] : undefined, allProfiles: o.allProfiles }).map(itemJson) } })),
+      async () =>
+        withSession(ctx, o, async (s) => ({ exitCode: 0, result: { items: listOutbox(s, { states: o.state ? [o.state] : undefined, allProfiles: o.allProfiles }).map(itemJson) } }), { profileOptional: true }),
       (r) => {
         const rows = r.items.map((it) => [
           it.id.slice(0, 8),
@@ -200,7 +201,7 @@ export function register(program: Command, app: App): void {
     async (id: string, o: ExchangeFlags) => {
       await app.run(
         Boolean(o.json),
-        async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: { item: itemJson(findOutboxItem(s, id)) } })),
+        async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: { item: itemJson(findOutboxItem(s, id)) } }), { profileOptional: true }),
         ({ item: it }) => {
           const w = (k: string, v: unknown) => ctx.stdout.write(`${k.padEnd(12)} ${v ?? ''}\n`);
           w('id', it.id);

@@ -8,7 +8,7 @@ import type { ExchangeSession } from './outbox-session.js';
 
 /** `kyso outbox list`: every item (optionally only some states), oldest first. */
 export function listOutbox(s: ExchangeSession, opts: { states?: OutboxState[]; allProfiles?: boolean } = {}): OutboxItem[] {
-  return s.store.list({ states: opts.states, profile: opts.allProfiles ? undefined : s.profile.name });
+  return s.store.list({ states: opts.states, profile: opts.allProfiles || !s.hasProfile ? undefined : s.profile.name });
 }
 
 /** An item by id or unique id prefix (like git). */

@@ -3,6 +3,7 @@ import type { ConfigFlags, LoadedConfig, ResolvedProfile } from '../core/config.
 import { loadConfig, resolveProfile } from '../core/config.js';
 import { readProfileSecret, type SecretFs } from '../core/config-secret.js';
 import type { ExchangeTransport } from '../exchange/transport.js';
+import { isKysoError } from '../core/errors.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
 import type { DeliverDeps, DeliveryEvent } from './outbox-deliver.js';
 
@@ -31,6 +32,8 @@ export interface ExchangeSession {
   config: LoadedConfig;
   /** the selected profile (for new messages); items keep the profile they were queued with */
   profile: ResolvedProfile;
+  /** false only with profileOptional and no profile configured (then `profile` throws) */
+  hasProfile: boolean;
   dataDir: string;
   outboxDir: string;
   inboxDir: string;
@@ -44,9 +47,21 @@ export interface ExchangeSession {
  * Loads config, picks the profile, opens the outbox database in the data folder. The transport (and the
  * secret) are opened lazily: `kyso outbox list` needs neither.
  */
-export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags): ExchangeSession {
+export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags & { profileOptional?: boolean }): ExchangeSession {
   const config = loadConfig({ cwd: fx.cwd, env: fx.env, readFile: fx.readConfigFile, homeDir: fx.homeDir }, flags);
-  const profile = resolveProfile(config, fx.env, flags.profile);
+  // `kyso outbox list/show` work without any profile configured (the data folder is enough)
+  let profileError: unknown;
+  let resolved: ResolvedProfile | undefined;
+  try {
+    resolved = resolveProfile(config, fx.env, flags.profile);
+  } catch (e) {
+    if (!flags.profileOptional || !(isKysoError(e) && e.code === 'PROFILE_MISSING')) throw e;
+    profileError = e;
+  }
+  const profileOrThrow = (): ResolvedProfile => {
+    if (!resolved) throw profileError;
+    return resolved;
+  };
   const dataDir = config.dataDir;
   const store = OutboxStore.open(dataDir);
   const transports = new Map<string, Promise<{ transport: ExchangeTransport; retry: ResolvedProfile['retry'] }>>();
@@ -54,7 +69,7 @@ export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags): Ex
     let t = transports.get(name);
     if (!t) {
       t = (async () => {
-        const p = name === profile.name ? profile : resolveProfile(config, fx.env, name);
+        const p = name === resolved?.name ? resolved : resolveProfile(config, fx.env, name);
         const secret = readProfileSecret(p, fx.env, fx.secretFs);
         return { transport: await fx.createTransport(p, { secret }), retry: p.retry };
       })();
@@ -76,13 +91,16 @@ export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags): Ex
   };
   return {
     config,
-    profile,
+    get profile() {
+      return profileOrThrow();
+    },
+    hasProfile: resolved !== undefined,
     dataDir,
     outboxDir: path.join(dataDir, 'outbox'),
     inboxDir: path.join(dataDir, 'inbox'),
     store,
     deliverDeps,
-    transport: async (name = profile.name) => (await open(name)).transport,
+    transport: async (name?: string) => (await open(name ?? profileOrThrow().name)).transport,
     async close() {
       for (const t of transports.values()) {
         try {
