@@ -27,8 +27,7 @@ export async function appendDss(input: string, outTempPath: string, dss: DssMate
     const reader = await PdfReader.open(src, { file: input });
     if (reader.encrypted) throw pdfErrors.encrypted(input);
     if (reader.recovered) throw pdfErrors.signedDamaged(input);
-    const mdp = await reader.docMdpPermission();
-    if (mdp === 1) throw pdfErrors.docMdpLocked(input);
+    // No DocMDP check: a DSS is the one change PAdES allows even under P=1 (ISO 32000-2 §12.8.4.3).
     const ctx = reader.context;
     const cat = await reader.catalog();
     const catRef = refOf(reader.trailer.get(N('Root')));

@@ -101,7 +101,9 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
   const cat = await reader.catalog();
   if (reader.recovered && (signed || cat.get(N('Perms')) !== undefined)) throw pdfErrors.signedDamaged(file);
   const mdp = await reader.docMdpPermission();
-  if (mdp === 1) throw pdfErrors.docMdpLocked(file);
+  // P=1 forbids every change except the long-term-validation material PAdES adds after signing (a DSS and
+  // document timestamps: ISO 32000-2 §12.8.4.3 / ETSI EN 319 142-1), so a document timestamp may still go on.
+  if (mdp === 1 && opts.subFilter !== 'ETSI.RFC3161') throw pdfErrors.docMdpLocked(file);
   if (opts.certify && (signed || mdp !== undefined)) throw pdfErrors.certifyNotFirst(file);
 
   const ctx = reader.context;

@@ -60,6 +60,10 @@ describe('refusals: clear KysoError, file named, no output left', () => {
     const certified = await sign(samples.simple, { certify: { permission: 1 } });
     const e = await expectRefused(certified, 'INPUT_DOCMDP_LOCKED', 'input', /DocMDP permission 1/);
     expect(e.msg.vi).toMatch(/chứng thực/);
+    // long-term validation material is still allowed: a document timestamp and a DSS
+    await sign(certified, { subFilter: 'ETSI.RFC3161' });
+    const { appendDss } = await import('../../src/pdf/dss.js');
+    await appendDss(certified, join(dir, `dss-p1-${n++}.pdf`), { certs: [Buffer.from([0x30, 0])], ocsps: [], crls: [] });
   });
   it('DocMDP P=2 still allows a second signature, but not a second certification', async () => {
     const certified = await sign(samples.simple, { certify: { permission: 2 } });
