@@ -127,6 +127,8 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
                 keyId: flags.keyId,
                 certSha256: flags.certSha256,
                 chain: flags.chain,
+                rsaPss: flags.rsaPss,
+                hash: flags.hash as HashAlgorithm,
               },
               {
                 passphrase: (file) =>

@@ -19,6 +19,9 @@ export interface CredentialOptions {
   certSha256?: string;
   /** extra certificates (PEM / DER / p7b) to complete the signer's chain */
   chain?: string;
+  /** what will be asked of the key, so a token lacking the mechanism is refused before the PIN prompt */
+  rsaPss?: boolean;
+  hash?: 'sha256' | 'sha384' | 'sha512';
 }
 
 export interface SignerFactoryDeps {
@@ -51,6 +54,8 @@ export interface Pkcs11SignerModule {
       keyId?: string;
       certSha256?: string;
       chainFile?: string;
+      scheme?: 'rsa-pss';
+      hash?: 'sha256' | 'sha384' | 'sha512';
       pin: (token?: { label: string; serial: string }) => Promise<string>;
       interactive: boolean;
       choose?: (question: string, options: string[]) => Promise<number>;
@@ -107,6 +112,8 @@ export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDep
         keyId: cred.keyId,
         certSha256: cred.certSha256,
         chainFile: cred.chain,
+        ...(cred.rsaPss ? { scheme: 'rsa-pss' as const } : {}),
+        hash: cred.hash,
         // the signer names the token it selected, so the prompt does too
         pin: (t) => deps.pin(t ? `token "${t.label}"` : (cred.tokenLabel ?? cred.tokenSerial ?? 'token')),
         interactive: deps.interactive,

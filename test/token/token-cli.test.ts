@@ -258,4 +258,16 @@ describe.runIf(available)('kyso with a PKCS#11 token (SoftHSM2, real CLI)', () =
     const [sig] = await pdfsig(out, pki.nssDir);
     expect(sig!.valid && sig!.trusted, sig!.raw).toBe(true);
   });
+
+  it('--rsa-pss on the RSA token passes pdfsig; on the EC token it is refused before any PIN is needed (exit 2)', async () => {
+    const out = path.join(work, 'pss.pdf');
+    const r = await runKyso(['sign', simple, '-o', out, ...tokenArgs('KysoRSA'), '--chain', pki.chainPem, '--rsa-pss', '--hash', 'sha384'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const [sig] = await pdfsig(out, pki.nssDir);
+    expect(sig!.valid && sig!.trusted, sig!.raw).toBe(true);
+    // no KYSO_PIN: had the PIN been asked, this would be exit 4 (no PIN in a script)
+    const ec = await runKyso(['sign', simple, '-o', path.join(work, 'pss-ec.pdf'), ...tokenArgs('KysoEC'), '--chain', pki.chainPem, '--rsa-pss', '--lang', 'en'], { env: hsm.env });
+    expect(ec.code).toBe(2);
+    expect(ec.stderr).toMatch(/the key is EC/);
+  });
 });
