@@ -833,7 +833,7 @@ async function recover(sh: Shared): Promise<PdfReader> {
       const after = chunk[i + 3];
       if (after === undefined || after < 0x21 || '<[(/%'.includes(String.fromCharCode(after))) {
         // walk back: ws, gen digits, ws, num digits
-        let j = i - 1;
+        const j = i - 1;
         let k = j;
         while (k >= 0 && (chunk[k] === 32 || chunk[k] === 10 || chunk[k] === 13 || chunk[k] === 9)) k--;
         if (k < j) {
@@ -847,7 +847,7 @@ async function recover(sh: Shared): Promise<PdfReader> {
               const numEnd = k + 1;
               while (k >= 0 && chunk[k]! >= 0x30 && chunk[k]! <= 0x39) k--;
               const numStart = k + 1;
-              const okBefore = k < 0 ? pos === 0 || true : chunk[k]! <= 0x20 || '>])'.includes(String.fromCharCode(chunk[k]!));
+              const okBefore = k < 0 || chunk[k]! <= 0x20 || '>])'.includes(String.fromCharCode(chunk[k]!));
               if (numStart < numEnd && numEnd - numStart <= 10 && okBefore) {
                 const n = Number(chunk.toString('latin1', numStart, numEnd));
                 const g = Number(chunk.toString('latin1', genStart, genEnd));
@@ -856,7 +856,6 @@ async function recover(sh: Shared): Promise<PdfReader> {
             }
           }
         }
-        j = 0;
       }
       i = chunk.indexOf('obj', i + 3);
     }
