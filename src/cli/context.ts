@@ -28,6 +28,13 @@ export interface Context {
 }
 
 export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
+  // A reader that goes away (`kyso --help | head`) is not an error: stop quietly, like other Unix tools.
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const handlers = new Set<() => void | Promise<void>>();
   let installed = false;
   const install = () => {
