@@ -8,6 +8,7 @@ import type { Warning } from '../core/types.js';
 import { loadRealBinding, Pkcs11CallError, traceBinding, type Pkcs11Binding, type Pkcs11BindingLoader } from '../crypto/pkcs11-binding.js';
 import { CKF_SERIAL_SESSION } from '../crypto/pkcs11-constants.js';
 import { discoverModules, type ModuleDiscoveryOptions } from '../crypto/pkcs11-modules.js';
+import { completeChain } from '../crypto/chain-completion.js';
 import { describeTokenCertificate } from '../crypto/token-cert-info.js';
 import { listTokenSlots, readTokenCertificates, readTokenPrivateKeys, tokenName, type PinState } from '../crypto/token-inventory.js';
 import { errName, loginOnce, tokenCallError } from '../crypto/token-login.js';
@@ -26,6 +27,8 @@ export interface TokenCertsDeps {
   warn?: (w: Warning) => void;
   notice?: (m: Msg) => void;
   tracePath?: string;
+  /** bundled CA certificates for the offline chain (default: the package's assets/trust/vn) */
+  bundledDir?: string;
 }
 
 export interface TokenCertificateRow {
@@ -43,6 +46,12 @@ export interface TokenCertificateRow {
   keyBits: number;
   /** known only after a login (private keys are hidden before) */
   hasPrivateKey?: boolean;
+  /**
+   * Issuers up to the root (subjects, nearest first) built from the token's own CA certificates and the
+   * bundled Vietnamese CA certificates, without network: this identifies the CA, the module name does not.
+   * Absent when the chain cannot be completed offline.
+   */
+  chain?: string[];
 }
 
 export interface TokenCertsEntry {
@@ -150,6 +159,14 @@ async function readOne(
       }
     }
     const keyIds = entry.loggedIn ? new Set(readTokenPrivateKeys(b, session).map((k) => k.id)) : undefined;
+    const offlineChain = async (der: Buffer): Promise<string[] | undefined> => {
+      try {
+        const r = await completeChain({ leaf: der, tokenCerts: certs.filter((o) => o.der !== der).map((o) => o.der), bundledDir: deps.bundledDir, aia: false });
+        return r.chain.map((c) => describeTokenCertificate(c).subject);
+      } catch {
+        return undefined;
+      }
+    };
     for (const c of certs) {
       try {
         const d = describeTokenCertificate(c.der, `token ${tokenName(t)}`);
@@ -168,6 +185,10 @@ async function readOne(
           keyBits: d.keyBits,
           ...(keyIds ? { hasPrivateKey: c.id !== '' && keyIds.has(c.id) } : {}),
         });
+        if (!d.isCA) {
+          const chain = await offlineChain(c.der);
+          if (chain) entry.certificates[entry.certificates.length - 1]!.chain = chain;
+        }
       } catch (e) {
         if (!isKysoError(e)) throw e;
         /* an unparsable object is skipped */

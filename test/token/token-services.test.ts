@@ -2,6 +2,7 @@
  * The services behind `kyso token list` / `kyso token certs`, with the fake module: PIN states in the
  * listing, certificates without a login, and a login (exactly one) only for a token that hides them.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KysoError } from '../../src/core/errors.js';
 import { listTokenCertificates } from '../../src/services/token-certs.js';
@@ -76,5 +77,18 @@ describe('token services (fake module)', () => {
     const unknown = await listTokenCertificates({ module: '/fake/lib.so', tokenLabel: 'Z' }, { loadBinding: fake.binding }).catch((x: KysoError) => x);
     expect((unknown as KysoError).code).toBe('TOKEN_NOT_FOUND');
     expect((unknown as KysoError).category).toBe('credentials');
+  });
+
+  it('token certs identifies the CA by the chain built offline from the token and the bundled certificates', async () => {
+    const t = leader('WithCA');
+    t.certs.push({ der: readFileSync(pki.inter.certDer), id: '', label: 'Issuing CA' }, { der: readFileSync(pki.root.certDer), id: '', label: 'Root CA' });
+    const fake = makeFakeModule([t, leader('LeafOnly')]);
+    const r = await listTokenCertificates({ module: '/fake/lib.so' }, { loadBinding: fake.binding });
+    const withCa = r.tokens.find((x) => x.label === 'WithCA')!;
+    const leaf = withCa.certificates.find((c) => !c.isCA)!;
+    expect(leaf.chain).toEqual(['CN=Kyso Test Issuing CA, O=Kyso Test PKI, C=VN', 'CN=Kyso Test Root CA, O=Kyso Test PKI, C=VN']);
+    expect(withCa.certificates.filter((c) => c.isCA)).toHaveLength(2);
+    // only the leaf, and the test CA is not among the bundled Vietnamese CAs: no chain claimed
+    expect(r.tokens.find((x) => x.label === 'LeafOnly')!.certificates[0]!.chain).toBeUndefined();
   });
 });
