@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 import { runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
-import { makeSoftHsm, softhsmAvailableOrFail, type SoftHsm } from '../helpers/softhsm.js';
+import { makeSoftHsm, pkcs11Spy, softhsmAvailableOrFail, type SoftHsm } from '../helpers/softhsm.js';
 import { extractSignatures, pdfsig, qpdfCheck } from '../sign/validators.js';
 
 const available = softhsmAvailableOrFail();
-const SPY = ['/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so', '/usr/lib/x86_64-linux-gnu/pkcs11-spy.so', '/usr/lib/pkcs11/pkcs11-spy.so'].find((p) => existsSync(p));
+const SPY = available ? pkcs11Spy() : undefined;
 
 describe.runIf(available)('kyso with a PKCS#11 token (SoftHSM2, real CLI)', () => {
   const pki = getPki();
