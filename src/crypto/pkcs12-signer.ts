@@ -1,28 +1,26 @@
 /**
- * Signer backed by a PKCS#12 / PFX file. node-forge decrypts the container (node:crypto cannot open legacy
- * RC2/3DES files at all); node:crypto holds the key and signs (forge has no ECDSA and returns a null key for
- * EC bags: we hand the decrypted PKCS#8 bytes to node:crypto instead).
+ * Signer backed by a PKCS#12 / PFX file. Modern files (PBES2/AES, SHA-2 MAC) are opened natively
+ * (pkcs12-native.ts); others go to node-forge, loaded only then (node:crypto cannot open legacy RC2/3DES
+ * files at all). node:crypto holds the key and signs (forge has no ECDSA and returns a null key for EC
+ * bags: we hand the decrypted PKCS#8 bytes to node:crypto instead).
  */
 import { X509Certificate, createPrivateKey, createPublicKey, sign as cryptoSign, constants, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import forge from 'node-forge';
+import type forgeNs from 'node-forge';
 import { credentialError, inputError, msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import type { KeyAlgorithm, SignRequest, Signer } from './signer.js';
 import { curveBits, orderChain } from './der-cert.js';
+import { openPkcs12Native } from './pkcs12-native.js';
 
 const HASH_BYTES: Record<HashAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
 interface Bag {
   type: string;
-  key?: forge.pki.PrivateKey | null;
-  cert?: forge.pki.Certificate | null;
-  asn1?: forge.asn1.Asn1;
-}
-
-function derOf(a: forge.asn1.Asn1): Uint8Array {
-  return new Uint8Array(Buffer.from(forge.asn1.toDer(a).getBytes(), 'binary'));
+  key?: forgeNs.pki.PrivateKey | null;
+  cert?: forgeNs.pki.Certificate | null;
+  asn1?: forgeNs.asn1.Asn1;
 }
 
 export async function openPkcs12Signer(file: string, passphrase: string): Promise<Signer> {
@@ -38,49 +36,13 @@ export async function openPkcs12Signer(file: string, passphrase: string): Promis
   const malformed = (cause?: unknown) =>
     inputError('P12_MALFORMED', msg(`${file}: not a PKCS#12 (.p12/.pfx) file`, `${file}: không phải tệp PKCS#12 (.p12/.pfx)`), { cause });
 
-  let p12: forge.pkcs12.Pkcs12Pfx;
-  let outer: forge.asn1.Asn1;
-  try {
-    outer = forge.asn1.fromDer(forge.util.createBuffer(data.toString('binary')), { strict: false } as never);
-  } catch (e) {
-    throw malformed(e);
-  }
-  try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(outer, false, passphrase);
-  } catch (e) {
-    const m = e instanceof Error ? e.message : String(e);
-    if (/MAC could not be verified|Invalid password|wrong password|Unable to decrypt/i.test(m)) {
-      throw credentialError('P12_BAD_PASSWORD', msg(`${file}: wrong passphrase`, `${file}: sai mật khẩu`), {
-        hint: msg('Check KYSO_P12_PASSWORD or the --passphrase-file.', 'Hãy kiểm tra KYSO_P12_PASSWORD hoặc tệp --passphrase-file.'),
-      });
-    }
-    throw malformed(e);
-  }
-
-  const bags: Bag[] = [];
-  for (const sc of p12.safeContents) for (const b of sc.safeBags) bags.push(b as unknown as Bag);
-
-  const certs: Uint8Array[] = [];
-  for (const b of bags) {
-    if (b.type !== forge.pki.oids.certBag) continue;
-    // forge keeps the parsed tbsCertificate, so re-encoding reproduces the original DER (checked in tests).
-    if (b.cert) certs.push(derOf(forge.pki.certificateToAsn1(b.cert)));
-    else if (b.asn1) certs.push(derOf(b.asn1));
-  }
-  const keys: KeyObject[] = [];
-  for (const b of bags) {
-    if (b.type !== forge.pki.oids.pkcs8ShroudedKeyBag && b.type !== forge.pki.oids.keyBag) continue;
-    try {
-      if (b.key) {
-        const pkcs1 = derOf(forge.pki.privateKeyToAsn1(b.key as forge.pki.rsa.PrivateKey));
-        keys.push(createPrivateKey({ key: Buffer.from(pkcs1), format: 'der', type: 'pkcs1' }));
-      } else if (b.asn1) {
-        keys.push(createPrivateKey({ key: Buffer.from(derOf(b.asn1)), format: 'der', type: 'pkcs8' }));
-      }
-    } catch (e) {
-      throw malformed(e);
-    }
-  }
+  const badPassword = () =>
+    credentialError('P12_BAD_PASSWORD', msg(`${file}: wrong passphrase`, `${file}: sai mật khẩu`), {
+      hint: msg('Check KYSO_P12_PASSWORD or the --passphrase-file.', 'Hãy kiểm tra KYSO_P12_PASSWORD hoặc tệp --passphrase-file.'),
+    });
+  const native = openPkcs12Native(data, passphrase);
+  if (native === 'bad-password') throw badPassword();
+  const { keys, certs } = native ?? (await openWithForge(data, passphrase, malformed, badPassword));
   if (keys.length === 0) {
     throw credentialError('P12_NO_KEY', msg(`${file}: the file holds no private key (only certificates)`, `${file}: tệp không chứa khóa bí mật (chỉ có chứng thư số)`), {
       hint: msg('Export the PKCS#12 again together with its private key.', 'Hãy xuất lại tệp PKCS#12 kèm khóa bí mật.'),
@@ -151,4 +113,53 @@ export async function openPkcs12Signer(file: string, passphrase: string): Promis
       live = null;
     },
   };
+}
+
+/** Legacy and unusual files: node-forge decrypts; keys go to node:crypto. */
+async function openWithForge(
+  data: Buffer,
+  passphrase: string,
+  malformed: (cause?: unknown) => Error,
+  badPassword: () => Error,
+): Promise<{ keys: KeyObject[]; certs: Uint8Array[] }> {
+  const forge = (await import('node-forge')).default;
+  const derOf = (a: forgeNs.asn1.Asn1) => new Uint8Array(Buffer.from(forge.asn1.toDer(a).getBytes(), 'binary'));
+  let p12: forgeNs.pkcs12.Pkcs12Pfx;
+  let outer: forgeNs.asn1.Asn1;
+  try {
+    outer = forge.asn1.fromDer(forge.util.createBuffer(data.toString('binary')), { strict: false } as never);
+  } catch (e) {
+    throw malformed(e);
+  }
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(outer, false, passphrase);
+  } catch (e) {
+    const m = e instanceof Error ? e.message : String(e);
+    if (/MAC could not be verified|Invalid password|wrong password|Unable to decrypt/i.test(m)) throw badPassword();
+    throw malformed(e);
+  }
+  const bags: Bag[] = [];
+  for (const sc of p12.safeContents) for (const b of sc.safeBags) bags.push(b as unknown as Bag);
+  const certs: Uint8Array[] = [];
+  for (const b of bags) {
+    if (b.type !== forge.pki.oids.certBag) continue;
+    // forge keeps the parsed tbsCertificate, so re-encoding reproduces the original DER (checked in tests).
+    if (b.cert) certs.push(derOf(forge.pki.certificateToAsn1(b.cert)));
+    else if (b.asn1) certs.push(derOf(b.asn1));
+  }
+  const keys: KeyObject[] = [];
+  for (const b of bags) {
+    if (b.type !== forge.pki.oids.pkcs8ShroudedKeyBag && b.type !== forge.pki.oids.keyBag) continue;
+    try {
+      if (b.key) {
+        const pkcs1 = derOf(forge.pki.privateKeyToAsn1(b.key as forgeNs.pki.rsa.PrivateKey));
+        keys.push(createPrivateKey({ key: Buffer.from(pkcs1), format: 'der', type: 'pkcs1' }));
+      } else if (b.asn1) {
+        keys.push(createPrivateKey({ key: Buffer.from(derOf(b.asn1)), format: 'der', type: 'pkcs8' }));
+      }
+    } catch (e) {
+      throw malformed(e);
+    }
+  }
+  return { keys, certs };
 }

@@ -1,4 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCadesSignedData, signatureTimestampOf, signatureValueOf } from '../../src/crypto/cades.js';
 import { checkSigningCertificate } from '../../src/crypto/certificate-checks.js';
 import { openPkcs12Signer } from '../../src/crypto/pkcs12-signer.js';
+import { openPkcs12Native } from '../../src/crypto/pkcs12-native.js';
 import { requestTimestamp } from '../../src/crypto/timestamp-client.js';
 import { describeCertificate, orderChain, readCertificatesFile } from '../../src/crypto/x509.js';
 import { isKysoError } from '../../src/core/errors.js';
@@ -20,6 +22,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+function readFileSyncPem(pem: string): Buffer {
+  return readFileSync(pem);
+}
 
 async function derOf(pem: string): Promise<Buffer> {
   return new X509Certificate(await readFile(pem)).raw;
@@ -63,6 +69,19 @@ describe('PKCS#12 signer', () => {
       await s.close();
     });
   }
+
+  it('modern files open natively (no forge), legacy ones are left to forge; a wrong password fails the MAC', async () => {
+    for (const leaf of ['leader-rsa', 'org-rsa', 'clerk-ec', 'deputy-ec384'] as const) {
+      const l = pki.leaves[leaf];
+      const n = openPkcs12Native(await readFile(l.p12), pki.password);
+      expect(typeof n === 'object' && n.keys.length).toBe(1);
+      expect(typeof n === 'object' && n.certs.map((c) => Buffer.from(c)).some((c) => c.equals(Buffer.from(new X509Certificate(readFileSyncPem(l.cert)).raw)))).toBe(true);
+      expect(openPkcs12Native(await readFile(l.p12), 'wrong')).toBe('bad-password');
+      expect(openPkcs12Native(await readFile(l.legacyP12), pki.password)).toBeUndefined();
+    }
+    const nokey = openPkcs12Native(await readFile(pki.nokeyP12), pki.password);
+    expect(typeof nokey === 'object' && [nokey.keys.length, nokey.certs.length]).toEqual([0, 1]);
+  });
 
   it('wrong passphrase → P12_BAD_PASSWORD (credentials), naming the file', async () => {
     for (const f of [pki.leaves['leader-rsa'].p12, pki.leaves['clerk-ec'].legacyP12]) {
