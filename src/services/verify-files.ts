@@ -151,8 +151,18 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
   await new Promise<void>((resolveAll, rejectAll) => {
     let active = 0;
     let failed = false;
+    let crashesInARow = 0;
+    const workers = new Set<Worker>();
+    const abort = (err: Error) => {
+      failed = true;
+      for (const x of workers) void x.terminate();
+      rejectAll(err);
+    };
     const startWorker = () => {
+      if (failed) return;
       const w = new Worker(workerUrl, { workerData: { settings: o.settings }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+      workers.add(w);
+      w.once('exit', () => workers.delete(w));
       active++;
       let current = -1;
       let timer: NodeJS.Timeout | undefined;
@@ -184,17 +194,17 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
           void w.terminate();
           startWorker();
         }, timeoutMs);
+        timer.unref(); // never keeps the process alive after an abort
         w.postMessage({ id: current, path: inputs[current]!.path, display: inputs[current]!.display });
       };
       w.on('message', (m: WorkerReply) => {
         if (m.fatal) {
-          failed = true;
           clearTimeout(timer);
-          void w.terminate();
-          rejectAll(new Error(m.fatal));
+          abort(new Error(m.fatal));
           return;
         }
         if (m.id !== current || !m.report) return;
+        crashesInARow = 0;
         clearTimeout(timer);
         reports[current] = m.report;
         o.progress.tick();
@@ -202,6 +212,12 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
       });
       w.on('error', (e) => {
         clearTimeout(timer);
+        if (++crashesInARow >= 3) {
+          // Three workers in a row died without finishing a file: the worker itself is broken (e.g. dist/
+          // not built), not the files. Stop with an internal error instead of failing every file.
+          abort(new Error(`verify worker threads keep crashing: ${e.message}`));
+          return;
+        }
         if (current >= 0 && !reports[current]) {
           const i = inputs[current]!;
           const en = `${i.display}: verification crashed (${e.message.slice(0, 200)})`;
