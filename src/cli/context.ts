@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { KysoError, msg } from '../core/errors.js';
 import type { Lang } from '../core/types.js';
 
 export interface OutStream {
@@ -126,7 +127,7 @@ function promptTTY(question: string, mask: boolean): Promise<string> {
     const onData = (d: Buffer) => {
       for (const ch of d.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003') return finish(Object.assign(new Error('interrupted'), { code: 'INTERRUPTED' }));
+        if (ch === '\u0003') return finish(new KysoError('INTERRUPTED', 'interrupted', msg('interrupted', 'đã dừng theo yêu cầu')));
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }
