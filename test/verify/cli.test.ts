@@ -135,6 +135,23 @@ describe('reports', () => {
     expect(allowed.stdout).not.toContain('<failure');
   });
 
+  it('--timeout: a file over its time budget gets ERROR VERIFY_TIMEOUT (worker killed and replaced), the run goes on', async () => {
+    for (const jobs of ['1', '2']) {
+      const r = await runKyso(['verify', F.valid, F.tampered, F.untrusted, '--json', '--timeout', '0.001', '--jobs', jobs, ...common()]);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.result.files).toHaveLength(3);
+      const timedOut = doc.result.files.filter((f: { error: { code: string } | null }) => f.error?.code === 'VERIFY_TIMEOUT').length;
+      if (jobs === '1') {
+        expect(r.code).toBe(5);
+        expect(timedOut).toBe(3);
+      } else {
+        // A warm worker can, rarely, answer inside 1 ms on a loaded machine: at least one must time out.
+        expect(timedOut).toBeGreaterThanOrEqual(1);
+        expect([1, 5]).toContain(r.code);
+      }
+    }
+  });
+
   it('--jobs 2 gives the same report as --jobs 1', async () => {
     const args = [F.valid, F.tampered, F.unsigned, F.unreadable, F.untrusted, '--json', ...common()];
     const one = JSON.parse((await runKyso(['verify', ...args, '--jobs', '1'])).stdout).result;
