@@ -6,11 +6,13 @@
  * revocation fetcher); they use pkijs, so this module is loaded only for these levels.
  */
 import { unlink } from 'node:fs/promises';
-import { KysoError, msg } from '../core/errors.js';
+import { KysoError, credentialError, msg } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import { certificatesOf } from '../crypto/cades.js';
 import { getChainCert, type ChainCert } from '../crypto/chain-cert.js';
-import { buildOcspRequest, ocspCacheKey } from '../crypto/ocsp-check.js';
+import { buildOcspRequest, checkOcspResponse, ocspCacheKey } from '../crypto/ocsp-check.js';
+import { checkCrl } from '../crypto/crl-check.js';
+import type { RevocationStatus } from '../crypto/revocation-status.js';
 import { createRevocationFetcher } from '../crypto/revocation-fetcher.js';
 import { requestTimestamp } from '../crypto/timestamp-client.js';
 import { appendDss, type DssMaterial } from '../pdf/dss.js';
@@ -45,6 +47,17 @@ export async function collectValidationData(cmsDer: Uint8Array, timestampToken: 
   const ocsps: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
   const crlUrlsDone = new Set<string>();
+  // A revoked certificate stops the signature (it would be worthless); an answer we cannot use is skipped.
+  const judge = (st: RevocationStatus | undefined, cert: ChainCert, where: string): boolean => {
+    if (st?.status === 'revoked') {
+      const when = st.revokedAt ? st.revokedAt.toISOString() : '?';
+      throw credentialError(
+        'CERT_REVOKED',
+        msg(`${cert.subject}: the certificate was revoked on ${when} (${where}); it cannot sign`, `${cert.subject}: chứng thư số đã bị thu hồi ngày ${when} (${where}); không thể dùng để ký`),
+      );
+    }
+    return st?.status === 'good';
+  };
   for (const cert of certs) {
     if (cert.selfIssued) continue;
     const issuer = certs.find((i) => sameBytes(i.subjectDer, cert.issuerDer));
@@ -54,10 +67,16 @@ export async function collectValidationData(cmsDer: Uint8Array, timestampToken: 
       for (const url of cert.ocspUrls) {
         try {
           const r = await fetcher.ocsp(url, buildOcspRequest(cert, issuer), ocspCacheKey(cert, issuer));
+          const st = checkOcspResponse(r.der, cert, issuer, { now: opts.now(), requireFresh: true });
+          if (!judge(st, cert, url)) {
+            problems.push(`${url}: ${st?.status ?? 'not about this certificate'} ${st?.problems.join(', ') ?? ''}`.trim());
+            continue;
+          }
           ocsps.push(r.der);
           ok = true;
           break;
         } catch (e) {
+          if (e instanceof KysoError && e.code === 'CERT_REVOKED') throw e;
           problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
@@ -69,11 +88,18 @@ export async function collectValidationData(cmsDer: Uint8Array, timestampToken: 
           break;
         }
         try {
-          crls.push((await fetcher.crl(url)).der);
+          const der = (await fetcher.crl(url)).der;
+          const st = issuer ? checkCrl(der, cert, issuer, { now: opts.now(), requireFresh: true }) : undefined;
+          if (!judge(st, cert, url)) {
+            problems.push(`${url}: ${st?.status ?? 'not usable'} ${st?.problems.join(', ') ?? ''}`.trim());
+            continue;
+          }
+          crls.push(der);
           crlUrlsDone.add(url);
           ok = true;
           break;
         } catch (e) {
+          if (e instanceof KysoError && e.code === 'CERT_REVOKED') throw e;
           problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }

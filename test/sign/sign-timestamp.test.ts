@@ -79,4 +79,12 @@ describe.sequential('B-T', () => {
       expect(await tempFilesIn(dir)).toEqual([]);
     });
   }
+  it('--level B-LT with a revoked certificate: refused (exit 4), nothing written', async () => {
+    const out = path.join(dir, 'revoked.pdf');
+    const r = await kysoSign([src, '-o', out, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--p12', pki.leaves['revoked-rsa'].p12, '--lang', 'en']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/the certificate was revoked on \d{4}-/);
+    expect(existsSync(out)).toBe(false);
+    expect(await tempFilesIn(dir)).toEqual([]);
+  });
 });
