@@ -13,6 +13,11 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KYSO = path.join(ROOT, 'bin', 'kyso.js');
 
+function cpuOf(file) {
+  const [u, s] = readFileSync(file, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+  return u + s;
+}
+
 function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
 }
@@ -72,18 +77,21 @@ export async function runVerifyBench({ count = 1000, log = console.log } = {}) {
 
     // kyso
     let t0 = process.hrtime.bigint();
-    const k = spawnSync(process.execPath, [KYSO, 'verify', set, '--jobs', '2', '--revocation', 'off', '--no-default-trust', '--trust', pki.root, '--json'], {
+    const cpuFile = path.join(dir, 'cpu.txt');
+    const k = spawnSync('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', process.execPath, KYSO, 'verify', set, '--jobs', '2', '--revocation', 'off', '--no-default-trust', '--trust', pki.root, '--json'], {
       encoding: 'utf8',
       maxBuffer: 512 * 1024 * 1024,
     });
     const kysoSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const kysoCpu = cpuOf(cpuFile);
     const summary = JSON.parse(k.stdout).result.summary;
     if (summary.passed !== count) throw new Error(`kyso verify: expected ${count} passed, got ${JSON.stringify(summary)}`);
 
     // pdfsig, one process per file, two at a time
     t0 = process.hrtime.bigint();
-    const p = spawnSync('sh', ['-c', `ls "${set}"/*.pdf | xargs -P2 -n1 pdfsig -nssdir "${pki.nss}" -no-ocsp > "${path.join(dir, 'pdfsig.out')}" 2>&1`]);
+    const p = spawnSync('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', 'sh', '-c', `ls "${set}"/*.pdf | xargs -P2 -n1 pdfsig -nssdir "${pki.nss}" -no-ocsp > "${path.join(dir, 'pdfsig.out')}" 2>&1`]);
     const pdfsigSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const pdfsigCpu = cpuOf(cpuFile);
     const valid = Number(sh('grep', ['-c', 'Signature is Valid', path.join(dir, 'pdfsig.out')]).toString().trim());
     if (valid !== 2 * count) throw new Error(`pdfsig: expected ${2 * count} valid signatures, got ${valid} (exit ${p.status})`);
 
@@ -93,7 +101,8 @@ export async function runVerifyBench({ count = 1000, log = console.log } = {}) {
     log(`  kyso verify --jobs 2 --revocation off : ${kysoSecs.toFixed(2)} s, ${kDps.toFixed(1)} docs/s (with change analysis)`);
     log(`  pdfsig -no-ocsp via xargs -P2         : ${pdfsigSecs.toFixed(2)} s, ${pDps.toFixed(1)} docs/s`);
     log(`  ratio kyso/pdfsig: ${(kDps / pDps).toFixed(2)}x (target >= 2x)`);
-    writeBenchmarksMd({ count, kysoSecs, pdfsigSecs, kDps, pDps, load: loadavg()[0] });
+    log(`  CPU time (user+sys, all threads/processes): kyso ${kysoCpu.toFixed(2)} s, pdfsig ${pdfsigCpu.toFixed(2)} s -> ${(pdfsigCpu / kysoCpu).toFixed(2)}x less CPU per document`);
+    writeBenchmarksMd({ count, kysoSecs, pdfsigSecs, kDps, pDps, kysoCpu, pdfsigCpu, load: loadavg()[0] });
     return { count, kysoSecs, pdfsigSecs, kysoDocsPerSec: kDps, pdfsigDocsPerSec: pDps, ratio: kDps / pDps };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -116,12 +125,19 @@ function writeBenchmarksMd(r) {
     '(one process, two worker threads, full change analysis and chain validation) and `pdfsig -nssdir … -no-ocsp` one',
     'process per file through `xargs -P2`. Wall time from process start to exit. Target (issue 4): kyso >= 2x pdfsig docs/s.',
     '',
-    '| tool | files | wall | docs/s |',
-    '|---|---|---|---|',
-    `| kyso verify --jobs 2 --revocation off | ${r.count} | ${r.kysoSecs.toFixed(2)} s | ${r.kDps.toFixed(1)} |`,
-    `| pdfsig -no-ocsp, xargs -P2 | ${r.count} | ${r.pdfsigSecs.toFixed(2)} s | ${r.pDps.toFixed(1)} |`,
+    'CPU = user+sys of the whole process tree (/usr/bin/time), which the load of a shared machine distorts less than wall time.',
     '',
-    `Ratio: **${(r.kDps / r.pDps).toFixed(2)}x** pdfsig's docs/s.`,
+    '| tool | files | wall | docs/s | CPU | docs per CPU-second |',
+    '|---|---|---|---|---|---|',
+    `| kyso verify --jobs 2 --revocation off | ${r.count} | ${r.kysoSecs.toFixed(2)} s | ${r.kDps.toFixed(1)} | ${r.kysoCpu.toFixed(2)} s | ${(r.count / r.kysoCpu).toFixed(1)} |`,
+    `| pdfsig -no-ocsp, xargs -P2 | ${r.count} | ${r.pdfsigSecs.toFixed(2)} s | ${r.pDps.toFixed(1)} | ${r.pdfsigCpu.toFixed(2)} s | ${(r.count / r.pdfsigCpu).toFixed(1)} |`,
+    '',
+    `Ratio (wall docs/s): **${(r.kDps / r.pDps).toFixed(2)}x** pdfsig; by CPU per document: ${(r.pdfsigCpu / r.kysoCpu).toFixed(2)}x.`,
+    '',
+    'Note (2026-11-27): the 2x target is met only while the machine is busy (runs at load average 15-20 gave 2.8-4.0x:',
+    "pdfsig's process-per-file suffers more from contention); on a quieter machine kyso measured 1.1-1.6x. Of kyso's CPU,",
+    '~1.3 s is start-up (the CLI loads every command module: `kyso --version` alone is 0.65 s; each worker loads pdf-lib +',
+    'pkijs, ~0.3 s) and ~4.5-5 ms per two-signature document, of which CMS parsing (asn1js/pkijs SignerInfo) is ~40%.',
     end,
   ].join('\n');
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# kyso benchmarks\n';
