@@ -64,7 +64,8 @@ export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?
       },
     });
   const word = commandWord(argv);
-  const names = word !== undefined && Object.hasOwn(COMMANDS, word) ? [word] : Object.keys(COMMANDS);
+  const versionOnly = word === undefined && (argv.includes('-V') || argv.includes('--version'));
+  const names = versionOnly ? [] : word !== undefined && Object.hasOwn(COMMANDS, word) ? [word] : Object.keys(COMMANDS);
   for (const name of names) (await COMMANDS[name]!()).register(program, app);
   for (const c of program.commands) {
     c.exitOverride();
