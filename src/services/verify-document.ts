@@ -213,6 +213,12 @@ function chainVerdict(c: ChainResult): { indication: Indication; sub: string | n
   }
 }
 
+/**
+ * Lets timers run between the stages of one document: with the file in memory every await is a microtask,
+ * and without this an in-process --timeout (jobs 1) could never fire before the document is done.
+ */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Files up to this size are read whole (one synchronous read, no I/O round trips); larger ones stream. */
 export const WHOLE_READ_MAX = 16 * 1024 * 1024;
 
@@ -257,6 +263,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         },
       };
     }
+    await yieldToLoop();
     const found = await scanSignatures(reader);
     const revisionEnds = reader.revisions.map((r) => r.endOffset);
     if (found.length === 0) {
@@ -292,6 +299,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     const docTs: Array<{ revision: number; valid: boolean; time?: Date }> = [];
 
     for (const c of checks) {
+      await yieldToLoop();
       sigs.push(await verifyOne(c));
     }
 
@@ -427,6 +435,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       }
 
       // Changes after signing.
+      await yieldToLoop();
       if (br.revisionIndex !== undefined) {
         const signedView = br.revisionIndex === reader.revisions.length - 1 ? reader : reader.atRevision(br.revisionIndex);
         let certification: 1 | 2 | 3 | undefined;
@@ -484,6 +493,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       }
 
       // Trust.
+      await yieldToLoop();
       if (cms.signerCert) {
         const validationTime = proven ?? opts.at ?? opts.now();
         try {
