@@ -197,7 +197,7 @@ function trustOf(c: ChainResult | undefined): SignatureReport['trust'] {
   }
 }
 
-function chainVerdict(c: ChainResult): { indication: Indication; sub: string | null } {
+function chainVerdict(c: ChainResult, proven: boolean): { indication: Indication; sub: string | null } {
   switch (c.status) {
     case 'trusted':
       return { indication: 'TOTAL_PASSED', sub: null };
@@ -207,6 +207,10 @@ function chainVerdict(c: ChainResult): { indication: Indication; sub: string | n
       return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'NO_CERTIFICATE_CHAIN_FOUND' };
     case 'expired':
     case 'not-yet-valid':
+      // EN 319 102-1 (table 5): EXPIRED / NOT_YET_VALID are TOTAL-FAILED sub-indications — a proof of existence
+      // (a valid timestamp) shows the signature was made outside the certificate's validity. Without such a
+      // proof the validator cannot tell: INDETERMINATE / OUT_OF_BOUNDS_NO_POE.
+      if (proven && (c.subIndication === 'EXPIRED' || c.subIndication === 'NOT_YET_VALID')) return { indication: 'TOTAL_FAILED', sub: c.subIndication };
       return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'OUT_OF_BOUNDS_NO_POE' };
     default:
       return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'TRY_LATER' };
@@ -378,7 +382,8 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         failWith('TOTAL_FAILED', 'FORMAT_FAILURE', `the signature (CMS) cannot be parsed${cms.error ? `: ${cms.error}` : ''}`);
         return rep;
       }
-      rep.level = 'B-B';
+      // A document timestamp is not a signature of a person: it has no PAdES B-level of its own.
+      if (rep.type === 'signature') rep.level = 'B-B';
       if (!cms.messageDigestMatches) {
         rep.integrity = 'broken';
         failWith('TOTAL_FAILED', 'HASH_FAILURE', 'the document bytes do not match the signed digest (the file was changed after signing)');
@@ -508,7 +513,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
             purpose: f.kind === 'doc-timestamp' ? 'timestamping' : 'signing',
           });
           rep.trust = trustOf(chain);
-          const v = chainVerdict(chain);
+          const v = chainVerdict(chain, proven !== undefined);
           if (v.indication !== 'TOTAL_PASSED') failWith(v.indication, v.sub ?? 'TRY_LATER', chain.problems[0] ?? `certificate ${chain.status}`);
           if (chain.revocation.checked === false && opts.revocationMode !== 'off' && chain.status === 'trusted')
             rep.warnings.push('revocation status was not checked');
