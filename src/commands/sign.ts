@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { App } from '../cli/app.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
@@ -96,6 +97,8 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
       const { openSigner } = await import('../services/signer-factory.js');
       // the token command's helpers (module default, TTY chooser) only when a token may be used
       const token = flags.p12 ? undefined : await import('./token.js');
+      // paths given on the command line are relative to the command's working folder (ctx.cwd), not the process's
+      const abs = (p: string | undefined) => (p === undefined || p === '-' ? p : path.resolve(ctx.cwd, p));
       const result = await signDocuments(
         {
           inputs,
@@ -118,15 +121,15 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
           openSigner: () =>
             openSigner(
               {
-                p12: flags.p12,
+                p12: abs(flags.p12),
                 // flag > KYSO_PKCS11_MODULE > config "pkcs11Module" (never with --p12) > p11-kit discovery
-                pkcs11Module: flags.pkcs11Module ?? token?.defaultPkcs11Module(ctx),
+                pkcs11Module: abs(flags.pkcs11Module) ?? token?.defaultPkcs11Module(ctx),
                 tokenLabel: flags.tokenLabel,
                 tokenSerial: flags.tokenSerial,
                 keyLabel: flags.keyLabel,
                 keyId: flags.keyId,
                 certSha256: flags.certSha256,
-                chain: flags.chain,
+                chain: abs(flags.chain),
                 rsaPss: flags.rsaPss,
                 hash: flags.hash as HashAlgorithm,
               },
@@ -134,7 +137,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
                 passphrase: (file) =>
                   obtainSecret(ctx, {
                     envVar: 'KYSO_P12_PASSWORD',
-                    file: flags.passphraseFile,
+                    file: abs(flags.passphraseFile),
                     prompt: msg(`Passphrase for ${file}`, `Mật khẩu của ${file}`),
                     missingCode: 'P12_PASSPHRASE_MISSING',
                     missing: msg(
@@ -145,7 +148,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
                 pin: (token) =>
                   obtainSecret(ctx, {
                     envVar: 'KYSO_PIN',
-                    file: flags.pinFile,
+                    file: abs(flags.pinFile),
                     prompt: msg(`PIN for ${token}`, `Mã PIN của ${token}`),
                     missingCode: 'PIN_MISSING',
                     missing: msg(
