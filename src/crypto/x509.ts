@@ -3,7 +3,6 @@
  * Parsing is pkijs/asn1js; digests and key details come from node:crypto. Nothing here does I/O except
  * `readCertificatesFile`, which reads one small file the user named.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -53,16 +52,8 @@ export function toBuffer(b: Uint8Array | ArrayBuffer): Buffer {
   return b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** An exact-length ArrayBuffer copy, which is what asn1js/pkijs want. */
-export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
-  const out = new ArrayBuffer(b.byteLength);
-  new Uint8Array(out).set(b);
-  return out;
-}
-
-export function sha256Hex(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
-}
+export { sha256Hex, toArrayBuffer } from './der-cert.js';
+import { sha256Hex, toArrayBuffer } from './der-cert.js';
 
 /** Parses a DER certificate; throws an input error naming `label` when it is not one. */
 export function parseCertificate(der: Uint8Array, label = 'certificate'): pkijs.Certificate {
