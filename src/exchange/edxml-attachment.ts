@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import { open } from 'node:fs/promises';
 import { Unzip, UnzipInflate } from 'fflate';
 import { inputError, msg, type KysoError } from '../core/errors.js';
 import type { ParsedEdoc } from './edxml-parse.js';
@@ -92,19 +91,9 @@ const ZIP_TYPES = new Set(['application/zip', 'application/x-zip-compressed', 'a
  */
 export async function decodeAttachmentToFile(p: ParsedEdoc, contentId: string, outPath: string): Promise<DecodedAttachment> {
   const a = find(p, contentId);
-  const tmp = path.join(path.dirname(outPath), `.${path.basename(outPath)}.${process.pid}.${Date.now()}.tmp`);
-  const fh = await open(tmp, 'wx');
-  const hash = createHash('sha256');
-  let size = 0;
-  const write = async (b: Uint8Array) => {
-    hash.update(b);
-    size += b.length;
-    let off = 0;
-    while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
-  };
   const wantZip = ZIP_TYPES.has(a.contentType.toLowerCase()) && !a.name.toLowerCase().endsWith('.zip');
   let unzipped = false;
-  try {
+  const written = await writeFileAtomic(outPath, async (write) => {
     let first = true;
     let uz: Unzip | undefined;
     const queue: Uint8Array[] = [];
@@ -149,15 +138,8 @@ export async function decodeAttachmentToFile(p: ParsedEdoc, contentId: string, o
       while (queue.length) await write(queue.shift()!);
       if (zipErr || !fileDone) throw corrupt(p, a, 'zip archive incomplete', 'tệp zip không đầy đủ');
     }
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, outPath);
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  return { path: outPath, size, sha256: hash.digest('hex'), unzipped };
+  });
+  return { path: outPath, ...written, unzipped };
 }
 
 /** Decodes one attachment in memory (small attachments only; use decodeAttachmentToFile otherwise). */

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
+import { writeFileAtomic } from './atomic-file.js';
 import { createReadStream } from 'node:fs';
-import { open, rename, unlink, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { inputError, msg } from '../core/errors.js';
@@ -239,30 +238,13 @@ export interface BuiltFile {
  */
 export async function buildEdocToFile(m: EdocMessage, outPath: string, opts: { now?: Date } = {}): Promise<BuiltFile> {
   const parts = buildEdocSkeleton(m, opts.now);
-  const tmp = path.join(path.dirname(outPath), `.${path.basename(outPath)}.${process.pid}.${Date.now()}.tmp`);
-  const fh = await open(tmp, 'wx');
-  const hash = createHash('sha256');
-  let size = 0;
-  const write = async (b: Buffer) => {
-    hash.update(b);
-    size += b.length;
-    let off = 0;
-    while (off < b.length) off += (await fh.write(b, off)).bytesWritten;
-  };
-  try {
+  const written = await writeFileAtomic(outPath, async (write) => {
     for (let i = 0; i < parts.length; i++) {
       await write(Buffer.from(parts[i]!, 'utf8'));
       if (i < m.attachments.length) for await (const b of base64Of(m.attachments[i]!)) await write(b);
     }
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, outPath);
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  return { path: outPath, size, sha256: hash.digest('hex') };
+  });
+  return { path: outPath, ...written };
 }
 
 /** Builds a document message in memory (for small documents; use buildEdocToFile for large ones). */

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
+import { writeFileAtomic } from './atomic-file.js';
 import { readFileSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { KysoError, inputError, msg, type ErrorCategory } from '../core/errors.js';
@@ -141,27 +139,9 @@ export class HttpClient {
     let file: { size: number; sha256: string } | undefined;
     const res = await this.exchange(r, async (res) => {
       if (res.statusCode < 200 || res.statusCode >= 300) return Buffer.from(await res.body.arrayBuffer());
-      const tmp = path.join(path.dirname(outPath), `.${path.basename(outPath)}.${process.pid}.${Date.now()}.tmp`);
-      const fh = await open(tmp, 'wx');
-      const hash = createHash('sha256');
-      let size = 0;
-      try {
-        for await (const c of res.body) {
-          const b = c as Buffer;
-          hash.update(b);
-          size += b.length;
-          let off = 0;
-          while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
-        }
-        await fh.sync();
-        await fh.close();
-        await rename(tmp, outPath);
-      } catch (e) {
-        await fh.close().catch(() => {});
-        await unlink(tmp).catch(() => {});
-        throw e;
-      }
-      file = { size, sha256: hash.digest('hex') };
+      file = await writeFileAtomic(outPath, async (write) => {
+        for await (const c of res.body) await write(c as Buffer);
+      });
       return Buffer.alloc(0);
     });
     return { ...res, file };
