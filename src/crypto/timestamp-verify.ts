@@ -10,6 +10,7 @@ import type { ChainResult, ValidateOptions } from './chain-builder.js';
 import { validateCertificate } from './chain-builder.js';
 import { parseCerts, type ChainCert } from './chain-cert.js';
 import { checkSignerInfo } from './verify-signer-info.js';
+import { decodeOid, fromPkijsSignerInfo, parseSignerInfo, type CmsSignerInfo } from './cms-signer-info.js';
 import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, parseDer, rawBytes, readTlv, children, toHex, trimDer, u8, type Tlv } from './verify-util.js';
 
 export interface TimestampCheck {
@@ -34,7 +35,7 @@ export interface TimestampCheck {
 }
 
 export interface ParsedSignedData {
-  signerInfos: pkijs.SignerInfo[];
+  signerInfos: CmsSignerInfo[];
   eContentType: string;
   eContent?: asn1js.AsnType;
   certs: ChainCert[];
@@ -126,10 +127,10 @@ function parseSignedDataFast(buf: Uint8Array, what: string): ParsedSignedData {
     } else if (el.cls === 0 && el.tag === 17) signerInfos = el;
   }
   if (!signerInfos) fail(what, 'SignedData without signerInfos');
-  const infos: pkijs.SignerInfo[] = [];
+  const infos: CmsSignerInfo[] = [];
   for (const s of kids(signerInfos)) {
     try {
-      infos.push(new pkijs.SignerInfo({ schema: parseDer(buf.slice(s.start, s.end), 'SignerInfo') }));
+      infos.push(parseSignerInfo(buf, s));
     } catch (e) {
       fail(what, `a SignerInfo cannot be parsed (${errorText(e)})`);
     }
@@ -139,6 +140,10 @@ function parseSignedDataFast(buf: Uint8Array, what: string): ParsedSignedData {
 }
 
 function oidOf(buf: Uint8Array, t: Tlv): string {
+  if (t.cls === 0 && t.tag === 6 && !t.constructed) {
+    const fast = decodeOid(buf, t);
+    if (fast) return fast;
+  }
   return (parseDer(buf.subarray(t.start, t.end), 'OID') as asn1js.ObjectIdentifier).valueBlock.toString();
 }
 
@@ -183,10 +188,10 @@ function parseSignedDataAsn1(der: Uint8Array, what: string): ParsedSignedData {
     }
   }
   if (!(signerInfosAsn instanceof asn1js.Set)) fail(what, 'SignedData without signerInfos');
-  const signerInfos: pkijs.SignerInfo[] = [];
+  const signerInfos: CmsSignerInfo[] = [];
   for (const s of signerInfosAsn.valueBlock.value) {
     try {
-      signerInfos.push(new pkijs.SignerInfo({ schema: s }));
+      signerInfos.push(fromPkijsSignerInfo(new pkijs.SignerInfo({ schema: s })));
     } catch (e) {
       fail(what, `a SignerInfo cannot be parsed (${errorText(e)})`);
     }

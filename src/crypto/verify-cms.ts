@@ -123,7 +123,7 @@ export async function checkCms(cmsDer: Uint8Array, contentDigestFor: (alg: strin
   const tokens = attributeRaw(si.unsignedAttrs, OID.signatureTimeStampToken);
   if (tokens.length > 1) res.notes.push(`${tokens.length} signature timestamps; the first is used`);
   if (tokens[0]) {
-    const sigValue = si.signature.valueBlock.valueHexView;
+    const sigValue = si.signature;
     res.timestamp = await verifyTimestampToken(tokens[0], async (alg) => hashBytes(alg, sigValue));
   }
   return res;

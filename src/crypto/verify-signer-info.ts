@@ -9,6 +9,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { ChainCert, normSerial } from './chain-cert.js';
+import type { CmsAttributes, CmsSignerInfo } from './cms-signer-info.js';
 import { verifyRsaPkcs1Digest, verifySignature } from './verify-signature.js';
 import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex, u8 } from './verify-util.js';
 
@@ -30,38 +31,27 @@ export interface SignerInfoCheck {
   notes: string[];
 }
 
-export function attributeValues(attrs: pkijs.SignedAndUnsignedAttributes | undefined, oid: string): asn1js.AsnType[][] {
+export function attributeValues(attrs: CmsAttributes | undefined, oid: string): asn1js.AsnType[][] {
   if (!attrs) return [];
-  return attrs.attributes.filter((a) => a.type === oid).map((a) => a.values as asn1js.AsnType[]);
+  return attrs.attributes.filter((a) => a.type === oid).map((a) => a.values);
 }
 
-export function findSignerCert(si: pkijs.SignerInfo, certs: ChainCert[]): ChainCert | undefined {
+export function findSignerCert(si: CmsSignerInfo, certs: ChainCert[]): ChainCert | undefined {
   return findSignerCerts(si, certs)[0];
 }
 
 /** Every certificate matching the SignerInfo's sid (an attacker may add look-alikes: try each). */
-export function findSignerCerts(si: pkijs.SignerInfo, certs: ChainCert[]): ChainCert[] {
-  const sid = si.sid as unknown;
-  if (sid instanceof pkijs.IssuerAndSerialNumber) {
-    const issuer = u8(sid.issuer.toSchema().toBER(false));
-    const serial = normSerial(toHex(sid.serialNumber.valueBlock.valueHexView));
-    return certs.filter((c) => c.serialHex === serial && bytesEqual(c.issuerDer, issuer));
-  }
+export function findSignerCerts(si: CmsSignerInfo, certs: ChainCert[]): ChainCert[] {
+  const sid = si.sid;
+  if ('issuerDer' in sid) return certs.filter((c) => c.serialHex === sid.serialHex && bytesEqual(c.issuerDer, sid.issuerDer));
   // [0] SubjectKeyIdentifier
-  const asn = sid as asn1js.Constructed | asn1js.Primitive;
-  let keyId: Uint8Array | undefined;
-  if (asn instanceof asn1js.Constructed && asn.valueBlock.value[0] instanceof asn1js.OctetString) {
-    keyId = asn.valueBlock.value[0].valueBlock.valueHexView;
-  } else if (asn instanceof asn1js.Primitive) {
-    keyId = asn.valueBlock.valueHexView;
-  }
-  if (!keyId) return [];
-  const hex = toHex(keyId);
+  if (!('keyId' in sid)) return [];
+  const hex = toHex(sid.keyId);
   return certs.filter((c) => c.subjectKeyId === hex || toHex(c.keyHash('sha1')) === hex);
 }
 
 /** Checks ESS signingCertificate(V2) against the signer certificate; pushes problems. Returns true when present. */
-function checkEssAttribute(si: pkijs.SignerInfo, cert: ChainCert | undefined, problems: string[]): boolean {
+function checkEssAttribute(si: CmsSignerInfo, cert: ChainCert | undefined, problems: string[]): boolean {
   const v2 = attributeValues(si.signedAttrs, OID.signingCertificateV2);
   const v1 = attributeValues(si.signedAttrs, OID.signingCertificate);
   if (v2.length + v1.length === 0) return false;
@@ -103,7 +93,7 @@ function checkEssAttribute(si: pkijs.SignerInfo, cert: ChainCert | undefined, pr
 }
 
 export async function checkSignerInfo(
-  si: pkijs.SignerInfo,
+  si: CmsSignerInfo,
   certs: ChainCert[],
   opts: {
     /** eContentType of the SignedData: id-data for PDF signatures, id-ct-TSTInfo for timestamps. */
@@ -129,7 +119,7 @@ export async function checkSignerInfo(
   if (si.signedAttrs && candidates.length > 1) {
     // Several certificates match the signer identifier: the signer is the one whose key verifies.
     const data = new Uint8Array(si.signedAttrs.encodedValue);
-    const sig = si.signature.valueBlock.valueHexView;
+    const sig = si.signature;
     res.signerCert =
       candidates.find((c) => verifySignature({ algorithm: si.signatureAlgorithm, digestHint: digestAlgorithm, publicKey: c.publicKey, data, signature: sig }).ok) ?? candidates[0];
     res.notes.push(`${candidates.length} certificates in the signature match the signer identifier`);
@@ -146,7 +136,7 @@ export async function checkSignerInfo(
     problems.push(`the signed content cannot be hashed: ${errorText(e)}`);
     return res;
   }
-  const signature = si.signature.valueBlock.valueHexView;
+  const signature = si.signature;
 
   if (si.signedAttrs) {
     const ct = attributeValues(si.signedAttrs, OID.contentType);
@@ -201,6 +191,6 @@ export async function checkSignerInfo(
 }
 
 /** Reads the DER of every element of an attribute's values (helper for unsigned attributes). */
-export function attributeRaw(attrs: pkijs.SignedAndUnsignedAttributes | undefined, oid: string): Uint8Array[] {
+export function attributeRaw(attrs: CmsAttributes | undefined, oid: string): Uint8Array[] {
   return attributeValues(attrs, oid).flatMap((vals) => vals.map((v) => rawBytes(v)));
 }
