@@ -1,10 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { msg } from '../core/errors.js';
+import { KysoError, msg, type ErrorCategory, type Msg } from '../core/errors.js';
 import type { ProgressSink } from '../core/types.js';
 import { loadTrustStore } from '../crypto/trust-store.js';
-import { verifyDocument, type VerifyDocumentOptions } from './verify-document.js';
+import type { VerifyDocumentOptions } from './verify-document.js';
 import { summarize, type FileReport, type VerifyRunResult, type VerifySettings } from './verify-types.js';
 
 /** One input file: the absolute path to read and the name to show (as the user wrote it). */
@@ -93,6 +93,8 @@ export async function verifyInput(i: VerifyInput, opts: VerifyDocumentOptions, t
     timer = setTimeout(() => resolve(timeoutReport(i, timeoutMs)), timeoutMs);
   });
   try {
+    // Loaded on first use: the main thread of a worker pool never verifies and need not load pdf-lib/pkijs.
+    const { verifyDocument } = await import('./verify-document.js');
     return await Promise.race([verifyDocument(i.path, i.display, opts), timeout]);
   } finally {
     clearTimeout(timer);
@@ -124,8 +126,10 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
         o.progress.tick();
       }
     } else {
-      // Fail fast on bad settings (unreadable --trust) before starting threads.
-      await loadTrustStore({ defaultTrust: o.settings.defaultTrust, extra: o.settings.trust, assetsDir: o.settings.assetsDir });
+      // Bad settings (unreadable --trust) stop the run: each worker loads the trust store first and reports a
+      // failure as a fatal message, which runPool rethrows as the same KysoError (the main thread does not
+      // load the verification stack itself: it only hands out files and collects reports).
+      if (inputs.every((i) => i.missing)) await loadTrustStore({ defaultTrust: o.settings.defaultTrust, extra: o.settings.trust, assetsDir: o.settings.assetsDir });
       await runPool(inputs, reports, jobs, timeoutMs, o);
     }
   } finally {
@@ -134,103 +138,171 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
   return { summary: summarize(reports), files: reports };
 }
 
-interface WorkerReply {
+/** One file handed to a worker: its index in the run and where to read it. */
+export interface WorkerFile {
   id: number;
-  report?: FileReport;
-  fatal?: string;
+  path: string;
+  display: string;
 }
 
+/** Messages from a worker: reports of finished files (batched), or a fatal set-up error. */
+export interface WorkerReply {
+  results?: Array<{ id: number; report: FileReport }>;
+  fatal?: { message: string; code?: string; category?: ErrorCategory; msg?: Msg; hint?: Msg };
+}
+
+/** Files queued per worker (fewer near the end, so both workers finish together). */
+const WORKER_QUEUE = 16;
+
 /**
- * A pool of worker threads, each running verifyDocument on one file at a time. A file that exceeds its
- * time budget gets ERROR VERIFY_TIMEOUT and its worker is terminated and replaced (a runaway parse cannot
- * hold the run hostage).
+ * A pool of worker threads. Each worker gets a small queue of files (not one message per file) and sends
+ * reports back in batches; it publishes the file it is working on and since when in a shared Int32Array,
+ * so that the main thread can enforce the per-file time budget and attribute a crash to the right file.
+ * A file that exceeds its budget gets ERROR VERIFY_TIMEOUT, its worker is terminated and replaced, and
+ * the other files queued on that worker go to the replacement (a runaway parse cannot hold the run hostage).
  */
 async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: number, timeoutMs: number, o: VerifyRunOptions): Promise<void> {
   const workerUrl = o.workerUrl ?? new URL('./verify-worker.js', import.meta.url);
+  const epoch = Date.now();
   let next = 0;
+  const retry: number[] = [];
+  let remaining = inputs.length;
+  const record = (id: number, r: FileReport) => {
+    if (reports[id]) return;
+    reports[id] = r;
+    remaining--;
+    o.progress.tick();
+  };
+  for (let k = 0; k < inputs.length; k++) if (inputs[k]!.missing) record(k, missingReport(inputs[k]!));
+  if (remaining === 0) return;
   await new Promise<void>((resolveAll, rejectAll) => {
-    let active = 0;
     let failed = false;
+    let finished = false;
     let crashesInARow = 0;
     const workers = new Set<Worker>();
-    const abort = (err: Error) => {
-      failed = true;
+    const checks = new Set<NodeJS.Timeout>();
+    const stopAll = () => {
+      for (const c of checks) clearInterval(c);
       for (const x of workers) void x.terminate();
+    };
+    const abort = (err: Error) => {
+      if (failed || finished) return;
+      failed = true;
+      stopAll();
       rejectAll(err);
     };
+    const maybeDone = () => {
+      if (remaining > 0 || failed || finished) return;
+      finished = true;
+      stopAll();
+      resolveAll();
+    };
+    const take = (): number | undefined => {
+      while (retry.length > 0) {
+        const id = retry.shift()!;
+        if (!reports[id]) return id;
+      }
+      while (next < inputs.length) {
+        const id = next++;
+        if (!reports[id]) return id;
+      }
+      return undefined;
+    };
     const startWorker = () => {
-      if (failed) return;
-      const w = new Worker(workerUrl, { workerData: { settings: o.settings }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+      if (failed || finished) return;
+      // [0] = id of the file being verified (-1: none), [1] = when it started (ms since epoch).
+      const state = new Int32Array(new SharedArrayBuffer(8));
+      state[0] = -1;
+      const w = new Worker(workerUrl, { workerData: { settings: o.settings, state, epoch }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
       workers.add(w);
-      w.once('exit', () => workers.delete(w));
-      active++;
-      let current = -1;
-      let timer: NodeJS.Timeout | undefined;
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        active--;
-        if (active === 0 && !failed) resolveAll();
+      const queued = new Set<number>();
+      let gone = false;
+      const retire = () => {
+        gone = true;
+        clearInterval(check);
+        checks.delete(check);
+        workers.delete(w);
+        void w.terminate();
+        for (const id of queued) if (!reports[id]) retry.push(id);
+        queued.clear();
       };
       const feed = () => {
-        while (next < inputs.length && inputs[next]!.missing) {
-          reports[next] = missingReport(inputs[next]!);
-          next++;
-          o.progress.tick();
+        const perWorker = Math.max(1, Math.min(WORKER_QUEUE, Math.ceil((inputs.length - next + retry.length) / jobs)));
+        const batch: WorkerFile[] = [];
+        while (queued.size + batch.length < perWorker) {
+          const id = take();
+          if (id === undefined) break;
+          batch.push({ id, path: inputs[id]!.path, display: inputs[id]!.display });
         }
-        if (next >= inputs.length) {
-          current = -1;
-          void w.terminate().then(finish, finish);
-          return;
-        }
-        current = next++;
-        timer = setTimeout(() => {
-          reports[current] = timeoutReport(inputs[current]!, timeoutMs);
-          o.progress.tick();
-          current = -1;
-          done = true; // this worker is gone; replace it
-          active--;
+        for (const f of batch) queued.add(f.id);
+        if (batch.length > 0) w.postMessage(batch);
+        else if (queued.size === 0) {
+          // Nothing left for this worker.
+          gone = true;
+          clearInterval(check);
+          checks.delete(check);
+          workers.delete(w);
           void w.terminate();
-          startWorker();
-        }, timeoutMs);
-        timer.unref(); // never keeps the process alive after an abort
-        w.postMessage({ id: current, path: inputs[current]!.path, display: inputs[current]!.display });
+          maybeDone();
+        }
       };
+      // The time budget: checked a few times per budget (at most every 200 ms).
+      const check = setInterval(
+        () => {
+          if (gone) return;
+          const id = Atomics.load(state, 0);
+          if (id < 0 || reports[id] || !queued.has(id)) return;
+          if (Date.now() - epoch - Atomics.load(state, 1) <= timeoutMs) return;
+          queued.delete(id);
+          record(id, timeoutReport(inputs[id]!, timeoutMs));
+          retire();
+          maybeDone();
+          startWorker();
+        },
+        Math.max(1, Math.min(200, Math.floor(timeoutMs / 4))),
+      );
+      check.unref(); // never keeps the process alive after an abort
+      checks.add(check);
       w.on('message', (m: WorkerReply) => {
+        if (gone) return;
         if (m.fatal) {
-          clearTimeout(timer);
-          abort(new Error(m.fatal));
+          const f = m.fatal;
+          abort(f.code && f.category && f.msg ? new KysoError(f.code, f.category, f.msg, { hint: f.hint }) : new Error(f.message));
           return;
         }
-        if (m.id !== current || !m.report) return;
-        crashesInARow = 0;
-        clearTimeout(timer);
-        reports[current] = m.report;
-        o.progress.tick();
-        feed();
+        for (const r of m.results ?? []) {
+          if (!queued.delete(r.id)) continue;
+          crashesInARow = 0;
+          record(r.id, r.report);
+        }
+        maybeDone();
+        if (!finished && !failed) feed();
       });
       w.on('error', (e) => {
-        clearTimeout(timer);
+        if (gone) return;
         if (++crashesInARow >= 3) {
           // Three workers in a row died without finishing a file: the worker itself is broken (e.g. dist/
           // not built), not the files. Stop with an internal error instead of failing every file.
           abort(new Error(`verify worker threads keep crashing: ${e.message}`));
           return;
         }
-        if (current >= 0 && !reports[current]) {
-          const i = inputs[current]!;
+        const id = Atomics.load(state, 0);
+        if (id >= 0 && queued.has(id) && !reports[id]) {
+          queued.delete(id);
+          const i = inputs[id]!;
           const en = `${i.display}: verification crashed (${e.message.slice(0, 200)})`;
-          reports[current] = { file: i.display, indication: 'ERROR', error: { code: 'VERIFY_CRASHED', message: en, messageVi: `${i.display}: kiểm tra bị lỗi (${e.message.slice(0, 200)})` }, signatures: [] };
-          o.progress.tick();
+          record(id, { file: i.display, indication: 'ERROR', error: { code: 'VERIFY_CRASHED', message: en, messageVi: `${i.display}: kiểm tra bị lỗi (${e.message.slice(0, 200)})` }, signatures: [] });
         }
-        if (!done) {
-          done = true;
-          active--;
-          startWorker();
-        }
+        retire();
+        maybeDone();
+        startWorker();
       });
-      w.once('online', feed);
+      w.on('exit', () => {
+        if (gone || failed || finished) return;
+        // Exited without an error event (e.g. out of memory handled by the runtime): treat as a crash.
+        w.emit('error', new Error('the worker thread exited'));
+      });
+      feed();
     };
     for (let k = 0; k < jobs; k++) startWorker();
   });

@@ -1,30 +1,62 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { prepareVerify } from './verify-files.js';
+import { isKysoError } from '../core/errors.js';
+import { prepareVerify, type WorkerFile, type WorkerReply } from './verify-files.js';
 import { verifyDocument, errorReport } from './verify-document.js';
-import type { VerifySettings } from './verify-types.js';
+import type { FileReport, VerifySettings } from './verify-types.js';
 
 /**
  * Worker-thread entry for `kyso verify --jobs N` (loaded from dist/services/verify-worker.js). It runs the
- * same verifyDocument as the main thread, one file per message, and posts the report back.
+ * same verifyDocument as the main thread over the files it is handed (a small queue at a time), publishes
+ * which file it is on in `state` (for the main thread's time budget), and posts the reports back in
+ * batches: one message per file cost more than the verification of a small file.
  */
-const settings = (workerData as { settings: VerifySettings }).settings;
+const { settings, state, epoch } = workerData as { settings: VerifySettings; state: Int32Array; epoch: number };
 const port = parentPort!;
 
 const ready = prepareVerify(settings, () => new Date()).catch((e: unknown) => {
-  port.postMessage({ id: -1, fatal: e instanceof Error ? e.message : String(e) });
+  const fatal: WorkerReply['fatal'] = isKysoError(e)
+    ? { message: e.message, code: e.code, category: e.category, msg: e.msg, hint: e.hint }
+    : { message: e instanceof Error ? e.message : String(e) };
+  port.postMessage({ fatal } satisfies WorkerReply);
   return undefined;
 });
 
-port.on('message', (m: { id: number; path: string; display: string }) => {
-  void (async () => {
-    const opts = await ready;
-    if (!opts) return;
-    let report;
+const queue: WorkerFile[] = [];
+let running = false;
+/** Flush after this many reports or this long, whichever comes first (and whenever the queue is empty). */
+const FLUSH_COUNT = 8;
+const FLUSH_MS = 20;
+
+async function drain(): Promise<void> {
+  running = true;
+  const opts = await ready;
+  if (!opts) return;
+  let out: Array<{ id: number; report: FileReport }> = [];
+  let since = Date.now();
+  while (queue.length > 0) {
+    const f = queue.shift()!;
+    Atomics.store(state, 1, Date.now() - epoch);
+    Atomics.store(state, 0, f.id);
+    let report: FileReport;
     try {
-      report = await verifyDocument(m.path, m.display, opts);
+      report = await verifyDocument(f.path, f.display, opts);
     } catch (e) {
-      report = errorReport(m.display, e);
+      report = errorReport(f.display, e);
     }
-    port.postMessage({ id: m.id, report });
-  })();
+    Atomics.store(state, 0, -1);
+    out.push({ id: f.id, report });
+    if (queue.length === 0 || out.length >= FLUSH_COUNT || Date.now() - since >= FLUSH_MS) {
+      port.postMessage({ results: out } satisfies WorkerReply);
+      out = [];
+      since = Date.now();
+      // Let the next batch of files arrive before the queue runs dry.
+      if (queue.length === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+  running = false;
+}
+
+port.on('message', (files: WorkerFile[]) => {
+  queue.push(...files);
+  if (!running) void drain();
 });
