@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef } from './pdf-lib.js';
 import { appendUpdateToCopy, openInputFile } from './append-update.js';
 import type { UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';

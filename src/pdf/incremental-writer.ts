@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import type { PdfReader } from './reader.js';
 import type { XrefEntry } from './xref.js';
 

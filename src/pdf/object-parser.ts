@@ -10,7 +10,7 @@ import {
   PDFObject,
   PDFRef,
   PDFString,
-} from 'pdf-lib';
+} from './pdf-lib.js';
 
 /**
  * A small PDF object tokenizer/parser that builds pdf-lib object classes (so that pdf-lib serialises what

@@ -9,7 +9,7 @@ import {
   PDFRawStream,
   PDFRef,
   PDFString,
-} from 'pdf-lib';
+} from './pdf-lib.js';
 import { isKysoError } from '../core/errors.js';
 import type { ByteSource } from './byte-source.js';
 import { applyFilters, StreamTooLargeError, type FilterStep } from './filters.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import { KysoError, msg, usageError } from '../core/errors.js';
 import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
 import { serialize, type UpdateObject } from './incremental-writer.js';

@@ -1,4 +1,4 @@
-import { PDFDict, PDFName, PDFRef } from 'pdf-lib';
+import { PDFDict, PDFName, PDFRef } from './pdf-lib.js';
 import type { PdfReader, SignatureFieldInfo } from './reader.js';
 
 /**

@@ -1,4 +1,4 @@
-import { PDFHexString, PDFString } from 'pdf-lib';
+import { PDFHexString, PDFString } from './pdf-lib.js';
 
 /**
  * A PDF text string: printable ASCII as a literal string with "(", ")" and "\" escaped exactly once;

@@ -1,4 +1,4 @@
-import { PDFArray, PDFContext, PDFDict, PDFName, PDFNumber, PDFObject, PDFRef } from 'pdf-lib';
+import { PDFArray, PDFContext, PDFDict, PDFName, PDFNumber, PDFObject, PDFRef } from './pdf-lib.js';
 import type { ByteSource } from './byte-source.js';
 import { NeedMoreData, ObjectParser, PdfSyntaxError } from './object-parser.js';
 

@@ -7,7 +7,7 @@
 import fontkit from '@pdf-lib/fontkit';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import { PDFDocument, rgb, type PDFFont, type PDFPage } from '../pdf/pdf-lib.js';
 
 const require = createRequire(import.meta.url);
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PDFArray, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
 import { isKysoError, msg, type Msg } from '../core/errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { bufferSource, openFileSource, type ByteSource } from '../pdf/byte-source.js';

@@ -107,7 +107,7 @@ describe('appendDss', () => {
     const { appendDss } = await import('../../src/pdf/dss.js');
     const { PdfReader } = await import('../../src/pdf/reader.js');
     const { openFileSource } = await import('../../src/pdf/byte-source.js');
-    const { PDFName } = await import('pdf-lib');
+    const { PDFName } = await import('../../src/pdf/pdf-lib.js');
     const pki = getPki();
     const signed = join(dir, 'dss-0.pdf');
     await opensslSign(samples.objstm, signed, 'deputy-ec384');

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PDFName, PDFNumber } from 'pdf-lib';
+import { PDFName, PDFNumber } from '../../src/pdf/pdf-lib.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../src/pdf/byte-source.js';
 import { PdfReader } from '../../src/pdf/reader.js';

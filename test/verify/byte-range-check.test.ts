@@ -1,6 +1,6 @@
 /** Unit tests of src/pdf/byte-range-check.ts on hand-made byte buffers (no CLI, no crypto). */
 import { describe, expect, it } from 'vitest';
-import { PDFContext, PDFDict, PDFHexString, PDFName } from 'pdf-lib';
+import { PDFContext, PDFDict, PDFHexString, PDFName } from '../../src/pdf/pdf-lib.js';
 import { bufferSource } from '../../src/pdf/byte-source.js';
 import { checkByteRange, trailingGarbage, trimDer, MAX_CONTENTS_GAP } from '../../src/pdf/byte-range-check.js';
 

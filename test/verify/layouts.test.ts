@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PDFDict } from 'pdf-lib';
+import { PDFDict } from '../../src/pdf/pdf-lib.js';
 import { runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
 import { EXTRA_VALID_SAMPLES, makeSamplePdfs, VALID_SAMPLES, type SampleName } from '../fixtures/make-pdfs.js';
