@@ -75,6 +75,13 @@ export function parseSignerInfo(buf: Uint8Array, t: Tlv): CmsSignerInfo {
 const CACHE_MAX = 512;
 const issuerCache = new Map<string, Uint8Array>();
 const algCache = new Map<string, pkijs.AlgorithmIdentifier>();
+/**
+ * Attributes that depend only on the signer (its certificate) and not on the document: the same bytes
+ * recur in every signature of one signer, so their parsed values are shared (read only). Document-bound
+ * attributes (messageDigest, signingTime, timestamps, revocation data) are always parsed afresh.
+ */
+const SIGNER_BOUND = new Set(['1.2.840.113549.1.9.3', '1.2.840.113549.1.9.16.2.12', '1.2.840.113549.1.9.16.2.47']);
+const attrCache = new Map<string, asn1js.AsnType[] | null>();
 
 function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
   let v = map.get(key);
@@ -150,13 +157,18 @@ function attributes(buf: Uint8Array, t: Tlv): CmsAttributes | undefined {
     if (!isPrim(oid, 6) || !set || set.cls !== 0 || set.tag !== 17 || !set.constructed || rest.length > 0) return undefined;
     const type = decodeOid(buf, oid);
     if (!type) return undefined;
-    const values: asn1js.AsnType[] = [];
-    for (const v of children(buf, set)) {
-      const bytes = buf.subarray(v.start, v.end);
-      const r = asn1js.fromBER(bytes);
-      if (r.offset !== bytes.length) return undefined;
-      values.push(r.result);
-    }
+    const parse = (): asn1js.AsnType[] | null => {
+      const values: asn1js.AsnType[] = [];
+      for (const v of children(buf, set)) {
+        const bytes = buf.subarray(v.start, v.end);
+        const r = asn1js.fromBER(bytes);
+        if (r.offset !== bytes.length) return null;
+        values.push(r.result);
+      }
+      return values;
+    };
+    const values = SIGNER_BOUND.has(type) ? cached(attrCache, type + Buffer.from(buf.subarray(set.start, set.end)).toString('latin1'), parse) : parse();
+    if (!values) return undefined;
     out.push({ type, values });
   }
   if (out.length === 0) return undefined;
