@@ -3,7 +3,6 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { KysoError, msg, type ErrorCategory, type Msg } from '../core/errors.js';
 import type { ProgressSink } from '../core/types.js';
-import { loadTrustStore } from '../crypto/trust-store.js';
 import type { VerifyDocumentOptions } from './verify-document.js';
 import { summarize, type FileReport, type VerifyRunResult, type VerifySettings } from './verify-types.js';
 
@@ -60,6 +59,8 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
 
 /** Loads the trust store and the revocation fetcher the settings describe (in each worker too). */
 export async function prepareVerify(settings: VerifySettings, now: () => Date): Promise<VerifyDocumentOptions> {
+  // Loaded on demand (pkijs): the main thread of a worker pool never needs it.
+  const { loadTrustStore } = await import('../crypto/trust-store.js');
   const trustStore = await loadTrustStore({ defaultTrust: settings.defaultTrust, extra: settings.trust, assetsDir: settings.assetsDir });
   // Loaded only when needed: the fetcher pulls in undici, which a --revocation off worker does not need.
   const fetcher =
@@ -129,7 +130,7 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
       // Bad settings (unreadable --trust) stop the run: each worker loads the trust store first and reports a
       // failure as a fatal message, which runPool rethrows as the same KysoError (the main thread does not
       // load the verification stack itself: it only hands out files and collects reports).
-      if (inputs.every((i) => i.missing)) await loadTrustStore({ defaultTrust: o.settings.defaultTrust, extra: o.settings.trust, assetsDir: o.settings.assetsDir });
+      if (inputs.every((i) => i.missing)) await (await import('../crypto/trust-store.js')).loadTrustStore({ defaultTrust: o.settings.defaultTrust, extra: o.settings.trust, assetsDir: o.settings.assetsDir });
       await runPool(inputs, reports, jobs, timeoutMs, o);
     }
   } finally {
