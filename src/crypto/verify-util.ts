@@ -5,40 +5,8 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 
-export const OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  tstInfo: '1.2.840.113549.1.9.16.1.4',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-  signingCertificate: '1.2.840.113549.1.9.16.2.12',
-  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
-  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
-  adbeRevocationInfoArchival: '1.2.840.113583.1.1.8',
-  riOcspResponse: '1.3.6.1.5.5.7.16.2',
-  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
-  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
-  kpTimeStamping: '1.3.6.1.5.5.7.3.8',
-  kpOcspSigning: '1.3.6.1.5.5.7.3.9',
-  anyEku: '2.5.29.37.0',
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  subjectKeyIdentifier: '2.5.29.14',
-  authorityKeyIdentifier: '2.5.29.35',
-  crlDistributionPoints: '2.5.29.31',
-  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
-  adOcsp: '1.3.6.1.5.5.7.48.1',
-  adCaIssuers: '1.3.6.1.5.5.7.48.2',
-  crlReason: '2.5.29.21',
-  sha1: '1.3.14.3.2.26',
-  sha224: '2.16.840.1.101.3.4.2.4',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
-  md5: '1.2.840.113549.2.5',
-} as const;
+export { OID } from './oids.js';
+import { OID } from './oids.js';
 
 const DIGEST_BY_OID: Record<string, string> = {
   [OID.sha1]: 'sha1',

@@ -8,31 +8,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { inputError, msg } from '../core/errors.js';
 
-export const OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-  signingCertificate: '1.2.840.113549.1.9.16.2.12',
-  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
-  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
-  tstInfo: '1.2.840.113549.1.9.16.1.4',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  rsassaPss: '1.2.840.113549.1.1.10',
-  mgf1: '1.2.840.113549.1.1.8',
-  ecPublicKey: '1.2.840.10045.2.1',
-  sha1: '1.3.14.3.2.26',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  ecdsaWithSha384: '1.2.840.10045.4.3.3',
-  ecdsaWithSha512: '1.2.840.10045.4.3.4',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  basicConstraints: '2.5.29.19',
-} as const;
+export { OID } from './oids.js';
+import { OID } from './oids.js';
 
 export {
   KEY_USAGE_NAMES,
