@@ -1,3 +1,4 @@
+import type { ExchangeProfile } from './profile.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -92,6 +93,21 @@ function readPem(file: string, what: { en: string; vi: string }): Buffer {
  * CONNECT), with the profile's CA bundle and client certificate. Maps transport failures to KysoError
  * as the ExchangeTransport contract says.
  */
+/** The HTTP client of one exchange profile (every adapter builds its own the same way). */
+export function httpClientFor(profile: ExchangeProfile, deps: { env?: Record<string, string | undefined>; dispatcher?: Dispatcher }): HttpClient {
+  return new HttpClient({
+    label: profile.name,
+    endpoint: profile.endpoint,
+    caFile: profile.caFile,
+    clientCert: profile.clientCert,
+    clientKey: profile.clientKey,
+    proxy: profile.proxy,
+    timeoutMs: profile.timeoutMs,
+    env: deps.env,
+    dispatcher: deps.dispatcher,
+  });
+}
+
 export class HttpClient {
   readonly dispatcher: Dispatcher;
   readonly proxyUrl: string | undefined;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KysoError, msg } from '../core/errors.js';
-import { checkHttpStatus, HttpClient, parseJsonBody, type HttpRequest, type HttpResponse } from './http-client.js';
+import { checkHttpStatus, httpClientFor, type HttpClient, parseJsonBody, type HttpRequest, type HttpResponse } from './http-client.js';
 import type { ExchangeProfile } from './profile.js';
 import type { Agency, ExchangeTransport, MessageType, ReceivedItem, SendMeta, SentItem } from './transport.js';
 import type { TransportDeps } from './vdxp-client.js';
@@ -23,17 +23,7 @@ export abstract class LgspRestClient implements ExchangeTransport {
     protected readonly profile: ExchangeProfile,
     protected readonly deps: TransportDeps,
   ) {
-    this.http = new HttpClient({
-      label: profile.name,
-      endpoint: profile.endpoint,
-      caFile: profile.caFile,
-      clientCert: profile.clientCert,
-      clientKey: profile.clientKey,
-      proxy: profile.proxy,
-      timeoutMs: profile.timeoutMs,
-      env: deps.env,
-      dispatcher: deps.dispatcher,
-    });
+    this.http = httpClientFor(profile, deps);
     this.now = deps.now ?? (() => new Date());
   }
 

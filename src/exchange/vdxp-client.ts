@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { KysoError, inputError, msg } from '../core/errors.js';
-import { checkHttpStatus, HttpClient, parseJsonBody, type HttpResponse } from './http-client.js';
+import { checkHttpStatus, httpClientFor, type HttpClient, parseJsonBody, type HttpResponse } from './http-client.js';
 import type { ExchangeProfile } from './profile.js';
 import type { Agency, ExchangeTransport, MessageType, ReceivedItem, SendMeta, SentItem } from './transport.js';
 import { hashFile, javaHexQuirk, signVdxpHeaders } from './vdxp-auth.js';
@@ -26,17 +26,7 @@ export class VdxpClient implements ExchangeTransport {
     private readonly profile: ExchangeProfile,
     private readonly deps: TransportDeps,
   ) {
-    this.http = new HttpClient({
-      label: profile.name,
-      endpoint: profile.endpoint,
-      caFile: profile.caFile,
-      clientCert: profile.clientCert,
-      clientKey: profile.clientKey,
-      proxy: profile.proxy,
-      timeoutMs: profile.timeoutMs,
-      env: deps.env,
-      dispatcher: deps.dispatcher,
-    });
+    this.http = httpClientFor(profile, deps);
     this.now = deps.now ?? (() => new Date());
   }
 
