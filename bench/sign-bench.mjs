@@ -3,12 +3,13 @@
 // signature: the least any signer must do). Wall time and peak RSS (VmHWM, polled from /proc/<pid>/status
 // every 20 ms: /usr/bin/time -v is not installed) of each process. Prints a table; writes BENCHMARKS.md.
 // Usage: node bench/sign-bench.mjs [--sizes 1,10,100,1024] [--runs 5]   (sizes in MiB; needs dist/: npm run build)
+import { makeLargePdf } from './large-pdf.mjs';
+import { writeBenchmarkSection } from './benchmarks-md.mjs';
 import { execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KYSO = path.join(ROOT, 'bin', 'kyso.js');
@@ -27,50 +28,6 @@ function makePki(dir) {
   sh('openssl', ['x509', '-req', '-in', p('leaf.csr'), '-CA', p('root.pem'), '-CAkey', p('root.key'), '-CAcreateserial', '-out', p('leaf.pem'), '-days', '20', '-extfile', p('ext.cnf'), '-extensions', 'leaf']);
   sh('openssl', ['pkcs12', '-export', '-inkey', p('leaf.key'), '-in', p('leaf.pem'), '-certfile', p('root.pem'), '-passout', 'pass:bench', '-out', p('leaf.p12')]);
   return { p12: p('leaf.p12'), key: p('leaf.key') };
-}
-
-/**
- * A valid one-page PDF of about `bytes` (a big uncompressed image stream), streamed to disk in 1 MiB chunks.
- * The same shape as test/fixtures/make-pdfs.ts makeLargePdf, repeated here because a .mjs bench cannot
- * import TypeScript; one random MiB is reused (compressibility does not matter: nothing is compressed).
- */
-async function makeLargePdf(file, bytes) {
-  const width = 1024;
-  const height = Math.max(1, Math.floor(Math.max(0, bytes - 2000) / width));
-  const dataLen = width * height;
-  const ws = createWriteStream(file, { highWaterMark: MiB });
-  let pos = 0;
-  const offsets = [];
-  let failed;
-  ws.on('error', (e) => (failed = e));
-  const write = (chunk) =>
-    new Promise((resolve, reject) => {
-      if (failed) return reject(failed);
-      const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-      pos += b.length;
-      if (ws.write(b)) resolve();
-      else ws.once('drain', resolve);
-    });
-  const obj = async (n, body) => {
-    offsets[n] = pos;
-    await write(`${n} 0 obj\n${body}\nendobj\n`);
-  };
-  await write('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n');
-  await obj(1, '<< /Type /Catalog /Pages 2 0 R >>');
-  await obj(2, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>');
-  await obj(3, '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>');
-  const content = 'q 595 0 0 842 0 0 cm /Im1 Do Q';
-  await obj(4, `<< /Length ${content.length} >>\nstream\n${content}\nendstream`);
-  offsets[5] = pos;
-  await write(`5 0 obj\n<< /Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Length ${dataLen} >>\nstream\n`);
-  const block = randomBytes(MiB);
-  for (let done = 0; done < dataLen; done += MiB) await write(block.subarray(0, Math.min(MiB, dataLen - done)));
-  await write('\nendstream\nendobj\n');
-  const xref = pos;
-  let x = 'xref\n0 6\n0000000000 65535 f \n';
-  for (let n = 1; n <= 5; n++) x += `${String(offsets[n]).padStart(10, '0')} 00000 n \n`;
-  await write(`${x}trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
-  await new Promise((resolve, reject) => ws.end((e) => (e ? reject(e) : resolve())));
 }
 
 /** The floor, run as its own Node process (start-up included, like kyso). */
@@ -193,11 +150,7 @@ function renderTable(rows) {
 }
 
 function writeBenchmarksMd(table, load) {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const start = '<!-- sign-bench:start -->';
-  const end = '<!-- sign-bench:end -->';
-  const section = [
-    start,
+  writeBenchmarkSection('sign-bench', [
     '## kyso sign (large PDFs)',
     '',
     `Measured ${new Date().toISOString()} by \`npm run bench\` (bench/sign-bench.mjs) on ${process.platform} ${process.arch}, Node ${process.version},`,
@@ -209,12 +162,7 @@ function writeBenchmarksMd(table, load) {
     'For comparison, @signpdf 3.3 on this kind of machine: 6.0 s and 904 MB at 100 MB; it cannot sign 600 MB.',
     '',
     table,
-    end,
-  ].join('\n');
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# kyso benchmarks\n';
-  if (text.includes(start) && text.includes(end)) text = text.slice(0, text.indexOf(start)) + section + text.slice(text.indexOf(end) + end.length);
-  else text = text.replace(/\s*$/, '\n\n') + section + '\n';
-  writeFileSync(file, text);
+  ]);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

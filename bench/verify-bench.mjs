@@ -2,6 +2,7 @@
 // xargs -P2) over the same 1,000 signed small PDFs, in the same run. Prints docs/s for both.
 // Usage: node bench/verify-bench.mjs [count]   (also called from bench/run.mjs when present)
 // Needs dist/ (npm run build), openssl, pdfsig, certutil.
+import { writeBenchmarkSection } from './benchmarks-md.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -111,11 +112,7 @@ export async function runVerifyBench({ count = 1000, log = console.log } = {}) {
 
 /** Replaces the verify section of BENCHMARKS.md (between markers), like bench/sign-bench.mjs does. */
 function writeBenchmarksMd(r) {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const start = '<!-- verify-bench:start -->';
-  const end = '<!-- verify-bench:end -->';
-  const section = [
-    start,
+  writeBenchmarkSection('verify-bench', [
     '## kyso verify (1,000 small PDFs, two signatures each) vs pdfsig',
     '',
     `Measured ${new Date().toISOString()} by \`npm run bench\` (bench/verify-bench.mjs) on ${process.platform} ${process.arch}, ${cpus().length} CPUs, Node ${process.version}, load average ${r.load.toFixed(1)} at the end.`,
@@ -144,12 +141,7 @@ function writeBenchmarksMd(r) {
     'collects batched reports (it loads neither pdf-lib nor pkijs). Each worker still spends ~0.25 s of CPU loading the',
     'verification stack; a document costs ~1.1 ms warm on one thread (two RSA signatures, chain validation, change',
     'analysis of the earlier revision). Runs on this shared VM vary by about ±10% from one run to the next.',
-    end,
-  ].join('\n');
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# kyso benchmarks\n';
-  if (text.includes(start) && text.includes(end)) text = text.slice(0, text.indexOf(start)) + section + text.slice(text.indexOf(end) + end.length);
-  else text = text.replace(/\s*$/, '\n\n') + section + '\n';
-  writeFileSync(file, text);
+  ]);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
