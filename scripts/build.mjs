@@ -103,8 +103,9 @@ const result = await build({
   target: 'node20',
   sourcemap: 'linked',
   chunkNames: 'chunk-[hash]',
-  // Native addons and pdf.js (large, loaded only for --anchor) stay in node_modules.
-  external: ['pkcs11js', 'better-sqlite3', 'pdfjs-dist', 'pdfjs-dist/*'],
+  // Native addons, pdf.js (large, loaded only for --anchor) and undici (loaded only for a network call;
+  // its CommonJS exports do not survive bundling) stay in node_modules.
+  external: ['pkcs11js', 'better-sqlite3', 'pdfjs-dist', 'pdfjs-dist/*', 'undici'],
   // CommonJS packages inside an ESM bundle call require() for Node built-ins.
   banner: { js: "import { createRequire as __kysoCreateRequire } from 'node:module'; const require = __kysoCreateRequire(import.meta.url);" },
   legalComments: 'none',
