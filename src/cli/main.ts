@@ -3,28 +3,15 @@ import { createRequire } from 'node:module';
 import { createApp, reportError } from './app.js';
 import { realContext, type Context } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { detectLang } from './i18n.js';
+import { detectLang, tr } from './i18n.js';
 import { usageError, msg } from '../core/errors.js';
-import type { Register } from './app.js';
+import { COMMANDS } from './command-list.js';
 
 /**
  * Commands are imported on demand: `kyso send` does not pay for loading the signing and verification
- * stacks (~0.6 s of CPU per start), and a broken module of one command cannot stop the others.
- * Help and unknown commands load them all.
+ * stacks, and a broken module of one command cannot stop the others. The top-level help, `--version` and an
+ * unknown command load none: they are answered from the declarations in command-list.ts.
  */
-const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
-  sign: () => import('../commands/sign.js'),
-  verify: () => import('../commands/verify.js'),
-  token: () => import('../commands/token.js'),
-  trust: () => import('../commands/trust.js'),
-  send: () => import('../commands/send.js'),
-  receive: () => import('../commands/receive.js'),
-  status: () => import('../commands/status.js'),
-  outbox: () => import('../commands/outbox.js'),
-  hub: () => import('../commands/hub.js'),
-  demo: () => import('../commands/demo.js'),
-};
-
 /** The command word: the first argument that is not a global option (nor --lang's value). */
 function commandWord(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -65,8 +52,10 @@ export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?
     });
   const word = commandWord(argv);
   const versionOnly = word === undefined && (argv.includes('-V') || argv.includes('--version'));
-  const names = versionOnly ? [] : word !== undefined && Object.hasOwn(COMMANDS, word) ? [word] : Object.keys(COMMANDS);
-  for (const name of names) (await COMMANDS[name]!()).register(program, app);
+  // `kyso help sign` is `kyso sign --help`
+  const target = word === 'help' ? commandWord(argv.slice(argv.indexOf('help') + 1)) : word;
+  if (target !== undefined && Object.hasOwn(COMMANDS, target)) (await COMMANDS[target]!.load()).register(program, app);
+  else if (!versionOnly) for (const [name, d] of Object.entries(COMMANDS)) program.command(name).description(tr(ctx.lang, d.summary));
   for (const c of program.commands) {
     c.exitOverride();
     c.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: () => {} });

@@ -1,14 +1,14 @@
 /**
  * CAdES detached SignedData for PAdES baseline signatures (ETSI EN 319 122-1 / 319 142-1). node-forge cannot
  * do this (no ECDSA, no signingCertificateV2, wants the whole content) and @signpdf's signer adds signingTime
- * (not allowed in PAdES B-B). Built with asn1js only: pkijs would do the same but its load time was a third
- * of `kyso sign`'s start-up (see der-cert.ts); the structure is small and fixed, so we assemble it here.
+ * (not allowed in PAdES B-B). The structure is small and fixed, so it is assembled here from DER parts
+ * (der.ts): pkijs, and even asn1js, cost more to load than the whole signing work of a small document.
  */
 import { createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import type { HashAlgorithm } from '../core/types.js';
 import type { SignatureScheme, Signer } from './signer.js';
-import { parseCertFields, sha256Hex, toArrayBuffer } from './der-cert.js';
+import { parseCertFields, sha256Hex } from './der-cert.js';
+import { NULL, TAG, children, expect, explicit, integer, isContext, isUniversal, octets, oid, oidString, readRoot, seq, set, tlv, value, whole, type Tlv } from './der.js';
 
 import { OID } from './oids.js';
 
@@ -33,78 +33,59 @@ export interface CadesOptions {
   extraCerts?: Uint8Array[];
 }
 
-const seq = (...value: asn1js.BaseBlock[]) => new asn1js.Sequence({ value });
-const oid = (value: string) => new asn1js.ObjectIdentifier({ value });
-const octets = (b: Uint8Array) => new asn1js.OctetString({ valueHex: toArrayBuffer(b) });
-const explicit = (n: number, inner: asn1js.BaseBlock) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: n }, value: [inner] });
-/** Re-reads DER as an asn1js tree (re-encoding valid DER gives the same bytes). */
-function fromDer(der: Uint8Array, what: string): asn1js.BaseBlock {
-  const asn = asn1js.fromBER(toArrayBuffer(der));
-  if (asn.offset === -1) throw new Error(`${what} is not DER`);
-  return asn.result;
+/** Checks that `der` is one DER value (certificates and tokens are embedded as they are). */
+function checkDer(der: Uint8Array, what: string): void {
+  try {
+    readRoot(der);
+  } catch {
+    throw new Error(`${what} is not DER`);
+  }
 }
 
-function hashAlgId(hash: HashAlgorithm): asn1js.Sequence {
+function hashAlgId(hash: HashAlgorithm): Uint8Array {
   // RFC 5754: parameters absent for SHA-2.
   return seq(oid(HASH_OID[hash]));
 }
 
-export function signatureAlgorithmFor(scheme: SignatureScheme, hash: HashAlgorithm): asn1js.Sequence {
+export function signatureAlgorithmFor(scheme: SignatureScheme, hash: HashAlgorithm): Uint8Array {
   switch (scheme) {
     case 'ecdsa':
       return seq(oid(ECDSA_OID[hash]));
     case 'rsa-pss':
       // RSASSA-PSS-params { hashAlgorithm [0], maskGenAlgorithm [1] (MGF1 with the same hash), saltLength [2] }
-      return seq(
-        oid(OID.rsassaPss),
-        seq(explicit(0, hashAlgId(hash)), explicit(1, seq(oid(OID.mgf1), hashAlgId(hash))), explicit(2, new asn1js.Integer({ value: HASH_BYTES[hash] }))),
-      );
+      return seq(oid(OID.rsassaPss), seq(explicit(0, hashAlgId(hash)), explicit(1, seq(oid(OID.mgf1), hashAlgId(hash))), explicit(2, integer(HASH_BYTES[hash]))));
     case 'rsa-pkcs1':
-      return seq(oid(OID.rsaEncryption), new asn1js.Null());
+      return seq(oid(OID.rsaEncryption), NULL);
   }
 }
 
 /** ESS SigningCertificateV2 { certs { ESSCertIDv2 { certHash (SHA-256: default alg omitted), issuerSerial } } } */
-function signingCertificateV2(leafDer: Uint8Array, issuerDer: Uint8Array, serialBytes: Uint8Array): asn1js.Sequence {
+function signingCertificateV2(leafDer: Uint8Array, issuerDer: Uint8Array, serialBytes: Uint8Array): Uint8Array {
   const certHash = createHash('sha256').update(leafDer).digest();
   // GeneralNames ::= SEQUENCE OF GeneralName; directoryName [4] EXPLICIT Name
-  const issuerSerial = seq(seq(explicit(4, fromDer(issuerDer, 'issuer'))), new asn1js.Integer({ valueHex: toArrayBuffer(serialBytes) }));
+  const issuerSerial = seq(seq(explicit(4, issuerDer)), tlv(0x02, serialBytes));
   return seq(seq(seq(octets(certHash), issuerSerial)));
 }
 
-function attribute(type: string, value: asn1js.BaseBlock): asn1js.Sequence {
-  return seq(oid(type), new asn1js.Set({ value: [value] }));
+function attribute(type: string, v: Uint8Array): Uint8Array {
+  return seq(oid(type), set(v));
 }
 
-const der = (b: asn1js.BaseBlock) => new Uint8Array(b.toBER(false));
-
-/**
- * DER tag-length-value. The SignedData around the signature is assembled from already-encoded parts: a batch
- * of 200 documents would otherwise re-parse and re-encode every certificate of the chain for each document
- * (about 2 ms a document with asn1js, measured), while only the digest and the signature change.
+/*
+ * The SignedData around the signature is assembled from already-encoded parts: a batch of 200 documents
+ * would otherwise re-encode every certificate of the chain for each document, while only the digest and
+ * the signature change.
  */
-function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
-  const len = parts.reduce((n, p) => n + p.length, 0);
-  const head: number[] = [tag];
-  if (len < 0x80) head.push(len);
-  else {
-    const bytes: number[] = [];
-    for (let v = len; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-    head.push(0x80 | bytes.length, ...bytes);
-  }
-  return Buffer.concat([Uint8Array.from(head), ...parts]);
-}
-
-const CONTENT_TYPE_ATTR = der(attribute(OID.contentType, oid(OID.data)));
-const MESSAGE_DIGEST_OID = der(oid(OID.messageDigest));
-const TST_OID = der(oid(OID.signatureTimeStampToken));
-const DATA_CONTENT_INFO = der(seq(oid(OID.data)));
-const SIGNED_DATA_OID = der(oid(OID.signedData));
-const VERSION_1 = der(new asn1js.Integer({ value: 1 }));
+const CONTENT_TYPE_ATTR = attribute(OID.contentType, oid(OID.data));
+const MESSAGE_DIGEST_OID = oid(OID.messageDigest);
+const TST_OID = oid(OID.signatureTimeStampToken);
+const DATA_CONTENT_INFO = seq(oid(OID.data));
+const SIGNED_DATA_OID = oid(OID.signedData);
+const VERSION_1 = integer(1);
 const HASH_ALG_DER: Record<HashAlgorithm, Uint8Array> = {
-  sha256: der(hashAlgId('sha256')),
-  sha384: der(hashAlgId('sha384')),
-  sha512: der(hashAlgId('sha512')),
+  sha256: hashAlgId('sha256'),
+  sha384: hashAlgId('sha384'),
+  sha512: hashAlgId('sha512'),
 };
 
 interface SignerParts {
@@ -129,11 +110,11 @@ function signerParts(signer: Signer, extraCerts: Uint8Array[] | undefined): Sign
     const h = sha256Hex(c);
     if (seen.has(h)) continue;
     seen.add(h);
-    fromDer(c, 'certificate'); // reject garbage before it is embedded
+    checkDer(c, 'certificate'); // reject garbage before it is embedded
     certs.push(c);
   }
   const parts: SignerParts = {
-    essAttr: der(attribute(OID.signingCertificateV2, signingCertificateV2(signer.certificate, leaf.issuerDer, leaf.serialBytes))),
+    essAttr: attribute(OID.signingCertificateV2, signingCertificateV2(signer.certificate, leaf.issuerDer, leaf.serialBytes)),
     sid: tlv(0x30, leaf.issuerDer, tlv(0x02, leaf.serialBytes)),
     certificates: tlv(0xa0, ...certs),
   };
@@ -155,45 +136,50 @@ export async function buildCadesSignedData(opts: CadesOptions): Promise<Uint8Arr
   const digest = createHash(hash).update(toSign).digest();
   const signature = await signer.signDigest({ data: toSign, digest: new Uint8Array(digest), hash, scheme });
 
-  const signerInfo: Uint8Array[] = [VERSION_1, parts.sid, HASH_ALG_DER[hash], tlv(0xa0, ...attrs), der(signatureAlgorithmFor(scheme, hash)), tlv(0x04, signature)];
+  const signerInfo: Uint8Array[] = [VERSION_1, parts.sid, HASH_ALG_DER[hash], tlv(0xa0, ...attrs), signatureAlgorithmFor(scheme, hash), tlv(0x04, signature)];
   const token = opts.timestamp ? await opts.timestamp(signature) : opts.timestampToken;
   if (token) {
-    fromDer(token, 'time-stamp token');
+    checkDer(token, 'time-stamp token');
     signerInfo.push(tlv(0xa1, tlv(0x30, TST_OID, tlv(0x31, token))));
   }
   const signedData = tlv(0x30, VERSION_1, tlv(0x31, HASH_ALG_DER[hash]), DATA_CONTENT_INFO, parts.certificates, tlv(0x31, tlv(0x30, ...signerInfo)));
   return tlv(0x30, SIGNED_DATA_OID, tlv(0xa0, signedData));
 }
 
-/** The first SignerInfo of a DER ContentInfo(SignedData), as an asn1js tree. */
-function firstSignerInfo(cmsDer: Uint8Array): asn1js.BaseBlock[] {
-  const ci = fromDer(cmsDer, 'CMS') as asn1js.Sequence;
-  const [type, content] = ci.valueBlock.value;
-  if (!(type instanceof asn1js.ObjectIdentifier) || type.valueBlock.toString() !== OID.signedData) throw new Error('CMS is not SignedData');
-  const sd = (content as asn1js.Constructed).valueBlock.value[0] as asn1js.Sequence;
-  const infos = sd.valueBlock.value[sd.valueBlock.value.length - 1] as asn1js.Set;
-  const si = infos.valueBlock.value[0] as asn1js.Sequence | undefined;
+/** The SignedData inside a DER ContentInfo, and its parts. */
+function signedDataParts(cmsDer: Uint8Array, what = 'CMS'): Tlv[] {
+  try {
+    const ci = children(cmsDer, readRoot(cmsDer));
+    if (!isUniversal(ci[0], TAG.oid) || oidString(cmsDer, ci[0]) !== OID.signedData || !isContext(ci[1], 0)) throw new Error();
+    return children(cmsDer, expect(children(cmsDer, ci[1])[0], TAG.sequence, what));
+  } catch {
+    throw new Error(`${what} is not DER SignedData`);
+  }
+}
+
+/** The first SignerInfo's parts. */
+function firstSignerInfo(cmsDer: Uint8Array): Tlv[] {
+  const sd = signedDataParts(cmsDer);
+  const si = children(cmsDer, sd[sd.length - 1]!)[0];
   if (!si) throw new Error('CMS has no SignerInfo');
-  return si.valueBlock.value;
+  return children(cmsDer, si);
 }
 
 /** The first SignerInfo's signature value (what a signature timestamp covers). */
 export function signatureValueOf(cmsDer: Uint8Array): Uint8Array {
-  const parts = firstSignerInfo(cmsDer);
-  const sig = parts.find((p, i) => i >= 4 && p instanceof asn1js.OctetString) as asn1js.OctetString | undefined;
+  const sig = firstSignerInfo(cmsDer).find((p, i) => i >= 4 && isUniversal(p, TAG.octetString));
   if (!sig) throw new Error('SignerInfo has no signature');
-  return new Uint8Array(sig.valueBlock.valueHexView);
+  return new Uint8Array(value(cmsDer, sig));
 }
 
 /** The first SignerInfo's id-aa-signatureTimeStampToken, if any (DER ContentInfo). */
 export function signatureTimestampOf(cmsDer: Uint8Array): Uint8Array | undefined {
-  const parts = firstSignerInfo(cmsDer);
-  const unsigned = parts.find((p) => p.idBlock.tagClass === 3 && p.idBlock.tagNumber === 1) as asn1js.Constructed | undefined;
-  for (const attr of unsigned?.valueBlock.value ?? []) {
-    const [type, values] = (attr as asn1js.Sequence).valueBlock.value;
-    if ((type as asn1js.ObjectIdentifier).valueBlock.toString() === OID.signatureTimeStampToken) {
-      const v = (values as asn1js.Set).valueBlock.value[0];
-      return v ? new Uint8Array(v.toBER(false)) : undefined;
+  const unsigned = firstSignerInfo(cmsDer).find((p) => isContext(p, 1));
+  for (const attr of unsigned ? children(cmsDer, unsigned) : []) {
+    const [type, values] = children(cmsDer, attr);
+    if (type && values && oidString(cmsDer, type) === OID.signatureTimeStampToken) {
+      const v = children(cmsDer, values)[0];
+      return v ? new Uint8Array(whole(cmsDer, v)) : undefined;
     }
   }
   return undefined;
@@ -211,8 +197,6 @@ export function estimateCmsSize(signer: Signer, opts: { timestamp: boolean; extr
 
 /** The certificates embedded in a DER ContentInfo(SignedData) (a signature or a time-stamp token). */
 export function certificatesOf(cmsDer: Uint8Array): Uint8Array[] {
-  const ci = fromDer(cmsDer, 'CMS') as asn1js.Sequence;
-  const sd = (ci.valueBlock.value[1] as asn1js.Constructed | undefined)?.valueBlock.value[0] as asn1js.Sequence | undefined;
-  const certSet = sd?.valueBlock.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0) as asn1js.Constructed | undefined;
-  return (certSet?.valueBlock.value ?? []).filter((b) => b instanceof asn1js.Sequence).map((b) => new Uint8Array(b.toBER(false)));
+  const certSet = signedDataParts(cmsDer).find((p) => isContext(p, 0));
+  return (certSet ? children(cmsDer, certSet) : []).filter((c) => isUniversal(c, TAG.sequence)).map((c) => new Uint8Array(whole(cmsDer, c)));
 }

@@ -1,11 +1,11 @@
 /**
- * Light certificate reading with asn1js + node:crypto only (no pkijs). The signing path uses this: pkijs
+ * Light certificate reading with a few lines of DER (der.ts) + node:crypto only (no pkijs, no asn1js). The signing path uses this: pkijs
  * is one large module whose load time was a third of `kyso sign`'s start-up (measured: pkijs ≈ 0.3-0.4 s,
  * asn1js ≈ 0.07 s on the 2-core test machine), which counts against the 100 MB benchmark target.
  * src/crypto/x509.ts keeps the pkijs-based helpers for verification and re-exports these.
  */
 import { X509Certificate, createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import { TAG, children, expect, isContext, isUniversal, oidString, readRoot, readTlv, stringOf, timeOf, value, whole, type Tlv } from './der.js';
 import { inputError, msg } from '../core/errors.js';
 
 export const KEY_USAGE_NAMES = [
@@ -60,8 +60,6 @@ export interface CertFields {
   subject: NameAttribute[];
   keyUsage?: KeyUsageName[];
   isCA: boolean;
-  /** the asn1js tree of the certificate, for embedding */
-  asn1: asn1js.Sequence;
 }
 
 export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
@@ -78,85 +76,57 @@ function badCert(label: string, cause?: unknown) {
   return inputError('CERT_MALFORMED', msg(`${label}: not a valid X.509 certificate`, `${label}: không phải chứng thư số X.509 hợp lệ`), { cause });
 }
 
-function raw(b: asn1js.BaseBlock): Uint8Array {
-  return new Uint8Array(b.valueBeforeDecodeView);
-}
-
-function children(b: asn1js.BaseBlock | undefined): asn1js.BaseBlock[] {
-  const v = (b as asn1js.Constructed | undefined)?.valueBlock?.value;
-  return Array.isArray(v) ? (v as asn1js.BaseBlock[]) : [];
-}
-
-function isContext(b: asn1js.BaseBlock | undefined, n: number): boolean {
-  return b !== undefined && b.idBlock.tagClass === 3 && b.idBlock.tagNumber === n;
-}
-
-function attrValue(v: asn1js.BaseBlock): string {
-  const val = (v as unknown as { valueBlock?: { value?: unknown } }).valueBlock?.value;
-  if (typeof val === 'string') return val;
-  return '#' + Buffer.from(raw(v)).toString('hex');
-}
-
-function readName(name: asn1js.BaseBlock): NameAttribute[] {
+function readName(buf: Uint8Array, name: Tlv): NameAttribute[] {
   const out: NameAttribute[] = [];
-  for (const rdn of children(name)) {
-    for (const atv of children(rdn)) {
-      const [oid, value] = children(atv);
-      if (oid instanceof asn1js.ObjectIdentifier && value) out.push({ type: oid.valueBlock.toString(), value: attrValue(value) });
+  for (const rdn of children(buf, name)) {
+    for (const atv of children(buf, rdn)) {
+      const [type, v] = children(buf, atv);
+      if (isUniversal(type, TAG.oid) && v) out.push({ type: oidString(buf, type), value: stringOf(buf, v) });
     }
   }
   return out;
 }
 
-function readTime(t: asn1js.BaseBlock): Date {
-  if (t instanceof asn1js.UTCTime || t instanceof asn1js.GeneralizedTime) return t.toDate();
-  throw new Error('bad time');
-}
-
 export function parseCertFields(der: Uint8Array, label = 'certificate'): CertFields {
-  const asn = asn1js.fromBER(toArrayBuffer(der));
-  if (asn.offset === -1 || !(asn.result instanceof asn1js.Sequence)) throw badCert(label);
   try {
-    const [tbs] = children(asn.result);
-    const f = children(tbs);
+    const cert = expect(readRoot(der), TAG.sequence, label);
+    const tbs = expect(children(der, cert)[0], TAG.sequence, label);
+    const f = children(der, tbs);
     let i = isContext(f[0], 0) ? 1 : 0;
-    const serial = f[i++] as asn1js.Integer;
+    const serial = expect(f[i++], TAG.integer, label);
     i++; // signature algorithm
-    const issuer = f[i++]!;
-    const validity = children(f[i++]);
-    const subject = f[i++]!;
+    const issuer = expect(f[i++], TAG.sequence, label);
+    const validity = children(der, expect(f[i++], TAG.sequence, label));
+    const subject = expect(f[i++], TAG.sequence, label);
     i++; // subjectPublicKeyInfo
     let keyUsage: KeyUsageName[] | undefined;
     let isCA = false;
     for (; i < f.length; i++) {
       if (!isContext(f[i], 3)) continue;
-      for (const ext of children(children(f[i])[0])) {
-        const parts = children(ext);
-        const oid = (parts[0] as asn1js.ObjectIdentifier).valueBlock.toString();
-        const octets = parts[parts.length - 1] as asn1js.OctetString;
-        const inner = asn1js.fromBER(toArrayBuffer(octets.valueBlock.valueHexView));
-        if (inner.offset === -1) continue;
-        if (oid === '2.5.29.15') {
-          const bits = (inner.result as asn1js.BitString).valueBlock.valueHexView;
+      for (const ext of children(der, children(der, f[i]!)[0]!)) {
+        const parts = children(der, ext);
+        const id = oidString(der, parts[0]!);
+        const inner = value(der, parts[parts.length - 1]!);
+        if (id === '2.5.29.15') {
+          const bits = value(inner, readTlv(inner, 0)).subarray(1); // first octet: unused bits
           keyUsage = KEY_USAGE_NAMES.filter((_, k) => ((bits[k >> 3] ?? 0) & (0x80 >> (k & 7))) !== 0);
-        } else if (oid === '2.5.29.19') {
-          const first = children(inner.result)[0];
-          isCA = first instanceof asn1js.Boolean && first.getValue();
+        } else if (id === '2.5.29.19') {
+          const first = children(inner, readTlv(inner, 0))[0];
+          isCA = isUniversal(first, TAG.boolean) && inner[first.valueStart] !== 0;
         }
       }
     }
     return {
       der,
-      issuerDer: raw(issuer),
-      subjectDer: raw(subject),
-      serialBytes: new Uint8Array(serial.valueBlock.valueHexView),
-      notBefore: readTime(validity[0]!),
-      notAfter: readTime(validity[1]!),
-      issuer: readName(issuer),
-      subject: readName(subject),
+      issuerDer: whole(der, issuer),
+      subjectDer: whole(der, subject),
+      serialBytes: value(der, serial),
+      notBefore: timeOf(der, validity[0]!),
+      notAfter: timeOf(der, validity[1]!),
+      issuer: readName(der, issuer),
+      subject: readName(der, subject),
       keyUsage,
       isCA,
-      asn1: asn.result,
     };
   } catch (e) {
     throw badCert(label, e);

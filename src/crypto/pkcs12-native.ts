@@ -1,13 +1,12 @@
 /**
- * Opens modern PKCS#12 files (OpenSSL 3 default: PBES2 = PBKDF2 + AES-CBC, HMAC-SHA-2 MAC) with asn1js and
- * node:crypto only. node-forge opens every kind of file but costs 0.15-0.3 s per start (loading it, then its
+ * Opens modern PKCS#12 files (OpenSSL 3 default: PBES2 = PBKDF2 + AES-CBC, HMAC-SHA-2 MAC) with a few lines of
+ * DER (der.ts) and node:crypto only. node-forge opens every kind of file but costs 0.15-0.3 s per start (loading it, then its
  * pure-JS PKCS#12 key derivation), a third of `kyso sign`'s start-up; node:crypto cannot read a PFX at all.
  * Anything else (legacy RC2/3DES PBEs, unusual layouts) returns undefined and the caller uses forge.
  * RFC 7292 (PKCS#12) and RFC 8018 (PBES2).
  */
 import { createDecipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, timingSafeEqual, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import { toArrayBuffer } from './der-cert.js';
+import { TAG, children, isUniversal, oidString, readRoot, smallInt, value, whole, type Tlv } from './der.js';
 
 const O = {
   data: '1.2.840.113549.1.7.1',
@@ -47,31 +46,38 @@ export interface NativePkcs12 {
 
 export type NativeResult = NativePkcs12 | 'bad-password' | undefined;
 
-function parse(der: Uint8Array | ArrayBuffer): asn1js.BaseBlock {
-  const asn = asn1js.fromBER(der instanceof ArrayBuffer ? der : toArrayBuffer(der));
-  if (asn.offset === -1) throw new Unsupported('not DER');
-  return asn.result;
+/** A DER value inside `buf` (every helper below works on such a node). */
+interface Node {
+  buf: Uint8Array;
+  t: Tlv;
 }
-const kids = (b: asn1js.BaseBlock | undefined): asn1js.BaseBlock[] => {
-  const v = (b as asn1js.Constructed | undefined)?.valueBlock?.value;
-  if (!Array.isArray(v)) throw new Unsupported('expected a constructed value');
-  return v as asn1js.BaseBlock[];
-};
-const oidOf = (b: asn1js.BaseBlock | undefined): string => {
-  if (!(b instanceof asn1js.ObjectIdentifier)) throw new Unsupported('expected an OID');
-  return b.valueBlock.toString();
-};
-/** Content octets of an OCTET STRING (also a constructed one, as BER allows). */
-function octets(b: asn1js.BaseBlock | undefined): Buffer {
-  if (!b) throw new Unsupported('missing OCTET STRING');
-  const os = b as asn1js.OctetString;
-  if (os.valueBlock.isConstructed) return Buffer.concat(os.valueBlock.value.map((x) => octets(x)));
-  return Buffer.from(os.valueBlock.valueHexView);
+
+function parse(der: Uint8Array): Node {
+  try {
+    return { buf: der, t: readRoot(der) };
+  } catch {
+    throw new Unsupported('not DER'); // BER with indefinite lengths (some exporters): forge reads it
+  }
 }
-const intOf = (b: asn1js.BaseBlock | undefined): number => {
-  if (!(b instanceof asn1js.Integer)) throw new Unsupported('expected an INTEGER');
-  return b.valueBlock.valueDec;
+const kids = (n: Node | undefined): Node[] => {
+  if (!n || !n.t.constructed) throw new Unsupported('expected a constructed value');
+  return children(n.buf, n.t).map((t) => ({ buf: n.buf, t }));
 };
+const oidOf = (n: Node | undefined): string => {
+  if (!n || !isUniversal(n.t, TAG.oid)) throw new Unsupported('expected an OID');
+  return oidString(n.buf, n.t);
+};
+/** Content octets of an OCTET STRING, or of any primitive value (also a constructed one, as BER allows). */
+function octets(n: Node | undefined): Buffer {
+  if (!n) throw new Unsupported('missing OCTET STRING');
+  if (n.t.constructed) return Buffer.concat(kids(n).map((x) => octets(x)));
+  return Buffer.from(value(n.buf, n.t));
+}
+const intOf = (n: Node | undefined): number => {
+  if (!n || !isUniversal(n.t, TAG.integer)) throw new Unsupported('expected an INTEGER');
+  return smallInt(n.buf, n.t);
+};
+const isSequence = (n: Node) => isUniversal(n.t, TAG.sequence);
 
 /** RFC 7292 appendix B.2 key derivation (used here for the MAC key, ID 3). */
 export function pkcs12Kdf(password: string, salt: Buffer, id: number, iterations: number, hash: string, v: number, n: number): Buffer {
@@ -106,7 +112,7 @@ export function pkcs12Kdf(password: string, salt: Buffer, id: number, iterations
 }
 
 /** PBES2 (PBKDF2 + AES-CBC) decryption; other schemes are Unsupported. */
-function pbes2Decrypt(algId: asn1js.BaseBlock, data: Buffer, password: string): Buffer {
+function pbes2Decrypt(algId: Node, data: Buffer, password: string): Buffer {
   const [oid, params] = kids(algId);
   if (oidOf(oid) !== O.pbes2) throw new Unsupported('not PBES2');
   const [kdf, enc] = kids(params);
@@ -116,7 +122,7 @@ function pbes2Decrypt(algId: asn1js.BaseBlock, data: Buffer, password: string): 
   const salt = octets(kp[0]);
   const iterations = intOf(kp[1]);
   let prf = 'sha1';
-  for (const x of kp.slice(2)) if (x instanceof asn1js.Sequence) prf = PRF[oidOf(kids(x)[0])] ?? '';
+  for (const x of kp.slice(2)) if (isSequence(x)) prf = PRF[oidOf(kids(x)[0])] ?? '';
   if (!prf) throw new Unsupported('unknown PBKDF2 PRF');
   const [encOid, iv] = kids(enc);
   const cipher = CIPHERS[oidOf(encOid)];
@@ -162,22 +168,22 @@ export function openPkcs12Native(der: Uint8Array, password: string): NativeResul
         const encrypted = eci[2];
         if (!encrypted) throw new Unsupported('no encrypted content');
         // [0] IMPLICIT OCTET STRING: primitive (or constructed) context tag
-        const raw = encrypted.idBlock.isConstructed ? Buffer.concat(kids(encrypted).map((x) => octets(x))) : Buffer.from((encrypted as asn1js.Primitive).valueBlock.valueHexView);
+        const raw = octets(encrypted);
         safeContents = pbes2Decrypt(eci[1]!, raw, password);
       } else throw new Unsupported('unknown content type');
       for (const bag of kids(parse(new Uint8Array(safeContents)))) {
         const [bagId, bagValue] = kids(bag);
-        const value = kids(bagValue)[0]!;
+        const content = kids(bagValue)[0]!;
         const id = oidOf(bagId);
         if (id === O.certBag) {
-          const [certType, certValue] = kids(value);
+          const [certType, certValue] = kids(content);
           if (oidOf(certType) === O.x509Certificate) certs.push(new Uint8Array(octets(kids(certValue)[0])));
         } else if (id === O.shroudedKeyBag) {
-          const [alg, enc] = kids(value);
+          const [alg, enc] = kids(content);
           const pkcs8 = pbes2Decrypt(alg!, octets(enc), password);
           keys.push(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
         } else if (id === O.keyBag) {
-          keys.push(createPrivateKey({ key: Buffer.from(value.toBER(false)), format: 'der', type: 'pkcs8' }));
+          keys.push(createPrivateKey({ key: Buffer.from(whole(content.buf, content.t)), format: 'der', type: 'pkcs8' }));
         }
       }
     }

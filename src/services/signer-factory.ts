@@ -94,10 +94,9 @@ export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDep
     return { ...signer, chain, signDigest: signer.signDigest.bind(signer), close: signer.close.bind(signer) };
   }
   if (usesToken(cred)) {
-    const spec = '../crypto/pkcs11-signer.js';
     let mod: Pkcs11SignerModule;
     try {
-      mod = (await import(spec)) as Pkcs11SignerModule;
+      mod = (await import('../crypto/pkcs11-signer.js')) as Pkcs11SignerModule;
     } catch (e) {
       throw usageError('PKCS11_UNAVAILABLE', msg('signing with a USB token is not available in this build', 'bản cài đặt này chưa hỗ trợ ký bằng USB token'), {
         cause: e,

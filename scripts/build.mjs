@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Builds the CLI bundle that bin/kyso.js runs: dist/bundle/kyso.js (the command dispatcher), one lazily
+// loaded chunk per command graph, and dist/bundle/verify-worker.js (the worker thread's entry). Node then
+// reads a handful of files at start-up instead of ~300 ES modules. tsc stays the type checker and still
+// writes the per-module dist/ that some tests and benchmarks import directly.
+//
+// Every output sits flat in dist/bundle/, two folders below the package root exactly like dist/<area>/*.js
+// of the tsc build, so `new URL('./verify-worker.js', import.meta.url)`, `../../assets/...` and
+// `../../package.json` resolve the same from either build.
+import { build } from 'esbuild';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist', 'bundle');
+rmSync(outdir, { recursive: true, force: true });
+
+/**
+ * pdf-lib in the bundle. src/ imports pdf-lib only through src/pdf/pdf-lib.ts, which loads the package's
+ * single-file build (fastest for the per-module tsc output, but 690 kB that every start would compile).
+ * Here each `import { A, B } from '…/pdf-lib.js'` in src/ becomes imports of the ES modules that define A
+ * and B, and those modules are declared free of side effects: esbuild assigns code to chunks by which
+ * entries reach each file, so `kyso sign` and `kyso verify` then load pdf-lib's object model (~80 kB) and
+ * only the commands that make new documents (demo, appearances) load PDFDocument, fonts and images.
+ * One pdf-lib copy remains in the bundle, so PDFName identity and instanceof still hold.
+ */
+const PDF_LIB_MODULES = {
+  PDFArray: 'core/objects/PDFArray.js', PDFBool: 'core/objects/PDFBool.js', PDFDict: 'core/objects/PDFDict.js',
+  PDFHexString: 'core/objects/PDFHexString.js', PDFInvalidObject: 'core/objects/PDFInvalidObject.js',
+  PDFName: 'core/objects/PDFName.js', PDFNumber: 'core/objects/PDFNumber.js', PDFObject: 'core/objects/PDFObject.js',
+  PDFRawStream: 'core/objects/PDFRawStream.js', PDFRef: 'core/objects/PDFRef.js', PDFStream: 'core/objects/PDFStream.js',
+  PDFString: 'core/objects/PDFString.js', PDFNull: 'core/objects/PDFNull.js', PDFContext: 'core/PDFContext.js',
+  PDFContentStream: 'core/structures/PDFContentStream.js', PDFCatalog: 'core/structures/PDFCatalog.js',
+  PDFPageLeaf: 'core/structures/PDFPageLeaf.js', PDFPageTree: 'core/structures/PDFPageTree.js',
+  PDFOperator: 'core/operators/PDFOperator.js', PDFObjectParser: 'core/parser/PDFObjectParser.js',
+  PDFDocument: 'api/PDFDocument.js', PDFFont: 'api/PDFFont.js', PDFPage: 'api/PDFPage.js', PDFImage: 'api/PDFImage.js',
+  PDFForm: 'api/form/PDFForm.js', PDFTextField: 'api/form/PDFTextField.js', PDFSignature: 'api/form/PDFSignature.js',
+};
+/** Named (not default) exports of their module. */
+const PDF_LIB_NAMED = {
+  StandardFonts: 'api/StandardFonts.js', rgb: 'api/colors.js', grayscale: 'api/colors.js', cmyk: 'api/colors.js',
+  degrees: 'api/rotations.js', ParseSpeeds: 'api/PDFDocumentOptions.js',
+};
+
+const pdfLibPlugin = {
+  name: 'kyso-pdf-lib',
+  setup(b) {
+    const shimImport = /import\s*\{([^}]*)\}\s*from\s*'((?:\.\.?\/)+(?:pdf\/)?)pdf-lib\.js';/g;
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes("pdf-lib.js'") || args.path.endsWith(`${path.sep}pdf-lib.ts`)) return undefined;
+      const contents = text.replace(shimImport, (_all, names) => {
+        const lines = [];
+        for (const raw of names.split(',')) {
+          const spec = raw.trim();
+          if (!spec || spec.startsWith('type ')) continue;
+          const [name, alias = name] = spec.split(/\s+as\s+/).map((x) => x.trim());
+          if (PDF_LIB_MODULES[name]) lines.push(`import ${alias} from 'pdf-lib/es/${PDF_LIB_MODULES[name]}';`);
+          else if (PDF_LIB_NAMED[name]) lines.push(`import { ${name} as ${alias} } from 'pdf-lib/es/${PDF_LIB_NAMED[name]}';`);
+          else throw new Error(`scripts/build.mjs: add pdf-lib's ${name} to PDF_LIB_MODULES (imported by ${args.path})`);
+        }
+        return lines.join(' ');
+      });
+      return { contents, loader: 'ts' };
+    });
+    // pdf-lib's ES modules (and those they import: its standard-font metrics, pako) are declared free of
+    // side effects.
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'kyso-pdf-lib') return undefined;
+      const fromPdfLib = /[\\/]node_modules[\\/](pdf-lib|@pdf-lib[\\/]standard-fonts)[\\/]es[\\/]/.test(args.importer);
+      if (!args.path.startsWith('pdf-lib/es/') && !fromPdfLib) return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'kyso-pdf-lib' });
+      return { ...r, sideEffects: false };
+    });
+  },
+};
+
+function commandFiles() {
+  return readdirSync(path.join(root, 'src', 'commands')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+}
+
+const result = await build({
+  metafile: true,
+  plugins: [pdfLibPlugin],
+  minify: !process.env.KYSO_BUILD_NO_MINIFY,
+  // pdf-lib's dependencies have ES builds ("module") that can be tree-shaken like pdf-lib itself.
+  mainFields: ['module', 'main'],
+  absWorkingDir: root,
+  // Each command is an entry of its own (cmd-<name>.js): main.ts imports it on demand, and a test can see
+  // from the file names which command implementations a start-up loaded.
+  entryPoints: {
+    kyso: 'src/cli/main.ts',
+    'verify-worker': 'src/services/verify-worker.ts',
+    ...Object.fromEntries(commandFiles().map((f) => [`cmd-${path.basename(f, '.ts')}`, `src/commands/${f}`])),
+  },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  chunkNames: 'chunk-[hash]',
+  // Native addons, pdf.js (large, loaded only for --anchor) and undici (loaded only for a network call;
+  // its CommonJS exports do not survive bundling) stay in node_modules.
+  external: ['pkcs11js', 'better-sqlite3', 'pdfjs-dist', 'pdfjs-dist/*', 'undici'],
+  // CommonJS packages inside an ESM bundle call require() for Node built-ins.
+  banner: { js: "import { createRequire as __kysoCreateRequire } from 'node:module'; const require = __kysoCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));

@@ -1,0 +1,76 @@
+/**
+ * Start-up budget (issue 16): the top-level help and --version load no command implementation, and a
+ * command loads only its own. Proven with a loader hook that records every ES module the CLI process loads
+ * (test/helpers/record-imports.mjs), against the bundle that bin/kyso.js runs.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KYSO_BIN, ROOT } from '../helpers/cli.js';
+import { COMMANDS } from '../../src/cli/command-list.js';
+import { createApp } from '../../src/cli/app.js';
+import type { Context } from '../../src/cli/context.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'kyso-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function loaded(args: string[]): { code: number | null; files: string[]; stdout: string } {
+  const rec = path.join(dir, `rec-${n++}.txt`);
+  const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/record-imports.mjs'), KYSO_BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_RECORD_IMPORTS: rec },
+    encoding: 'utf8',
+  });
+  let text = '';
+  try {
+    text = readFileSync(rec, 'utf8');
+  } catch {
+    /* nothing recorded */
+  }
+  const files = text
+    .split('\n')
+    .filter((u) => u.includes('/dist/'))
+    .map((u) => path.basename(new URL(u).pathname));
+  return { code: r.status, files, stdout: r.stdout };
+}
+
+describe('kyso start-up', () => {
+  it('top-level --help lists every command but loads none of them', () => {
+    const r = loaded(['--help']);
+    expect(r.code).toBe(0);
+    for (const name of Object.keys(COMMANDS)) expect(r.stdout).toContain(name);
+    expect(r.files).toContain('kyso.js');
+    expect(r.files.filter((f) => f.startsWith('cmd-'))).toEqual([]);
+  });
+
+  it('--version loads no command', () => {
+    const r = loaded(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(r.files.filter((f) => f.startsWith('cmd-'))).toEqual([]);
+  });
+
+  it('a command loads only its own implementation', () => {
+    for (const [args, want] of [
+      [['sign', '--help'], 'cmd-sign.js'],
+      [['help', 'verify'], 'cmd-verify.js'],
+    ] as const) {
+      const r = loaded([...args]);
+      expect(r.code).toBe(0);
+      expect(r.files.filter((f) => f.startsWith('cmd-'))).toEqual([want]);
+    }
+  });
+
+  it('each declared summary is the description its command registers', async () => {
+    for (const [name, d] of Object.entries(COMMANDS)) {
+      const program = new Command('kyso');
+      const app = createApp({ lang: 'en', env: {} } as unknown as Context);
+      (await d.load()).register(program, app);
+      const cmd = program.commands.find((c) => c.name() === name);
+      expect(cmd?.description(), name).toBe(d.summary.en);
+    }
+  });
+});
