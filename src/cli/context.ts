@@ -97,6 +97,8 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
 function promptTTY(question: string, mask: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
+    // Echo goes off before the question shows, so an answer typed the moment it appears is never echoed.
+    if (mask) stdin.setRawMode?.(true);
     process.stderr.write(question);
     if (!mask) {
       let buf = '';
@@ -114,7 +116,6 @@ function promptTTY(question: string, mask: boolean): Promise<string> {
       return;
     }
     let value = '';
-    stdin.setRawMode?.(true);
     stdin.resume();
     const finish = (err?: Error) => {
       stdin.setRawMode?.(false);

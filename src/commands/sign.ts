@@ -4,7 +4,7 @@ import type { App } from '../cli/app.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
 import { progressBar } from '../cli/progress.js';
-import { obtainSecret } from '../cli/secrets.js';
+import { obtainSecret, secretIsPrompted } from '../cli/secrets.js';
 import { renderTable } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
@@ -134,6 +134,10 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
                 hash: flags.hash as HashAlgorithm,
               },
               {
+                retryPassphrase: (file, attempt) =>
+                  secretIsPrompted(ctx, { envVar: 'KYSO_P12_PASSWORD', file: abs(flags.passphraseFile) })
+                    ? ctx.prompt(`${tr(ctx.lang, msg(`Passphrase for ${file}`, `Mật khẩu của ${file}`))} (${attempt}/3): `, { mask: true })
+                    : undefined,
                 passphrase: (file) =>
                   obtainSecret(ctx, {
                     envVar: 'KYSO_P12_PASSWORD',

@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey, createPublicKey, sign as cryptoSign,
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type forgeNs from 'node-forge';
-import { credentialError, inputError, msg, usageError } from '../core/errors.js';
+import { credentialError, inputError, isKysoError, msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import type { KeyAlgorithm, SignRequest, Signer } from './signer.js';
 import { curveBits, orderChain } from './der-cert.js';
@@ -21,6 +21,28 @@ interface Bag {
   key?: forgeNs.pki.PrivateKey | null;
   cert?: forgeNs.pki.Certificate | null;
   asn1?: forgeNs.asn1.Asn1;
+}
+
+/**
+ * The passphrase as typed, then its NFC and NFD forms when they differ: a Vietnamese passphrase typed on
+ * one system (precomposed "ệ") and set on another (decomposed "ê" + dot below) is the same text to the clerk.
+ */
+async function openWithVariants(data: Buffer, passphrase: string, malformed: (cause?: unknown) => Error, badPassword: () => Error): Promise<{ keys: KeyObject[]; certs: Uint8Array[] }> {
+  const variants = [...new Set([passphrase, passphrase.normalize('NFC'), passphrase.normalize('NFD')])];
+  for (let i = 0; ; i++) {
+    const last = i === variants.length - 1;
+    const native = openPkcs12Native(data, variants[i]!);
+    if (native === 'bad-password') {
+      if (last) throw badPassword();
+      continue;
+    }
+    if (native) return native;
+    try {
+      return await openWithForge(data, variants[i]!, malformed, badPassword);
+    } catch (e) {
+      if (last || !(isKysoError(e) && e.code === 'P12_BAD_PASSWORD')) throw e;
+    }
+  }
 }
 
 export async function openPkcs12Signer(file: string, passphrase: string): Promise<Signer> {
@@ -40,9 +62,7 @@ export async function openPkcs12Signer(file: string, passphrase: string): Promis
     credentialError('P12_BAD_PASSWORD', msg(`${file}: wrong passphrase`, `${file}: sai mật khẩu`), {
       hint: msg('Check KYSO_P12_PASSWORD or the --passphrase-file.', 'Hãy kiểm tra KYSO_P12_PASSWORD hoặc tệp --passphrase-file.'),
     });
-  const native = openPkcs12Native(data, passphrase);
-  if (native === 'bad-password') throw badPassword();
-  const { keys, certs } = native ?? (await openWithForge(data, passphrase, malformed, badPassword));
+  const { keys, certs } = await openWithVariants(data, passphrase, malformed, badPassword);
   if (keys.length === 0) {
     throw credentialError('P12_NO_KEY', msg(`${file}: the file holds no private key (only certificates)`, `${file}: tệp không chứa khóa bí mật (chỉ có chứng thư số)`), {
       hint: msg('Export the PKCS#12 again together with its private key.', 'Hãy xuất lại tệp PKCS#12 kèm khóa bí mật.'),

@@ -3,7 +3,7 @@
  * src/crypto/pkcs11-signer.ts) is imported lazily so the native binding loads only when a token is used.
  * Secrets are obtained through callbacks, so a prompt happens only when (and after) it is needed.
  */
-import { msg, usageError } from '../core/errors.js';
+import { isKysoError, msg, usageError } from '../core/errors.js';
 import type { Warning } from '../core/types.js';
 import { openPkcs12Signer } from '../crypto/pkcs12-signer.js';
 import type { Signer } from '../crypto/signer.js';
@@ -27,6 +27,11 @@ export interface CredentialOptions {
 export interface SignerFactoryDeps {
   /** the PKCS#12 passphrase for `file` (env, file, or prompt) */
   passphrase(file: string): Promise<string>;
+  /**
+   * After a wrong passphrase: asks again (attempt 2, 3) when it was typed at a terminal; undefined when it
+   * came from the environment or a file (asking again would give the same answer).
+   */
+  retryPassphrase?(file: string, attempt: number): Promise<string> | undefined;
   /** the token PIN (env, file, or prompt); `token` describes which token is asked for */
   pin(token: string): Promise<string>;
   /** true when a person can answer questions on a terminal */
@@ -69,6 +74,23 @@ export function usesToken(c: CredentialOptions): boolean {
   return Boolean(c.pkcs11Module || c.tokenLabel || c.tokenSerial || c.keyLabel || c.keyId || c.certSha256);
 }
 
+/** A person at a terminal gets three tries at the passphrase; a script gets one (its answer cannot change). */
+const PASSPHRASE_TRIES = 3;
+
+async function openP12WithRetries(file: string, deps: SignerFactoryDeps): Promise<Signer> {
+  let passphrase = await deps.passphrase(file);
+  for (let attempt = 2; ; attempt++) {
+    try {
+      return await openPkcs12Signer(file, passphrase);
+    } catch (e) {
+      const again = isKysoError(e) && e.code === 'P12_BAD_PASSWORD' && attempt <= PASSPHRASE_TRIES ? deps.retryPassphrase?.(file, attempt) : undefined;
+      if (!again) throw e;
+      deps.warn({ code: 'P12_BAD_PASSWORD_RETRY', ...msg(`${file}: wrong passphrase, try again (${attempt}/${PASSPHRASE_TRIES})`, `${file}: sai mật khẩu, nhập lại (${attempt}/${PASSPHRASE_TRIES})`) });
+      passphrase = await again;
+    }
+  }
+}
+
 export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDeps): Promise<Signer> {
   if (cred.p12 && usesToken(cred)) {
     throw usageError(
@@ -86,7 +108,7 @@ export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDep
       /* openPkcs12Signer reports it */
       return openPkcs12Signer(file, '');
     }
-    const signer = await openPkcs12Signer(file, await deps.passphrase(file));
+    const signer = await openP12WithRetries(file, deps);
     if (!cred.chain) return signer;
     const { readCertificatesFile } = await import('../crypto/x509.js'); // pkijs: only when --chain is used
     const extra = await readCertificatesFile(cred.chain);

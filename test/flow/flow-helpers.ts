@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startHub, type RunningHub } from '../../src/services/hub-server.js';
 import { KYSO_BIN, runKyso, type CliResult } from '../helpers/cli.js';
+import { cleanEnv } from '../helpers/env.js';
 
 /** The CLI under test; KYSO_TEST_BIN points at another build (e.g. a private dist while others rebuild dist/). */
 export const BIN = process.env.KYSO_TEST_BIN ?? KYSO_BIN;
@@ -11,8 +12,7 @@ export const BIN = process.env.KYSO_TEST_BIN ?? KYSO_BIN;
 function runBin(args: string[], opts: { env: Record<string, string>; cwd: string; timeoutMs: number }): Promise<CliResult> {
   if (BIN === KYSO_BIN) return runKyso(args, opts);
   return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', ...opts.env })) if (v !== undefined) env[k] = v;
+    const env = cleanEnv(opts.env);
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

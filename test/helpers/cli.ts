@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { cleanEnv } from './env.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const KYSO_BIN = path.join(ROOT, 'bin', 'kyso.js');
@@ -14,17 +15,15 @@ export interface CliResult {
 
 /**
  * Runs the real CLI (`node bin/kyso.js`, built from dist/) as a child process. `npm test` builds first.
- * LANG is pinned to English unless the test sets it; tests asserting text should pass --lang too.
+ * It gets a clean environment (test/helpers/env.ts: temp HOME, none of the developer's KYSO_*, XDG_* or proxy
+ * variables); LANG is English unless the test sets it.
  */
 export function runKyso(
   args: string[],
   opts: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', ...opts.env })) {
-      if (v !== undefined) env[k] = v;
-    }
+    const env = cleanEnv(opts.env);
     const child = spawn(process.execPath, [KYSO_BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
