@@ -20,7 +20,7 @@ function sh(cmd, args) {
 }
 
 /** Throw-away root → leaf (RSA 2048) with openssl, and the leaf as PKCS#12 for kyso. */
-function makePki(dir) {
+export function makePki(dir) {
   const p = (n) => path.join(dir, n);
   writeFileSync(p('ext.cnf'), '[ca]\nbasicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:false\nkeyUsage=critical,digitalSignature,nonRepudiation\n');
   sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('root.key'), '-out', p('root.pem'), '-days', '30', '-subj', '/CN=Bench Root/O=kyso bench/C=VN', '-config', p('ext.cnf'), '-extensions', 'ca']);
@@ -31,7 +31,7 @@ function makePki(dir) {
 }
 
 /** The floor, run as its own Node process (start-up included, like kyso). */
-const FLOOR = `
+export const FLOOR = `
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -53,7 +53,7 @@ sign('sha256', h.digest(), await readFile(keyFile, 'utf8'));
 `;
 
 /** Runs a process; returns wall ms and the peak RSS (MiB) polled from /proc every 20 ms. */
-function measure(cmd, args, env) {
+export function measure(cmd, args, env) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -81,7 +81,7 @@ function measure(cmd, args, env) {
   });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runSignBench({ sizesMiB = [1, 10, 100, 1024], runs = 5, log = console.log, writeMarkdown = true } = {}) {
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');

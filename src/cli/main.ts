@@ -6,6 +6,7 @@ import { EXIT } from './exit-codes.js';
 import { detectLang, tr } from './i18n.js';
 import { usageError, msg } from '../core/errors.js';
 import { COMMANDS } from './command-list.js';
+import { commanderErrorText, localizeHelp } from './commander-vi.js';
 
 /**
  * Commands are imported on demand: `kyso send` does not pay for loading the signing and verification
@@ -39,8 +40,8 @@ export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?
   const program = new Command('kyso');
   program
     .description(ctx.lang === 'vi' ? 'Ký số, kiểm tra chữ ký và liên thông văn bản điện tử' : 'Sign and verify PDF documents and exchange them over LGSP/VDXP')
-    .version(VERSION, '-V, --version')
-    .option('--lang <vi|en>', 'language of messages (default from LANG)')
+    .version(VERSION, '-V, --version', ctx.lang === 'vi' ? 'in số phiên bản' : 'output the version number')
+    .option('--lang <vi|en>', ctx.lang === 'vi' ? 'ngôn ngữ của thông báo (mặc định theo LANG)' : 'language of messages (default from LANG)')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -50,6 +51,7 @@ export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?
         /* reported below as one line */
       },
     });
+  localizeHelp(program, ctx.lang);
   const word = commandWord(argv);
   const versionOnly = word === undefined && (argv.includes('-V') || argv.includes('--version'));
   // `kyso help sign` is `kyso sign --help`
@@ -70,8 +72,7 @@ export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      const text = e.message.replace(/^error: /, '');
-      return reportError(ctx, usageError('USAGE', msg(text, `sai cú pháp lệnh: ${text}`)), argv.includes('--json'));
+      return reportError(ctx, usageError(e.code === 'commander.unknownOption' ? 'USAGE_UNKNOWN_OPTION' : 'USAGE', msg(commanderErrorText(e, 'en'), commanderErrorText(e, 'vi'))), argv.includes('--json'));
     }
     return reportError(ctx, e, argv.includes('--json'));
   }
