@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   sign: () => import('../commands/sign.js'),
   verify: () => import('../commands/verify.js'),
   token: () => import('../commands/token.js'),
+  remote: () => import('../commands/remote.js'),
   trust: () => import('../commands/trust.js'),
   send: () => import('../commands/send.js'),
   receive: () => import('../commands/receive.js'),
