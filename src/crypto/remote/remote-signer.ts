@@ -121,6 +121,7 @@ export async function openRemoteSigner(adapter: RemoteAdapter, opts: RemoteSigne
     const deadline = new Date(deps.now().getTime() + opts.approvalTimeoutSec * 1000);
     const info = (): RemoteWaitInfo => ({ provider, app: adapter.app, transactions: txs.map((t) => t.report), count: items.length, deadline });
     try {
+      deps.onWaiting?.(info()); // the code to look for in the app, before the first poll
       for (;;) {
         for (const t of txs) {
           if (t.sigs) continue;
