@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 import { runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
-import { judge } from '../sign/validators.js';
+import { judge, pdfsig, qpdfCheck } from '../sign/validators.js';
 import { act, setFault, startCsc, startViettel, startVnpt, type FakeProvider } from './servers.js';
 
 const pki = getPki();
@@ -132,16 +132,18 @@ describe.sequential('remote signing, one document per provider', () => {
     });
   }
 
-  it('kyso remote certs lists the signer certificate of each provider', async () => {
-    for (const profile of ['lanh-dao', 'mysign', 'csc']) {
+  it('kyso remote certs lists the signer certificate of each provider (table in Vietnamese, or JSON)', async () => {
+    const t = await kyso(['remote', 'certs', '--remote', 'lanh-dao', '--lang', 'vi']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain('Nguyễn Thúy Hằng');
+    expect(t.stdout).toContain('serial-1');
+    for (const profile of ['mysign', 'csc']) {
       const r = await kyso(['remote', 'certs', '--remote', profile, '--json']);
       expect(r.code, r.stderr).toBe(0);
       const certs = JSON.parse(r.stdout).result.certificates;
       expect(certs).toHaveLength(1);
       expect(certs[0].chainLength).toBe(2);
     }
-    const t = await kyso(['remote', 'certs', '--remote', 'lanh-dao', '--lang', 'vi']);
-    expect(t.stdout).toContain('Nguyễn Thúy Hằng');
   });
 });
 
@@ -159,7 +161,13 @@ describe.sequential('a batch of 40 documents with one approval', () => {
     expect(r.stderr).toMatch(/Mở ứng dụng VNPT SmartCA để xác nhận giao dịch \S+ \(40 văn bản\), còn \d:\d\d/);
     const outs = (await readdir(outDir)).sort().map((f) => path.join(outDir, f));
     expect(outs).toHaveLength(40);
-    for (const o of outs) expect(await judge(o, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
+    // pdfsig (signature + trust) and qpdf (structure) on every output; openssl's CMS check on the first
+    for (const o of outs) {
+      const ps = await pdfsig(o, pki.nssDir);
+      expect(ps.map((x) => x.valid && x.trusted), o).toEqual([true]);
+      expect((await qpdfCheck(o)).ok, o).toBe(true);
+    }
+    expect(await judge(outs[0]!, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
     const v = await verifyAll(outs);
     expect(v.code, v.out).toBe(0);
     expect(v.passed).toBe(40);
@@ -218,11 +226,8 @@ describe.sequential('failures: documented exit code and message, no output file'
     { name: 'mysign declined', profile: 'mysign', server: () => vt, action: 'decline', code: 4, error: 'REMOTE_DECLINED', message: /declined/ },
     { name: 'mysign expired (4001)', profile: 'mysign', server: () => vt, action: 'expire', code: 6, error: 'REMOTE_EXPIRED', message: /not approved in time/ },
     { name: 'mysign wrong user (58008)', profile: 'mysign-wrong-user', server: () => vt, code: 4, error: 'REMOTE_AUTH_REJECTED', message: /58008/ },
-    { name: 'mysign client secret rejected (86024)', profile: 'mysign-wrong-client', server: () => vt, code: 4, error: 'REMOTE_AUTH_REJECTED', message: /86024/ },
     { name: 'mysign 5xx while polling', profile: 'mysign', server: () => vt, fault: 'poll-5xx', code: 6, error: 'REMOTE_SERVER_ERROR', message: /HTTP 503/ },
-    { name: 'mysign signature over a different digest', profile: 'mysign', server: () => vt, action: 'approve', fault: 'wrong-digest', code: 4, error: 'REMOTE_SIGNATURE_MISMATCH', message: /does not verify/ },
     { name: 'csc declined (access_denied)', profile: 'csc', server: () => csc, action: 'decline', code: 4, error: 'REMOTE_DECLINED', message: /declined/ },
-    { name: 'csc expired', profile: 'csc', server: () => csc, action: 'expire', code: 6, error: 'REMOTE_EXPIRED', message: /not approved in time/ },
     { name: 'csc client rejected (401 invalid_client)', profile: 'csc-wrong-client', server: () => csc, code: 4, error: 'REMOTE_AUTH_REJECTED', message: /invalid_client/ },
     { name: 'csc connection dropped while polling', profile: 'csc', server: () => csc, fault: 'poll-drop', code: 6, error: 'REMOTE_UNREACHABLE', message: /could not be reached/ },
     { name: 'csc signature over a different digest', profile: 'csc', server: () => csc, action: 'approve', fault: 'wrong-digest', code: 4, error: 'REMOTE_SIGNATURE_MISMATCH', message: /does not verify/ },
