@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
-import { runKyso } from '../helpers/cli.js';
+import { KYSO_BIN, runKyso } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
 import { getPki } from '../helpers/pki.js';
 import { judge, pdfsig, qpdfCheck } from '../sign/validators.js';
 import { act, setFault, startCsc, startViettel, startVnpt, type FakeProvider } from './servers.js';
@@ -257,6 +258,26 @@ describe.sequential('failures: documented exit code and message, no output file'
       }
     });
   }
+
+  it('Ctrl-C while waiting for the approval: exit 130, no output, the prepared temp file removed', async () => {
+    const d = await mkdtemp(path.join(dir, 'int-'));
+    const out = path.join(d, 'out.pdf');
+    for (const p of [vnpt, vt, csc]) for (const t of p.txs.values()) if (t.state === 'pending') t.state = 'expired';
+    const child = spawn(process.execPath, [KYSO_BIN, 'sign', src, '-o', out, '--remote', 'lanh-dao'], { env: { ...process.env, ...env, LANG: 'C.UTF-8' }, cwd: dir });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (x) => (stderr += x));
+    const closed = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    const until = Date.now() + 60_000;
+    while (![...vnpt.txs.values()].some((t) => t.state === 'pending') || !stderr.includes('approve transaction')) {
+      if (Date.now() > until) throw new Error(`no pending transaction: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect((await readdir(d)).some((f) => f.includes('.kyso-tmp-'))).toBe(true); // prepared, waiting
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(existsSync(out)).toBe(false);
+    expect(await readdir(d)).toEqual([]);
+  });
 
   it('a declined 3-document batch writes nothing at all', async () => {
     const inDir = path.join(dir, 'decl-in');
