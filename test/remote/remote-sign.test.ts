@@ -22,6 +22,7 @@ let src: string;
 let vnpt: FakeProvider;
 let vt: FakeProvider;
 let csc: FakeProvider;
+let cscEc: FakeProvider;
 const SECRETS = { T_VNPT_SECRET: 'sp-secret-769', T_VT_SECRET: 'vt-client-secret', T_CSC_SECRET: 'csc-client-secret', T_WRONG: 'not-the-secret' };
 let env: Record<string, string>;
 
@@ -35,6 +36,7 @@ beforeAll(async () => {
   vnpt = await startVnpt({ key: pki.leaves['leader-rsa'].key, certs: certs(pki.leaves['leader-rsa'].certDer) }, { spId: '0001-kyso.apps.smartcaapi.com', spPassword: SECRETS.T_VNPT_SECRET, userId: '001099012345' });
   vt = await startViettel({ key: pki.leaves['secretary-rsa'].key, certs: certs(pki.leaves['secretary-rsa'].certDer) }, { clientId: 'kyso-client', clientSecret: SECRETS.T_VT_SECRET, userId: 'CMT_001099012345' });
   csc = await startCsc({ key: pki.leaves['org-rsa'].key, certs: certs(pki.leaves['org-rsa'].certDer) }, { clientId: 'kyso', clientSecret: SECRETS.T_CSC_SECRET, multisign: 4 });
+  cscEc = await startCsc({ key: pki.leaves['deputy-ec384'].key, certs: certs(pki.leaves['deputy-ec384'].certDer) }, { clientId: 'kyso', clientSecret: SECRETS.T_CSC_SECRET, multisign: 10, ecFormat: 'p1363' });
   xdg = path.join(dir, 'xdg');
   await mkdir(path.join(xdg, 'kyso'), { recursive: true });
   const fast = { pollIntervalMs: 40, approvalTimeoutSec: 60 };
@@ -61,6 +63,7 @@ beforeAll(async () => {
         'mysign-wrong-user': { ...vtProfile, userId: 'CMT_000' },
         'mysign-wrong-client': { ...vtProfile, secretEnv: 'T_WRONG' },
         csc: cscProfile,
+        'csc-ec': { ...cscProfile, endpoint: `${cscEc.url}/csc/v2` },
         'csc-wrong-client': { ...cscProfile, secretEnv: 'T_WRONG' },
         'not-https': { ...vnptProfile, endpoint: 'http://signer.example.vn/sca/sp769' },
       },
@@ -70,7 +73,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([vnpt?.close(), vt?.close(), csc?.close()]);
+  await Promise.all([vnpt?.close(), vt?.close(), csc?.close(), cscEc?.close()]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -132,6 +135,16 @@ describe.sequential('remote signing, one document per provider', () => {
       await assertOnlyDigests(server, src);
     });
   }
+
+  it('csc with an ECDSA P-384 key and --hash sha384, values returned as r‖s: converted to DER, valid', async () => {
+    const out = path.join(dir, 'csc-ec-signed.pdf');
+    const r = await withApproval(['sign', src, '-o', out, '--remote', 'csc-ec', '--hash', 'sha384'], cscEc, 'approve');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await judge(out, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
+    expect((await verifyAll([out])).passed).toBe(1);
+    const auth = cscEc.bodies.map((b) => (b.startsWith('{') ? JSON.parse(b) : {})).find((b) => b.numSignatures);
+    expect(auth.hashAlgorithmOID).toBe('2.16.840.1.101.3.4.2.2');
+  });
 
   it('kyso remote certs lists the signer certificate of each provider (table in Vietnamese, or JSON)', async () => {
     const t = await kyso(['remote', 'certs', '--remote', 'lanh-dao', '--lang', 'vi']);

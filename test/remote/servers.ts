@@ -10,7 +10,10 @@
  * Every request body is recorded (`bodies`) so tests can assert that no PDF bytes were sent.
  */
 import { createHash, privateEncrypt, constants, randomUUID, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -48,10 +51,36 @@ const DIGEST_INFO_PREFIX: Record<Tx['hash'], string> = {
   sha512: '3051300d060960864801650304020305000440',
 };
 
-function signDigest(keyPem: string, hash: Tx['hash'], digest: Buffer, fault: Fault): Buffer {
+function signDigest(keyPem: string, hash: Tx['hash'], digest: Buffer, fault: Fault, ecFormat: 'der' | 'p1363' = 'der'): Buffer {
   const d = fault === 'wrong-digest' ? createHash(hash).update(digest).digest() : digest;
+  const key = createPrivateKey(keyPem);
+  if (key.asymmetricKeyType === 'ec') {
+    // Node cannot sign a ready digest with ECDSA; openssl pkeyutl does (DER Ecdsa-Sig-Value)
+    const tmp = mkdtempSync(path.join(tmpdir(), 'kyso-fake-ec-'));
+    try {
+      writeFileSync(path.join(tmp, 'k.pem'), keyPem);
+      writeFileSync(path.join(tmp, 'd.bin'), d);
+      const sig = execFileSync('openssl', ['pkeyutl', '-sign', '-inkey', path.join(tmp, 'k.pem'), '-in', path.join(tmp, 'd.bin')]);
+      return ecFormat === 'der' ? sig : derToP1363(sig, Math.ceil((key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 384 : 256) / 8));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
   const info = Buffer.concat([Buffer.from(DIGEST_INFO_PREFIX[hash], 'hex'), d]);
   return privateEncrypt({ key: createPrivateKey(keyPem), padding: constants.RSA_PKCS1_PADDING }, info);
+}
+
+function derToP1363(der: Buffer, n: number): Buffer {
+  let i = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2;
+  const ints: Buffer[] = [];
+  for (let k = 0; k < 2; k++) {
+    const len = der[i + 1]!;
+    let v = der.subarray(i + 2, i + 2 + len);
+    while (v.length > n && v[0] === 0) v = v.subarray(1);
+    ints.push(Buffer.concat([Buffer.alloc(n - v.length), v]));
+    i += 2 + len;
+  }
+  return Buffer.concat(ints);
 }
 
 type Handler = (path: string, body: string, req: http.IncomingMessage, res: http.ServerResponse, p: FakeProvider) => void | Promise<void>;
@@ -225,7 +254,7 @@ export function startViettel(k: SignerKey, creds: { clientId: string; clientSecr
 }
 
 /** CSC API v2 (spec sheet §4.1), base path /csc/v2. */
-export function startCsc(k: SignerKey, creds: { clientId: string; clientSecret: string; multisign: number }): Promise<FakeProvider> {
+export function startCsc(k: SignerKey, creds: { clientId: string; clientSecret: string; multisign: number; ecFormat?: 'der' | 'p1363' }): Promise<FakeProvider> {
   const keyPem = readFileSync(k.key, 'utf8');
   const tokens = new Set<string>();
   const HASH_OIDS: Record<string, Tx['hash']> = { '2.16.840.1.101.3.4.2.1': 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512' };
@@ -246,7 +275,7 @@ export function startCsc(k: SignerKey, creds: { clientId: string; clientSecret: 
     if (path === `${base}/credentials/info`) {
       if (b.credentialID !== 'csc-cred-1') return json(res, 400, { error: 'invalid_request', error_description: 'Invalid parameter credentialID' });
       return json(res, 200, {
-        key: { status: 'enabled', algo: ['1.2.840.113549.1.1.1'], len: 3072 },
+        key: { status: 'enabled', algo: [createPrivateKey(keyPem).asymmetricKeyType === 'ec' ? '1.2.840.10045.2.1' : '1.2.840.113549.1.1.1'] },
         cert: { status: 'valid', certificates: (b.certificates === 'chain' ? k.certs : k.certs.slice(0, 1)).map(der) },
         auth: { mode: 'explicit' },
         SCAL: '2',
@@ -276,7 +305,7 @@ export function startCsc(k: SignerKey, creds: { clientId: string; clientSecret: 
       if (!tx) return json(res, 400, { error: 'invalid_request', error_description: 'SAD expired' });
       const hashes = (b.hashes as string[]).map((h) => Buffer.from(h, 'base64'));
       if (hashes.length !== tx.digests.length || hashes.some((h, i) => !h.equals(tx.digests[i]!))) return json(res, 400, { error: 'invalid_request', error_description: 'Hash is not authorized by the SAD' });
-      return json(res, 200, { signatures: hashes.map((h) => signDigest(keyPem, tx.hash, h, p.fault).toString('base64')) });
+      return json(res, 200, { signatures: hashes.map((h) => signDigest(keyPem, tx.hash, h, p.fault, creds.ecFormat).toString('base64')) });
     }
     json(res, 404, { error: 'not_found' });
   });
