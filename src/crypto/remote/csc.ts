@@ -12,7 +12,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ResolvedRemoteProfile } from '../../core/config-remote.js';
 import { HASH_OID } from '../cades.js';
 import { OID } from '../oids.js';
-import { b64, obj, remoteAuthError, remoteProtocolError, str, type RemoteFetch } from './http.js';
+import { b64, obj, remoteAuthError, remoteProtocolError, str, type RemoteFetch, type RemoteResponse } from './http.js';
 import type { DigestItem, PollResult, RemoteAdapter, RemoteCredential, RemoteTransaction } from './types.js';
 
 const DECLINED = new Set(['access_denied', 'authorization_declined', 'user_declined', 'consent_required', 'rejected']);
@@ -28,7 +28,7 @@ export function cscAdapter(p: ResolvedRemoteProfile, secrets: { clientSecret?: s
   };
   const serviceToken = async () => {
     if (token) return token;
-    let res;
+    let res: RemoteResponse;
     if ((p.cscAuth ?? 'client-credentials') === 'basic') {
       const basic = Buffer.from(`${p.userId ?? ''}:${secrets.password ?? ''}`).toString('base64');
       res = await fetch({ method: 'POST', url: `${p.endpoint}/auth/login`, headers: { authorization: `Basic ${basic}` }, json: {} });
