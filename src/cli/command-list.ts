@@ -22,6 +22,10 @@ export const COMMANDS: Record<string, CommandDeclaration> = {
     summary: { en: 'USB tokens (PKCS#11): list tokens and their certificates', vi: 'USB token (PKCS#11): liệt kê token và chứng thư' },
     load: () => import('../commands/token.js'),
   },
+  remote: {
+    summary: { en: 'Remote signing (VNPT SmartCA, Viettel MySign, CSC)', vi: 'Ký số từ xa (VNPT SmartCA, Viettel MySign, CSC)' },
+    load: () => import('../commands/remote.js'),
+  },
   trust: {
     summary: { en: 'The trust store used to verify signatures', vi: 'Kho chứng thư gốc tin cậy dùng để kiểm tra chữ ký' },
     load: () => import('../commands/trust.js'),

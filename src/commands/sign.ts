@@ -36,6 +36,7 @@ interface SignFlags {
   field?: string;
   certify?: boolean;
   docmdp?: string;
+  remote?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -60,6 +61,7 @@ export function register(program: Command, app: App): void {
     .option('--cert-sha256 <hex>', vi ? 'SHA-256 của chứng thư cần dùng' : 'SHA-256 of the certificate to use')
     .option('--chain <pem|p7b>', vi ? 'chứng thư bổ sung để hoàn thiện chuỗi' : 'extra certificates completing the chain')
     .option('--pin-file <file>', vi ? 'đọc PIN từ tệp (- = stdin)' : 'read the PIN from a file (- = stdin)')
+    .option('--remote <profile>', vi ? 'ký số từ xa qua hồ sơ trong cấu hình người dùng (VNPT SmartCA, Viettel MySign, CSC)' : 'sign remotely through a profile of the user configuration (VNPT SmartCA, Viettel MySign, CSC)')
     .addOption(new Option('--level <level>', vi ? 'mức PAdES' : 'PAdES level').choices(['B-B', 'B-T', 'B-LT', 'B-LTA']).default('B-B'))
     .option('--tsa <url>', vi ? 'máy chủ cấp dấu thời gian (lặp lại để dự phòng)' : 'time-stamp authority URL (repeat for fallbacks)', collect, [] as string[])
     .addOption(new Option('--hash <alg>', vi ? 'thuật toán băm' : 'digest algorithm').choices(['sha256', 'sha384', 'sha512']).default('sha256'))
@@ -96,11 +98,10 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
       const { signDocuments, isFailed } = await import('../services/sign-document.js');
       const { openSigner } = await import('../services/signer-factory.js');
       // the token command's helpers (module default, TTY chooser) only when a token may be used
-      const token = flags.p12 ? undefined : await import('./token.js');
+      const token = flags.p12 || flags.remote ? undefined : await import('./token.js');
       // paths given on the command line are relative to the command's working folder (ctx.cwd), not the process's
       const abs = (p: string | undefined) => (p === undefined || p === '-' ? p : path.resolve(ctx.cwd, p));
-      const result = await signDocuments(
-        {
+      const signOptions = {
           inputs,
           cwd: ctx.cwd,
           output: flags.output,
@@ -116,8 +117,13 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
           name: flags.name,
           field: flags.field,
           certify,
-        },
-        {
+        };
+      if (flags.remote && (flags.p12 || flags.pkcs11Module || flags.tokenLabel || flags.tokenSerial || flags.keyLabel || flags.keyId || flags.certSha256)) {
+        throw usageError('CREDENTIALS_CONFLICT', msg('give either --remote or a local key (--p12, --pkcs11-module …), not both', 'chỉ dùng --remote hoặc khóa tại máy (--p12, --pkcs11-module …), không dùng cả hai'));
+      }
+      const result: SignDocumentsResult & { remote?: unknown } = flags.remote
+        ? await (await import('./remote.js')).signRemote(app, flags.remote, signOptions, abs(flags.chain))
+        : await signDocuments(signOptions, {
           openSigner: () =>
             openSigner(
               {
@@ -173,15 +179,16 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
           warn: (w) => app.warn(w),
           onInterrupt: (fn) => ctx.onInterrupt(fn),
           progress: progressBar(ctx.stderr),
-        },
-      );
+        });
       const exitCode = combineExitCodes(
         result.files.map((f) => ('error' in f ? exitCodeFor(f.error.category) : 0)),
         SIGN_EXIT_ORDER,
       );
       // Per-file failures are reported on stderr in both modes (one line each).
+      const said = new Set<unknown>(); // a remote batch that failed as a whole: one error, said once
       for (const f of result.files) {
-        if (!isFailed(f)) continue;
+        if (!isFailed(f) || said.has(f.error)) continue;
+        said.add(f.error);
         ctx.stderr.write(`kyso: ${tr(ctx.lang, f.error.msg)}\n`);
         if (f.error.hint) ctx.stderr.write(`  ${tr(ctx.lang, f.error.hint)}\n`);
       }
@@ -208,9 +215,10 @@ interface JsonResult {
   files: JsonFile[];
   warnings: { code: string; message: string }[];
   signerName?: string;
+  remote?: unknown;
 }
 
-function toJsonResult(r: SignDocumentsResult, lang: 'en' | 'vi'): JsonResult {
+function toJsonResult(r: SignDocumentsResult & { remote?: unknown }, lang: 'en' | 'vi'): JsonResult {
   return {
     files: r.files.map((f) =>
       'error' in f
@@ -219,5 +227,6 @@ function toJsonResult(r: SignDocumentsResult, lang: 'en' | 'vi'): JsonResult {
     ),
     warnings: r.warnings.map((w) => ({ code: w.code, message: lang === 'vi' ? w.vi : w.en })),
     signerName: r.signerName,
+    ...(r.remote ? { remote: r.remote } : {}),
   };
 }

@@ -146,3 +146,65 @@ export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDep
   }
   throw usageError('CREDENTIALS_MISSING', msg('no signing key given: use --p12 <file> or --pkcs11-module <lib>', 'chưa chỉ định khóa ký: dùng --p12 <tệp> hoặc --pkcs11-module <thư viện>'));
 }
+
+export interface RemoteSignerFactoryDeps {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  homeDir: string;
+  /** returns a config file's text, or undefined when it does not exist */
+  readConfigFile(p: string): string | undefined;
+  now(): Date;
+  warn(w: Warning): void;
+  onWaiting?(info: import('../crypto/remote/remote-signer.js').RemoteWaitInfo): void;
+  onWaitEnd?(): void;
+  /** the HTTP client (tests); default: undici, https only (http for loopback) */
+  fetch?: import('../crypto/remote/http.js').RemoteFetch;
+}
+
+/**
+ * `--remote <profile>`: the profile from the user config or an explicit --config/KYSO_CONFIG file (never a
+ * project kyso.config.json), secrets from the env / 0600 files it names, then the provider's certificate.
+ */
+export async function openRemoteSignerFor(
+  profileName: string,
+  opts: { chain?: string; configFile?: string },
+  deps: RemoteSignerFactoryDeps,
+): Promise<import('../crypto/remote/remote-signer.js').BatchSigner> {
+  const { openRemoteSigner } = await import('../crypto/remote/remote-signer.js');
+  const { profile, adapter } = await remoteAdapterFor(profileName, opts, deps);
+  return openRemoteSigner(
+    adapter,
+    {
+      profile: profile.name,
+      approvalTimeoutSec: profile.approvalTimeoutSec,
+      pollIntervalMs: profile.pollIntervalMs,
+      chainFile: opts.chain,
+      credentialId: profile.adapter === 'vnpt-smartca' ? profile.serialNumber : profile.credentialId,
+    },
+    { now: deps.now, onWaiting: deps.onWaiting, onWaitEnd: deps.onWaitEnd },
+  );
+}
+
+/** The profile and its provider adapter (shared by `kyso sign --remote` and `kyso remote certs`). */
+export async function remoteAdapterFor(
+  profileName: string,
+  opts: { configFile?: string },
+  deps: Pick<RemoteSignerFactoryDeps, 'env' | 'cwd' | 'homeDir' | 'readConfigFile' | 'warn' | 'fetch'>,
+): Promise<{ profile: import('../core/config-remote.js').ResolvedRemoteProfile; adapter: import('../crypto/remote/types.js').RemoteAdapter }> {
+  const { loadRemoteProfiles, resolveRemoteProfile } = await import('../core/config-remote.js');
+  const { adapterFor } = await import('../crypto/remote/adapters.js');
+  const { statSync, readFileSync } = await import('node:fs');
+  const cfg = loadRemoteProfiles({ cwd: deps.cwd, env: deps.env, homeDir: deps.homeDir, readFile: deps.readConfigFile }, opts.configFile);
+  if (cfg.ignoredProjectFile) {
+    deps.warn({
+      code: 'REMOTE_PROFILE_PROJECT_IGNORED',
+      ...msg(
+        `${cfg.ignoredProjectFile}: "remoteProfiles" in a project file are ignored; put them in your user configuration`,
+        `${cfg.ignoredProjectFile}: "remoteProfiles" trong tệp của thư mục dự án bị bỏ qua; hãy đặt chúng trong cấu hình người dùng`,
+      ),
+    });
+  }
+  const profile = resolveRemoteProfile(cfg, profileName);
+  const adapter = adapterFor(profile, deps.env, { mode: (p) => statSync(p).mode, read: (p) => readFileSync(p, 'utf8') }, deps.fetch);
+  return { profile, adapter };
+}
