@@ -65,6 +65,16 @@ const pdfLibPlugin = {
       });
       return { contents, loader: 'ts' };
     });
+    // pdf-lib's utilities import the 14 standard fonts' metrics (123 kB) only for the list of their names:
+    // the names are given here, so only the commands that draw text with a standard font load the metrics.
+    b.onLoad({ filter: /[\\/]pdf-lib[\\/]es[\\/]utils[\\/]objects\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const names = ['Courier', 'Courier-Bold', 'Courier-Oblique', 'Courier-BoldOblique', 'Helvetica', 'Helvetica-Bold', 'Helvetica-Oblique', 'Helvetica-BoldOblique', 'Times-Roman', 'Times-Bold', 'Times-Italic', 'Times-BoldItalic', 'Symbol', 'ZapfDingbats'];
+      const inline = `var FontNames = ${JSON.stringify(Object.fromEntries(names.map((n) => [n, n])))};`;
+      const contents = text.replace("import { FontNames } from '@pdf-lib/standard-fonts';", inline);
+      if (contents === text) throw new Error('scripts/build.mjs: pdf-lib/es/utils/objects.js changed; review the FontNames inlining');
+      return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
+    });
     // pdf-lib's ES modules (and those they import: its standard-font metrics, pako) are declared free of
     // side effects.
     b.onResolve({ filter: /.*/ }, async (args) => {

@@ -79,7 +79,7 @@ export function register(program: Command, app: App): void {
     .description(vi ? 'Liệt kê thư viện PKCS#11, khe cắm và token (không cần PIN)' : 'List PKCS#11 modules, slots and tokens with their PIN state (no PIN needed)')
     .option('--pkcs11-module <path>', vi ? 'thư viện PKCS#11 (mặc định: các thư viện đăng ký với p11-kit)' : 'PKCS#11 library (default: the modules registered with p11-kit)')
     .option('--json', vi ? 'kết quả dạng JSON' : 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  kyso token list\n  kyso token list --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --json\n')
+    .addHelpText('after', (vi ? '\nVí dụ:' : '\nExample:') + '\n  kyso token list\n  kyso token list --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --json\n')
     .action(async (o: ListFlags) => {
       await app.run<TokenListResult>(
         Boolean(o.json),
@@ -99,7 +99,7 @@ export function register(program: Command, app: App): void {
     .option('--token-serial <serial>', vi ? 'chỉ token có số sê-ri này' : 'only the token with this serial')
     .option('--pin-file <file>', vi ? 'đọc PIN từ tệp (- = stdin), chỉ cần khi token ẩn chứng thư' : 'read the PIN from a file (- = stdin); only needed when a token hides its certificates')
     .option('--json', vi ? 'kết quả dạng JSON' : 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  kyso token certs --token-label "VNPT-CA"\n  KYSO_PIN=… kyso token certs --json\n')
+    .addHelpText('after', (vi ? '\nVí dụ:' : '\nExample:') + '\n  kyso token certs --token-label "VNPT-CA"\n  KYSO_PIN=… kyso token certs --json\n')
     .action(async (o: CertsFlags) => {
       await app.run<TokenCertsResult>(
         Boolean(o.json),
