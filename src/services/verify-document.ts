@@ -13,6 +13,7 @@ import { validateCertificate, type ChainResult } from '../crypto/chain-builder.j
 import type { TrustStore } from '../crypto/trust-store.js';
 import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
 import { describeCertificate } from '../crypto/x509.js';
+import { applyDocumentTimestampLevels } from './extend-levels.js';
 import { worstIndication, type FileReport, type Indication, type SignatureReport } from './verify-types.js';
 
 /**
@@ -527,11 +528,8 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       return rep;
     }
 
-    // B-LTA: a valid document timestamp in a revision after this signature (and after the DSS).
-    for (const s of sigs) {
-      if (s.type !== 'signature' || s.level !== 'B-LT' || s.revision === null) continue;
-      if (docTs.some((t) => t.valid && t.revision > s.revision! && (dss.revision === undefined || t.revision >= dss.revision))) s.level = 'B-LTA';
-    }
+    // B-T from a covering document timestamp, B-LT, B-LTA (kyso extend's levels; see extend-levels.ts).
+    applyDocumentTimestampLevels(sigs, { present: dss.present, revision: dss.revision, hasRevocation: dss.crls.length + dss.ocsps.length > 0 });
     return { file: displayName, indication: worstIndication(sigs), error: null, signatures: sigs, revisions: reader.revisions.length, ms: Date.now() - t0 };
   } catch (e) {
     return { ...errorReport(displayName, e), ms: Date.now() - t0 };
