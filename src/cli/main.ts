@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   outbox: () => import('../commands/outbox.js'),
   hub: () => import('../commands/hub.js'),
   demo: () => import('../commands/demo.js'),
+  extend: () => import('../commands/extend.js'),
 };
 
 /** The command word: the first argument that is not a global option (nor --lang's value). */

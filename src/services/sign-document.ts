@@ -97,11 +97,11 @@ export function validateSignOptions(opts: SignDocumentsOptions): { level: SignLe
   return { level, hash };
 }
 
-function tempPathFor(output: string): string {
+export function tempPathFor(output: string): string {
   return path.join(path.dirname(output), `.${path.basename(output)}.kyso-tmp-${randomBytes(6).toString('hex')}`);
 }
 
-async function fsyncPath(p: string, flags: string): Promise<void> {
+export async function fsyncPath(p: string, flags: string): Promise<void> {
   const fh = await open(p, flags);
   try {
     await fh.sync();
@@ -111,7 +111,7 @@ async function fsyncPath(p: string, flags: string): Promise<void> {
 }
 
 /** Moves the finished temp file to `output`; without `force`, never replaces a file that appeared meanwhile. */
-async function publish(tmp: string, output: string, force: boolean, shown: string): Promise<void> {
+export async function publish(tmp: string, output: string, force: boolean, shown: string): Promise<void> {
   if (force) {
     await rename(tmp, output);
   } else {

@@ -1,0 +1,168 @@
+/**
+ * `kyso extend` through the real CLI against the test PKI's TSA/OCSP/CRL on 127.0.0.1: B-B files from kyso
+ * and from poppler's `pdfsig -add-signature` reach B-LT then B-LTA per `kyso verify`; pdfsig still says
+ * valid; `openssl ts -verify` accepts the document timestamps; the input is a byte prefix of the output;
+ * a second run adds nothing; a tampered file is refused (exit 1); an expired signer without proof of
+ * existence is skipped (exit 3) unless --accept-indeterminate; --renew-before adds a document timestamp only
+ * when the newest TSA certificate expires within the margin.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addSignature, makeBasePdf } from '../fixtures/attacks/pdf-raw.js';
+import { runKyso } from '../helpers/cli.js';
+import { getPki } from '../helpers/pki.js';
+import { extractSignatures, opensslVerify, pdfsig, qpdfCheck } from '../sign/validators.js';
+
+const run = promisify(execFile);
+const pki = getPki();
+let dir: string;
+let archive: string;
+const trust = () => ['--no-default-trust', '--trust', pki.root.cert];
+const cache = () => ['--cache-dir', path.join(dir, 'cache')];
+
+interface ExtendJson {
+  summary: Record<string, number>;
+  files: Array<{ file: string; status: string; levelBefore: string; levelAfter: string | null; renewed: boolean; acceptedIndeterminate: boolean; added: Record<string, number> | null; reason: { code: string } | null }>;
+}
+const extendJson = (stdout: string) => JSON.parse(stdout).result as ExtendJson;
+
+async function verifyLevels(file: string): Promise<{ code: number | null; indication: string; levels: string[]; types: string[] }> {
+  const v = await runKyso(['verify', file, ...trust(), '--json', ...cache()]);
+  const f = JSON.parse(v.stdout).result.files[0];
+  const sigs = f.signatures as Array<{ type: string; level: string }>;
+  return { code: v.code, indication: f.indication, levels: sigs.filter((s) => s.type === 'signature').map((s) => s.level), types: sigs.map((s) => s.type) };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'kyso-extend-'));
+  archive = path.join(dir, 'archive');
+  await mkdir(path.join(archive, 'sub'), { recursive: true });
+  const base = path.join(dir, 'base.pdf');
+  await writeFile(base, await makeBasePdf({ text: 'QUYET DINH luu tru' }));
+  const env = { KYSO_P12_PASSWORD: pki.password };
+  const p12 = pki.leaves['leader-rsa'].p12;
+  const s1 = await runKyso(['sign', base, '-o', path.join(archive, 'kyso-bb.pdf'), '--p12', p12], { env });
+  expect(s1.code, s1.stderr).toBe(0);
+  const s2 = await runKyso(['sign', base, '-o', path.join(archive, 'sub', 'kyso-bt.pdf'), '--p12', p12, '--level', 'B-T', '--tsa', pki.urls.tsa], { env });
+  expect(s2.code, s2.stderr).toBe(0);
+  // poppler + NSS: a signature made by another tool (no intermediate certificate embedded).
+  const nss = path.join(dir, 'nss');
+  await mkdir(nss);
+  await run('certutil', ['-N', '--empty-password', '-d', `sql:${nss}`]);
+  await run('pk12util', ['-i', p12, '-d', `sql:${nss}`, '-W', pki.password]);
+  const { stdout } = await run('certutil', ['-L', '-d', `sql:${nss}`]);
+  const nick = stdout
+    .split('\n')
+    .map((l) => l.replace(/\s+[A-Za-z]*,[A-Za-z]*,[A-Za-z]*\s*$/, '').trim())
+    .find((l) => l.includes('Nguy') || l === 'leader-rsa');
+  await run('pdfsig', ['-add-signature', '-nssdir', `sql:${nss}`, '-nick', nick ?? 'leader-rsa', base, path.join(archive, 'pdfsig-bb.pdf')]);
+  // Failing and indeterminate inputs, in their own folders.
+  await mkdir(path.join(dir, 'bad'));
+  const tampered = Buffer.from(await readFile(path.join(archive, 'kyso-bb.pdf')));
+  const j = tampered.indexOf('/Producer');
+  expect(j).toBeGreaterThan(0);
+  tampered[j + 3] = tampered[j + 3]! ^ 1;
+  await writeFile(path.join(dir, 'bad', 'tampered.pdf'), tampered);
+  await mkdir(path.join(dir, 'old'));
+  const expired = pki.leaves['expired-rsa'];
+  await writeFile(
+    path.join(dir, 'old', 'expired.pdf'),
+    await addSignature(await makeBasePdf(), { signer: { cert: expired.cert, key: expired.key }, chainPem: pki.chainPem, fieldName: 'Cu' }),
+  );
+}, 60_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('kyso extend', () => {
+  const files = ['kyso-bb.pdf', 'sub/kyso-bt.pdf', 'pdfsig-bb.pdf'];
+  const before = new Map<string, Buffer>();
+
+  it('B-LT: every file reaches B-LT per kyso verify; input bytes are a prefix; pdfsig, openssl ts and qpdf agree', async () => {
+    for (const f of files) before.set(f, await readFile(path.join(archive, f)));
+    const r = await runKyso(['extend', archive, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--in-place', ...trust(), '--json', ...cache()]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const res = extendJson(r.stdout);
+    expect(res.summary).toMatchObject({ files: 3, extended: 3 });
+    for (const f of res.files) expect(f).toMatchObject({ status: 'extended', levelAfter: 'B-LT' });
+    // B-B files got a document timestamp; the B-T one needed only the DSS.
+    expect(res.files.find((f) => f.file.endsWith('kyso-bt.pdf'))!.added!.documentTimestamps).toBe(0);
+    expect(res.files.find((f) => f.file.endsWith('kyso-bb.pdf'))!.added!.documentTimestamps).toBe(1);
+    for (const f of files) {
+      const p = path.join(archive, f);
+      const now = await readFile(p);
+      const old = before.get(f)!;
+      expect(now.length).toBeGreaterThan(old.length);
+      expect(now.subarray(0, old.length).equals(old), `${f}: input is a prefix of the output`).toBe(true);
+      const v = await verifyLevels(p);
+      expect(v.indication, f).toBe('TOTAL_PASSED');
+      expect(v.levels, f).toEqual(['B-LT']);
+      const ps = await pdfsig(p, pki.nssDir);
+      const emb = await extractSignatures(p);
+      ps.forEach((s, i) => {
+        if (emb[i]?.subFilter !== 'ETSI.RFC3161') expect(s.valid, `${f}: pdfsig #${i + 1}\n${s.raw}`).toBe(true);
+      });
+      for (const e of emb.filter((x) => x.subFilter === 'ETSI.RFC3161')) expect((await opensslVerify(p, e, pki.chainPem)).ok, f).toBe(true);
+      expect((await qpdfCheck(p)).ok, f).toBe(true);
+      expect(now.toString('latin1')).toMatch(/\/VRI\s*<<\s*\/[0-9A-F]{40}/);
+    }
+  }, 120_000);
+
+  it('a second run adds nothing', async () => {
+    const snap = await Promise.all(files.map((f) => readFile(path.join(archive, f))));
+    const r = await runKyso(['extend', archive, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--in-place', ...trust(), '--json', ...cache()]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(extendJson(r.stdout).summary).toMatchObject({ files: 3, skipped: 3, extended: 0 });
+    for (const [i, f] of files.entries()) expect((await readFile(path.join(archive, f))).equals(snap[i]!)).toBe(true);
+  }, 60_000);
+
+  it('B-LTA adds one document timestamp on top; --renew-before renews only within the margin', async () => {
+    const r = await runKyso(['extend', path.join(archive, 'kyso-bb.pdf'), '--level', 'B-LTA', '--tsa', pki.urls.tsa, '--in-place', ...trust(), '--json', ...cache()]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(extendJson(r.stdout).files[0]).toMatchObject({ status: 'extended', levelBefore: 'B-LT', levelAfter: 'B-LTA' });
+    const p = path.join(archive, 'kyso-bb.pdf');
+    let v = await verifyLevels(p);
+    expect(v.levels).toEqual(['B-LTA']);
+    expect(v.types.filter((t) => t === 'timestamp')).toHaveLength(2);
+    // The test TSA certificate is valid for ten years: a 1-year margin leaves it alone, 11 years renews.
+    const keep = await runKyso(['extend', p, '--level', 'B-LTA', '--tsa', pki.urls.tsa, '--in-place', '--renew-before', '1y', ...trust(), '--json', ...cache()]);
+    expect(extendJson(keep.stdout).files[0]!.status).toBe('skipped');
+    const renew = await runKyso(['extend', p, '--level', 'B-LTA', '--tsa', pki.urls.tsa, '--in-place', '--renew-before', '11y', ...trust(), '--json', ...cache()]);
+    expect(renew.code, renew.stdout + renew.stderr).toBe(0);
+    expect(extendJson(renew.stdout).files[0]).toMatchObject({ status: 'extended', renewed: true, levelAfter: 'B-LTA' });
+    v = await verifyLevels(p);
+    expect(v.types.filter((t) => t === 'timestamp')).toHaveLength(3);
+    expect(v.indication).toBe('TOTAL_PASSED');
+  }, 120_000);
+
+  it('a tampered file is refused (exit 1) and left alone', async () => {
+    const p = path.join(dir, 'bad', 'tampered.pdf');
+    const old = await readFile(p);
+    const r = await runKyso(['extend', path.join(dir, 'bad'), '--level', 'B-LT', '--tsa', pki.urls.tsa, '--in-place', ...trust(), '--json', ...cache()]);
+    expect(r.code).toBe(1);
+    expect(extendJson(r.stdout).files[0]).toMatchObject({ status: 'refused', reason: { code: 'EXTEND_SIGNATURE_FAILED' } });
+    expect((await readFile(p)).equals(old)).toBe(true);
+  }, 60_000);
+
+  it('an expired signer without proof of existence is skipped (exit 3) unless --accept-indeterminate, which the report records', async () => {
+    const src = path.join(dir, 'old');
+    const r = await runKyso(['extend', src, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--out-dir', path.join(dir, 'old-out'), ...trust(), '--json', ...cache()]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(extendJson(r.stdout).files[0]).toMatchObject({ status: 'indeterminate', reason: { code: 'EXTEND_INDETERMINATE' } });
+    const a = await runKyso(['extend', src, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--out-dir', path.join(dir, 'old-out'), '--accept-indeterminate', ...trust(), '--json', ...cache()]);
+    const f = extendJson(a.stdout).files[0]!;
+    expect(f.acceptedIndeterminate, a.stdout + a.stderr).toBe(true);
+    expect(f.status, a.stdout).toBe('extended');
+    expect(a.code).toBe(0);
+  }, 60_000);
+
+  it('usage: --tsa and one of --in-place/--out-dir are required', async () => {
+    expect((await runKyso(['extend', archive, '--level', 'B-LT', '--in-place'])).code).toBe(2);
+    expect((await runKyso(['extend', archive, '--level', 'B-LT', '--tsa', pki.urls.tsa])).code).toBe(2);
+    expect((await runKyso(['extend', archive, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--in-place', '--renew-before', '6w'])).code).toBe(2);
+  });
+});
