@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   hub: () => import('../commands/hub.js'),
   demo: () => import('../commands/demo.js'),
   extend: () => import('../commands/extend.js'),
+  report: () => import('../commands/report.js'),
 };
 
 /** The command word: the first argument that is not a global option (nor --lang's value). */
