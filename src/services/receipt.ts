@@ -1,0 +1,3 @@
+export async function writeReceipt(..._a: unknown[]): Promise<void> {
+  throw new Error('not yet');
+}
