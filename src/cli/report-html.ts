@@ -98,7 +98,7 @@ function fileRow(f: FileReport, lang: Lang): string {
   const err = f.error ? `<p class="err">${esc(lang === 'vi' ? (f.error.messageVi ?? f.error.message) : f.error.message)}</p>` : '';
   const sigs = f.signatures.map((s) => sigBlock(s, lang)).join('');
   return `<tr class="row ${CLS[ind]}" data-verdict="${CLS[ind]}"><td class="fname">${esc(f.file)}</td><td><span class="badge ${CLS[ind]}">${esc(VERDICT_LABEL[lang][ind])}</span></td><td class="num">${f.signatures.length}</td>
-<td><details><summary>${esc(advice(f, lang))}</summary>${err}${sigs}</details></td></tr>`;
+<td><details${ind === 'TOTAL_FAILED' || ind === 'INDETERMINATE' ? ' open' : ''}><summary>${esc(advice(f, lang))}</summary>${err}${sigs}</details></td></tr>`;
 }
 
 export function renderVerifyHtml(
@@ -136,7 +136,7 @@ h1{font-size:22px;margin:0 0 4px}
 .passed{--c:#1a7f37;--b:#dafbe1}.failed{--c:#cf222e;--b:#ffebe9}.indeterminate{--c:#9a6700;--b:#fff8c5}.unsigned{--c:#57606a;--b:#eaeef2}.error{--c:#8250df;--b:#fbefff}
 .seg{background:var(--c)}
 .count{background:var(--b)}.count .n{color:var(--c)}
-.badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:bold;color:#fff;background:var(--c)}
+.badge{display:inline-block;white-space:nowrap;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:bold;color:#fff;background:var(--c)}
 .filters{margin:6px 0 10px}
 .filters input{display:none}
 .filters label{display:inline-block;border:1px solid #d0d7de;border-radius:14px;padding:3px 12px;margin:0 6px 6px 0;cursor:pointer;font-size:13px}
