@@ -7,6 +7,7 @@
  * when the newest TSA certificate expires within the margin.
  */
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,12 +31,14 @@ interface ExtendJson {
 }
 const extendJson = (stdout: string) => JSON.parse(stdout).result as ExtendJson;
 
-async function verifyLevels(file: string): Promise<{ code: number | null; indication: string; levels: string[]; types: string[] }> {
+async function verifyLevels(file: string): Promise<{ code: number | null; indication: string; levels: string[]; types: string[]; validUntil: Array<string | null> }> {
   const v = await runKyso(['verify', file, ...trust(), '--json', ...cache()]);
   const f = JSON.parse(v.stdout).result.files[0];
-  const sigs = f.signatures as Array<{ type: string; level: string }>;
-  return { code: v.code, indication: f.indication, levels: sigs.filter((s) => s.type === 'signature').map((s) => s.level), types: sigs.map((s) => s.type) };
+  const sigs = f.signatures as Array<{ type: string; level: string; validUntil: string | null }>;
+  const own = sigs.filter((s) => s.type === 'signature');
+  return { code: v.code, indication: f.indication, levels: own.map((s) => s.level), types: sigs.map((s) => s.type), validUntil: own.map((s) => s.validUntil) };
 }
+const notAfter = async (pem: string) => new Date(new X509Certificate(await readFile(pem)).validTo).toISOString();
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kyso-extend-'));
@@ -84,6 +87,9 @@ describe('kyso extend', () => {
 
   it('B-LT: every file reaches B-LT per kyso verify; input bytes are a prefix; pdfsig, openssl ts and qpdf agree', async () => {
     for (const f of files) before.set(f, await readFile(path.join(archive, f)));
+    // Before: a B-B signature is verifiable only while its signer's chain is valid (the leaf expires first).
+    const leafEnd = await notAfter(pki.leaves['leader-rsa'].cert);
+    expect((await verifyLevels(path.join(archive, 'kyso-bb.pdf'))).validUntil).toEqual([leafEnd]);
     const r = await runKyso(['extend', archive, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--in-place', ...trust(), '--json', ...cache()]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const res = extendJson(r.stdout);
@@ -101,6 +107,8 @@ describe('kyso extend', () => {
       const v = await verifyLevels(p);
       expect(v.indication, f).toBe('TOTAL_PASSED');
       expect(v.levels, f).toEqual(['B-LT']);
+      // After: the embedded data keeps it verifiable until the TSA certificate of its timestamp expires.
+      expect(v.validUntil, f).toEqual([await notAfter(pki.tsa.cert)]);
       const ps = await pdfsig(p, pki.nssDir);
       const emb = await extractSignatures(p);
       ps.forEach((s, i) => {
