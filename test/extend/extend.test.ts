@@ -12,6 +12,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSignature, makeBasePdf } from '../fixtures/attacks/pdf-raw.js';
 import { runKyso } from '../helpers/cli.js';
@@ -147,6 +148,34 @@ describe('kyso extend', () => {
     expect(v.indication).toBe('TOTAL_PASSED');
   }, 120_000);
 
+  it('--renew-before: a B-LTA file whose archive timestamp comes from a short-lived TSA certificate is renewed by another TSA', async () => {
+    const short = await startShortLivedTsa(path.join(dir, 'short-tsa'));
+    try {
+      const p = path.join(dir, 'renew.pdf');
+      await copyFile(path.join(archive, 'pdfsig-bb.pdf'), p);
+      const lta = await runKyso(['extend', p, '--level', 'B-LTA', '--tsa', short.url, '--in-place', ...trust(), '--json', ...cache()]);
+      expect(lta.code, lta.stdout + lta.stderr).toBe(0);
+      const first = extendJson(lta.stdout).files[0] as unknown as { archiveTimestampExpiry: string };
+      // The archive timestamp's TSA certificate ends within 30 days.
+      expect(new Date(first.archiveTimestampExpiry).getTime() - Date.now()).toBeLessThan(31 * 86_400_000);
+      const far = await runKyso(['extend', p, '--level', 'B-LTA', '--tsa', pki.urls.tsa, '--in-place', '--renew-before', '7d', ...trust(), '--json', ...cache()]);
+      expect(extendJson(far.stdout).files[0]!.status, far.stdout).toBe('skipped');
+      const near = await runKyso(['extend', p, '--level', 'B-LTA', '--tsa', pki.urls.tsa, '--in-place', '--renew-before', '2m', ...trust(), '--json', ...cache()]);
+      expect(near.code, near.stdout + near.stderr).toBe(0);
+      const r = extendJson(near.stdout).files[0] as unknown as { status: string; renewed: boolean; archiveTimestampExpiry: string };
+      expect(r).toMatchObject({ status: 'extended', renewed: true });
+      expect(r.archiveTimestampExpiry).toBe(await notAfter(pki.tsa.cert));
+      const v = await verifyLevels(p);
+      expect(v.levels).toEqual(['B-LTA']);
+      expect(v.types.filter((t) => t === 'timestamp')).toHaveLength(3);
+      // And once renewed, a second run with the same margin adds nothing.
+      const again = await runKyso(['extend', p, '--level', 'B-LTA', '--tsa', pki.urls.tsa, '--in-place', '--renew-before', '2m', ...trust(), '--json', ...cache()]);
+      expect(extendJson(again.stdout).files[0]!.status).toBe('skipped');
+    } finally {
+      await short.close();
+    }
+  }, 180_000);
+
   it('a tampered file is refused (exit 1) and left alone', async () => {
     const p = path.join(dir, 'bad', 'tampered.pdf');
     const old = await readFile(p);
@@ -174,3 +203,51 @@ describe('kyso extend', () => {
     expect((await runKyso(['extend', archive, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--in-place', '--renew-before', '6w'])).code).toBe(2);
   });
 });
+
+/**
+ * A second TSA on 127.0.0.1 whose certificate (issued by the test Issuing CA) is valid for 30 days only, with
+ * a CRL distribution point (no OCSP: the test responder only knows the certificates of the PKI's database).
+ */
+async function startShortLivedTsa(work: string): Promise<{ url: string; close(): Promise<void> }> {
+  await mkdir(work, { recursive: true });
+  const key = path.join(work, 'tsa.key');
+  const csr = path.join(work, 'tsa.csr');
+  const pem = path.join(work, 'tsa.pem');
+  const ext = path.join(work, 'ext.cnf');
+  await run('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-subj', '/C=VN/O=Kyso Test PKI/CN=Kyso Short-lived TSA', '-out', csr]);
+  await writeFile(
+    ext,
+    ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=critical,timeStamping', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid', `crlDistributionPoints=URI:${pki.urls.crl}`, `authorityInfoAccess=caIssuers;URI:${pki.urls.caIssuers}/inter.cer`].join('\n'),
+  );
+  await run('openssl', ['x509', '-req', '-in', csr, '-CA', pki.inter.cert, '-CAkey', pki.inter.key, '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-out', pem]);
+  await writeFile(path.join(work, 'serial'), '01\n');
+  const cnf = path.join(work, 'tsa.cnf');
+  await writeFile(
+    cnf,
+    `[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = ${work}/serial\nsigner_cert = ${pem}\ncerts = ${pki.chainPem}\nsigner_key = ${key}\nsigner_digest = sha256\ndefault_policy = 1.3.6.1.4.1.99999.1.1\ndigests = sha256, sha384, sha512\naccuracy = secs:1\ness_cert_id_alg = sha256\n`,
+  );
+  let n = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const id = ++n;
+      const q = path.join(work, `${id}.tsq`);
+      const a = path.join(work, `${id}.tsr`);
+      void writeFile(q, Buffer.concat(chunks))
+        .then(() => run('openssl', ['ts', '-reply', '-config', cnf, '-queryfile', q, '-out', a]))
+        .then(() => readFile(a))
+        .then((body) => {
+          res.setHeader('content-type', 'application/timestamp-reply');
+          res.end(body);
+        })
+        .catch((e: unknown) => {
+          res.statusCode = 500;
+          res.end(String(e));
+        });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/tsa`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
