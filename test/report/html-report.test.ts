@@ -57,4 +57,14 @@ describe('HTML report in headless Chromium', () => {
     expect(countColour(img, '#cf222e')).toBeGreaterThan(300);
     if (process.env.KYSO_UPDATE_SCREENSHOT) await copyFile(png, path.join(ROOT, 'docs', 'report-html.png'));
   }, 180_000);
+
+  it('English page: same counts, failing file labelled Failed, a filter per verdict', async () => {
+    const r = await runKyso(['verify', 'hop-thu', '--no-default-trust', '--trust', pki.root.cert, '--revocation', 'off', '--format', 'html', '--lang', 'en'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('<html lang="en">');
+    expect(r.stdout).toContain('Signature verification report');
+    expect(r.stdout).toMatch(/<tr class="row failed"[^>]*><td class="fname">hop-thu\/quyet-dinh-bi-sua\.pdf<\/td><td><span class="badge failed">Failed</);
+    for (const v of ['passed', 'failed', 'indeterminate', 'unsigned', 'error']) expect(r.stdout).toContain(`id="f-${v}"`);
+    expect(r.stdout).toMatch(/#f-failed:checked ~ table tr\.row:not\(\.failed\)/);
+  }, 60_000);
 });
