@@ -119,7 +119,7 @@ export function register(program: Command, app: App): void {
           const result = await extendFiles(
             inputs,
             { level: flags.level, tsa: flags.tsa, renewBeforeMs, acceptIndeterminate: Boolean(flags.acceptIndeterminate), inPlace: Boolean(flags.inPlace), outputDir: outDir, hash: 'sha256', jobs, timeoutMs: Math.round(timeout * 1000) },
-            { verify, now, progress: inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress },
+            { verify, now, progress: inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress, onInterrupt: (fn) => ctx.onInterrupt(fn) },
           );
           for (const f of result.files) if (f.output) f.output = path.relative(ctx.cwd, f.output) || f.output;
           return { exitCode: extendExitCode(result.files), result };

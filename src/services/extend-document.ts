@@ -14,7 +14,7 @@
  * then verify the result again and publish it only if it is no worse and reaches the level.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, unlinkSync } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, type Msg } from '../core/errors.js';
@@ -48,7 +48,12 @@ export interface ExtendDeps {
   verify: VerifyDocumentOptions;
   now: () => Date;
   progress: ProgressSink;
+  /** Registers a Ctrl-C handler (removes temp files); returns its remover. */
+  onInterrupt?: (fn: () => void) => () => void;
 }
+
+/** Temp files of every file in flight, removed on Ctrl-C (nothing half-written stays behind). */
+const liveTemps = new Set<string>();
 
 export type ExtendStatus = 'extended' | 'skipped' | 'refused' | 'indeterminate' | 'unsigned' | 'error';
 
@@ -185,6 +190,7 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
   const nextTemp = () => {
     const t = tempPathFor(outputPath);
     temps.push(t);
+    liveTemps.add(t);
     return t;
   };
   const added = { documentTimestamps: 0, certs: 0, ocsps: 0, crls: 0, vri: 0 };
@@ -257,7 +263,10 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
     rep.reason = isKysoError(e) ? { code: e.code, message: e.msg.en, messageVi: e.msg.vi } : reasonOf('INTERNAL', msg(String(e), String(e)));
     return rep;
   } finally {
-    for (const t of temps) await unlink(t).catch(() => undefined);
+    for (const t of temps) {
+      liveTemps.delete(t);
+      await unlink(t).catch(() => undefined);
+    }
   }
 }
 
@@ -291,6 +300,15 @@ export async function extendFiles(
   const reports: ExtendFileReport[] = new Array(inputs.length);
   let next = 0;
   deps.progress.start(inputs.length, 'extend');
+  const unregister = deps.onInterrupt?.(() => {
+    for (const t of liveTemps) {
+      try {
+        unlinkSync(t);
+      } catch {
+        /* already gone */
+      }
+    }
+  });
   const worker = async () => {
     for (;;) {
       const k = next++;
@@ -302,6 +320,7 @@ export async function extendFiles(
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, inputs.length)) }, worker));
   } finally {
+    unregister?.();
     deps.progress.done();
   }
   return { level: opts.level, summary: summarizeExtend(reports), files: reports };
