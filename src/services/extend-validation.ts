@@ -19,6 +19,7 @@ import type { DssMaterial } from '../pdf/dss.js';
 import { PDFArray, PDFDict, PDFName, PDFRawStream } from '../pdf/pdf-lib.js';
 import { PdfReader } from '../pdf/reader.js';
 import { scanSignatures } from '../pdf/signature-scan.js';
+import { chainNotAfter } from './extend-levels.js';
 import { revocationFor } from './sign-ltv.js';
 
 export interface SignatureMaterial {
@@ -31,7 +32,7 @@ export interface SignatureMaterial {
   cms: Uint8Array;
   /** The signature's own timestamp token (signatures only). */
   signatureTimestamp?: Uint8Array;
-  /** TSA certificate's end of validity (document timestamps only). */
+  /** Earliest end of validity along the TSA's chain (document timestamps only). */
   tsaNotAfter?: Date;
 }
 
@@ -81,7 +82,6 @@ export async function readFileMaterial(file: string): Promise<FileMaterial> {
       };
       try {
         if (f.kind === 'signature') m.signatureTimestamp = signatureTimestampOf(cms);
-        else m.tsaNotAfter = signerCertificateOf(cms)?.notAfter;
       } catch {
         /* an unreadable CMS contributes no timestamp */
       }
@@ -99,6 +99,12 @@ export async function readFileMaterial(file: string): Promise<FileMaterial> {
       }
     } catch {
       /* an unreadable DSS only means fewer helper certificates */
+    }
+    // A document timestamp stays good until the first certificate of its TSA's chain expires.
+    for (const m of signatures) {
+      if (m.kind !== 'doc-timestamp') continue;
+      const tsa = signerCertificateOf(m.cms);
+      if (tsa) m.tsaNotAfter = chainNotAfter(tsa.der, [...safeCerts(m.cms), ...dssCerts]);
     }
     return { signatures, dssCerts };
   } finally {
