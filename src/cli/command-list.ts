@@ -18,6 +18,17 @@ export const COMMANDS: Record<string, CommandDeclaration> = {
     summary: { en: 'Verify the signatures of PDF files (folders: *.pdf recursively)', vi: 'Kiểm tra chữ ký số của tệp PDF (thư mục: tìm *.pdf đệ quy)' },
     load: () => import('../commands/verify.js'),
   },
+  extend: {
+    summary: {
+      en: 'Bring signed PDFs up to long-term level B-LT/B-LTA (document timestamp, DSS) and renew archive timestamps',
+      vi: 'Nâng tệp PDF đã ký lên mức lưu trữ dài hạn B-LT/B-LTA (dấu thời gian tài liệu, DSS), gia hạn dấu thời gian lưu trữ',
+    },
+    load: () => import('../commands/extend.js'),
+  },
+  report: {
+    summary: { en: 'Work with verification reports', vi: 'Xử lý báo cáo kiểm tra' },
+    load: () => import('../commands/report.js'),
+  },
   token: {
     summary: { en: 'USB tokens (PKCS#11): list tokens and their certificates', vi: 'USB token (PKCS#11): liệt kê token và chứng thư' },
     load: () => import('../commands/token.js'),

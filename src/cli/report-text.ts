@@ -125,6 +125,7 @@ function sigLine(s: SignatureReport, lang: Lang, useColor: boolean): string {
   if (s.certification) parts.push(t.certified(s.certification));
   if (s.timestamp) parts.push(s.timestamp.valid ? `${t.ts} ${s.timestamp.time}` : t.invalidTs);
   else if (s.signingTime) parts.push(`${s.signingTime} (${t.claimed})`);
+  if (s.validUntil) parts.push(`${lang === 'vi' ? 'kiểm tra được đến' : 'verifiable until'} ${s.validUntil.slice(0, 10)}`);
   const ind = s.subIndication ? `${s.indication}/${s.subIndication}` : s.indication;
   const c = s.indication === 'TOTAL_PASSED' ? 32 : s.indication === 'TOTAL_FAILED' ? 31 : 33;
   const kind = s.type === 'timestamp' ? ` [${t.docTs}]` : '';

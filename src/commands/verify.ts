@@ -18,7 +18,9 @@ interface VerifyFlags {
   at?: string;
   jobs: string;
   allowUnsigned?: boolean;
-  format: 'text' | 'json' | 'junit';
+  format: 'text' | 'json' | 'junit' | 'html';
+  shard?: string;
+  receipt?: string;
   json?: boolean;
   timeout?: string;
   cacheDir?: string;
@@ -38,10 +40,12 @@ export function register(program: Command, app: App): void {
     .option('--at <iso-time>', vi ? 'thời điểm kiểm tra (ISO 8601)' : 'validation time (ISO 8601)')
     .option('--jobs <n>', vi ? 'số luồng kiểm tra song song' : 'parallel worker threads', '1')
     .option('--allow-unsigned', vi ? 'tệp chưa ký không làm lệnh thất bại' : 'files without signatures do not fail the run')
-    .addOption(new Option('--format <fmt>', vi ? 'định dạng báo cáo' : 'report format').choices(['text', 'json', 'junit']).default('text'))
+    .addOption(new Option('--format <fmt>', vi ? 'định dạng báo cáo' : 'report format').choices(['text', 'json', 'junit', 'html']).default('text'))
     .option('--json', vi ? 'xuất JSON (= --format json)' : 'JSON output (= --format json)')
     .option('--timeout <seconds>', vi ? 'thời gian tối đa cho mỗi tệp' : 'time budget per file', '30')
     .option('--cache-dir <dir>', vi ? 'thư mục bộ đệm OCSP/CRL' : 'OCSP/CRL cache folder')
+    .option('--shard <i/n>', vi ? 'chỉ kiểm tra phân đoạn i trên n (chạy song song nhiều máy; gộp bằng kyso report merge)' : 'verify only share i of n (many machines; join with kyso report merge)')
+    .option('--receipt <file.pdf>', vi ? 'ghi phiếu kiểm tra chữ ký số (PDF một trang)' : 'write a one-page PDF verification receipt')
     .addHelpText(
       'after',
       vi
@@ -52,6 +56,7 @@ export function register(program: Command, app: App): void {
       const format = flags.json ? 'json' : flags.format;
       // xmlbuilder2 is loaded only for --format junit (~0.1 s of start-up otherwise).
       let junit: typeof import('../cli/report-junit.js') | undefined;
+      let html: typeof import('../cli/report-html.js') | undefined;
       await app.run(
         format === 'json',
         async () => {
@@ -79,15 +84,30 @@ export function register(program: Command, app: App): void {
             fileTimeoutMs: Math.round(timeout * 1000),
           };
           if (format === 'junit') junit = await import('../cli/report-junit.js');
-          const inputs = await collectPdfFiles(paths, ctx.cwd);
-          if (inputs.length === 0)
+          if (format === 'html') html = await import('../cli/report-html.js');
+          let inputs = await collectPdfFiles(paths, ctx.cwd);
+          const sharding = flags.shard !== undefined ? await import('../services/report-shard.js') : undefined;
+          let shard: import('../services/report-shard.js').ShardInfo | undefined;
+          if (sharding) {
+            const spec = sharding.parseShard(flags.shard!);
+            const positions = sharding.selectShard(inputs.map((i) => i.rel ?? i.display), spec);
+            shard = { ...spec, totalFiles: inputs.length, positions };
+            inputs = positions.map((k) => inputs[k]!);
+          }
+          if (inputs.length === 0 && !shard)
             app.warn({ code: 'VERIFY_NO_FILES', en: `no PDF files found in ${paths.join(', ')}`, vi: `không tìm thấy tệp PDF nào trong ${paths.join(', ')}` });
           const progress = inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress;
-          const result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
+          const result: VerifyRunResult & { shard?: typeof shard } = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
+          if (shard) result.shard = shard;
+          if (flags.receipt) {
+            const { writeReceipt } = await import('../services/receipt.js');
+            await writeReceipt(path.resolve(ctx.cwd, flags.receipt), result, inputs, { lang: ctx.lang, now: ctx.now(), settings });
+          }
           return { exitCode: OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))], result };
         },
         (result: VerifyRunResult) => {
           if (format === 'junit' && junit) app.ctx.stdout.write(junit.renderVerifyJunit(result, { allowUnsigned: Boolean(flags.allowUnsigned) }));
+          else if (format === 'html' && html) app.ctx.stdout.write(html.renderVerifyHtml(result, { lang: app.ctx.lang, allowUnsigned: Boolean(flags.allowUnsigned), generatedAt: app.ctx.now() }));
           else renderVerifyText(app.ctx.stdout, result, app.ctx.lang, useColor(app.ctx.stdout, app.ctx.env));
         },
       );

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef } from './pdf-lib.js';
+import { PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from './pdf-lib.js';
 import { appendUpdateToCopy, openInputFile } from './append-update.js';
 import type { UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
@@ -9,13 +9,20 @@ import { refOf } from './xref.js';
 /**
  * Appends a Document Security Store (PAdES B-LT, ETSI EN 319 142-1 §5.4.2) in one incremental update:
  * /DSS << /Certs [...] /OCSPs [...] /CRLs [...] >> in the catalog, each item a stream holding the DER.
- * Existing DSS entries are kept; items already present (same bytes) are not added twice. No /VRI
- * (optional in PAdES baseline).
+ * Existing DSS entries are kept; items already present (same bytes) are not added twice. Optional /VRI
+ * entries (EN 319 142-1 §5.4.2.2, used by `kyso extend`) say which items validate which signature.
  */
 export interface DssMaterial {
   certs: Uint8Array[];
   ocsps: Uint8Array[];
   crls: Uint8Array[];
+  /** Per signature: key = uppercase hex SHA-1 of its /Contents string; items must also be in the lists above. */
+  vri?: Array<{ key: string; certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; time?: Date }>;
+}
+
+function pdfDateString(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `D:${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
 }
 
 const N = (s: string) => PDFName.of(s);
@@ -42,6 +49,8 @@ export async function appendDss(input: string, outTempPath: string, dss: DssMate
 
     let next = reader.size;
     const objects: UpdateObject[] = [];
+    /** sha256 of an item's DER -> its stream (old or new), for the /VRI arrays. */
+    const refBySha = new Map<string, PDFObject>();
     for (const [key, items] of [
       ['Certs', dss.certs],
       ['OCSPs', dss.ocsps],
@@ -57,7 +66,9 @@ export async function appendDss(input: string, outTempPath: string, dss: DssMate
           const s = await reader.resolve(item);
           if (s instanceof PDFRawStream) {
             try {
-              have.add(sha(await reader.decodeStream(s, 16 * 1024 * 1024)));
+              const h = sha(await reader.decodeStream(s, 16 * 1024 * 1024));
+              have.add(h);
+              refBySha.set(h, item);
             } catch {
               /* unreadable old entry: keep it as it is */
             }
@@ -71,8 +82,32 @@ export async function appendDss(input: string, outTempPath: string, dss: DssMate
         const ref = PDFRef.of(next++, 0);
         objects.push({ ref, body: PDFRawStream.of(PDFDict.withContext(ctx), der) });
         arr.push(ref);
+        refBySha.set(h, ref);
       }
       if (arr.size() > 0) nd.set(N(key), arr);
+    }
+    if (dss.vri && dss.vri.length > 0) {
+      const oldVri = await reader.resolve(nd.get(N('VRI')));
+      const vri = PDFDict.withContext(ctx);
+      if (oldVri instanceof PDFDict) for (const [k, v] of oldVri.entries()) vri.set(k, v);
+      for (const e of dss.vri) {
+        const entry = PDFDict.withContext(ctx);
+        for (const [k, items] of [
+          ['Cert', e.certs],
+          ['OCSP', e.ocsps],
+          ['CRL', e.crls],
+        ] as const) {
+          const arr = PDFArray.withContext(ctx);
+          for (const der of items) {
+            const r = refBySha.get(sha(der));
+            if (r) arr.push(r);
+          }
+          if (arr.size() > 0) entry.set(N(k), arr);
+        }
+        if (e.time) entry.set(N('TU'), PDFString.of(pdfDateString(e.time)));
+        vri.set(N(e.key.toUpperCase()), entry);
+      }
+      nd.set(N('VRI'), vri);
     }
     if (dssRef) objects.push({ ref: dssRef, body: nd });
     else {

@@ -13,7 +13,7 @@ import { getChainCert, type ChainCert } from '../crypto/chain-cert.js';
 import { buildOcspRequest, checkOcspResponse, ocspCacheKey } from '../crypto/ocsp-check.js';
 import { checkCrl } from '../crypto/crl-check.js';
 import type { RevocationStatus } from '../crypto/revocation-status.js';
-import { createRevocationFetcher } from '../crypto/revocation-fetcher.js';
+import { createRevocationFetcher, type RevocationFetcher } from '../crypto/revocation-fetcher.js';
 import { requestTimestamp } from '../crypto/timestamp-client.js';
 import { appendDss, type DssMaterial } from '../pdf/dss.js';
 import { embedSignature, preparePdfForSigning } from '../pdf/sign-pdf.js';
@@ -47,8 +47,29 @@ export async function collectValidationData(cmsDer: Uint8Array, timestampToken: 
   const ocsps: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
   const crlUrlsDone = new Set<string>();
-  // A revoked certificate stops the signature (it would be worthless); an answer we cannot use is skipped.
-  const judge = (st: RevocationStatus | undefined, cert: ChainCert, where: string): boolean => {
+  for (const cert of certs) {
+    if (cert.selfIssued) continue;
+    const issuer = certs.find((i) => sameBytes(i.subjectDer, cert.issuerDer));
+    const got = await revocationFor(cert, issuer, fetcher, opts.now, crlUrlsDone);
+    if (got.ocsp) ocsps.push(got.ocsp);
+    if (got.crl) crls.push(got.crl);
+  }
+  return { certs: certs.map((c) => c.der), ocsps, crls };
+}
+
+/**
+ * One fresh revocation answer for `cert` (OCSP first, then CRL; a CRL URL in `crlUrlsDone` counts as had).
+ * A revoked certificate throws CERT_REVOKED (it would be worthless); none obtainable throws
+ * LTV_REVOCATION_UNAVAILABLE (exit 6: try again). Shared by signing at B-LT and `kyso extend`.
+ */
+export async function revocationFor(
+  cert: ChainCert,
+  issuer: ChainCert | undefined,
+  fetcher: RevocationFetcher,
+  now: () => Date,
+  crlUrlsDone: Set<string>,
+): Promise<{ ocsp?: Uint8Array; crl?: Uint8Array; crlUrl?: string }> {
+  const judge = (st: RevocationStatus | undefined, where: string): boolean => {
     if (st?.status === 'revoked') {
       const when = st.revokedAt ? st.revokedAt.toISOString() : '?';
       throw credentialError(
@@ -58,63 +79,46 @@ export async function collectValidationData(cmsDer: Uint8Array, timestampToken: 
     }
     return st?.status === 'good';
   };
-  for (const cert of certs) {
-    if (cert.selfIssued) continue;
-    const issuer = certs.find((i) => sameBytes(i.subjectDer, cert.issuerDer));
-    const problems: string[] = [];
-    let ok = false;
-    if (issuer) {
-      for (const url of cert.ocspUrls) {
-        try {
-          const r = await fetcher.ocsp(url, buildOcspRequest(cert, issuer), ocspCacheKey(cert, issuer));
-          const st = checkOcspResponse(r.der, cert, issuer, { now: opts.now(), requireFresh: true });
-          if (!judge(st, cert, url)) {
-            problems.push(`${url}: ${st?.status ?? 'not about this certificate'} ${st?.problems.join(', ') ?? ''}`.trim());
-            continue;
-          }
-          ocsps.push(r.der);
-          ok = true;
-          break;
-        } catch (e) {
-          if (e instanceof KysoError && e.code === 'CERT_REVOKED') throw e;
-          problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
+  const problems: string[] = [];
+  if (issuer) {
+    for (const url of cert.ocspUrls) {
+      try {
+        const r = await fetcher.ocsp(url, buildOcspRequest(cert, issuer), ocspCacheKey(cert, issuer));
+        const st = checkOcspResponse(r.der, cert, issuer, { now: now(), requireFresh: true });
+        if (!judge(st, url)) {
+          problems.push(`${url}: ${st?.status ?? 'not about this certificate'} ${st?.problems.join(', ') ?? ''}`.trim());
+          continue;
         }
+        return { ocsp: r.der };
+      } catch (e) {
+        if (e instanceof KysoError && e.code === 'CERT_REVOKED') throw e;
+        problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
       }
-    }
-    if (!ok) {
-      for (const url of cert.crlUrls) {
-        if (crlUrlsDone.has(url)) {
-          ok = true;
-          break;
-        }
-        try {
-          const der = (await fetcher.crl(url)).der;
-          const st = issuer ? checkCrl(der, cert, issuer, { now: opts.now(), requireFresh: true }) : undefined;
-          if (!judge(st, cert, url)) {
-            problems.push(`${url}: ${st?.status ?? 'not usable'} ${st?.problems.join(', ') ?? ''}`.trim());
-            continue;
-          }
-          crls.push(der);
-          crlUrlsDone.add(url);
-          ok = true;
-          break;
-        } catch (e) {
-          if (e instanceof KysoError && e.code === 'CERT_REVOKED') throw e;
-          problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      }
-    }
-    if (!ok) {
-      const detail = problems.join('; ') || 'no OCSP or CRL address in the certificate';
-      throw new KysoError(
-        'LTV_REVOCATION_UNAVAILABLE',
-        'exchange-retry',
-        msg(`${cert.subject}: no revocation information could be obtained for B-LT (${detail})`, `${cert.subject}: không lấy được thông tin thu hồi cho mức B-LT (${detail})`),
-        { hint: msg('Try again later, or sign at --level B-T.', 'Hãy thử lại sau, hoặc ký ở mức --level B-T.') },
-      );
     }
   }
-  return { certs: certs.map((c) => c.der), ocsps, crls };
+  for (const url of cert.crlUrls) {
+    if (crlUrlsDone.has(url)) return { crlUrl: url };
+    try {
+      const der = (await fetcher.crl(url)).der;
+      const st = issuer ? checkCrl(der, cert, issuer, { now: now(), requireFresh: true }) : undefined;
+      if (!judge(st, url)) {
+        problems.push(`${url}: ${st?.status ?? 'not usable'} ${st?.problems.join(', ') ?? ''}`.trim());
+        continue;
+      }
+      crlUrlsDone.add(url);
+      return { crl: der, crlUrl: url };
+    } catch (e) {
+      if (e instanceof KysoError && e.code === 'CERT_REVOKED') throw e;
+      problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const detail = problems.join('; ') || 'no OCSP or CRL address in the certificate';
+  throw new KysoError(
+    'LTV_REVOCATION_UNAVAILABLE',
+    'exchange-retry',
+    msg(`${cert.subject}: no revocation information could be obtained for B-LT (${detail})`, `${cert.subject}: không lấy được thông tin thu hồi cho mức B-LT (${detail})`),
+    { hint: msg('Try again later, or sign at --level B-T.', 'Hãy thử lại sau, hoặc ký ở mức --level B-T.') },
+  );
 }
 
 /** Appends the DSS to `signedTmp`, writing `outTmp`. */

@@ -13,6 +13,7 @@ import { validateCertificate, type ChainResult } from '../crypto/chain-builder.j
 import type { TrustStore } from '../crypto/trust-store.js';
 import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
 import { describeCertificate } from '../crypto/x509.js';
+import { applyDocumentTimestampLevels, applyValidUntil, chainNotAfter, type ChainDates } from './extend-levels.js';
 import { worstIndication, type FileReport, type Indication, type SignatureReport } from './verify-types.js';
 
 /**
@@ -302,6 +303,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     // Document timestamps first: their times prove existence for LTA levels.
     const docTs: Array<{ revision: number; valid: boolean; time?: Date }> = [];
 
+    const chainDates = new Map<SignatureReport, ChainDates>();
     for (const c of checks) {
       await yieldToLoop();
       sigs.push(await verifyOne(c));
@@ -524,14 +526,14 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
           failWith('INDETERMINATE', 'TRY_LATER', `the certificate chain could not be validated (${e instanceof Error ? e.message : String(e)})`);
         }
       }
+      const pool = [...cms.embeddedCerts, ...dss.certs, ...opts.trustStore.anchors.map((x) => x.der), ...opts.trustStore.extraIntermediates];
+      chainDates.set(rep, { signer: chainNotAfter(cms.signerCert, pool), tsa: chainNotAfter(cms.timestamp?.tsaCert, pool) });
       return rep;
     }
 
-    // B-LTA: a valid document timestamp in a revision after this signature (and after the DSS).
-    for (const s of sigs) {
-      if (s.type !== 'signature' || s.level !== 'B-LT' || s.revision === null) continue;
-      if (docTs.some((t) => t.valid && t.revision > s.revision! && (dss.revision === undefined || t.revision >= dss.revision))) s.level = 'B-LTA';
-    }
+    // B-T from a covering document timestamp, B-LT, B-LTA (kyso extend's levels; see extend-levels.ts).
+    applyDocumentTimestampLevels(sigs, { present: dss.present, revision: dss.revision, hasRevocation: dss.crls.length + dss.ocsps.length > 0 });
+    applyValidUntil(sigs, chainDates);
     return { file: displayName, indication: worstIndication(sigs), error: null, signatures: sigs, revisions: reader.revisions.length, ms: Date.now() - t0 };
   } catch (e) {
     return { ...errorReport(displayName, e), ms: Date.now() - t0 };

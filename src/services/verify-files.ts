@@ -13,6 +13,8 @@ export interface VerifyInput {
   display: string;
   /** Set when the input could not even be listed (missing path): reported as ERROR, run goes on. */
   missing?: boolean;
+  /** Path relative to the argument that found it (the argument itself for a file); used by --shard. */
+  rel?: string;
 }
 
 const MAX_WALK_DEPTH = 64;
@@ -21,26 +23,27 @@ const MAX_WALK_DEPTH = 64;
 export async function collectPdfFiles(inputs: string[], cwd: string): Promise<VerifyInput[]> {
   const out: VerifyInput[] = [];
   const seen = new Set<string>();
-  const push = (abs: string, display: string) => {
+  const push = (abs: string, display: string, rel: string) => {
     if (seen.has(abs)) return;
     seen.add(abs);
-    out.push({ path: abs, display });
+    out.push({ path: abs, display, rel });
   };
-  const walk = async (dirAbs: string, dirDisplay: string, depth: number) => {
+  const walk = async (dirAbs: string, dirDisplay: string, depth: number, dirRel = '') => {
     if (depth > MAX_WALK_DEPTH) return;
     let entries;
     try {
       entries = await readdir(dirAbs, { withFileTypes: true });
     } catch {
-      out.push({ path: dirAbs, display: dirDisplay, missing: true });
+      out.push({ path: dirAbs, display: dirDisplay, missing: true, rel: dirRel || dirDisplay });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const abs = path.join(dirAbs, e.name);
       const disp = path.join(dirDisplay, e.name);
-      if (e.isDirectory()) await walk(abs, disp, depth + 1);
-      else if ((e.isFile() || e.isSymbolicLink()) && /\.pdf$/i.test(e.name)) push(abs, disp);
+      const rel = dirRel ? `${dirRel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(abs, disp, depth + 1, rel);
+      else if ((e.isFile() || e.isSymbolicLink()) && /\.pdf$/i.test(e.name)) push(abs, disp, rel);
     }
   };
   for (const input of inputs) {
@@ -49,11 +52,11 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
     try {
       st = await stat(abs);
     } catch {
-      out.push({ path: abs, display: input, missing: true });
+      out.push({ path: abs, display: input, missing: true, rel: input });
       continue;
     }
     if (st.isDirectory()) await walk(abs, input, 0);
-    else push(abs, input);
+    else push(abs, input, input);
   }
   return out;
 }

@@ -32,6 +32,11 @@ export interface SignatureReport {
   warnings: string[];
   /** Disallowed/allowed changes after this signature (short list). */
   changes: string[];
+  /**
+   * Until when this signature can be verified without fresh data: the earliest expiry along the chains and
+   * timestamps its level relies on (see applyValidUntil in extend-levels.ts); null when unknown.
+   */
+  validUntil?: string | null;
 }
 
 export interface FileReport {
