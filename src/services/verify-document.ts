@@ -14,6 +14,7 @@ import type { TrustStore } from '../crypto/trust-store.js';
 import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
 import { describeCertificate } from '../crypto/x509.js';
 import { worstIndication, type FileReport, type Indication, type SignatureReport } from './verify-types.js';
+import { widgetPlacement } from '../pdf/widget-placement.js';
 
 /**
  * Verifies every signature and document timestamp of one PDF and returns its report. Never throws for a
@@ -304,7 +305,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
 
     for (const c of checks) {
       await yieldToLoop();
-      sigs.push(await verifyOne(c));
+      sigs.push({ ...(await verifyOne(c)), ...(await widgetPlacement(reader, c.f.widgetRefs)) });
     }
 
     async function verifyOne(c: { f: FoundSignature; br: ByteRangeCheck }): Promise<SignatureReport> {

@@ -32,6 +32,10 @@ export interface SignatureReport {
   warnings: string[];
   /** Disallowed/allowed changes after this signature (short list). */
   changes: string[];
+  /** 1-based page of the signature's widget, its [x0, y0, x1, y1] in points, and whether it shows anything */
+  page?: number | null;
+  rect?: [number, number, number, number] | null;
+  visible?: boolean;
 }
 
 export interface FileReport {
