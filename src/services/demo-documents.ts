@@ -126,9 +126,12 @@ export async function writeSampleDocument(file: string, doc: SampleDocument = SA
   centre(page, bold, doc.signerName, 14, sigX, y);
   page.drawText('Nơi nhận:', { x: left, y: y + 90, size: 12, font: bold });
   let ny = y + 76;
+  // kept narrow (≤ 62 mm) so that the seal, over the left third of the leader's signature, stays clear of it
   for (const r of [...doc.recipients, 'Lưu: VT.']) {
-    page.drawText(`- ${r};`.replace('.;', '.'), { x: left, y: ny, size: 11, font: regular });
-    ny -= 13;
+    wrap(regular, `- ${r};`.replace('.;', '.'), 11, mm(62)).forEach((l, i) => {
+      page.drawText(l, { x: left + (i ? mm(2) : 0), y: ny, size: 11, font: regular });
+      ny -= 13;
+    });
   }
   await writeFile(file, await pdf.save({ useObjectStreams: false }));
 }

@@ -294,7 +294,7 @@ async function issueTexts(req: AppearanceRequest, doc: LayoutDoc, fonts: FontSet
   if (afterGap.startsWith('/') && number.includes('/')) {
     // the draft holds the notation ("Số:      /UBND-VP"): write the number just before it
     numText = number.slice(0, number.indexOf('/'));
-    x = gap.x1 - (await fonts.width(checkGlyphs(numText, 'Regular'), 'Regular', size)) - size * 0.05;
+    x = gap.x1 - (await fonts.width(checkGlyphs(numText, 'Regular'), 'Regular', size)) - size * 0.02;
   } else x = so.x1 + space;
   boxes.push(await textBox([{ text: numText, x }], so.y, size, 'Regular', `Số: ${number}`));
 
