@@ -58,34 +58,58 @@ export const anchorErrors = {
 };
 
 type Measure = (s: string) => number;
-let measure: Measure | undefined;
 async function measurer(): Promise<Measure> {
-  if (!measure) {
-    const fontkit = (await import('@pdf-lib/fontkit')).default as unknown as { create(b: Uint8Array): any };
-    const { readFileSync } = await import('node:fs');
-    const { FONTS_DIR } = await import('./appearance/fonts.js');
-    const f = fontkit.create(new Uint8Array(readFileSync(`${FONTS_DIR}LiberationSerif-Regular.ttf`)));
-    const cache = new Map<string, number>();
-    measure = (s: string) => {
-      let w = cache.get(s);
-      if (w === undefined) {
-        const cp = s.codePointAt(0)!;
-        w = f.hasGlyphForCodePoint(cp) ? f.glyphForCodePoint(cp).advanceWidth : f.unitsPerEm / 2;
-        cache.set(s, w!);
-      }
-      return w!;
-    };
-  }
-  return measure;
+  const { advance } = await import('./appearance/fonts.js');
+  return (s) => advance('Regular', s);
 }
+
+/**
+ * pdfjs-dist's legacy build bundles core-js, which replaces built-ins that Node 20 already has: among them
+ * Array.prototype.push (by a JavaScript version that slows every push in the process: pdf-lib, the CMS
+ * builder, pdfjs itself), JSON.parse and Function.prototype.toString. They are put back once pdfjs and its
+ * worker module are loaded; polyfills for what Node 20 lacks (Promise.withResolvers, …) stay.
+ */
+const NATIVE_TARGETS: object[] = [Array.prototype, JSON, Function.prototype, Object, String.prototype, Map.prototype, Set.prototype, Promise, Uint8Array.prototype];
+let natives: Map<object, Map<PropertyKey, PropertyDescriptor>> | undefined;
+function snapshotNatives(): void {
+  if (natives) return;
+  natives = new Map();
+  for (const t of NATIVE_TARGETS) {
+    const m = new Map<PropertyKey, PropertyDescriptor>();
+    for (const k of Reflect.ownKeys(t)) m.set(k, Object.getOwnPropertyDescriptor(t, k)!);
+    natives.set(t, m);
+  }
+}
+function restoreNatives(): void {
+  for (const [t, m] of natives ?? []) {
+    for (const [k, d] of m) {
+      const now = Object.getOwnPropertyDescriptor(t, k);
+      if (now && (now.value !== d.value || now.get !== d.get || now.set !== d.set)) Object.defineProperty(t, k, d);
+    }
+  }
+}
+let restored = 0;
+
+let worker: InstanceType<typeof import('pdfjs-dist/legacy/build/pdf.mjs').PDFWorker> | undefined;
 
 /** Text lines of the given pages (0-based), with the size of each page. */
 export async function readPageText(bytes: Uint8Array, pageIndices: number[]): Promise<PageText[]> {
+  snapshotNatives();
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  restoreNatives();
   const m = await measurer();
+  // one (fake, in-thread) pdfjs worker for the process: setting one up per document costs more than the text
+  worker ??= new pdfjs.PDFWorker({ verbosity: 0 });
   // pdfjs transfers (detaches) the buffer it is given: hand it a copy
-  const doc = await pdfjs.getDocument({ data: new Uint8Array(bytes), verbosity: 0, isEvalSupported: false, disableFontFace: true, useSystemFonts: false, stopAtErrors: false })
-    .promise;
+  const doc = await pdfjs.getDocument({
+    data: new Uint8Array(bytes),
+    worker,
+    verbosity: 0,
+    isEvalSupported: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    stopAtErrors: false,
+  }).promise;
   try {
     const out: PageText[] = [];
     for (const pi of pageIndices) {
@@ -103,6 +127,8 @@ export async function readPageText(bytes: Uint8Array, pageIndices: number[]): Pr
     return out;
   } finally {
     await doc.destroy();
+    // the worker module is imported by the first document
+    if (restored++ < 1) restoreNatives();
   }
 }
 
@@ -155,7 +181,7 @@ export function findText(lines: TextLine[], needle: string, which: 'first' | 'la
     // collapse white space, remembering where each kept unit came from
     let text = '';
     const from: number[] = [];
-    const src = line.text.normalize('NFC') === line.text ? line.text : line.text; // pdfjs already gives NFC for Word/pdf-lib text
+    const src = line.text;
     for (let i = 0; i < src.length; i++) {
       const ch = src[i]!;
       if (/\s/.test(ch)) {

@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fontkit from '@pdf-lib/fontkit';
 import { inputError, msg } from '../../core/errors.js';
-import { CustomFontSubsetEmbedder } from '../pdf-lib.js';
-import type { PDFContext, PDFHexString, PDFRef } from '../pdf-lib.js';
+import { CustomFontSubsetEmbedder, PDFContext } from '../pdf-lib.js';
+import type { PDFHexString, PDFRef } from '../pdf-lib.js';
+import { copyInto } from './copy-objects.js';
 
 export type FontStyle = 'Regular' | 'Bold' | 'Italic' | 'BoldItalic';
 
@@ -27,8 +28,10 @@ function fontBytes(style: FontStyle): Uint8Array {
   return b;
 }
 
-// fontkit parses a 390 KB TTF in a few ms; the parsed font is immutable, so one per style per process.
-type FkFont = { hasGlyphForCodePoint(cp: number): boolean };
+// fontkit parses a 390 KB TTF in ~10 ms; the parsed font is only read afterwards (subsets are separate
+// objects), so one per style per process.
+type FkGlyph = { advanceWidth: number };
+type FkFont = { hasGlyphForCodePoint(cp: number): boolean; glyphForCodePoint(cp: number): FkGlyph; unitsPerEm: number; ascent: number };
 const parsedCache = new Map<FontStyle, FkFont>();
 function parsed(style: FontStyle): FkFont {
   let f = parsedCache.get(style);
@@ -37,6 +40,18 @@ function parsed(style: FontStyle): FkFont {
     parsedCache.set(style, f);
   }
   return f;
+}
+const advanceCache = new Map<string, number>();
+/** Advance width of one character in em (the .notdef glyph's for a character the font lacks). */
+export function advance(style: FontStyle, ch: string): number {
+  const k = style + ch;
+  let a = advanceCache.get(k);
+  if (a === undefined) {
+    const f = parsed(style);
+    a = f.glyphForCodePoint(ch.codePointAt(0)!).advanceWidth / f.unitsPerEm;
+    advanceCache.set(k, a);
+  }
+  return a;
 }
 
 export const fontErrors = {
@@ -64,49 +79,95 @@ export function checkGlyphs(text: string, style: FontStyle): string {
 
 interface Embedder {
   encodeText(text: string): PDFHexString;
-  widthOfTextAtSize(text: string, size: number): number;
-  heightOfFontAtSize(size: number, o?: { descender?: boolean }): number;
   embedIntoContext(ctx: PDFContext, ref?: PDFRef): Promise<PDFRef>;
-  font: { ascent: number; descent: number; unitsPerEm: number };
 }
+
+function newEmbedder(style: FontStyle): Promise<Embedder> {
+  // the parsed font is shared: hand pdf-lib a "fontkit" that returns it instead of parsing the file again
+  const fk = { create: () => parsed(style) };
+  // ligatures off: "fi" must stay two glyphs mapping to "f" and "i"
+  return CustomFontSubsetEmbedder.for(fk as never, fontBytes(style), undefined, { liga: false, clig: false } as never) as unknown as Promise<Embedder>;
+}
+
+/**
+ * Results of earlier documents of the batch, keyed by the exact sequence of texts shown so far: the same
+ * sequence gives the same subset glyph ids and the same font objects, so a batch of documents with the same
+ * texts subsets the font once. A new sequence replays its prefix on real embedders.
+ */
+const hexCache = new Map<string, string>();
+const builtCache = new Map<string, { ctx: PDFContext; refs: Map<string, PDFRef> }>();
+const CACHE_MAX = 256;
+const remember = <V>(m: Map<string, V>, k: string, v: V) => {
+  if (m.size >= CACHE_MAX) m.delete(m.keys().next().value as string);
+  m.set(k, v);
+};
 
 /** The fonts one appearance uses: one subset per style, built on demand. */
 export class FontSet {
-  private embedders = new Map<FontStyle, Embedder>();
-  private resourceNames = new Map<FontStyle, string>();
+  private calls: { style: FontStyle; text: string }[] = [];
+  private live?: Map<FontStyle, Embedder>;
+  private names = new Map<FontStyle, string>();
 
-  private async get(style: FontStyle): Promise<Embedder> {
-    let e = this.embedders.get(style);
+  private key(): string {
+    return this.calls.map((c) => `${c.style}\u0000${c.text}`).join('\u0001');
+  }
+
+  private async embedder(style: FontStyle): Promise<Embedder> {
+    if (!this.live) {
+      this.live = new Map();
+      for (const c of this.calls) (await this.liveFor(c.style)).encodeText(c.text); // replay
+    }
+    return this.liveFor(style);
+  }
+  private async liveFor(style: FontStyle): Promise<Embedder> {
+    let e = this.live!.get(style);
     if (!e) {
-      // ligatures off: "fi" must stay two glyphs mapping to "f" and "i"
-      e = (await CustomFontSubsetEmbedder.for(fontkit as never, fontBytes(style), undefined, { liga: false, clig: false } as never)) as unknown as Embedder;
-      this.embedders.set(style, e);
-      this.resourceNames.set(style, `F${this.resourceNames.size + 1}`);
+      e = await newEmbedder(style);
+      this.live!.set(style, e);
     }
     return e;
   }
 
-  /** Width in points of `text` in `style` at `size` (the text must have passed checkGlyphs). */
+  /** Width in points of `text` in `style` at `size`: the sum of the glyphs' advances (what the PDF's /W gives). */
   async width(text: string, style: FontStyle, size: number): Promise<number> {
-    return (await this.get(style)).widthOfTextAtSize(text, size);
+    let w = 0;
+    for (const ch of text.normalize('NFC')) w += advance(style, ch);
+    return w * size;
   }
 
   async ascent(style: FontStyle, size: number): Promise<number> {
-    const e = await this.get(style);
-    return (e.font.ascent / e.font.unitsPerEm) * size;
+    const f = parsed(style);
+    return (f.ascent / f.unitsPerEm) * size;
   }
 
   /** Encodes text for a Tj operator and returns [resource name, hex string]. */
   async show(text: string, style: FontStyle): Promise<{ name: string; hex: string }> {
     const t = checkGlyphs(text, style);
-    const e = await this.get(style);
-    return { name: this.resourceNames.get(style)!, hex: e.encodeText(t).toString() };
+    if (!this.names.has(style)) this.names.set(style, `F${this.names.size + 1}`);
+    this.calls.push({ style, text: t });
+    const k = this.key();
+    let hex = this.live ? undefined : hexCache.get(k);
+    if (hex === undefined) {
+      hex = (await this.embedder(style)).encodeText(t).toString();
+      remember(hexCache, k, hex);
+    }
+    return { name: this.names.get(style)!, hex };
   }
 
   /** Embeds every used subset into `ctx`; returns resource name → font dict ref. */
   async embed(ctx: PDFContext): Promise<Map<string, PDFRef>> {
+    if (this.calls.length === 0) return new Map();
+    const k = this.key();
+    let built = this.live ? undefined : builtCache.get(k);
+    if (!built) {
+      const own = PDFContext.create();
+      const refs = new Map<string, PDFRef>();
+      for (const [style, name] of this.names) refs.set(name, await (await this.embedder(style)).embedIntoContext(own));
+      built = { ctx: own, refs };
+      remember(builtCache, k, built);
+    }
     const out = new Map<string, PDFRef>();
-    for (const [style, e] of this.embedders) out.set(this.resourceNames.get(style)!, await e.embedIntoContext(ctx));
+    for (const [name, ref] of built.refs) out.set(name, copyInto(built.ctx, ref, ctx));
     return out;
   }
 }

@@ -5,8 +5,9 @@
  * anything is written) and the physical size (mm, or the file's own DPI).
  */
 import { inputError, msg } from '../../core/errors.js';
-import { JpegEmbedder, PngEmbedder } from '../pdf-lib.js';
-import type { PDFContext, PDFRef } from '../pdf-lib.js';
+import { JpegEmbedder, PDFContext, PngEmbedder } from '../pdf-lib.js';
+import type { PDFRef } from '../pdf-lib.js';
+import { copyInto } from './copy-objects.js';
 
 export interface LoadedImage {
   file: string;
@@ -62,6 +63,19 @@ function jpegInfo(b: Uint8Array, file: string): { dpi?: number } {
   return {};
 }
 
+/** Embeds (decode, deflate) once into a private context; each document gets a copy of the objects. */
+function once(embed: (ctx: PDFContext) => Promise<PDFRef>): (ctx: PDFContext) => Promise<PDFRef> {
+  let built: Promise<{ ctx: PDFContext; ref: PDFRef }> | undefined;
+  return async (dst) => {
+    built ??= (async () => {
+      const ctx = PDFContext.create();
+      return { ctx, ref: await embed(ctx) };
+    })();
+    const b = await built;
+    return copyInto(b.ctx, b.ref, dst);
+  };
+}
+
 export async function loadImage(file: string, bytes: Uint8Array): Promise<LoadedImage> {
   if (bytes.length >= 8 && PNG_SIG.every((v, i) => bytes[i] === v)) {
     const { dpi } = pngInfo(bytes, file);
@@ -72,7 +86,7 @@ export async function loadImage(file: string, bytes: Uint8Array): Promise<Loaded
       throw imageErrors.invalid(file, err instanceof Error ? err.message : String(err));
     }
     if (!(e.width > 0 && e.height > 0)) throw imageErrors.invalid(file, 'zero size');
-    return { file, kind: 'png', widthPx: e.width, heightPx: e.height, dpi, embed: (ctx) => e.embedIntoContext(ctx) };
+    return { file, kind: 'png', widthPx: e.width, heightPx: e.height, dpi, embed: once((ctx) => e.embedIntoContext(ctx)) };
   }
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
     const { dpi } = jpegInfo(bytes, file);
@@ -83,7 +97,7 @@ export async function loadImage(file: string, bytes: Uint8Array): Promise<Loaded
       throw imageErrors.invalid(file, err instanceof Error ? err.message : String(err));
     }
     if (!(e.width > 0 && e.height > 0)) throw imageErrors.invalid(file, 'zero size');
-    return { file, kind: 'jpeg', widthPx: e.width, heightPx: e.height, dpi, embed: (ctx) => e.embedIntoContext(ctx) };
+    return { file, kind: 'jpeg', widthPx: e.width, heightPx: e.height, dpi, embed: once((ctx) => e.embedIntoContext(ctx)) };
   }
   throw imageErrors.invalid(file, bytes.length === 0 ? 'empty file' : 'neither PNG nor JPEG');
 }
