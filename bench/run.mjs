@@ -1,5 +1,5 @@
 // `npm run bench`: the benchmarks of kyso, section by section (not timed tests: they take minutes).
-// Usage: node bench/run.mjs [sign] [verify] [--sizes 1,10,100,1024] [--runs 5]
+// Usage: node bench/run.mjs [sign] [appearance] [verify] [--sizes 1,10,100,1024] [--runs 5] [--docs 200]
 // Needs dist/ (npm run build). Each section writes its figures into BENCHMARKS.md.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,11 @@ if (want('sign')) {
   console.log('== kyso sign: 1 MB, 10 MB, 100 MB, 1 GB PDFs vs floor ==');
   const { runSignBench } = await import('./sign-bench.mjs');
   await runSignBench({ sizesMiB: opt('--sizes')?.split(',').map(Number), runs: Number(opt('--runs') ?? 5) });
+}
+if (want('appearance')) {
+  console.log('\n== kyso sign with a visible signature: 200 documents ==');
+  const { runAppearanceBench } = await import('./appearance-bench.mjs');
+  await runAppearanceBench({ docs: Number(opt('--docs') ?? 200), runs: Number(opt('--runs') ?? 3) });
 }
 if (want('verify') && existsSync(path.join(here, 'verify-bench.mjs'))) {
   const mod = await import('./verify-bench.mjs');
