@@ -11,7 +11,10 @@ import { inputError, msg, usageError } from '../core/errors.js';
 import type { Warning } from '../core/types.js';
 import type { AppearanceEnv, AppearanceParts } from '../pdf/sign-pdf.js';
 
-export type Role = 'approve' | 'issue' | 'appendix' | 'copy' | 'income';
+import type { Role } from '../pdf/appearance/layout.js';
+
+export type { Role };
+// the same list as src/pdf/appearance/layout.ts, here so that flag checks do not load the appearance modules
 export const ROLES: readonly Role[] = ['approve', 'issue', 'appendix', 'copy', 'income'];
 
 export interface AppearanceOptions {
@@ -90,8 +93,8 @@ export async function prepareAppearance(
   let imagePath = o.image ? path.resolve(cwd, o.image) : undefined;
   let widthMm: number | undefined;
   const certSha = createHash('sha256').update(certDer).digest('hex');
-  if (!o.invisible || role === 'issue') {
-    if (role === 'issue' && !o.invisible) {
+  if (!o.invisible) {
+    if (role === 'issue') {
       widthMm = config.seal?.diameterMm;
       imagePath ??= config.seal?.image;
       if (!imagePath) throw missingImage('appearance.seal.image', role);
@@ -103,7 +106,7 @@ export async function prepareAppearance(
     }
   }
   let image: Awaited<ReturnType<typeof loadImage>> | undefined;
-  if (imagePath && !(o.invisible && role !== 'issue')) {
+  if (imagePath && !o.invisible) {
     let bytes: Uint8Array;
     try {
       bytes = await readFile(imagePath);

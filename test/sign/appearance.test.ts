@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCongVan } from '../fixtures/cong-van.js';
+import { makeCongVan, makeScannedPage } from '../fixtures/cong-van.js';
 import { runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
 import { PngEmbedder } from '../../src/pdf/pdf-lib.js';
@@ -44,6 +44,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Tests that run the CLI several times in a row (each run is a new Node process). */
+const SLOW = 240_000;
 
 const sign = (args: string[], cwd = dir) => runKyso(['sign', ...args], { env, cwd });
 const verifyJson = async (file: string) => {
@@ -115,7 +118,7 @@ describe('approve → issue on a công văn with CID fonts', () => {
     const area = [Math.min(lead.rect[0], org.rect[0]), Math.min(lead.rect[1], org.rect[1]), Math.max(lead.rect[2], org.rect[2]), Math.max(lead.rect[3], org.rect[3])];
     expect(await compareArea(issued, 'issue-signatures', area, H)).toBeLessThanOrEqual(0.02);
     expect(await compareArea(issued, 'issue-number-date', [80, 725, 530, 750], H)).toBeLessThanOrEqual(0.02);
-  });
+  }, SLOW);
 });
 
 describe.concurrent('appendix and copy: text at the top right of page 1, no image', () => {
@@ -138,8 +141,56 @@ describe.concurrent('appendix and copy: text at the top right of page 1, no imag
       expect((await exec('pdfimages', ['-list', out])).stdout.trim().split('\n').length).toBe(2); // header only
       const fonts = (await exec('pdffonts', [out])).stdout;
       expect(fonts).toMatch(/LiberationSerif.*CID TrueType\s+Identity-H\s+yes\s+\w+\s+yes/);
-    });
+    }, SLOW);
   }
+});
+
+describe.concurrent('placement flags and the income role', () => {
+  it('--anchor with --anchor-offset: the lower-left corner moves with the offset, relative to the text', async () => {
+    const rects: number[][] = [];
+    for (const off of ['0,20', '10,30']) {
+      const out = path.join(dir, `cv.anchor-${off.replace(',', '-')}.pdf`);
+      const r = await sign([cv.pdf, '-o', out, '--p12', pki.leaves['leader-rsa'].p12, '--image', cv.signature, '--anchor', 'Nguyễn Thúy Hằng', '--anchor-offset', off]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      rects.push((await verifyJson(out)).signatures[0].rect);
+    }
+    const [a, b] = rects as [number[], number[]];
+    expect(b[0]! - a[0]!).toBeCloseTo(10, 1);
+    expect(b[1]! - a[1]!).toBeCloseTo(10, 1);
+    // the name is centred at 150 mm from the left, its baseline in the lower half of the signer block
+    expect(a[0]).toBeGreaterThan(330);
+    expect(a[0]).toBeLessThan(425);
+  }, SLOW);
+
+  it('a scanned page (no text) needs --rect, and says so; with --rect it signs there', async () => {
+    const scan = await makeScannedPage(dir);
+    const bad = path.join(dir, 'scan.bad.pdf');
+    let r = await sign([scan, '-o', bad, '--p12', pki.leaves['leader-rsa'].p12, '--role', 'approve', '--image', cv.signature]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/page 1 has no text \(a scanned page\?\).*--rect/);
+    expect(existsSync(bad)).toBe(false);
+    const good = path.join(dir, 'scan.signed.pdf');
+    r = await sign([scan, '-o', good, '--p12', pki.leaves['leader-rsa'].p12, '--role', 'approve', '--image', cv.signature, '--rect', '400,100,120,48']);
+    expect(r.code).toBe(0);
+    const s = (await verifyJson(good)).signatures[0];
+    expect([s.page, s.visible, s.rect]).toEqual([1, true, [400, 100, 520, 148]]);
+  }, SLOW);
+
+  it('income: the "dấu đến" box at the top left of page 1 with the arrival number and date', async () => {
+    const out = path.join(dir, 'cv.income.pdf');
+    const r = await sign([cv.pdf, '-o', out, '--p12', pki.leaves['clerk-ec'].p12, '--role', 'income', '--doc-number', '42', '--doc-date', '2026-03-07']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const t = await text(out);
+    expect(t).toContain('ĐẾN');
+    expect(t).toMatch(/Số: 42/);
+    expect(t).toMatch(/Ngày: 07\/03\/2026/);
+    const s = (await verifyJson(out)).signatures[0];
+    expect(s.indication).toBe('TOTAL_PASSED');
+    expect(s.rect[0]).toBeLessThan(100);
+    expect(s.rect[3]).toBeGreaterThan(800);
+  }, SLOW);
 });
 
 describe.concurrent('bad input: message, exit code, no output file', () => {
@@ -187,6 +238,6 @@ describe.concurrent('bad input: message, exit code, no output file', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.code).toBe(c.code);
       expect(existsSync(out)).toBe(false);
-    });
+    }, SLOW);
   }
 });

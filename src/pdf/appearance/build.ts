@@ -132,4 +132,3 @@ export async function buildAppearance(layout: Layout, env: AppearanceEnv): Promi
   };
 }
 
-export { PDFRawStream };

@@ -11,7 +11,6 @@ import { buildAppearance } from './build.js';
 import { layoutAppearance, type AppearanceRequest, type LayoutDoc } from './layout.js';
 
 export type { AppearanceRequest, Role } from './layout.js';
-export { ROLES } from './layout.js';
 
 /** The `visible` option of preparePdfForSigning for this request. */
 export function visibleSignature(req: AppearanceRequest, warn: (w: Warning) => void): (env: AppearanceEnv) => Promise<AppearanceParts> {
