@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fontkit from '@pdf-lib/fontkit';
 import { inputError, msg } from '../../core/errors.js';
-import { CustomFontSubsetEmbedder, PDFContext } from '../pdf-lib.js';
-import type { PDFHexString, PDFRef } from '../pdf-lib.js';
+import { createHash } from 'node:crypto';
+import { CustomFontSubsetEmbedder, PDFArray, PDFContext, PDFDict, PDFName, PDFRef } from '../pdf-lib.js';
+import type { PDFHexString } from '../pdf-lib.js';
 import { copyInto } from './copy-objects.js';
 
 export type FontStyle = 'Regular' | 'Bold' | 'Italic' | 'BoldItalic';
@@ -102,6 +103,29 @@ const remember = <V>(m: Map<string, V>, k: string, v: V) => {
   m.set(k, v);
 };
 
+/**
+ * Names the subset the way ISO 32000-1 §9.6.4 asks ("ABCDEF+LiberationSerif-Bold": six upper-case letters
+ * derived from the subset's content), in the Type0 font, its CIDFont and the descriptor; pdf-lib writes
+ * "LiberationSerif-Bold-1234", which viewers do not recognise as a subset.
+ */
+function tagSubset(ctx: PDFContext, type0: PDFRef, key: string): void {
+  const h = createHash('sha256').update(key).digest();
+  const tag = Array.from(h.subarray(0, 6), (b) => String.fromCharCode(65 + (b % 26))).join('');
+  const dict = (r: unknown) => (r instanceof PDFRef ? ctx.lookup(r) : r) as PDFDict | undefined;
+  const t0 = dict(type0);
+  if (!(t0 instanceof PDFDict)) return;
+  const base = t0.get(PDFName.of('BaseFont'));
+  if (!(base instanceof PDFName)) return;
+  const name = PDFName.of(`${tag}+${base.decodeText().replace(/-\d+$/, '')}`);
+  t0.set(PDFName.of('BaseFont'), name);
+  const desc = t0.get(PDFName.of('DescendantFonts'));
+  const cid = desc instanceof PDFArray ? dict(desc.get(0)) : undefined;
+  if (!(cid instanceof PDFDict)) return;
+  cid.set(PDFName.of('BaseFont'), name);
+  const fd = dict(cid.get(PDFName.of('FontDescriptor')));
+  if (fd instanceof PDFDict) fd.set(PDFName.of('FontName'), name);
+}
+
 /** The fonts one appearance uses: one subset per style, built on demand. */
 export class FontSet {
   private calls: { style: FontStyle; text: string }[] = [];
@@ -162,7 +186,11 @@ export class FontSet {
     if (!built) {
       const own = PDFContext.create();
       const refs = new Map<string, PDFRef>();
-      for (const [style, name] of this.names) refs.set(name, await (await this.embedder(style)).embedIntoContext(own));
+      for (const [style, name] of this.names) {
+        const ref = await (await this.embedder(style)).embedIntoContext(own);
+        tagSubset(own, ref, `${k}\u0002${style}`);
+        refs.set(name, ref);
+      }
       built = { ctx: own, refs };
       remember(builtCache, k, built);
     }
