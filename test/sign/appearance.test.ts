@@ -177,6 +177,19 @@ describe.concurrent('placement flags and the income role', () => {
     expect([s.page, s.visible, s.rect]).toEqual([1, true, [400, 100, 520, 148]]);
   }, SLOW);
 
+  it('a JPEG image goes in as DCT data, a PNG with transparency keeps it as an SMask', async () => {
+    const jpg = path.join(dir, 'photo');
+    expect((await exec('pdftoppm', ['-r', '30', '-jpeg', '-singlefile', cv.pdf, jpg])).code).toBe(0);
+    const out = path.join(dir, 'cv.jpeg.pdf');
+    const r = await sign([cv.pdf, '-o', out, '--p12', pki.leaves['leader-rsa'].p12, '--image', `${jpg}.jpg`, '--rect', '350,300,100,140']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((await exec('pdfimages', ['-list', out])).stdout).toMatch(/^\s*1\s+\d+\s+image\s+\d+\s+\d+\s+rgb\s+3\s+8\s+jpeg/m);
+    const png = path.join(dir, 'cv.png-alpha.pdf');
+    expect((await sign([cv.pdf, '-o', png, '--p12', pki.leaves['leader-rsa'].p12, '--image', cv.seal, '--rect', '350,300,100,100'])).code).toBe(0);
+    expect((await exec('pdfimages', ['-list', png])).stdout).toMatch(/^\s*1\s+\d+\s+smask/m);
+  }, SLOW);
+
   it('income: the "dấu đến" box at the top left of page 1 with the arrival number and date', async () => {
     const out = path.join(dir, 'cv.income.pdf');
     const r = await sign([cv.pdf, '-o', out, '--p12', pki.leaves['clerk-ec'].p12, '--role', 'income', '--doc-number', '42', '--doc-date', '2026-03-07']);
