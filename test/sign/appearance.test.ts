@@ -190,6 +190,24 @@ describe.concurrent('placement flags and the income role', () => {
     expect((await exec('pdfimages', ['-list', png])).stdout).toMatch(/^\s*1\s+\d+\s+smask/m);
   }, SLOW);
 
+  it('two pages: approve on the last page, issue writes the number on page 1 and seals by the approval on page 2', async () => {
+    const two = path.join(dir, 'two-pages.pdf');
+    expect((await exec('qpdf', ['--empty', '--pages', cv.pdf, cv.pdf, '--', two])).code).toBe(0);
+    const a = path.join(dir, 'two.approved.pdf');
+    const b = path.join(dir, 'two.issued.pdf');
+    expect((await sign([two, '-o', a, '--p12', pki.leaves['leader-rsa'].p12, '--role', 'approve'])).code).toBe(0);
+    const r = await sign([a, '-o', b, '--p12', pki.leaves['org-rsa'].p12, '--role', 'issue', '--doc-number', '7/UBND-VP', '--doc-date', '2026-02-09']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [lead, org] = (await verifyJson(b)).signatures;
+    expect([lead.page, org.page]).toEqual([2, 2]);
+    expect(Math.abs(org.rect[2] - (lead.rect[0] + (lead.rect[2] - lead.rect[0]) / 3))).toBeLessThan(2);
+    const page1 = (await exec('pdftotext', ['-layout', '-f', '1', '-l', '1', b, '-'])).stdout;
+    expect(page1).toMatch(/Số:\s+07 ?\/UBND-VP/);
+    expect(page1).toMatch(/ngày\s+09\s+tháng\s+02\s+năm\s+2026/);
+    expect((await pdfsig(b, pki.nssDir)).map((s) => s.valid)).toEqual([true, true]);
+  }, SLOW);
+
   it('income: the "dấu đến" box at the top left of page 1 with the arrival number and date', async () => {
     const out = path.join(dir, 'cv.income.pdf');
     const r = await sign([cv.pdf, '-o', out, '--p12', pki.leaves['clerk-ec'].p12, '--role', 'income', '--doc-number', '42', '--doc-date', '2026-03-07']);
