@@ -1,5 +1,5 @@
 // `npm run bench`: the benchmarks of kyso, section by section (not timed tests: they take minutes).
-// Usage: node bench/run.mjs [sign] [startup] [verify] [--sizes 1,10,100,1024] [--runs 5] [--smoke]
+// Usage: node bench/run.mjs [sign] [startup] [appearance] [verify] [--sizes 1,10,100,1024] [--runs 5] [--docs 200] [--smoke]
 // Needs dist/ (npm run build). Each section writes its figures into BENCHMARKS.md.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +23,11 @@ if (want('startup')) {
   console.log('\n== kyso fixed costs: --help, one small PDF, 200 small PDFs, verify one file ==');
   const { runStartupBench } = await import('./startup-bench.mjs');
   await runStartupBench({ runs: Number(opt('--runs') ?? 5), smoke: args.includes('--smoke') });
+}
+if (want('appearance')) {
+  console.log('\n== kyso sign with a visible signature: 200 documents ==');
+  const { runAppearanceBench } = await import('./appearance-bench.mjs');
+  await runAppearanceBench({ docs: Number(opt('--docs') ?? 200), runs: Number(opt('--runs') ?? 3) });
 }
 if (want('verify') && existsSync(path.join(here, 'verify-bench.mjs'))) {
   const mod = await import('./verify-bench.mjs');

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { appearanceConfig, type AppearanceConfig } from '../core/config-appearance.js';
+import { loadConfig } from '../core/config.js';
 import { Command, Option } from 'commander';
 import type { App } from '../cli/app.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
@@ -37,6 +41,16 @@ interface SignFlags {
   certify?: boolean;
   docmdp?: string;
   remote?: string;
+  role?: string;
+  invisible?: boolean;
+  page?: string;
+  rect?: string;
+  anchor?: string;
+  anchorOffset?: string;
+  image?: string;
+  docNumber?: string;
+  docDate?: string;
+  copyForm?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -73,11 +87,29 @@ export function register(program: Command, app: App): void {
     .option('--field <name>', vi ? 'ký vào trường chữ ký có sẵn (hoặc tạo trường với tên này)' : 'sign this existing empty field (or create one with this name)')
     .option('--certify', vi ? 'chữ ký chứng nhận (DocMDP)' : 'certification signature (DocMDP)')
     .addOption(new Option('--docmdp <p>', vi ? 'quyền DocMDP: 1 không cho sửa, 2 điền biểu mẫu và ký, 3 thêm chú thích' : 'DocMDP permission: 1 no changes, 2 form filling and signing, 3 also annotations').choices(['1', '2', '3']))
+    .addOption(
+      new Option('--role <role>', vi ? 'hình thức chữ ký theo NĐ 30/2020: approve (lãnh đạo ký), issue (văn thư phát hành: số, ngày, dấu), appendix (phụ lục), copy (bản sao), income (văn bản đến)' : 'NĐ 30/2020 look: approve (leader), issue (clerk: number, date, seal), appendix, copy, income (arrival)').choices([
+        'approve',
+        'issue',
+        'appendix',
+        'copy',
+        'income',
+      ]),
+    )
+    .option('--invisible', vi ? 'chữ ký không hiển thị' : 'no visible signature')
+    .option('--page <n|last>', vi ? 'trang đặt chữ ký (số trang hoặc last)' : 'page of the signature (number or "last")')
+    .option('--rect <x,y,w,h>', vi ? 'vị trí chữ ký (điểm, gốc ở góc dưới trái)' : 'signature rectangle (points, origin bottom-left)')
+    .option('--anchor <text>', vi ? 'đặt chữ ký theo dòng chữ này trên trang' : 'place the signature by this text on the page')
+    .option('--anchor-offset <dx,dy>', vi ? 'độ lệch góc dưới trái so với chữ neo (điểm)' : 'lower-left corner relative to the anchor text (points)')
+    .option('--image <png|jpg>', vi ? 'ảnh chữ ký hoặc ảnh dấu (PNG nền trong suốt, JPEG)' : 'signature or seal image (PNG with transparency, JPEG)')
+    .option('--doc-number <number>', vi ? 'số và ký hiệu văn bản, ví dụ "15/QĐ-UBND"' : 'document number, e.g. "15/QĐ-UBND"')
+    .option('--doc-date <YYYY-MM-DD>', vi ? 'ngày ban hành (mặc định: hôm nay, giờ Việt Nam)' : 'date of issue (default: today, Vietnam time)')
+    .option('--copy-form <text>', vi ? 'hình thức sao: SAO Y, SAO LỤC, TRÍCH SAO' : 'copy form: SAO Y, SAO LỤC, TRÍCH SAO')
     .addHelpText(
       'after',
       vi
-        ? '\nVí dụ:\n  KYSO_P12_PASSWORD=… kyso sign cong-van.pdf -o cong-van.signed.pdf --p12 lanh-dao.p12\n  kyso sign den/ --out-dir da-ky/ --p12 van-thu.p12 --passphrase-file mk.txt --reason "Phê duyệt"\n'
-        : '\nExamples:\n  KYSO_P12_PASSWORD=… kyso sign cong-van.pdf -o cong-van.signed.pdf --p12 lanh-dao.p12\n  kyso sign inbox/ --out-dir signed/ --p12 clerk.p12 --passphrase-file pass.txt --level B-T --tsa http://tsa.example/\n',
+        ? '\nVí dụ:\n  KYSO_P12_PASSWORD=… kyso sign cong-van.pdf -o cong-van.signed.pdf --p12 lanh-dao.p12\n  kyso sign den/ --out-dir da-ky/ --p12 van-thu.p12 --passphrase-file mk.txt --reason "Phê duyệt"\n  kyso sign cv.pdf -o cv.duyet.pdf --p12 lanh-dao.p12 --role approve --image chu-ky.png\n  kyso sign cv.duyet.pdf -o cv.ban-hanh.pdf --p12 co-quan.p12 --role issue --doc-number 15/QĐ-UBND\n'
+        : '\nExamples:\n  KYSO_P12_PASSWORD=… kyso sign cong-van.pdf -o cong-van.signed.pdf --p12 lanh-dao.p12\n  kyso sign inbox/ --out-dir signed/ --p12 clerk.p12 --passphrase-file pass.txt --level B-T --tsa http://tsa.example/\n  kyso sign cv.pdf -o cv.approved.pdf --p12 leader.p12 --role approve --image signature.png\n  kyso sign cv.approved.pdf -o cv.issued.pdf --p12 org.p12 --role issue --doc-number 15/QĐ-UBND --image seal.png\n',
     )
     .action(async (inputs: string[], flags: SignFlags) => {
       await runSign(app, inputs, flags);
@@ -117,6 +149,18 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
           name: flags.name,
           field: flags.field,
           certify,
+          appearance: {
+            role: flags.role as never,
+            invisible: flags.invisible,
+            page: flags.page,
+            rect: flags.rect,
+            anchor: flags.anchor,
+            anchorOffset: flags.anchorOffset,
+            image: flags.image,
+            docNumber: flags.docNumber,
+            docDate: flags.docDate,
+            copyForm: flags.copyForm,
+          },
         };
       if (flags.remote && (flags.p12 || flags.pkcs11Module || flags.tokenLabel || flags.tokenSerial || flags.keyLabel || flags.keyId || flags.certSha256)) {
         throw usageError('CREDENTIALS_CONFLICT', msg('give either --remote or a local key (--p12, --pkcs11-module …), not both', 'chỉ dùng --remote hoặc khóa tại máy (--p12, --pkcs11-module …), không dùng cả hai'));
@@ -124,6 +168,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
       const result: SignDocumentsResult & { remote?: unknown } = flags.remote
         ? await (await import('./remote.js')).signRemote(app, flags.remote, signOptions, abs(flags.chain))
         : await signDocuments(signOptions, {
+          appearanceConfig: () => appearanceConfigOf(ctx),
           openSigner: () =>
             openSigner(
               {
@@ -200,6 +245,24 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
       if (rows.length) renderTable(ctx.stdout, ctx.lang === 'vi' ? ['TỆP', 'ĐẦU RA', 'NGƯỜI KÝ', 'MỨC'] : ['FILE', 'OUTPUT', 'SIGNER', 'LEVEL'], rows);
     },
   );
+}
+
+/** The configuration's "appearance" section (read only when an appearance flag is given). */
+function appearanceConfigOf(ctx: App['ctx']): AppearanceConfig {
+  const cfg = loadConfig({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    homeDir: ctx.env.HOME || os.homedir(),
+    readFile: (p) => {
+      try {
+        return readFileSync(p, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+  });
+  return appearanceConfig(cfg.appearance);
 }
 
 interface JsonFile {

@@ -62,6 +62,8 @@ export interface ConfigFile {
   /** PKCS#11 library of the USB token used by `kyso sign` / `kyso token` when no --pkcs11-module is given */
   pkcs11Module?: string;
   profiles?: Record<string, ProfileConfig>;
+  /** looks of visible signatures (src/core/config-appearance.ts) */
+  appearance?: unknown;
 }
 
 /** A validated profile (the shape the exchange layer's transport factory takes, plus our extras). */
@@ -118,6 +120,8 @@ export interface LoadedConfig {
   profiles: Record<string, ProfileConfig>;
   dataDir: string;
   pkcs11Module?: string;
+  /** the "appearance" sections, lowest precedence first, each with the file it came from */
+  appearance?: { file: string; value: unknown }[];
 }
 
 export const PROJECT_CONFIG = 'kyso.config.json';
@@ -135,7 +139,7 @@ export function defaultDataDir(src: Pick<ConfigSources, 'env' | 'homeDir'>): str
   return path.join(base, 'kyso');
 }
 
-function parseFile(file: string, text: string): ConfigFile {
+function parseFile(file: string, text: string): Omit<ConfigFile, 'appearance'> & { appearance?: { file: string; value: unknown } } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -164,7 +168,7 @@ function parseFile(file: string, text: string): ConfigFile {
   for (const [name, p] of Object.entries(c.profiles ?? {})) {
     profiles[name] = { ...p, secretFile: abs(p.secretFile), caFile: abs(p.caFile), clientCert: abs(p.clientCert), clientKey: abs(p.clientKey) };
   }
-  return { defaultProfile: c.defaultProfile, dataDir: abs(c.dataDir), profiles, pkcs11Module: abs(c.pkcs11Module) };
+  return { defaultProfile: c.defaultProfile, dataDir: abs(c.dataDir), profiles, pkcs11Module: abs(c.pkcs11Module), appearance: c.appearance === undefined ? undefined : { file, value: c.appearance } };
 }
 
 /** Reads and merges the config files; profiles of the same name merge field by field (higher wins). */
@@ -175,7 +179,7 @@ export function loadConfig(src: ConfigSources, flags: ConfigFlags = {}): LoadedC
   else candidates.push(path.join(src.cwd, PROJECT_CONFIG));
   candidates.push(userConfigPath(src));
   const files: string[] = [];
-  const parsed: ConfigFile[] = [];
+  const parsed: ReturnType<typeof parseFile>[] = [];
   for (const f of candidates) {
     let text: string | undefined;
     try {
@@ -198,6 +202,7 @@ export function loadConfig(src: ConfigSources, flags: ConfigFlags = {}): LoadedC
     if (c.defaultProfile) merged.defaultProfile = c.defaultProfile;
     if (c.dataDir) merged.dataDir = c.dataDir;
     if (c.pkcs11Module) merged.pkcs11Module = c.pkcs11Module;
+    if (c.appearance) (merged.appearance ??= []).push(c.appearance);
     for (const [name, p] of Object.entries(c.profiles ?? {})) {
       const prev = merged.profiles[name] ?? {};
       merged.profiles[name] = { ...prev, ...stripUndefined(p), retry: { ...prev.retry, ...p.retry }, organ: { ...prev.organ, ...p.organ } };

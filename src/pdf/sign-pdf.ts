@@ -28,6 +28,25 @@ export interface PlaceholderOptions {
   pageIndex?: number;
   rect?: [number, number, number, number];
   appearance?: { streamBytes: Uint8Array; resources?: unknown };
+  /** builds a visible signature (src/pdf/appearance) once the document is open; overrides pageIndex/rect/appearance */
+  visible?: (env: AppearanceEnv) => Promise<AppearanceParts>;
+}
+
+/** What an appearance builder gets: the open document and the object-number allocator of this update. */
+export interface AppearanceEnv {
+  reader: PdfReader;
+  pages: PDFRef[];
+  alloc(): PDFRef;
+}
+
+/** A built visible signature: the widget's place and appearance, plus annotations to add in the same update. */
+export interface AppearanceParts {
+  pageIndex: number;
+  rect: [number, number, number, number];
+  streamBytes: Uint8Array;
+  resources?: PDFObject;
+  objects: UpdateObject[];
+  annots: { pageIndex: number; ref: PDFRef }[];
 }
 
 export interface PreparedPdf {
@@ -135,6 +154,11 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
     }
   };
   const sigRef = alloc();
+  const visible = opts.visible && (await opts.visible({ reader, pages, alloc }));
+  if (visible) {
+    opts = { ...opts, pageIndex: visible.pageIndex, rect: visible.rect, appearance: { streamBytes: visible.streamBytes, resources: visible.resources } };
+    for (const o of visible.objects) put(o.ref, o.body);
+  }
 
   // 1. the field
   let fieldName: string;
@@ -196,7 +220,7 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
     apDict.set(N('Type'), N('XObject'));
     apDict.set(N('Subtype'), N('Form'));
     apDict.set(N('BBox'), numArray(ctx, [0, 0, w, h]));
-    if (opts.appearance?.resources instanceof PDFDict) apDict.set(N('Resources'), opts.appearance.resources);
+    if (opts.appearance?.resources instanceof PDFDict || opts.appearance?.resources instanceof PDFRef) apDict.set(N('Resources'), opts.appearance.resources);
     const ap = PDFDict.withContext(ctx);
     ap.set(N('N'), apRef);
     f.set(N('AP'), ap);
@@ -205,22 +229,26 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
     widgetForPage = { ref: fieldRef, pageIndex };
   }
 
-  // 2. the page's /Annots
-  if (widgetForPage) {
-    const pageRef = pages[widgetForPage.pageIndex]!;
+  // 2. the pages' /Annots: the widget, and the annotations a visible signature adds (number, date)
+  const adds = new Map<number, PDFRef[]>();
+  const add = (pi: number, r: PDFRef) => adds.set(pi, [...(adds.get(pi) ?? []), r]);
+  if (widgetForPage) add(widgetForPage.pageIndex, widgetForPage.ref);
+  for (const a of visible?.annots ?? []) add(a.pageIndex, a.ref);
+  for (const [pageIndex, refs] of adds) {
+    const pageRef = pages[pageIndex]!;
     const page = await reader.getObject(pageRef);
-    if (!(page instanceof PDFDict)) throw pdfErrors.malformed(file, `page ${widgetForPage.pageIndex + 1} is not a dictionary`);
+    if (!(page instanceof PDFDict)) throw pdfErrors.malformed(file, `page ${pageIndex + 1} is not a dictionary`);
     const annots = page.get(N('Annots'));
     const annotsRef = refOf(annots);
     if (annotsRef) {
       const arr = await reader.getObject(annotsRef);
       const na = arr instanceof PDFArray ? copyArray(arr, ctx) : PDFArray.withContext(ctx);
-      na.push(widgetForPage.ref);
+      for (const r of refs) na.push(r);
       put(annotsRef, na);
     } else {
       const np = copyDict(page);
       const na = annots instanceof PDFArray ? copyArray(annots, ctx) : PDFArray.withContext(ctx);
-      na.push(widgetForPage.ref);
+      for (const r of refs) na.push(r);
       np.set(N('Annots'), na);
       put(pageRef, np);
     }

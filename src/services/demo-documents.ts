@@ -1,18 +1,18 @@
 /**
  * Sample Vietnamese administrative documents for `kyso demo` (a công văn laid out after NĐ 30/2020 Phụ lục I:
  * organ name, Quốc hiệu – Tiêu ngữ, số/ký hiệu, place and date, trích yếu, body, signer block). Written with
- * pdf-lib and an embedded DejaVu Serif (Times New Roman is not free to ship; DejaVu has every Vietnamese
- * glyph). pdf-lib only ever writes NEW files here; signed files are never re-saved by it.
+ * pdf-lib and embedded Liberation Serif subsets (assets/fonts: metrically compatible with Times New Roman, every
+ * Vietnamese glyph), written as Type0/CID fonts with ToUnicode maps as Word writes them. Like a draft before
+ * issuance, the number and the date are left blank ("Số:      /UBND-VP", "ngày      tháng      năm 2026"):
+ * `kyso sign --role issue` fills them. pdf-lib only ever writes NEW files here; signed files are never re-saved by it.
  */
 import fontkit from '@pdf-lib/fontkit';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { FONTS_DIR } from '../pdf/appearance/fonts.js';
 import { PDFDocument, rgb, type PDFFont, type PDFPage } from '../pdf/pdf-lib.js';
 
-const require = createRequire(import.meta.url);
-
 export function fontPath(bold = false): string {
-  return require.resolve(`dejavu-fonts-ttf/ttf/DejaVuSerif${bold ? '-Bold' : ''}.ttf`);
+  return `${FONTS_DIR}LiberationSerif-${bold ? 'Bold' : 'Regular'}.ttf`;
 }
 
 export interface SampleDocument {
@@ -75,6 +75,7 @@ export async function writeSampleDocument(file: string, doc: SampleDocument = SA
   pdf.registerFontkit(fontkit);
   const regular = await pdf.embedFont(await readFile(fontPath(false)), { subset: true });
   const bold = await pdf.embedFont(await readFile(fontPath(true)), { subset: true });
+  const italic = await pdf.embedFont(await readFile(`${FONTS_DIR}LiberationSerif-Italic.ttf`), { subset: true });
   pdf.setTitle(doc.subject);
   pdf.setAuthor(doc.organ);
   pdf.setCreator('kyso demo');
@@ -94,11 +95,8 @@ export async function writeSampleDocument(file: string, doc: SampleDocument = SA
   centre(page, bold, doc.organ, 10.5, leftCol, y);
   centre(page, bold, 'Độc lập - Tự do - Hạnh phúc', 11.5, rightCol, y);
   y -= 24;
-  centre(page, regular, `Số:      ${doc.notation}`, 12, leftCol, y);
-  const d = doc.date;
-  const dd = String(d.getUTCDate()).padStart(2, '0');
-  const mo = d.getUTCMonth() + 1;
-  centre(page, regular, `${doc.place}, ngày ${dd} tháng ${mo < 3 ? String(mo).padStart(2, '0') : mo} năm ${d.getUTCFullYear()}`, 11.5, rightCol, y);
+  centre(page, regular, `Số:          ${doc.notation}`, 13, leftCol, y);
+  centre(page, italic, `${doc.place}, ngày        tháng        năm ${doc.date.getUTCFullYear()}`, 13, rightCol, y);
   y -= 18;
   for (const l of wrap(regular, doc.subject, 12, mm(70))) {
     centre(page, regular, l, 12, leftCol, y);
@@ -128,9 +126,12 @@ export async function writeSampleDocument(file: string, doc: SampleDocument = SA
   centre(page, bold, doc.signerName, 14, sigX, y);
   page.drawText('Nơi nhận:', { x: left, y: y + 90, size: 12, font: bold });
   let ny = y + 76;
+  // kept narrow (≤ 62 mm) so that the seal, over the left third of the leader's signature, stays clear of it
   for (const r of [...doc.recipients, 'Lưu: VT.']) {
-    page.drawText(`- ${r};`.replace('.;', '.'), { x: left, y: ny, size: 11, font: regular });
-    ny -= 13;
+    wrap(regular, `- ${r};`.replace('.;', '.'), 11, mm(62)).forEach((l, i) => {
+      page.drawText(l, { x: left + (i ? mm(2) : 0), y: ny, size: 11, font: regular });
+      ny -= 13;
+    });
   }
   await writeFile(file, await pdf.save({ useObjectStreams: false }));
 }

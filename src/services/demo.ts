@@ -9,6 +9,7 @@ import path from 'node:path';
 import { KysoError, msg } from '../core/errors.js';
 import { makeDemoPki } from './demo-pki.js';
 import { SAMPLE_CONG_VAN, writeSampleDocument } from './demo-documents.js';
+import { sealPng, signaturePng } from './demo-images.js';
 import { startHub, type RunningHub } from './hub-server.js';
 
 export interface KysoRun {
@@ -98,16 +99,21 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<DemoRe
     // 2. document
     const draft = path.join(dir, 'cong-van.pdf');
     await writeSampleDocument(draft);
-    step({ en: 'Sample công văn (Vietnamese, embedded font)', vi: 'Tạo công văn mẫu (tiếng Việt, phông nhúng)' }, 'cong-van.pdf');
+    // generated images: the leader's blue signature and the organisation's round red seal (transparent PNGs)
+    const sigImage = path.join(dir, 'chu-ky.png');
+    const sealImage = path.join(dir, 'dau-do.png');
+    await writeFile(sigImage, signaturePng());
+    await writeFile(sealImage, sealPng(36));
+    step({ en: 'Sample công văn (Vietnamese, embedded font), signature image and seal', vi: 'Tạo công văn mẫu (tiếng Việt, phông nhúng), ảnh chữ ký và ảnh dấu' }, 'cong-van.pdf, chu-ky.png, dau-do.png');
 
     // 3. leader approves
     const approved = path.join(dir, 'cong-van.lanh-dao.pdf');
-    let r = await run(dir, env, ['sign', draft, '-o', approved, '--p12', pki.leader.p12, '--reason', 'Phê duyệt', '--location', 'Phú Lương', '--name', pki.leader.commonName]);
+    let r = await run(dir, env, ['sign', draft, '-o', approved, '--p12', pki.leader.p12, '--reason', 'Phê duyệt', '--location', 'Phú Lương', '--name', pki.leader.commonName, '--role', 'approve', '--image', sigImage]);
     step({ en: "Leader's approval signature", vi: 'Lãnh đạo ký phê duyệt' }, `cong-van.lanh-dao.pdf (${pki.leader.commonName})`, r.line);
 
     // 4. clerk issues with the organisation's certificate
     const issued = path.join(dir, 'cong-van.ban-hanh.pdf');
-    r = await run(dir, env, ['sign', approved, '-o', issued, '--p12', pki.organisation.p12, '--reason', `Ban hành văn bản số 123${SAMPLE_CONG_VAN.notation}`, '--location', 'Phú Lương']);
+    r = await run(dir, env, ['sign', approved, '-o', issued, '--p12', pki.organisation.p12, '--reason', `Ban hành văn bản số 123${SAMPLE_CONG_VAN.notation}`, '--location', 'Phú Lương', '--role', 'issue', '--doc-number', `123${SAMPLE_CONG_VAN.notation}`, '--image', sealImage]);
     step({ en: "Organisation's signature at issuance (văn thư)", vi: 'Văn thư ký số của cơ quan khi phát hành' }, `cong-van.ban-hanh.pdf (${pki.organisation.commonName})`, r.line);
 
     // 5. verify

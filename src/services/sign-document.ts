@@ -17,6 +17,8 @@ import type { SignatureScheme, Signer } from '../crypto/signer.js';
 import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
 import { digestRangeWithFileHash } from './sign-digest.js';
 import { expandInputs, planOutputs, type PlannedFile } from './sign-inputs.js';
+import type { AppearanceConfig } from '../core/config-appearance.js';
+import type { AppearanceOptions, VisibleHook } from './sign-appearance.js';
 
 export type SignLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
@@ -38,6 +40,8 @@ export interface SignDocumentsOptions {
   /** DocMDP permission for a certification signature */
   certify?: 1 | 2 | 3;
   tsaTimeoutMs?: number;
+  /** visible signature (--role, --rect, --anchor, --image, …); absent = invisible */
+  appearance?: AppearanceOptions;
 }
 
 export interface SignDocumentsDeps {
@@ -49,6 +53,8 @@ export interface SignDocumentsDeps {
   progress?: ProgressSink;
   /** RFC 3161 client (default: requestTimestamp over undici to opts.tsa) */
   timestamp?(imprint: Uint8Array, hash: HashAlgorithm): Promise<Uint8Array>;
+  /** the configuration's "appearance" section (read only when an appearance flag is given) */
+  appearanceConfig?(): AppearanceConfig;
 }
 
 export interface SignedFile {
@@ -137,6 +143,8 @@ export async function publish(tmp: string, output: string, force: boolean, shown
 export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocumentsDeps): Promise<SignDocumentsResult> {
   const { level, hash } = validateSignOptions(opts);
   const force = Boolean(opts.force);
+  const appearance = await import('./sign-appearance.js').then((m) => (m.wantsAppearance(opts.appearance) ? m : undefined));
+  appearance?.validateAppearanceFlags(opts.appearance!);
   const expanded = await expandInputs(opts.inputs, opts.cwd);
   const planned = await planOutputs(expanded, { cwd: opts.cwd, output: opts.output, outDir: opts.outDir, force });
   const files: SignFileOutcome[] = [];
@@ -166,6 +174,9 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     if (opts.rsaPss && signer.keyAlgorithm !== 'rsa') {
       throw usageError('RSA_PSS_NEEDS_RSA', msg(`${signer.description}: --rsa-pss needs an RSA key, this one is ${signer.keyAlgorithm.toUpperCase()}`, `${signer.description}: --rsa-pss cần khóa RSA, khóa này là ${signer.keyAlgorithm.toUpperCase()}`));
     }
+    const visibleFor = appearance
+      ? await appearance.prepareAppearance(opts.appearance!, deps.appearanceConfig?.() ?? { signatures: {} }, signer.certificate, opts.cwd)
+      : undefined;
     const scheme: SignatureScheme = signer.keyAlgorithm === 'ec' ? 'ecdsa' : opts.rsaPss ? 'rsa-pss' : 'rsa-pkcs1';
     const timestamp =
       level !== 'B-B'
@@ -207,6 +218,10 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           opts,
           now: deps.now,
           force,
+          visible: visibleFor ? (t) => visibleFor(p.display, t, (w) => {
+            warnings.push(w);
+            deps.warn(w);
+          }) : undefined,
           track: (t) => temps.add(t),
         });
         files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
@@ -243,6 +258,7 @@ interface SignOneContext {
   opts: SignDocumentsOptions;
   now: () => Date;
   force: boolean;
+  visible?: (signingTime: Date) => VisibleHook;
 }
 
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string }> {
@@ -250,15 +266,17 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
   await mkdir(path.dirname(output), { recursive: true });
   let contentsBytes = c.contentsBytes;
   for (let attempt = 0; ; attempt++) {
+    const signingTime = c.now();
     const prepared: PreparedPdf = await preparePdfForSigning(p.input, tmp, {
       fieldName: c.opts.field,
       reason: c.opts.reason,
       location: c.opts.location,
       contactInfo: c.opts.contactInfo,
       name: c.opts.name,
-      signingTime: c.now(),
+      signingTime,
       subFilter: 'ETSI.CAdES.detached',
       contentsBytes,
+      ...(c.visible ? { visible: c.visible(signingTime) } : {}),
       ...(c.opts.certify ? { certify: { permission: c.opts.certify } } : {}),
     });
     const ranges = await digestRangeWithFileHash(prepared.path, prepared.byteRange, c.hash);

@@ -15,6 +15,7 @@ import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
 import { describeCertificate } from '../crypto/x509.js';
 import { applyDocumentTimestampLevels, applyValidUntil, chainNotAfter, type ChainDates } from './extend-levels.js';
 import { worstIndication, type FileReport, type Indication, type SignatureReport } from './verify-types.js';
+import { widgetPlacement } from '../pdf/widget-placement.js';
 
 /**
  * Verifies every signature and document timestamp of one PDF and returns its report. Never throws for a
@@ -306,7 +307,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     const chainDates = new Map<SignatureReport, ChainDates>();
     for (const c of checks) {
       await yieldToLoop();
-      sigs.push(await verifyOne(c));
+      sigs.push({ ...(await verifyOne(c)), ...(await widgetPlacement(reader, c.f.widgetRefs)) });
     }
 
     async function verifyOne(c: { f: FoundSignature; br: ByteRangeCheck }): Promise<SignatureReport> {

@@ -37,6 +37,10 @@ export interface SignatureReport {
    * timestamps its level relies on (see applyValidUntil in extend-levels.ts); null when unknown.
    */
   validUntil?: string | null;
+  /** 1-based page of the signature's widget, its [x0, y0, x1, y1] in points, and whether it shows anything */
+  page?: number | null;
+  rect?: [number, number, number, number] | null;
+  visible?: boolean;
 }
 
 export interface FileReport {

@@ -39,6 +39,12 @@ describe('kyso demo', () => {
     const { stdout: sig } = await exec('pdfsig', [files.issued]);
     expect(sig.match(/Signature Validation: Signature is Valid\./g)).toHaveLength(2);
     await exec('qpdf', ['--check', files.issued]);
+    // visible: the leader's signature image and the seal (each with its SMask), the number and the date
+    const { stdout: imgs } = await exec('pdfimages', ['-list', files.issued]);
+    expect(imgs.match(/^\s*1\s+\d+\s+(image|smask)/gm)).toHaveLength(4);
+    const { stdout: text } = await exec('pdftotext', ['-layout', files.issued, '-']);
+    expect(text).toMatch(/Số:\s+123 ?\/UBND-VP/);
+    expect(text).toMatch(/ngày\s+\d{2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}/);
   });
 
   it('--clean removes its folder; human output names every step in Vietnamese with --lang vi', async () => {
