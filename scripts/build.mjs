@@ -37,6 +37,8 @@ const PDF_LIB_MODULES = {
   PDFOperator: 'core/operators/PDFOperator.js', PDFObjectParser: 'core/parser/PDFObjectParser.js',
   PDFDocument: 'api/PDFDocument.js', PDFFont: 'api/PDFFont.js', PDFPage: 'api/PDFPage.js', PDFImage: 'api/PDFImage.js',
   PDFForm: 'api/form/PDFForm.js', PDFTextField: 'api/form/PDFTextField.js', PDFSignature: 'api/form/PDFSignature.js',
+  CustomFontSubsetEmbedder: 'core/embedders/CustomFontSubsetEmbedder.js', PngEmbedder: 'core/embedders/PngEmbedder.js',
+  JpegEmbedder: 'core/embedders/JpegEmbedder.js',
 };
 /** Named (not default) exports of their module. */
 const PDF_LIB_NAMED = {

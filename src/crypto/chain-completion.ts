@@ -2,9 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { credentialError, inputError, msg } from '../core/errors.js';
 import { describeTokenCertificate } from './token-cert-info.js';
+import { assetPath } from '../core/package-root.js';
 
 /** Fetches the body of an AIA caIssuers URL (injected in tests; default: undici with a short timeout). */
 export type AiaFetcher = (url: string, timeoutMs: number) => Promise<Uint8Array>;
@@ -40,7 +40,7 @@ interface Candidate {
 /** The package's own copy of the Vietnamese CA certificates (shipped in assets/trust/vn). */
 export function defaultBundledDir(): string {
   // dist/crypto/chain-completion.js and src/crypto/chain-completion.ts are both two levels below the root.
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/trust/vn');
+  return assetPath('trust', 'vn');
 }
 
 /**

@@ -6,10 +6,10 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { inputError, msg } from '../core/errors.js';
 import { getChainCert } from './chain-cert.js';
 import { readCertificatesFile } from './x509.js';
+import { assetPath } from '../core/package-root.js';
 
 export interface TrustAnchor {
   der: Uint8Array;
@@ -28,7 +28,7 @@ export interface TrustStore {
 }
 
 /** assets/trust/vn of the package (works from src/crypto and dist/crypto alike). */
-export const BUNDLED_TRUST_DIR = fileURLToPath(new URL('../../assets/trust/vn/', import.meta.url));
+export const BUNDLED_TRUST_DIR = assetPath('trust', 'vn');
 
 const CERT_EXT = /\.(pem|crt|cer|der|p7b|p7c)$/i;
 

@@ -6,13 +6,14 @@
  * issuance, the number and the date are left blank ("Số:      /UBND-VP", "ngày      tháng      năm 2026"):
  * `kyso sign --role issue` fills them. pdf-lib only ever writes NEW files here; signed files are never re-saved by it.
  */
+import path from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
 import { readFile, writeFile } from 'node:fs/promises';
 import { FONTS_DIR } from '../pdf/appearance/fonts.js';
 import { PDFDocument, rgb, type PDFFont, type PDFPage } from '../pdf/pdf-lib.js';
 
 export function fontPath(bold = false): string {
-  return `${FONTS_DIR}LiberationSerif-${bold ? 'Bold' : 'Regular'}.ttf`;
+  return path.join(FONTS_DIR, `LiberationSerif-${bold ? 'Bold' : 'Regular'}.ttf`);
 }
 
 export interface SampleDocument {
@@ -75,7 +76,7 @@ export async function writeSampleDocument(file: string, doc: SampleDocument = SA
   pdf.registerFontkit(fontkit);
   const regular = await pdf.embedFont(await readFile(fontPath(false)), { subset: true });
   const bold = await pdf.embedFont(await readFile(fontPath(true)), { subset: true });
-  const italic = await pdf.embedFont(await readFile(`${FONTS_DIR}LiberationSerif-Italic.ttf`), { subset: true });
+  const italic = await pdf.embedFont(await readFile(path.join(FONTS_DIR, 'LiberationSerif-Italic.ttf')), { subset: true });
   pdf.setTitle(doc.subject);
   pdf.setAuthor(doc.organ);
   pdf.setCreator('kyso demo');

@@ -9,13 +9,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KysoError, msg, usageError } from '../core/errors.js';
 import type { Lang } from '../core/types.js';
 import type { VerifyInput } from './verify-files.js';
 import type { FileIndication, SignatureReport, VerifyRunResult, VerifySettings } from './verify-types.js';
+import { assetPath } from '../core/package-root.js';
 
-export const FONTS_DIR = fileURLToPath(new URL('../../assets/fonts/', import.meta.url));
+export const FONTS_DIR = assetPath('fonts');
 
 const VERDICT_VI: Record<FileIndication, string> = {
   TOTAL_PASSED: 'HỢP LỆ',

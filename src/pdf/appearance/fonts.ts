@@ -6,24 +6,25 @@
  * update (the signed document itself is never re-saved by pdf-lib). No system font lookup.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
 import { inputError, msg } from '../../core/errors.js';
 import { createHash } from 'node:crypto';
 import { CustomFontSubsetEmbedder, PDFArray, PDFContext, PDFDict, PDFName, PDFRef } from '../pdf-lib.js';
 import type { PDFHexString } from '../pdf-lib.js';
 import { copyInto } from './copy-objects.js';
+import { assetPath } from '../../core/package-root.js';
 
 export type FontStyle = 'Regular' | 'Bold' | 'Italic' | 'BoldItalic';
 
 /** assets/fonts beside src/ and dist/ (both are three levels above this module). */
-export const FONTS_DIR = fileURLToPath(new URL('../../../assets/fonts/', import.meta.url));
+export const FONTS_DIR = assetPath('fonts');
 
 const fileCache = new Map<FontStyle, Uint8Array>();
 function fontBytes(style: FontStyle): Uint8Array {
   let b = fileCache.get(style);
   if (!b) {
-    b = new Uint8Array(readFileSync(`${FONTS_DIR}LiberationSerif-${style}.ttf`));
+    b = new Uint8Array(readFileSync(path.join(FONTS_DIR, `LiberationSerif-${style}.ttf`)));
     fileCache.set(style, b);
   }
   return b;
