@@ -71,6 +71,8 @@ interface Shared {
   lazy: WeakSet<PDFRawStream>;
   /** xref offsets that were a few bytes off, and where the object really starts */
   offsetFix: Map<number, number>;
+  /** bytes before "%PDF-" (0 for a file that starts with its header) */
+  headerOffset: number;
 }
 
 // Memory bounds (verify runs on hostile files): streams above EAGER_STREAM_BYTES are read on demand, the
@@ -124,6 +126,10 @@ export class PdfReader {
   get context(): PDFContext {
     return this.sh.ctx;
   }
+  /** Number of bytes before the "%PDF-" header (a banner some mail gateways prepend). */
+  get headerOffset(): number {
+    return this.sh.headerOffset;
+  }
 
   static async open(src: ByteSource, opts: { file?: string; maxStreamBytes?: number } = {}): Promise<PdfReader> {
     const file = opts.file;
@@ -138,10 +144,12 @@ export class PdfReader {
       streamLoc: new WeakMap(),
       lazy: new WeakSet(),
       offsetFix: new Map(),
+      headerOffset: 0,
     };
     if (src.size === 0) throw pdfErrors.empty(file);
     const head = await src.read(0, 1024);
-    if (head.indexOf('%PDF-') < 0) throw pdfErrors.notPdf(file);
+    sh.headerOffset = head.indexOf('%PDF-');
+    if (sh.headerOffset < 0) throw pdfErrors.notPdf(file);
     let tailLen = Math.min(src.size, 4096);
     let tail = await src.read(src.size - tailLen, tailLen);
     let sx = tail.lastIndexOf('startxref');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import { KysoError, msg, usageError } from '../core/errors.js';
+import { opensWithoutPassword } from './encryption-check.js';
 import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
 import { serialize, type UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
@@ -95,7 +96,11 @@ interface Plan {
 }
 
 async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOptions): Promise<Plan> {
-  if (reader.encrypted) throw pdfErrors.encrypted(file);
+  if (reader.encrypted) throw await encryptionRefusal(reader, file);
+  // Policy (README "Bytes before %PDF-"): refused, whatever the xref offsets are relative to.
+  if (reader.headerOffset > 0) throw pdfErrors.headerOffset(file, reader.headerOffset);
+  if (reader.recoveryConflict) throw pdfErrors.recoveredDiffers(file, reader.recoveryConflict);
+  if (refOf(reader.trailer.get(N('Root')))?.objectNumber === 0) throw pdfErrors.catalogObjectZero(file);
   const sigFields = await reader.signatureFields();
   const signed = sigFields.some((f) => f.sig !== undefined);
   const cat = await reader.catalog();
@@ -108,7 +113,7 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
 
   const ctx = reader.context;
   const pages = await reader.pages();
-  if (pages.length === 0) throw pdfErrors.malformed(file, 'the document has no pages');
+  if (pages.length === 0) throw pdfErrors.noPages(file);
   const allFields = await reader.fields();
   const names = new Set<string>();
   const parents = new Set<string>(); // names of non-terminal fields (prefixes of dotted names)
@@ -297,6 +302,14 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
   const body = Buffer.from(`${head}${rest.join('\n')}\n>>`, 'latin1');
   put(sigRef, body);
   return { objects, sigRef, contentsAt, byteRangeAt, byteRangeLen: brPlaceholder.length, fieldName };
+}
+
+/** The precise refusal for an encrypted input: owner-password-only, user password, or unknown handler. */
+async function encryptionRefusal(reader: PdfReader, file: string): Promise<KysoError> {
+  const open = await opensWithoutPassword(reader).catch(() => undefined);
+  if (open === true) return pdfErrors.encryptedOwnerOnly(file);
+  if (open === false) return pdfErrors.encryptedUserPassword(file);
+  return pdfErrors.encrypted(file);
 }
 
 async function isEmptyValue(reader: PdfReader, d: PDFDict): Promise<boolean> {
