@@ -15,6 +15,7 @@ import type { Register } from './app.js';
 const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   sign: () => import('../commands/sign.js'),
   verify: () => import('../commands/verify.js'),
+  fields: () => import('../commands/fields.js'),
   token: () => import('../commands/token.js'),
   trust: () => import('../commands/trust.js'),
   send: () => import('../commands/send.js'),

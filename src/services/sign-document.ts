@@ -197,7 +197,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       const tmp = tempPathFor(p.output!);
       temps.add(tmp);
       try {
-        const { field, sha256 } = await signOne(p, tmp, {
+        const { field, sha256, preparedField } = await signOne(p, tmp, {
           signer,
           hash,
           scheme,
@@ -209,6 +209,15 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           force,
           track: (t) => temps.add(t),
         });
+        if (preparedField) {
+          const w: Warning = {
+            code: 'PREPARED_FIELD_USED',
+            en: `${p.display}: signed into the document's empty signature field "${field}"`,
+            vi: `${p.display}: đã ký vào ô chữ ký còn trống "${field}" của văn bản`,
+          };
+          warnings.push(w);
+          deps.warn(w);
+        }
         files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
       } catch (e) {
         for (const t of temps) await unlink(t).catch(() => undefined);
@@ -245,7 +254,7 @@ interface SignOneContext {
   force: boolean;
 }
 
-async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string }> {
+async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean }> {
   const output = p.output!;
   await mkdir(path.dirname(output), { recursive: true });
   let contentsBytes = c.contentsBytes;
@@ -297,7 +306,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
     } else sha256 = await ranges.finishFileSha256();
     await fsyncPath(final, 'r+');
     await publish(final, output, c.force, p.outputDisplay ?? output);
-    return { field: prepared.fieldName, sha256 };
+    return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true };
   }
 }
 
