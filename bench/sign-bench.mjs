@@ -20,7 +20,7 @@ function sh(cmd, args) {
 }
 
 /** Throw-away root → leaf (RSA 2048) with openssl, and the leaf as PKCS#12 for kyso. */
-function makePki(dir) {
+export function makePki(dir) {
   const p = (n) => path.join(dir, n);
   writeFileSync(p('ext.cnf'), '[ca]\nbasicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:false\nkeyUsage=critical,digitalSignature,nonRepudiation\n');
   sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('root.key'), '-out', p('root.pem'), '-days', '30', '-subj', '/CN=Bench Root/O=kyso bench/C=VN', '-config', p('ext.cnf'), '-extensions', 'ca']);

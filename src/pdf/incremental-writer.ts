@@ -95,7 +95,7 @@ export function buildUpdate(
   // that readers of the new revision find them without rewriting a single original byte.
   for (const n of reader.objectNumbers()) {
     const e = reader.xrefEntry(n);
-    if (e?.type === 1 && reader.actualOffset(e.offset) !== e.offset) all.set(n, { type: 1, offset: reader.actualOffset(e.offset), gen: e.gen });
+    if (e?.type === 1 && reader.actualOffset(e.offset, n) !== e.offset) all.set(n, { type: 1, offset: reader.actualOffset(e.offset, n), gen: e.gen });
   }
   for (const [n, e] of newEntries) all.set(n, e);
 

@@ -70,7 +70,7 @@ interface Shared {
   streamLoc: WeakMap<PDFRawStream, StreamLocation>;
   lazy: WeakSet<PDFRawStream>;
   /** xref offsets that were a few bytes off, and where the object really starts */
-  offsetFix: Map<number, number>;
+  offsetFix: Map<string, number>;
   /** bytes before "%PDF-" (0 for a file that starts with its header) */
   headerOffset: number;
 }
@@ -269,7 +269,7 @@ export class PdfReader {
 
   /** Looks for "n gen obj" within 4 KiB of a wrong xref offset; remembers the correction. */
   private async findNearby(offset: number, n: number, gen: number): Promise<number | undefined> {
-    const known = this.sh.offsetFix.get(offset);
+    const known = this.sh.offsetFix.get(`${offset}:${n}`);
     if (known !== undefined) return known;
     const from = Math.max(0, offset - 4096);
     const win = (await this.sh.src.read(from, 8192)).toString('latin1');
@@ -279,13 +279,17 @@ export class PdfReader {
       const at = from + m.index;
       if (best === undefined || Math.abs(at - offset) < Math.abs(best - offset)) best = at;
     }
-    if (best !== undefined) this.sh.offsetFix.set(offset, best);
+    if (best !== undefined) this.sh.offsetFix.set(`${offset}:${n}`, best);
     return best;
   }
 
   /** Where the object an xref entry points at really starts (differs from the entry when it was off). */
-  actualOffset(entryOffset: number): number {
-    return this.sh.offsetFix.get(entryOffset) ?? entryOffset;
+  actualOffset(entryOffset: number, objectNumber?: number): number {
+    if (objectNumber === undefined) {
+      for (const [k, v] of this.sh.offsetFix) if (k.startsWith(`${entryOffset}:`)) return v;
+      return entryOffset;
+    }
+    return this.sh.offsetFix.get(`${entryOffset}:${objectNumber}`) ?? entryOffset;
   }
 
   objectNumbers(): number[] {
@@ -348,26 +352,28 @@ export class PdfReader {
   }
 
   private async loadAt(offset: number, expect: number, resolvingLength: Set<number>): Promise<PDFObject> {
-    const key = `o${offset}`;
+    // Keyed by offset AND number: two xref entries may name one offset (a hybrid file's table pointing
+    // objects at their object stream), and only the one really there may be read from it.
+    const key = `o${offset}:${expect}`;
     const hit = this.cacheGet(key);
     if (hit) return hit;
     const { src, ctx } = this.sh;
     const parseAt = (at: number) => withWindow(src, at, 4096, (p) => p.parseIndirect(), ctx);
     let io: Awaited<ReturnType<typeof parseAt>> | undefined;
-    const fixed = this.sh.offsetFix.get(offset);
+    const fixed = this.sh.offsetFix.get(`${offset}:${expect}`);
     try {
       io = await parseAt(fixed ?? offset);
     } catch (e) {
       if (fixed !== undefined || !(e instanceof PdfSyntaxError)) throw e;
     }
     if (!io || io.num !== expect) {
-      const e = [...this.xref.values()].find((x) => x.type === 1 && x.offset === offset) as { gen: number } | undefined;
+      const e = this.xref.get(expect) as { gen?: number } | undefined;
       const near = fixed === undefined ? await this.findNearby(offset, expect, e?.gen ?? 0) : undefined;
       if (near === undefined) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
       io = await parseAt(near);
       if (io.num !== expect) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
     }
-    offset = this.actualOffset(offset);
+    offset = this.actualOffset(offset, expect);
     let obj: PDFObject = io.obj;
     if (io.streamStart !== undefined && io.obj instanceof PDFDict) {
       const start = offset + io.streamStart;
