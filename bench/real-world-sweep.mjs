@@ -14,7 +14,7 @@ import { writeShapes } from './real-world-pdfs.mjs';
 import { makePki } from './sign-bench.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const KYSO = path.join(ROOT, 'bin', 'kyso.js');
+export const KYSO = path.join(ROOT, 'bin', 'kyso.js');
 const pexec = promisify(execFile);
 
 async function run(cmd, args, env) {
@@ -30,7 +30,7 @@ async function run(cmd, args, env) {
 export async function judgeFile(file, nssDir, expectSignatures) {
   const problems = [];
   if (expectSignatures > 0) {
-    const ps = await run('pdfsig', ['-nssdir', `sql:${nssDir}`, file]);
+    const ps = await run('pdfsig', ['-nssdir', nssDir.startsWith('sql:') ? nssDir : `sql:${nssDir}`, file]);
     const valid = (ps.out.match(/Signature Validation: Signature is Valid\./g) ?? []).length;
     const total = (ps.out.match(/^Signature #\d+:/gm) ?? []).length;
     if (total !== expectSignatures || valid !== expectSignatures) problems.push(`pdfsig: ${valid}/${total} valid, expected ${expectSignatures}`);
@@ -49,6 +49,66 @@ export async function judgeFile(file, nssDir, expectSignatures) {
 /**
  * @returns {{ rows: object[], counts: { signed: number, refused: number, broken: number, unexpected: number } }}
  */
+/**
+ * Signs every shape with the real CLI (twice when `twice(shape)`), judges each output, returns one row per shape.
+ * @param ctx.p12  PKCS#12 of the signer (passphrase in ctx.password)
+ */
+export async function sweep(shapes, { p12, password, nssDir, twice = () => true, log = console.log, concurrency = 2 }) {
+  const env = { KYSO_P12_PASSWORD: password, LANG: 'C.UTF-8', NO_COLOR: '1' };
+  const rows = [];
+  const one = async (s) => {
+    const input = await judgeFile(s.file, nssDir, 0);
+    const out1 = s.file.replace(/\.pdf$/, '.signed1.pdf');
+    const out2 = s.file.replace(/\.pdf$/, '.signed2.pdf');
+    const r1 = await run(process.execPath, [KYSO, 'sign', s.file, '-o', out1, '--p12', p12, '--lang', 'en'], env);
+    const row = { name: s.name, expect: s.expect, pages: s.pages, inputReadable: input.qpdfOk && !input.mupdfRepaired, outcome: '', detail: '', exit: r1.code };
+    if (r1.code !== 0) {
+      row.outcome = 'refused';
+      row.detail = (r1.err.trim().split('\n').find((l) => l.startsWith('kyso: ') && !l.startsWith('kyso: warning')) ?? r1.err.trim()).replace(/^kyso: /, '').replace(s.file, '<file>');
+    } else {
+      const problems = [];
+      // a tool that reads the input with the right page count must read the output with it too
+      const pagesWrong = (j) => (input.qpages === s.pages && j.qpages !== s.pages) || (input.mpages === s.pages && j.mpages !== s.pages) || (j.qpages !== s.pages && j.mpages !== s.pages);
+      const j1 = await judgeFile(out1, nssDir, 1);
+      problems.push(...j1.problems.map((p) => `1st: ${p}`));
+      if (!j1.qpdfOk && input.qpdfOk) problems.push(`1st: qpdf --check: ${j1.qpdfOut}`);
+      if (j1.mupdfRepaired && !input.mupdfRepaired) problems.push('1st: mupdf needs to repair the output');
+      if (pagesWrong(j1)) problems.push(`1st: pages qpdf=${j1.qpages} mupdf=${j1.mpages}, expected ${s.pages}`);
+      if (twice(s)) {
+        const r2 = await run(process.execPath, [KYSO, 'sign', out1, '-o', out2, '--p12', p12, '--lang', 'en'], env);
+        if (r2.code !== 0) problems.push(`2nd signature refused: ${r2.err.trim().split('\n').pop()}`);
+        else {
+          const j2 = await judgeFile(out2, nssDir, 2);
+          problems.push(...j2.problems.map((p) => `2nd: ${p}`));
+          if (!j2.qpdfOk && input.qpdfOk) problems.push(`2nd: qpdf --check: ${j2.qpdfOut}`);
+          if (j2.mupdfRepaired && !input.mupdfRepaired) problems.push('2nd: mupdf needs to repair the output');
+          if (pagesWrong(j2)) problems.push(`2nd: pages qpdf=${j2.qpages} mupdf=${j2.mpages}, expected ${s.pages}`);
+        }
+      }
+      row.outcome = problems.length ? 'broken' : 'signed';
+      row.detail = problems.join('; ');
+    }
+    row.asExpected = row.outcome === (s.expect === 'sign' ? 'signed' : 'refused');
+    rows.push(row);
+    log(`${row.outcome.padEnd(8)} ${s.name}${row.detail ? `: ${row.detail}` : ''}`);
+  };
+  const queue = [...shapes];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) await one(s);
+    }),
+  );
+  rows.sort((a, b) => shapes.findIndex((s) => s.name === a.name) - shapes.findIndex((s) => s.name === b.name));
+  const counts = {
+    signed: rows.filter((r) => r.outcome === 'signed').length,
+    refused: rows.filter((r) => r.outcome === 'refused').length,
+    broken: rows.filter((r) => r.outcome === 'broken').length,
+    unexpected: rows.filter((r) => !r.asExpected).length,
+  };
+  return { rows, counts };
+}
+
+/** `node bench/real-world-sweep.mjs`: every shape, signed twice, report into BENCHMARKS.md. */
 export async function runSweep({ bigPages = 7000, log = console.log, writeMarkdown = true, keep = false, concurrency = 2 } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'kyso-sweep-'));
   try {
@@ -57,53 +117,7 @@ export async function runSweep({ bigPages = 7000, log = console.log, writeMarkdo
     await run('mkdir', ['-p', nssDir]);
     await run('certutil', ['-N', '-d', `sql:${nssDir}`, '--empty-password']);
     const shapes = writeShapes(dir, { bigPages });
-    const env = { KYSO_P12_PASSWORD: 'bench', LANG: 'C.UTF-8', NO_COLOR: '1' };
-    const rows = [];
-    const one = async (s) => {
-      const input = await judgeFile(s.file, nssDir, 0);
-      const out1 = s.file.replace(/\.pdf$/, '.signed1.pdf');
-      const out2 = s.file.replace(/\.pdf$/, '.signed2.pdf');
-      const r1 = await run(process.execPath, [KYSO, 'sign', s.file, '-o', out1, '--p12', pki.p12, '--lang', 'en'], env);
-      const row = { name: s.name, expect: s.expect, pages: s.pages, inputReadable: input.qpdfOk && !input.mupdfRepaired, outcome: '', detail: '' };
-      if (r1.code !== 0) {
-        row.outcome = 'refused';
-        row.exit = r1.code;
-        row.detail = (r1.err.trim().split('\n').find((l) => l.startsWith('kyso: ') && !l.startsWith('kyso: warning')) ?? r1.err.trim()).replace(/^kyso: /, '').replace(s.file, '<file>');
-      } else {
-        const problems = [];
-        const j1 = await judgeFile(out1, nssDir, 1);
-        problems.push(...j1.problems.map((p) => `1st: ${p}`));
-        if (!j1.qpdfOk && input.qpdfOk) problems.push(`1st: qpdf --check: ${j1.qpdfOut}`);
-        if (j1.mupdfRepaired && !input.mupdfRepaired) problems.push('1st: mupdf needs to repair the output');
-        // a tool that reads the input with the right page count must read the output with it too
-        const pagesWrong = (j) => (input.qpages === s.pages && j.qpages !== s.pages) || (input.mpages === s.pages && j.mpages !== s.pages) || (j.qpages !== s.pages && j.mpages !== s.pages);
-        if (pagesWrong(j1)) problems.push(`1st: pages qpdf=${j1.qpages} mupdf=${j1.mpages}, expected ${s.pages}`);
-        const r2 = await run(process.execPath, [KYSO, 'sign', out1, '-o', out2, '--p12', pki.p12, '--lang', 'en'], env);
-        if (r2.code !== 0) problems.push(`2nd signature refused: ${r2.err.trim().split('\n')[0]}`);
-        else {
-          const j2 = await judgeFile(out2, nssDir, 2);
-          problems.push(...j2.problems.map((p) => `2nd: ${p}`));
-          if (!j2.qpdfOk && input.qpdfOk) problems.push(`2nd: qpdf --check: ${j2.qpdfOut}`);
-          if (pagesWrong(j2)) problems.push(`2nd: pages qpdf=${j2.qpages} mupdf=${j2.mpages}, expected ${s.pages}`);
-        }
-        row.outcome = problems.length ? 'broken' : 'signed';
-        row.detail = problems.join('; ');
-      }
-      row.asExpected = row.outcome === (s.expect === 'sign' ? 'signed' : 'refused');
-      rows.push(row);
-      log(`${row.outcome.padEnd(8)} ${s.name}${row.detail ? `: ${row.detail}` : ''}`);
-    };
-    const queue = [...shapes];
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let s = queue.shift(); s; s = queue.shift()) await one(s);
-    }));
-    rows.sort((a, b) => shapes.findIndex((s) => s.name === a.name) - shapes.findIndex((s) => s.name === b.name));
-    const counts = {
-      signed: rows.filter((r) => r.outcome === 'signed').length,
-      refused: rows.filter((r) => r.outcome === 'refused').length,
-      broken: rows.filter((r) => r.outcome === 'broken').length,
-      unexpected: rows.filter((r) => !r.asExpected).length,
-    };
+    const { rows, counts } = await sweep(shapes, { p12: pki.p12, password: 'bench', nssDir, log, concurrency });
     log(`\n${rows.length} shapes: ${counts.signed} signed, ${counts.refused} refused, ${counts.broken} broken, ${counts.unexpected} not as expected`);
     if (writeMarkdown) writeMarkdownSection(rows, counts, bigPages);
     return { rows, counts };
