@@ -4,6 +4,8 @@ export interface Shape {
   file: string;
   pages: number;
   expect: 'sign' | 'refuse';
+  /** signatures the input already has (signed by another tool) */
+  signatures?: number;
 }
 export interface AssembleOptions {
   eol?: string;
@@ -27,4 +29,4 @@ export function preparedFieldsPdf(names: string[]): Buffer;
 export function withIncrementalEdit(pdf: Buffer, contentObj?: number): Buffer;
 export function hybridPdf(): Buffer;
 export function conflictingPdf(): Buffer;
-export function writeShapes(dir: string, o?: { bigPages?: number }): Shape[];
+export function writeShapes(dir: string, o?: { bigPages?: number; p12?: string; password?: string }): Shape[];

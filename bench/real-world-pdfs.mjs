@@ -228,6 +228,7 @@ function qpdf(args) {
  * signed, validators must accept the output, page count must stay `pages`) or 'refuse' (a clear refusal is
  * the right answer: the reason is shown by the sweep).
  * @param o.bigPages  pages of the large flat files (7,000 reproduces the 256 KiB xref table of the issue)
+ * @param o.p12 / o.password  a PKCS#12 for the shapes another tool signs first (mutool sign)
  */
 export function writeShapes(dir, o = {}) {
   const big = o.bigPages ?? 7000;
@@ -271,6 +272,12 @@ export function writeShapes(dir, o = {}) {
   put('zero-pages', assemble([[1, '<< /Type /Catalog /Pages 2 0 R >>'], [2, '<< /Type /Pages /Kids [] /Count 0 >>']]), 0, 'refuse');
   put('prepared-field', preparedFieldsPdf(['LanhDao']), 1);
   put('prepared-fields-two', preparedFieldsPdf(['LanhDao', 'VanThu']), 1, 'refuse');
+  if (o.p12) {
+    // an incremental update by another tool: mupdf signs the prepared field first
+    const file = path.join(dir, 'signed-by-mutool.pdf');
+    execFileSync('mutool', ['sign', '-s', o.p12, '-P', o.password ?? '', '-o', file, path.join(dir, 'prepared-field.pdf'), '6'], { stdio: 'pipe' });
+    out.push({ name: 'signed-by-mutool', file, pages: 1, expect: 'sign', signatures: 1 });
+  }
   put('attachment', flatPdf(20, { attachment: appendix }), 20);
   put('attachment-damaged-startxref', flatPdf(20, { attachment: appendix, startxref: 12 }), 20);
   put('attachment-no-xref', flatPdf(20, { attachment: appendix, noXref: true }), 20);

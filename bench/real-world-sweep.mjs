@@ -69,7 +69,8 @@ export async function sweep(shapes, { p12, password, nssDir, twice = () => true,
       const problems = [];
       // a tool that reads the input with the right page count must read the output with it too
       const pagesWrong = (j) => (input.qpages === s.pages && j.qpages !== s.pages) || (input.mpages === s.pages && j.mpages !== s.pages) || (j.qpages !== s.pages && j.mpages !== s.pages);
-      const j1 = await judgeFile(out1, nssDir, 1);
+      const prior = s.signatures ?? 0;
+      const j1 = await judgeFile(out1, nssDir, prior + 1);
       problems.push(...j1.problems.map((p) => `1st: ${p}`));
       if (!j1.qpdfOk && input.qpdfOk) problems.push(`1st: qpdf --check: ${j1.qpdfOut}`);
       if (j1.mupdfRepaired && !input.mupdfRepaired) problems.push('1st: mupdf needs to repair the output');
@@ -78,7 +79,7 @@ export async function sweep(shapes, { p12, password, nssDir, twice = () => true,
         const r2 = await run(process.execPath, [KYSO, 'sign', out1, '-o', out2, '--p12', p12, '--lang', 'en'], env);
         if (r2.code !== 0) problems.push(`2nd signature refused: ${r2.err.trim().split('\n').pop()}`);
         else {
-          const j2 = await judgeFile(out2, nssDir, 2);
+          const j2 = await judgeFile(out2, nssDir, prior + 2);
           problems.push(...j2.problems.map((p) => `2nd: ${p}`));
           if (!j2.qpdfOk && input.qpdfOk) problems.push(`2nd: qpdf --check: ${j2.qpdfOut}`);
           if (j2.mupdfRepaired && !input.mupdfRepaired) problems.push('2nd: mupdf needs to repair the output');
@@ -116,7 +117,7 @@ export async function runSweep({ bigPages = 7000, log = console.log, writeMarkdo
     const nssDir = path.join(dir, 'nss');
     await run('mkdir', ['-p', nssDir]);
     await run('certutil', ['-N', '-d', `sql:${nssDir}`, '--empty-password']);
-    const shapes = writeShapes(dir, { bigPages });
+    const shapes = writeShapes(dir, { bigPages, p12: pki.p12, password: 'bench' });
     const { rows, counts } = await sweep(shapes, { p12: pki.p12, password: 'bench', nssDir, log, concurrency });
     log(`\n${rows.length} shapes: ${counts.signed} signed, ${counts.refused} refused, ${counts.broken} broken, ${counts.unexpected} not as expected`);
     if (writeMarkdown) writeMarkdownSection(rows, counts, bigPages);
