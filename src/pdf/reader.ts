@@ -960,7 +960,8 @@ async function recover(sh: Shared, chain?: { root?: PDFRef; pages?: number }): P
     entries.set(h.n, { type: 1, offset: h.at, gen: h.g });
     if (io.streamStart !== undefined && io.obj instanceof PDFDict) {
       const end = await streamEndAt(src, h.at + io.streamStart, await lengthOf(io.obj.get(N('Length'))));
-      skipUntil = end ?? src.size;
+      // no `endstream` anywhere after it: a truncated stream; what follows may still be objects
+      skipUntil = end ?? h.at + io.end;
     } else skipUntil = h.at + io.end;
   }
   if (entries.size === 0) throw pdfErrors.malformed(sh.file, 'no objects found');
