@@ -116,18 +116,20 @@ describe('sweep: every shape through the real CLI, judged by pdfsig, mutool and 
     // Signed twice: the shapes where a second signature is where things broke (countersigning large or
     // recovered files, a direct /Info rewritten by the first update).
     const twice = (s: Shape) => /^flat-|direct-info|damaged|no-xref|incremental|^xref-stream$|hybrid|shared-annots|signed-by-mutool/.test(s.name);
-    ({ rows } = await sweep(shapes, { p12: pki.leaves['leader-rsa'].p12, password: pki.password, nssDir: pki.nssDir, twice, log: () => {} }));
+    // flat-7000-xref-stream is left to the bench sweep (the test keeps the two 7,000-page files of the issue)
+    const tested = shapes.filter((s) => s.name !== 'flat-7000-xref-stream');
+    ({ rows } = await sweep(tested, { p12: pki.leaves['leader-rsa'].p12, password: pki.password, nssDir: pki.nssDir, twice, log: () => {} }));
   }, 600_000);
 
   it('no output any validator rejects, and every shape signed or refused as expected', () => {
     const bad = rows.filter((r) => r.outcome === 'broken' || !r.asExpected);
     expect(bad.map((r) => `${r.name}: ${r.outcome}: ${r.detail}`)).toEqual([]);
-    expect(rows.length).toBe(shapes.length);
+    expect(rows.length).toBe(shapes.length - 1);
   });
 
   it('the 7,000-page file is signed twice (2 valid signatures), with an attachment still as 7,000 pages; a damaged 20-page file with an attachment as 20 pages', () => {
     // the sweep's judge checked 2 valid pdfsig + mutool signatures and the page counts qpdf and mupdf read
-    for (const n of ['flat-7000', 'flat-7000-xref-stream', 'flat-7000-attachment', 'attachment', 'attachment-damaged-startxref', 'attachment-no-xref'])
+    for (const n of ['flat-7000', 'flat-7000-attachment', 'attachment', 'attachment-damaged-startxref', 'attachment-no-xref'])
       expect(rows.find((r) => r.name === n)?.outcome, n).toBe('signed');
   });
 
