@@ -27,6 +27,6 @@ export function deepTreePdf(depth: number): Buffer;
 export function sharedAnnotsPdf(): Buffer;
 export function preparedFieldsPdf(names: string[]): Buffer;
 export function withIncrementalEdit(pdf: Buffer, contentObj?: number): Buffer;
-export function hybridPdf(): Buffer;
+export function hybridPdf(sparse?: boolean): Buffer;
 export function conflictingPdf(): Buffer;
 export function writeShapes(dir: string, o?: { bigPages?: number; p12?: string; password?: string }): Shape[];

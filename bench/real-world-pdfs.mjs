@@ -147,8 +147,12 @@ export function withIncrementalEdit(pdf, contentObj = 4) {
   return Buffer.concat([pdf, upd]);
 }
 
-/** A hybrid-reference file: classic table + /XRefStm for objects kept in an object stream (PDF 1.5). */
-export function hybridPdf() {
+/**
+ * A hybrid-reference file: classic table + /XRefStm for objects kept in an object stream (PDF 1.5).
+ * @param sparse  the table leaves the compressed objects out (subsections 0-1 and 4-6) instead of listing
+ *                them free; mupdf reads only this layout, qpdf both
+ */
+export function hybridPdf(sparse = false) {
   const parts = [];
   let pos = 0;
   const off = {};
@@ -189,7 +193,8 @@ export function hybridPdf() {
   w('\nendstream\nendobj\n');
   const xref = pos;
   const e = (o) => (o === undefined ? '0000000000 00000 f\r\n' : `${String(o).padStart(10, '0')} 00000 n\r\n`);
-  w(`xref\n0 7\n0000000000 65535 f\r\n${e(off[1])}${e(undefined)}${e(undefined)}${e(off[4])}${e(off[5])}${e(off[6])}`);
+  if (sparse) w(`xref\n0 2\n0000000000 65535 f\r\n${e(off[1])}4 3\n${e(off[4])}${e(off[5])}${e(off[6])}`);
+  else w(`xref\n0 7\n0000000000 65535 f\r\n${e(off[1])}${e(undefined)}${e(undefined)}${e(off[4])}${e(off[5])}${e(off[6])}`);
   w(`trailer\n<< /Size 7 /Root 1 0 R /XRefStm ${off[5]} >>\nstartxref\n${xref}\n%%EOF\n`);
   return Buffer.concat(parts);
 }
@@ -257,6 +262,7 @@ export function writeShapes(dir, o = {}) {
   put('no-xref-table', flatPdf(3, { noXref: true }), 3);
   put('damaged-startxref', flatPdf(3, { startxref: 12 }), 3);
   put('hybrid', hybridPdf(), 1);
+  put('hybrid-sparse-table', hybridPdf(true), 1);
   derive('xref-stream', base, ['--object-streams=generate'], 3);
   derive('xref-stream-uncompressed', base, ['--object-streams=disable', '--compress-streams=n', '--force-version=1.5'], 3);
   derive('linearized', base, ['--linearize'], 3);
