@@ -1,5 +1,5 @@
 // `npm run bench`: the benchmarks of kyso, section by section (not timed tests: they take minutes).
-// Usage: node bench/run.mjs [sign] [startup] [appearance] [verify] [--sizes 1,10,100,1024] [--runs 5] [--docs 200] [--smoke]
+// Usage: node bench/run.mjs [sign] [startup] [appearance] [verify] [sweep] [--sizes 1,10,100,1024] [--runs 5] [--docs 200] [--pages 7000] [--smoke]
 // Needs dist/ (npm run build). Each section writes its figures into BENCHMARKS.md.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -35,4 +35,10 @@ if (want('verify') && existsSync(path.join(here, 'verify-bench.mjs'))) {
     console.log('\n== kyso verify ==');
     await mod.runVerifyBench({});
   }
+}
+if (want('sweep')) {
+  console.log('\n== real-world sweep: every shape signed twice, judged by pdfsig, mutool, qpdf ==');
+  const { runSweep } = await import('./real-world-sweep.mjs');
+  const { counts } = await runSweep({ bigPages: Number(opt('--pages') ?? 7000) });
+  if (counts.broken > 0 || counts.unexpected > 0) process.exitCode = 1;
 }

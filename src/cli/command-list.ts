@@ -29,6 +29,13 @@ export const COMMANDS: Record<string, CommandDeclaration> = {
     summary: { en: 'Work with verification reports', vi: 'Xử lý báo cáo kiểm tra' },
     load: () => import('../commands/report.js'),
   },
+  fields: {
+    summary: {
+      en: 'List the form fields of a PDF (signature fields signed or empty) and their pages',
+      vi: 'Liệt kê các trường biểu mẫu (ô chữ ký đã ký hay còn trống) và trang của chúng',
+    },
+    load: () => import('../commands/fields.js'),
+  },
   token: {
     summary: { en: 'USB tokens (PKCS#11): list tokens and their certificates', vi: 'USB token (PKCS#11): liệt kê token và chứng thư' },
     load: () => import('../commands/token.js'),

@@ -63,6 +63,25 @@ export function buildUpdate(
     maxNum = Math.max(maxNum, ref.objectNumber);
   }
 
+  // ISO 32000 §7.5.5: /Info in a trailer shall be an indirect reference. A direct dictionary (some writers
+  // put one there) is written as a new object of this update, so that every later reader finds a reference.
+  const src = reader.trailer;
+  const trailerValues = new Map<string, PDFObject>();
+  for (const k of ['Root', 'Info', 'ID']) {
+    const v = src.get(PDFName.of(k));
+    if (v !== undefined) trailerValues.set(k, v);
+  }
+  const info = trailerValues.get('Info');
+  if (info instanceof PDFDict) {
+    const ref = PDFRef.of(maxNum + 1, 0);
+    maxNum++;
+    newEntries.set(ref.objectNumber, { type: 1, offset: base + len, gen: 0 });
+    push(Buffer.from(`${ref.objectNumber} 0 obj\n`, 'latin1'));
+    push(serialize(info));
+    push(Buffer.from('\nendobj\n', 'latin1'));
+    trailerValues.set('Info', ref);
+  } else if (info !== undefined && !(info instanceof PDFRef)) trailerValues.delete('Info');
+
   // Entries the xref lists: only ours, or (full) every object of the document plus ours.
   const all = new Map<number, XrefEntry>();
   if (opts.full) {
@@ -76,12 +95,10 @@ export function buildUpdate(
   // that readers of the new revision find them without rewriting a single original byte.
   for (const n of reader.objectNumbers()) {
     const e = reader.xrefEntry(n);
-    if (e?.type === 1 && reader.actualOffset(e.offset) !== e.offset) all.set(n, { type: 1, offset: reader.actualOffset(e.offset), gen: e.gen });
+    if (e?.type === 1 && reader.actualOffset(e.offset, n) !== e.offset) all.set(n, { type: 1, offset: reader.actualOffset(e.offset, n), gen: e.gen });
   }
   for (const [n, e] of newEntries) all.set(n, e);
 
-  const src = reader.trailer;
-  const copyKeys = ['Root', 'Info', 'ID'];
   const prev = opts.full ? undefined : reader.revisions[reader.revisions.length - 1]?.xrefOffset;
 
   if (kind === 'table') {
@@ -97,10 +114,7 @@ export function buildUpdate(
     }
     const t = PDFDict.withContext(reader.context);
     t.set(PDFName.of('Size'), PDFNumber.of(maxNum + 1));
-    for (const k of copyKeys) {
-      const v = src.get(PDFName.of(k));
-      if (v !== undefined) t.set(PDFName.of(k), v);
-    }
+    for (const [k, v] of trailerValues) t.set(PDFName.of(k), v);
     if (prev !== undefined && prev >= 0) t.set(PDFName.of('Prev'), PDFNumber.of(prev));
     push(Buffer.from(xref, 'latin1'));
     push(Buffer.from('trailer\n', 'latin1'));
@@ -150,10 +164,7 @@ export function buildUpdate(
   const idx = PDFArray.withContext(ctx);
   for (const x of index) idx.push(PDFNumber.of(x));
   d.set(PDFName.of('Index'), idx);
-  for (const k of copyKeys) {
-    const v = src.get(PDFName.of(k));
-    if (v !== undefined) d.set(PDFName.of(k), v);
-  }
+  for (const [k, v] of trailerValues) d.set(PDFName.of(k), v);
   if (prev !== undefined && prev >= 0) d.set(PDFName.of('Prev'), PDFNumber.of(prev));
   d.set(PDFName.of('Filter'), PDFName.of('FlateDecode'));
   const stream = PDFRawStream.of(d, deflateSync(data));

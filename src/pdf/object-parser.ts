@@ -108,7 +108,12 @@ export class ObjectParser {
   nextToken(): Token {
     this.skipWs();
     const b = this.buf;
-    if (this.pos >= b.length) return { t: 'eof' };
+    // Out of bytes: the end of the file, or only the end of this window (then more bytes may hold a token;
+    // reporting "eof" there made a large xref table end early at a window boundary that fell on whitespace).
+    if (this.pos >= b.length) {
+      if (this.atEof) return { t: 'eof' };
+      throw new NeedMoreData();
+    }
     const start = this.pos;
     const c = b[this.pos]!;
     switch (c) {

@@ -49,6 +49,56 @@ export const pdfErrors = {
         `${f(file)}tệp PDF đã có chữ ký nhưng bảng tham chiếu chéo bị hỏng; không sửa tệp (việc sửa sẽ làm hỏng các chữ ký hiện có)`,
       ),
     ),
+  noPages: (file?: string) =>
+    inputError('INPUT_NO_PAGES', msg(`${f(file)}the document has no pages; there is nothing to sign`, `${f(file)}văn bản không có trang nào; không có gì để ký`)),
+  catalogObjectZero: (file?: string) =>
+    inputError(
+      'INPUT_MALFORMED',
+      msg(`${f(file)}the PDF is damaged: its catalog is object 0, which PDF does not allow`, `${f(file)}tệp PDF bị hỏng: danh mục gốc là đối tượng số 0, điều PDF không cho phép`),
+    ),
+  recoveredDiffers: (file: string | undefined, detail: string) =>
+    inputError(
+      'INPUT_AMBIGUOUS',
+      msg(
+        `${f(file)}the PDF is damaged and its objects describe a different document than its cross-reference table (${detail}); not signed, because it is unclear which document the reader sees`,
+        `${f(file)}tệp PDF bị hỏng và các đối tượng của nó mô tả một văn bản khác với bảng tham chiếu chéo (${detail}); không ký, vì không rõ người đọc thấy văn bản nào`,
+      ),
+      { details: { detail } },
+    ),
+  headerOffset: (file: string | undefined, bytes: number) =>
+    inputError(
+      'INPUT_HEADER_OFFSET',
+      msg(
+        `${f(file)}${bytes} byte(s) come before the %PDF- header (a mail-gateway banner?); validators disagree on where such a file starts, so kyso does not sign it: remove them first (tail -c +${bytes + 1} in.pdf > clean.pdf)`,
+        `${f(file)}có ${bytes} byte đứng trước phần đầu %PDF- (dòng chữ do cổng thư điện tử thêm vào?); các phần mềm kiểm tra hiểu khác nhau về điểm bắt đầu của tệp, nên kyso không ký: hãy xóa chúng trước (tail -c +${bytes + 1} in.pdf > clean.pdf)`,
+      ),
+      { details: { bytes } },
+    ),
+  encryptedOwnerOnly: (file?: string) =>
+    inputError(
+      'INPUT_ENCRYPTED',
+      msg(
+        `${f(file)}the PDF is encrypted with an owner password only (it opens without a password); signing encrypted PDFs is not supported: save a decrypted copy (qpdf --decrypt in.pdf out.pdf) and sign that`,
+        `${f(file)}tệp PDF được mã hóa chỉ với mật khẩu chủ sở hữu (mở được không cần mật khẩu); kyso không hỗ trợ ký tệp PDF đã mã hóa: hãy lưu một bản đã gỡ mã hóa (qpdf --decrypt in.pdf out.pdf) rồi ký bản đó`,
+      ),
+    ),
+  encryptedUserPassword: (file?: string) =>
+    inputError(
+      'INPUT_ENCRYPTED',
+      msg(
+        `${f(file)}the PDF is encrypted and needs a user password to open; signing encrypted PDFs is not supported: open it with the password, save a decrypted copy and sign that`,
+        `${f(file)}tệp PDF được mã hóa và cần mật khẩu người dùng để mở; kyso không hỗ trợ ký tệp PDF đã mã hóa: hãy mở bằng mật khẩu, lưu một bản đã gỡ mã hóa rồi ký bản đó`,
+      ),
+    ),
+  chooseField: (file: string | undefined, names: string[]) =>
+    usageError(
+      'FIELD_CHOICE_NEEDED',
+      msg(
+        `${f(file)}the document has ${names.length} empty signature fields (${names.map((n) => `"${n}"`).join(', ')}); choose one with --field`,
+        `${f(file)}văn bản có ${names.length} ô chữ ký còn trống (${names.map((n) => `"${n}"`).join(', ')}); hãy chọn một ô bằng --field`,
+      ),
+      { details: { fields: names } },
+    ),
   fieldSigned: (file: string | undefined, name: string) =>
     usageError('FIELD_ALREADY_SIGNED', msg(`${f(file)}signature field "${name}" is already signed`, `${f(file)}ô chữ ký "${name}" đã được ký`)),
   fieldNotSignature: (file: string | undefined, name: string) =>

@@ -13,7 +13,7 @@ import {
 import { isKysoError } from '../core/errors.js';
 import type { ByteSource } from './byte-source.js';
 import { applyFilters, StreamTooLargeError, type FilterStep } from './filters.js';
-import { ObjectParser, PdfSyntaxError } from './object-parser.js';
+import { ObjectParser, PdfSyntaxError, type IndirectObject } from './object-parser.js';
 import { pdfErrors } from './pdf-errors.js';
 import { num, readXrefTable, refOf, withWindow, xrefStreamEntries, type XrefEntry, type XrefSection } from './xref.js';
 
@@ -70,7 +70,9 @@ interface Shared {
   streamLoc: WeakMap<PDFRawStream, StreamLocation>;
   lazy: WeakSet<PDFRawStream>;
   /** xref offsets that were a few bytes off, and where the object really starts */
-  offsetFix: Map<number, number>;
+  offsetFix: Map<string, number>;
+  /** bytes before "%PDF-" (0 for a file that starts with its header) */
+  headerOffset: number;
 }
 
 // Memory bounds (verify runs on hostile files): streams above EAGER_STREAM_BYTES are read on demand, the
@@ -109,6 +111,11 @@ export class PdfReader {
 
   readonly size: number;
   readonly encrypted: boolean;
+  /**
+   * Set on a recovered reader when the document rebuilt from the objects differs from the one the xref chain
+   * describes (another catalog, another page count). Signing refuses such a file: it would be a guess.
+   */
+  recoveryConflict?: string;
 
   get source(): ByteSource {
     return this.sh.src;
@@ -118,6 +125,10 @@ export class PdfReader {
   }
   get context(): PDFContext {
     return this.sh.ctx;
+  }
+  /** Number of bytes before the "%PDF-" header (a banner some mail gateways prepend). */
+  get headerOffset(): number {
+    return this.sh.headerOffset;
   }
 
   static async open(src: ByteSource, opts: { file?: string; maxStreamBytes?: number } = {}): Promise<PdfReader> {
@@ -133,10 +144,12 @@ export class PdfReader {
       streamLoc: new WeakMap(),
       lazy: new WeakSet(),
       offsetFix: new Map(),
+      headerOffset: 0,
     };
     if (src.size === 0) throw pdfErrors.empty(file);
     const head = await src.read(0, 1024);
-    if (head.indexOf('%PDF-') < 0) throw pdfErrors.notPdf(file);
+    sh.headerOffset = head.indexOf('%PDF-');
+    if (sh.headerOffset < 0) throw pdfErrors.notPdf(file);
     let tailLen = Math.min(src.size, 4096);
     let tail = await src.read(src.size - tailLen, tailLen);
     let sx = tail.lastIndexOf('startxref');
@@ -149,13 +162,16 @@ export class PdfReader {
     if (sx < 0 && tail.lastIndexOf('%%EOF') < 0) throw pdfErrors.truncated(file);
 
     let reader: PdfReader | undefined;
+    // What the xref chain says the document is, when the chain parses but does not check out.
+    let chain: { root?: PDFRef; pages?: number } | undefined;
+    let candidate: PdfReader | undefined;
     if (sx >= 0) {
       try {
         const p = new ObjectParser(tail, sx + 9, sh.ctx, true, src.size - tailLen);
         const start = p.tryInt();
         if (start === undefined || start >= src.size) throw new PdfSyntaxError('bad startxref', src.size - tailLen + sx);
         const sections = await loadChain(sh, start);
-        reader = await PdfReader.fromSections(sh, sections);
+        reader = candidate = await PdfReader.fromSections(sh, sections);
         await reader.validateOffsets();
       } catch (e) {
         if (isKysoError(e) && e.code === 'INPUT_STREAM_TOO_LARGE') throw e;
@@ -169,10 +185,19 @@ export class PdfReader {
       if (!(cat instanceof PDFDict)) reader = undefined;
     }
     if (!reader) {
+      if (candidate) {
+        chain = { root: refOf(candidate.trailer.get(N('Root'))) };
+        chain.pages = await candidate.pages().then(
+          (x) => x.length,
+          () => undefined,
+        );
+        if (chain.pages === 0) chain.pages = undefined;
+      }
       sh.objCache.clear();
       sh.objCacheBytes = 0;
       sh.objStmCache.clear();
-      reader = await recover(sh);
+      sh.offsetFix.clear();
+      reader = await recover(sh, chain);
     }
     return reader;
   }
@@ -244,7 +269,7 @@ export class PdfReader {
 
   /** Looks for "n gen obj" within 4 KiB of a wrong xref offset; remembers the correction. */
   private async findNearby(offset: number, n: number, gen: number): Promise<number | undefined> {
-    const known = this.sh.offsetFix.get(offset);
+    const known = this.sh.offsetFix.get(`${offset}:${n}`);
     if (known !== undefined) return known;
     const from = Math.max(0, offset - 4096);
     const win = (await this.sh.src.read(from, 8192)).toString('latin1');
@@ -254,13 +279,17 @@ export class PdfReader {
       const at = from + m.index;
       if (best === undefined || Math.abs(at - offset) < Math.abs(best - offset)) best = at;
     }
-    if (best !== undefined) this.sh.offsetFix.set(offset, best);
+    if (best !== undefined) this.sh.offsetFix.set(`${offset}:${n}`, best);
     return best;
   }
 
   /** Where the object an xref entry points at really starts (differs from the entry when it was off). */
-  actualOffset(entryOffset: number): number {
-    return this.sh.offsetFix.get(entryOffset) ?? entryOffset;
+  actualOffset(entryOffset: number, objectNumber?: number): number {
+    if (objectNumber === undefined) {
+      for (const [k, v] of this.sh.offsetFix) if (k.startsWith(`${entryOffset}:`)) return v;
+      return entryOffset;
+    }
+    return this.sh.offsetFix.get(`${entryOffset}:${objectNumber}`) ?? entryOffset;
   }
 
   objectNumbers(): number[] {
@@ -323,26 +352,28 @@ export class PdfReader {
   }
 
   private async loadAt(offset: number, expect: number, resolvingLength: Set<number>): Promise<PDFObject> {
-    const key = `o${offset}`;
+    // Keyed by offset AND number: two xref entries may name one offset (a hybrid file's table pointing
+    // objects at their object stream), and only the one really there may be read from it.
+    const key = `o${offset}:${expect}`;
     const hit = this.cacheGet(key);
     if (hit) return hit;
     const { src, ctx } = this.sh;
     const parseAt = (at: number) => withWindow(src, at, 4096, (p) => p.parseIndirect(), ctx);
     let io: Awaited<ReturnType<typeof parseAt>> | undefined;
-    const fixed = this.sh.offsetFix.get(offset);
+    const fixed = this.sh.offsetFix.get(`${offset}:${expect}`);
     try {
       io = await parseAt(fixed ?? offset);
     } catch (e) {
       if (fixed !== undefined || !(e instanceof PdfSyntaxError)) throw e;
     }
     if (!io || io.num !== expect) {
-      const e = [...this.xref.values()].find((x) => x.type === 1 && x.offset === offset) as { gen: number } | undefined;
+      const e = this.xref.get(expect) as { gen?: number } | undefined;
       const near = fixed === undefined ? await this.findNearby(offset, expect, e?.gen ?? 0) : undefined;
       if (near === undefined) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
       io = await parseAt(near);
       if (io.num !== expect) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
     }
-    offset = this.actualOffset(offset);
+    offset = this.actualOffset(offset, expect);
     let obj: PDFObject = io.obj;
     if (io.streamStart !== undefined && io.obj instanceof PDFDict) {
       const start = offset + io.streamStart;
@@ -509,18 +540,18 @@ export class PdfReader {
     return c;
   }
 
-  /** The page tree in order (cycle-safe, depth-limited). */
+  /** The page tree in order (cycle-safe, any depth). */
   async pages(): Promise<PDFRef[]> {
     if (this.pagesCache) return this.pagesCache;
     const cat = await this.catalog();
     const root = cat.get(N('Pages'));
     const out: PDFRef[] = [];
     const seen = new Set<string>();
-    const stack: Array<{ o: PDFObject; depth: number }> = [{ o: root ?? cat, depth: 0 }];
+    // Iterative walk, any depth; the `seen` set breaks cycles (a /Kids entry pointing back up the tree).
+    const stack: PDFObject[] = [root ?? cat];
     if (!root) throw pdfErrors.malformed(this.sh.file, 'no page tree');
     while (stack.length) {
-      const { o, depth } = stack.pop()!;
-      if (depth > 64) throw pdfErrors.malformed(this.sh.file, 'page tree too deep');
+      const o = stack.pop()!;
       if (!(o instanceof PDFRef)) continue;
       const key = o.toString();
       if (seen.has(key)) continue;
@@ -530,7 +561,7 @@ export class PdfReader {
       const kids = await this.resolve(d.get(N('Kids')));
       const type = nameOf(d.get(N('Type')));
       if (kids instanceof PDFArray && type !== 'Page') {
-        for (let i = kids.size() - 1; i >= 0; i--) stack.push({ o: kids.get(i), depth: depth + 1 });
+        for (let i = kids.size() - 1; i >= 0; i--) stack.push(kids.get(i));
       } else out.push(o);
       if (out.length > 1_000_000) break;
     }
@@ -812,14 +843,37 @@ async function findEofAfter(src: ByteSource, from: number): Promise<number> {
   return src.size;
 }
 
+/** Offset just after the `endstream` keyword of a stream whose data starts at `start` (undefined: none). */
+async function streamEndAt(src: ByteSource, start: number, len: number | undefined): Promise<number | undefined> {
+  if (len !== undefined && Number.isInteger(len) && len >= 0 && start + len <= src.size) {
+    const after = (await src.read(start + len, 32)).toString('latin1');
+    const ws = after.length - after.replace(/^[\0\t\n\f\r ]+/, '').length;
+    if (after.startsWith('endstream', ws)) return start + len + ws + 9;
+  }
+  const CH = 1024 * 1024;
+  for (let pos = start; pos < src.size; pos += CH - 16) {
+    const chunk = await src.read(pos, CH);
+    const i = chunk.indexOf('endstream');
+    if (i >= 0) return pos + i + 9;
+    if (chunk.length < CH) break;
+  }
+  return undefined;
+}
+
 /**
- * Rebuilds the xref of a file whose xref is broken by scanning for "n g obj" (chunked, bounded memory),
- * expanding object streams, and taking /Root from the last usable trailer (or the last /Type /Catalog).
+ * Rebuilds the xref of a file whose xref is broken, the way qpdf and mupdf do: candidates "n g obj" and
+ * "trailer" are found by a chunked scan (bounded memory), then walked in file order, and every object that
+ * is a stream has its data skipped (by /Length when `endstream` follows it, else up to the `endstream`
+ * keyword), so an object that only appears inside another object's stream data (an uncompressed PDF
+ * attachment, a scanned appendix) is never taken for one of the document's objects. Object streams are then
+ * expanded, /Root is taken from the trailer found last (or the last catalog that reaches a page tree).
  */
-async function recover(sh: Shared): Promise<PdfReader> {
+async function recover(sh: Shared, chain?: { root?: PDFRef; pages?: number }): Promise<PdfReader> {
   const { src, ctx } = sh;
   const entries = new Map<number, XrefEntry>();
   const trailerOffsets: number[] = [];
+  type Hit = { at: number; n: number; g: number } | { at: number; trailer: true };
+  const hits: Hit[] = [];
   const CH = 1024 * 1024;
   const OV = 64;
   for (let pos = 0; pos < src.size; pos += CH - OV) {
@@ -851,7 +905,7 @@ async function recover(sh: Shared): Promise<PdfReader> {
               if (numStart < numEnd && numEnd - numStart <= 10 && okBefore) {
                 const n = Number(chunk.toString('latin1', numStart, numEnd));
                 const g = Number(chunk.toString('latin1', genStart, genEnd));
-                entries.set(n, { type: 1, offset: pos + numStart, gen: g });
+                hits.push({ at: pos + numStart, n, g });
               }
             }
           }
@@ -861,10 +915,54 @@ async function recover(sh: Shared): Promise<PdfReader> {
     }
     let t = chunk.indexOf('trailer', from);
     while (t >= 0 && t < limit) {
-      trailerOffsets.push(pos + t);
+      hits.push({ at: pos + t, trailer: true });
       t = chunk.indexOf('trailer', t + 7);
     }
     if (chunk.length < CH) break;
+  }
+  hits.sort((x, y) => x.at - y.at);
+  // Where each object number was seen, to resolve an indirect /Length that comes after its stream.
+  const seenAt = new Map<number, number[]>();
+  for (const h of hits) if (!('trailer' in h)) (seenAt.get(h.n) ?? seenAt.set(h.n, []).get(h.n)!).push(h.at);
+  const lengthOf = async (o: PDFObject | undefined): Promise<number | undefined> => {
+    if (o instanceof PDFNumber) return o.asNumber();
+    if (!(o instanceof PDFRef)) return undefined;
+    const at = seenAt.get(o.objectNumber) ?? [];
+    for (let i = at.length - 1; i >= 0; i--) {
+      try {
+        const io = await withWindow(src, at[i]!, 256, (p) => p.parseIndirect(), ctx, 64 * 1024);
+        if (io.num === o.objectNumber && io.obj instanceof PDFNumber) return io.obj.asNumber();
+      } catch {
+        /* not this one */
+      }
+    }
+    return undefined;
+  };
+  let skipUntil = 0;
+  let sawObjectZero = false;
+  for (const h of hits) {
+    if (h.at < skipUntil) continue; // inside the previous object or its stream data
+    if ('trailer' in h) {
+      trailerOffsets.push(h.at);
+      continue;
+    }
+    let io: IndirectObject;
+    try {
+      io = await withWindow(src, h.at, 4096, (p) => p.parseIndirect(), ctx, 16 * 1024 * 1024);
+    } catch {
+      continue;
+    }
+    if (io.num !== h.n || io.gen !== h.g) continue;
+    if (h.n === 0) {
+      sawObjectZero = true; // object 0 is the head of the free list, never a real object
+      continue;
+    }
+    entries.set(h.n, { type: 1, offset: h.at, gen: h.g });
+    if (io.streamStart !== undefined && io.obj instanceof PDFDict) {
+      const end = await streamEndAt(src, h.at + io.streamStart, await lengthOf(io.obj.get(N('Length'))));
+      // no `endstream` anywhere after it: a truncated stream; what follows may still be objects
+      skipUntil = end ?? h.at + io.end;
+    } else skipUntil = h.at + io.end;
   }
   if (entries.size === 0) throw pdfErrors.malformed(sh.file, 'no objects found');
 
@@ -879,6 +977,7 @@ async function recover(sh: Shared): Promise<PdfReader> {
       true,
     );
   let trailer: PDFDict | undefined;
+  let trailerAt = -1;
   for (let i = trailerOffsets.length - 1; i >= 0 && !trailer; i--) {
     try {
       const d = await withWindow(
@@ -891,14 +990,18 @@ async function recover(sh: Shared): Promise<PdfReader> {
         },
         ctx,
       );
-      if (d instanceof PDFDict && d.get(N('Root')) instanceof PDFRef) trailer = d;
+      if (d instanceof PDFDict && d.get(N('Root')) instanceof PDFRef) {
+        trailer = d;
+        trailerAt = trailerOffsets[i]!;
+      }
     } catch {
       /* try the previous one */
     }
   }
   const probe = mkReader(trailer ?? PDFDict.withContext(ctx), 'table');
-  let catalogRef: PDFRef | undefined;
+  const catalogs: PDFRef[] = []; // in file order
   let xrefStreamTrailer: PDFDict | undefined;
+  let xrefStreamAt = -1;
   const objStms: number[] = [];
   for (const [n, e] of [...entries].sort((a, b) => (a[1] as { offset: number }).offset - (b[1] as { offset: number }).offset)) {
     let o: PDFObject | undefined;
@@ -911,9 +1014,12 @@ async function recover(sh: Shared): Promise<PdfReader> {
     const d = o instanceof PDFRawStream ? o.dict : o;
     if (!(d instanceof PDFDict)) continue;
     const type = nameOf(d.get(N('Type')));
-    if (type === 'Catalog') catalogRef = PDFRef.of(n, (e as { gen: number }).gen);
+    if (type === 'Catalog') catalogs.push(PDFRef.of(n, (e as { gen: number }).gen));
     else if (type === 'ObjStm') objStms.push(n);
-    else if (type === 'XRef' && d.get(N('Root')) instanceof PDFRef) xrefStreamTrailer = d;
+    else if (type === 'XRef' && d.get(N('Root')) instanceof PDFRef) {
+      xrefStreamTrailer = d;
+      xrefStreamAt = (e as { offset: number }).offset;
+    }
   }
   for (const s of objStms) {
     try {
@@ -925,23 +1031,19 @@ async function recover(sh: Shared): Promise<PdfReader> {
         const a = p.tryInt();
         const b = p.tryInt();
         if (a === undefined || b === undefined) break;
+        if (a === 0) continue;
         if (!entries.has(a)) entries.set(a, { type: 2, stream: s, index: i });
       }
     } catch {
       /* skip a broken object stream */
     }
   }
-  const base = trailer ?? xrefStreamTrailer;
+  // The trailer written last describes the document (a classic trailer or an xref stream's dict).
+  const base = xrefStreamAt > trailerAt ? xrefStreamTrailer : trailer;
   const t = PDFDict.withContext(ctx);
   for (const k of ['Root', 'Info', 'ID']) {
     const v = base?.get(N(k));
     if (v !== undefined) t.set(N(k), v);
-  }
-  const rootOk = refOf(t.get(N('Root')));
-  const rootEntry = rootOk ? entries.get(rootOk.objectNumber) : undefined;
-  if (!rootOk || !rootEntry || rootEntry.type === 0) {
-    if (!catalogRef) throw pdfErrors.malformed(sh.file, 'no document catalog');
-    t.set(N('Root'), catalogRef);
   }
   const enc = base?.get(N('Encrypt'));
   if (enc !== undefined) t.set(N('Encrypt'), enc);
@@ -954,7 +1056,46 @@ async function recover(sh: Shared): Promise<PdfReader> {
   t.set(N('Size'), PDFNumber.of(max + 1));
   sh.objCache.clear();
   sh.objCacheBytes = 0;
+  // The catalog must reach a page tree: the trailer's /Root, else the last catalog that does.
+  const check = mkReader(t, hasType2 ? 'stream' : 'table');
+  const reachesPages = async (ref: PDFRef): Promise<boolean> => {
+    try {
+      const c = await check.getObject(ref);
+      if (!(c instanceof PDFDict)) return false;
+      const pages = await check.resolve(c.get(N('Pages')));
+      return pages instanceof PDFDict && (nameOf(pages.get(N('Type'))) === 'Pages' || pages.get(N('Kids')) !== undefined);
+    } catch {
+      return false;
+    }
+  };
+  const root = refOf(t.get(N('Root')));
+  if (root?.objectNumber === 0 || (!root && sawObjectZero && catalogs.length === 0))
+    throw pdfErrors.malformed(sh.file, 'the document catalog is object 0, which PDF does not allow');
+  if (!root || !(await reachesPages(root))) {
+    let found: PDFRef | undefined;
+    for (let i = catalogs.length - 1; i >= 0 && !found; i--) if (await reachesPages(catalogs[i]!)) found = catalogs[i];
+    if (!found) {
+      if (root || catalogs.length) throw pdfErrors.malformed(sh.file, 'the document catalog does not lead to any page tree');
+      throw pdfErrors.malformed(sh.file, 'no document catalog');
+    }
+    t.set(N('Root'), found);
+  }
+  sh.objCache.clear();
+  sh.objCacheBytes = 0;
   const r = mkReader(t, hasType2 ? 'stream' : 'table');
   await r.catalog();
+  // When the xref chain names a document too, the recovered one must be that document (same catalog, same
+  // number of pages): otherwise nobody can say which of the two the clerk sees, and signing is refused.
+  const newRoot = refOf(t.get(N('Root')))!;
+  if (chain?.root && chain.root.objectNumber !== newRoot.objectNumber)
+    r.recoveryConflict = `the cross-reference table names catalog ${chain.root.objectNumber} but the objects found in the file name catalog ${newRoot.objectNumber}`;
+  else if (chain?.pages !== undefined) {
+    const pages = await r.pages().then(
+      (x) => x.length,
+      () => undefined,
+    );
+    if (pages !== chain.pages)
+      r.recoveryConflict = `the cross-reference table describes ${chain.pages} page(s) but the objects found in the file describe ${pages ?? 'no readable page tree'}`;
+  }
   return r;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import { KysoError, msg, usageError } from '../core/errors.js';
+import { opensWithoutPassword } from './encryption-check.js';
 import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
 import { serialize, type UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
@@ -55,6 +56,8 @@ export interface PreparedPdf {
   contentsOffset: number;
   contentsBytes: number;
   fieldName: string;
+  /** true when no field was named and the document's one empty signature field was used */
+  preparedField?: boolean;
 }
 
 const N = (s: string) => PDFName.of(s);
@@ -97,7 +100,7 @@ export async function preparePdfForSigning(input: string, outTempPath: string, o
       if (brText.length !== plan.byteRangeLen) throw new Error('ByteRange does not fit its placeholder');
       built.bytes.write(brText, sigBody + plan.byteRangeAt, 'latin1');
     });
-    return { path: outTempPath, byteRange, contentsOffset: contentsLt + 1, contentsBytes: opts.contentsBytes, fieldName: plan.fieldName };
+    return { path: outTempPath, byteRange, contentsOffset: contentsLt + 1, contentsBytes: opts.contentsBytes, fieldName: plan.fieldName, preparedField: plan.preparedField };
   } finally {
     await src.close();
   }
@@ -111,10 +114,15 @@ interface Plan {
   byteRangeAt: number;
   byteRangeLen: number;
   fieldName: string;
+  preparedField: boolean;
 }
 
 async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOptions): Promise<Plan> {
-  if (reader.encrypted) throw pdfErrors.encrypted(file);
+  if (reader.encrypted) throw await encryptionRefusal(reader, file);
+  // Policy (README "Bytes before %PDF-"): refused, whatever the xref offsets are relative to.
+  if (reader.headerOffset > 0) throw pdfErrors.headerOffset(file, reader.headerOffset);
+  if (reader.recoveryConflict) throw pdfErrors.recoveredDiffers(file, reader.recoveryConflict);
+  if (refOf(reader.trailer.get(N('Root')))?.objectNumber === 0) throw pdfErrors.catalogObjectZero(file);
   const sigFields = await reader.signatureFields();
   const signed = sigFields.some((f) => f.sig !== undefined);
   const cat = await reader.catalog();
@@ -127,7 +135,7 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
 
   const ctx = reader.context;
   const pages = await reader.pages();
-  if (pages.length === 0) throw pdfErrors.malformed(file, 'the document has no pages');
+  if (pages.length === 0) throw pdfErrors.noPages(file);
   const allFields = await reader.fields();
   const names = new Set<string>();
   const parents = new Set<string>(); // names of non-terminal fields (prefixes of dotted names)
@@ -160,15 +168,27 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
     for (const o of visible.objects) put(o.ref, o.body);
   }
 
+  // 0. a prepared empty signature field is used when no --field names one (several: the clerk chooses)
+  let fieldOpt = opts.fieldName;
+  let preparedField = false;
+  if (fieldOpt === undefined && opts.subFilter !== 'ETSI.RFC3161') {
+    const empty = [...new Set(sigFields.filter((f) => f.sig === undefined && f.fieldRef && f.widgetRefs.length > 0 && !f.name.startsWith('(unnamed ')).map((f) => f.name))];
+    if (empty.length > 1) throw pdfErrors.chooseField(file, empty);
+    if (empty.length === 1) {
+      fieldOpt = empty[0]!;
+      preparedField = true;
+    }
+  }
+
   // 1. the field
   let fieldName: string;
   let fieldRef: PDFRef;
   let newField = false;
   let widgetForPage: { ref: PDFRef; pageIndex: number } | undefined;
-  const existing = opts.fieldName === undefined ? undefined : allFields.find((f) => f.name === opts.fieldName);
-  const existingSig = opts.fieldName === undefined ? undefined : sigFields.find((f) => f.name === opts.fieldName);
-  if (opts.fieldName !== undefined && (existing || existingSig)) {
-    fieldName = opts.fieldName;
+  const existing = fieldOpt === undefined ? undefined : allFields.find((f) => f.name === fieldOpt);
+  const existingSig = fieldOpt === undefined ? undefined : sigFields.find((f) => f.name === fieldOpt);
+  if (fieldOpt !== undefined && (existing || existingSig)) {
+    fieldName = fieldOpt;
     if (existing && existing.ft !== 'Sig') throw pdfErrors.fieldNotSignature(file, fieldName);
     const sf = existingSig ?? sigFields.find((f) => f.fieldRef && existing?.ref && f.fieldRef.toString() === existing.ref.toString());
     const dict = existing?.dict ?? (sf?.fieldRef ? await reader.getObject(sf.fieldRef) : undefined);
@@ -192,7 +212,7 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
       nd.set(N('P'), pages[widgetForPage.pageIndex] ?? pages[0]!);
     put(fieldRef, nd);
   } else {
-    if (opts.fieldName !== undefined) fieldName = opts.fieldName;
+    if (fieldOpt !== undefined) fieldName = fieldOpt;
     else {
       let i = 1;
       while (names.has(`Signature${i}`)) i++;
@@ -240,14 +260,17 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
     if (!(page instanceof PDFDict)) throw pdfErrors.malformed(file, `page ${pageIndex + 1} is not a dictionary`);
     const annots = page.get(N('Annots'));
     const annotsRef = refOf(annots);
-    if (annotsRef) {
+    if (annotsRef && !(await annotsShared(reader, pages, pageRef, annotsRef))) {
       const arr = await reader.getObject(annotsRef);
       const na = arr instanceof PDFArray ? copyArray(arr, ctx) : PDFArray.withContext(ctx);
       for (const r of refs) na.push(r);
       put(annotsRef, na);
     } else {
+      // A direct array, or an indirect one other pages use too: this page gets its own array (the others
+      // must not list the new widget).
       const np = copyDict(page);
-      const na = annots instanceof PDFArray ? copyArray(annots, ctx) : PDFArray.withContext(ctx);
+      const old = annotsRef ? await reader.getObject(annotsRef) : annots;
+      const na = old instanceof PDFArray ? copyArray(old, ctx) : PDFArray.withContext(ctx);
       for (const r of refs) na.push(r);
       np.set(N('Annots'), na);
       put(pageRef, np);
@@ -324,12 +347,31 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
   }
   const body = Buffer.from(`${head}${rest.join('\n')}\n>>`, 'latin1');
   put(sigRef, body);
-  return { objects, sigRef, contentsAt, byteRangeAt, byteRangeLen: brPlaceholder.length, fieldName };
+  return { objects, sigRef, contentsAt, byteRangeAt, byteRangeLen: brPlaceholder.length, fieldName, preparedField };
+}
+
+/** The precise refusal for an encrypted input: owner-password-only, user password, or unknown handler. */
+async function encryptionRefusal(reader: PdfReader, file: string): Promise<KysoError> {
+  const open = await opensWithoutPassword(reader).catch(() => undefined);
+  if (open === true) return pdfErrors.encryptedOwnerOnly(file);
+  if (open === false) return pdfErrors.encryptedUserPassword(file);
+  return pdfErrors.encrypted(file);
 }
 
 async function isEmptyValue(reader: PdfReader, d: PDFDict): Promise<boolean> {
   const v = await reader.resolve(d.get(N('V')));
   return v === undefined || !(v instanceof PDFDict);
+}
+
+/** Is the indirect /Annots array of `pageRef` also the /Annots of another page? */
+async function annotsShared(reader: PdfReader, pages: PDFRef[], pageRef: PDFRef, annotsRef: PDFRef): Promise<boolean> {
+  for (const p of pages) {
+    if (p.objectNumber === pageRef.objectNumber && p.generationNumber === pageRef.generationNumber) continue;
+    const d = await reader.getObject(p);
+    const r = d instanceof PDFDict ? refOf(d.get(N('Annots'))) : undefined;
+    if (r && r.objectNumber === annotsRef.objectNumber && r.generationNumber === annotsRef.generationNumber) return true;
+  }
+  return false;
 }
 
 async function pageHasAnnot(reader: PdfReader, pageRef: PDFRef, w: PDFRef): Promise<boolean> {

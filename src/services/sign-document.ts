@@ -208,7 +208,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       const tmp = tempPathFor(p.output!);
       temps.add(tmp);
       try {
-        const { field, sha256 } = await signOne(p, tmp, {
+        const { field, sha256, preparedField } = await signOne(p, tmp, {
           signer,
           hash,
           scheme,
@@ -224,6 +224,15 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           }) : undefined,
           track: (t) => temps.add(t),
         });
+        if (preparedField) {
+          const w: Warning = {
+            code: 'PREPARED_FIELD_USED',
+            en: `${p.display}: signed into the document's empty signature field "${field}"`,
+            vi: `${p.display}: đã ký vào ô chữ ký còn trống "${field}" của văn bản`,
+          };
+          warnings.push(w);
+          deps.warn(w);
+        }
         files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
       } catch (e) {
         for (const t of temps) await unlink(t).catch(() => undefined);
@@ -261,7 +270,7 @@ interface SignOneContext {
   visible?: (signingTime: Date) => VisibleHook;
 }
 
-async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string }> {
+async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean }> {
   const output = p.output!;
   await mkdir(path.dirname(output), { recursive: true });
   let contentsBytes = c.contentsBytes;
@@ -315,7 +324,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
     } else sha256 = await ranges.finishFileSha256();
     await fsyncPath(final, 'r+');
     await publish(final, output, c.force, p.outputDisplay ?? output);
-    return { field: prepared.fieldName, sha256 };
+    return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true };
   }
 }
 

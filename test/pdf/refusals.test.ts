@@ -95,10 +95,15 @@ describe('refusals: clear KysoError, file named, no output left', () => {
 });
 
 describe('field names', () => {
-  it('default names are unique: Signature1, Signature2, … and a named new field is created', async () => {
+  it('the one prepared empty field is used first; then default names are unique: Signature1, Signature2, … and a named new field is created', async () => {
+    const o0 = join(dir, 'fn0.pdf');
+    const p0 = await preparePdfForSigning(samples.acroform, o0, opts());
+    expect(p0.fieldName).toBe('LanhDao');
+    expect(p0.preparedField).toBe(true);
     const o1 = join(dir, 'fn1.pdf');
-    const p1 = await preparePdfForSigning(samples.acroform, o1, opts());
+    const p1 = await preparePdfForSigning(o0, o1, opts());
     expect(p1.fieldName).toBe('Signature1');
+    expect(p1.preparedField).toBe(false);
     const o2 = join(dir, 'fn2.pdf');
     const p2 = await preparePdfForSigning(o1, o2, opts());
     expect(p2.fieldName).toBe('Signature2');
