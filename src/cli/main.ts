@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   receive: () => import('../commands/receive.js'),
   status: () => import('../commands/status.js'),
   outbox: () => import('../commands/outbox.js'),
+  org: () => import('../commands/org.js'),
   hub: () => import('../commands/hub.js'),
   demo: () => import('../commands/demo.js'),
 };

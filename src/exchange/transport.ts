@@ -39,6 +39,7 @@ export interface SentItem {
 export interface Agency {
   code: string;
   name: string;
+  mail?: string;
 }
 
 export interface ExchangeTransport {

@@ -189,7 +189,7 @@ export class VdxpClient implements ExchangeTransport {
   async listAgencies(): Promise<Agency[]> {
     const j = await this.call('POST', 'getAgenciesList', { 'Content-Type': 'application/json' }, undefined, false);
     const data = Array.isArray(j.data) ? (j.data as Record<string, unknown>[]) : [];
-    return data.map((d) => ({ code: String(d.code ?? ''), name: String(d.name ?? '') }));
+    return data.map((d) => ({ code: String(d.code ?? ''), name: String(d.name ?? ''), ...(d.mail ? { mail: String(d.mail) } : {}) }));
   }
 
   async close(): Promise<void> {
