@@ -178,6 +178,9 @@ export class VdxpClient implements ExchangeTransport {
         if (sha !== undefined) it.sha256 = String(sha).toLowerCase();
         if (d.messageType !== undefined) it.messageType = String(d.messageType).toLowerCase() === 'status' ? 'status' : 'edoc';
         if (d.sentTime !== undefined) it.sentTime = String(d.sentTime);
+        if (d.notation !== undefined && d.notation !== null) it.notation = String(d.notation);
+        if (d.title !== undefined && d.title !== null) it.title = String(d.title);
+        if (d.receiveStatus !== undefined) it.receiveStatus = String(d.receiveStatus);
         byId.set(docId, it);
       }
       const to = parseTo(d.toCode) ?? [];
