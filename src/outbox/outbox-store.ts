@@ -277,7 +277,7 @@ export class OutboxStore {
     owner: { pid: number; host: string },
     now: Date,
     canClaim: (item: OutboxItem) => boolean,
-    lease: { token: string; ms: number } = { token: '', ms: 0 },
+    lease: { token: string; ms: number } = { token: '', ms: 60_000 },
   ): { seq: number; item: OutboxItem; wasSending: boolean } | undefined {
     return this.db
       .transaction(() => {
