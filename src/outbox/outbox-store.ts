@@ -135,13 +135,17 @@ export class OutboxStore {
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 10000');
       db.pragma('foreign_keys = ON');
-      db.exec(SCHEMA);
-      // columns added after the first release: an older database gains them in place
-      const have = new Set((db.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
-      for (const [col, type] of [['identity', 'TEXT'], ['meta_hash', 'TEXT'], ['code', 'TEXT'], ['business_type', 'INTEGER'], ['lease_token', 'TEXT'], ['lease_until', 'TEXT']]) {
-        if (!have.has(col!)) db.exec(`ALTER TABLE items ADD COLUMN ${col} ${type}`);
-      }
-      db.exec('CREATE UNIQUE INDEX IF NOT EXISTS items_identity ON items(identity) WHERE identity IS NOT NULL');
+      // schema and in-place upgrade in one write transaction: two kyso processes opening a fresh or an
+      // older database at the same moment must not both add a column
+      const d = db;
+      d.transaction(() => {
+        d.exec(SCHEMA);
+        const have = new Set((d.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
+        for (const [col, type] of [['identity', 'TEXT'], ['meta_hash', 'TEXT'], ['code', 'TEXT'], ['business_type', 'INTEGER'], ['lease_token', 'TEXT'], ['lease_until', 'TEXT']]) {
+          if (!have.has(col!)) d.exec(`ALTER TABLE items ADD COLUMN ${col} ${type}`);
+        }
+        d.exec('CREATE UNIQUE INDEX IF NOT EXISTS items_identity ON items(identity) WHERE identity IS NOT NULL');
+      }).immediate();
     } catch (e) {
       throw new KysoError('OUTBOX_UNAVAILABLE', 'input', msg(`${file}: cannot open the outbox database (${(e as Error).message})`, `${file}: không mở được cơ sở dữ liệu hộp thư đi (${(e as Error).message})`), { cause: e });
     }

@@ -40,6 +40,8 @@ export interface HubOptions {
   maxBytes?: number;
   /** strict: refuse documents as the strictest provincial platform does (see edxml-rules.ts) */
   platformRules?: 'strict' | 'lenient';
+  /** randomness of the fault injection (tests pass a seeded one so a failing run can be replayed) */
+  random?: () => number;
 }
 
 export interface HubStats {
@@ -378,7 +380,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
           return fail(res, 404, '404', `unknown endpoint ${url.pathname}`);
         }
         counters.requests[endpoint] = (counters.requests[endpoint] ?? 0) + 1;
-        const d = decideFault(faults, endpoint);
+        const d = decideFault(faults, endpoint, opts.random);
         if (d.delayMs) {
           counters.faultsInjected.slow = (counters.faultsInjected.slow ?? 0) + 1;
           await new Promise((r) => setTimeout(r, d.delayMs));

@@ -49,9 +49,13 @@ export class HubStore {
         PRIMARY KEY (doc_id, to_organ));
       CREATE INDEX IF NOT EXISTS deliveries_inbox ON deliveries (to_organ, state);
     `);
-    const have = new Set((this.db.prepare('PRAGMA table_info(docs)').all() as { name: string }[]).map((c) => c.name));
-    if (!have.has('notation')) this.db.exec('ALTER TABLE docs ADD COLUMN notation TEXT');
-    if (!have.has('title')) this.db.exec('ALTER TABLE docs ADD COLUMN title TEXT');
+    this.db
+      .transaction(() => {
+        const have = new Set((this.db.prepare('PRAGMA table_info(docs)').all() as { name: string }[]).map((c) => c.name));
+        if (!have.has('notation')) this.db.exec('ALTER TABLE docs ADD COLUMN notation TEXT');
+        if (!have.has('title')) this.db.exec('ALTER TABLE docs ADD COLUMN title TEXT');
+      })
+      .immediate();
   }
 
   findDuplicate(from: string, documentId: string, sha256: string, messageType: string): string | undefined {

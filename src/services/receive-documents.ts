@@ -345,7 +345,9 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
         const refs = [...(m.responseFor ?? []).map((r) => r.documentId), m.businessDocumentId, ...(m.replacementInfo ?? []).map((r) => r.documentId), m.businessDocType !== 3 ? m.documentId : undefined].filter(
           (x): x is string => Boolean(x),
         );
-        const orig = refs.flatMap((ref) => s.store.findReceivedByDocumentId(profile.name, m.from.organId, ref)).find((r) => r.docId !== it.docId);
+        const orig = refs
+          .flatMap((ref) => s.store.findReceivedByDocumentId(profile.name, m.from.organId, ref))
+          .find((r) => r.docId !== it.docId && !(r.info as { business?: unknown } | undefined)?.business);
         const concerns = refs[0] ?? m.documentId;
         doc.business = { type: m.businessDocType, reason: m.businessDocReason, concerns, original: orig?.docId };
         const what = { 1: 'revocation', 2: 'update', 3: 'replacement' }[m.businessDocType];
@@ -574,7 +576,9 @@ async function receiveStatus(it: ReceivedItem, s: ExchangeSession): Promise<Rece
         out.description = m.description;
         if (m.statusCode === '13') {
           // the sender asks for a document it sent us back: linked to it, left for the clerk (15/16)
-          const orig = s.store.findReceivedByDocumentId(profile.name, m.from.organId, m.responseFor.documentId).at(-1);
+          // the document itself, not a revocation/update of it that shares its DocumentId
+          const same = s.store.findReceivedByDocumentId(profile.name, m.from.organId, m.responseFor.documentId);
+          const orig = same.find((r) => !(r.info as { business?: unknown } | undefined)?.business) ?? same[0];
           if (orig) {
             out.recallOf = orig.docId;
             s.store.putReceived({ ...orig, flagged: true, info: { ...orig.info, recall: { statusDocId: it.docId, description: m.description, at: m.timestamp } } });
