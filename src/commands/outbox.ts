@@ -188,7 +188,7 @@ export function register(program: Command, app: App): void {
       (r) => {
         const rows = r.items.map((it) => [
           it.id.slice(0, 8),
-          it.messageType === 'status' ? `status ${it.statusCode ?? ''}` : 'edoc',
+          it.messageType === 'status' ? `status ${it.statusCode ?? ''}` : (['edoc', 'revoke', 'update', 'replace'][it.businessType ?? 0] ?? 'edoc'),
           it.documentId,
           it.to.join(','),
           it.state,

@@ -343,9 +343,13 @@ export class OutboxStore {
   addStatusEvent(documentId: string, ev: StatusEvent): { added: boolean; itemId?: string } {
     return this.db
       .transaction(() => {
+        // the item sent to the organisation that answers (one DocumentId may go out several times: to
+        // other recipients, or as an update/revocation of the same document), delivered first, newest first
         const item = this.db
-          .prepare("SELECT id FROM items WHERE document_id = ? AND message_type = 'edoc' ORDER BY (state = 'delivered') DESC, created_at DESC LIMIT 1")
-          .get(documentId) as Row | undefined;
+          .prepare(
+            "SELECT id FROM items WHERE document_id = ? AND message_type = 'edoc' ORDER BY (instr(to_json, ?) > 0) DESC, (state = 'delivered') DESC, created_at DESC LIMIT 1",
+          )
+          .get(documentId, JSON.stringify(ev.from)) as Row | undefined;
         const res = this.db
           .prepare('INSERT OR IGNORE INTO history (source_doc_id, item_id, document_id, status_code, description, at, from_organ, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(ev.sourceDocId, item ? String(item.id) : null, documentId, ev.statusCode, ev.description ?? null, ev.at ?? null, ev.from, ev.receivedAt);
