@@ -91,7 +91,13 @@ export async function deliverItem(id: string, deps: DeliverDeps, opts: { explici
     } finally {
       clearInterval(beat);
     }
-    const tr = transition(result, { attemptInRun: n, retry, random: deps.random, wasUncertain: item.uncertain });
+    let tr = transition(result, { attemptInRun: n, retry, random: deps.random, wasUncertain: item.uncertain });
+    // the sent list could not be asked (a transient error): tried again in this run like a send; once the
+    // run's tries are spent the item is `unknown`, never queued for a blind resend. An item that is
+    // already unknown stays unknown whatever happens.
+    if (result.kind === 'error' && tr.state === 'queued' && (requery || (result.code === 'SENT_LIST_FAILED' && !tr.retryNow))) {
+      tr = { ...tr, state: 'unknown', outcome: 'unknown', uncertain: true };
+    }
     const now = deps.now();
     deps.store.finishAttempt(id, claim.seq, now, {
       outcome: tr.outcome,
@@ -112,8 +118,8 @@ export async function deliverItem(id: string, deps: DeliverDeps, opts: { explici
       deps.onEvent?.({ kind: 'unknown', id, why: result.message });
       return { ...base, state: 'unknown', attempts: n, reconciled: false, error: unknownError(result.message) };
     }
-    const error = { code: result.code, category: result.category, message: errorMsg(result) };
-    if (tr.state !== 'queued' || !tr.retryNow) {
+    const error = tr.state === 'unknown' ? unknownError(result.message) : { code: result.code, category: result.category, message: errorMsg(result) };
+    if ((tr.state !== 'queued' && tr.state !== 'unknown') || !tr.retryNow) {
       const after = deps.store.get(id)!;
       return { ...base, state: tr.state, attempts: n, reconciled: false, nextAttemptAt: after.nextAttemptAt, error };
     }
@@ -164,6 +170,11 @@ async function attemptOnce(item: OutboxItem, transport: ExchangeTransport, deps:
         sent = await transport.listSent();
       } catch (e) {
         const why = isKysoError(e) ? e.msg.en : (e as Error).message;
+        // network, 5xx, 429: worth asking again in this run; FAIL / 404 / credentials: unknown at once
+        if (isKysoError(e) && e.category === 'exchange-retry') {
+          const d = e.details ?? {};
+          return { kind: 'error', category: 'exchange-retry', code: 'SENT_LIST_FAILED', message: `the sent-list query failed: ${why}`, mayHaveReached: true, retryAfterMs: typeof d.retryAfterMs === 'number' ? d.retryAfterMs : undefined };
+        }
         return { kind: 'unknown', code: 'SENT_LIST_FAILED', message: `the sent-list query failed: ${why}` };
       }
       const r = reconcile(item, sent, deps.store.knownDocIds(item.id), deps.now());
