@@ -117,7 +117,8 @@ export function safeName(s: string, maxBytes = 150): string {
 }
 
 /** errno codes of faults on THIS machine (disk full, permissions, read-only, name too long): never the sender's fault. */
-const LOCAL_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'EMFILE', 'ENFILE', 'EIO', 'ENOTDIR']);
+// ENOENT: Node's recursive mkdir reports a read-only parent as ENOENT, and a folder removed under us is ours too
+const LOCAL_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'EMFILE', 'ENFILE', 'EIO', 'ENOTDIR', 'ENOENT', 'EBUSY', 'EISDIR']);
 
 export function localFaultOf(e: unknown): string | undefined {
   for (let c: unknown = e, n = 0; c && n < 5; c = (c as { cause?: unknown }).cause, n++) {

@@ -80,7 +80,7 @@ describe('receive: local faults never blame the sender', () => {
     const inbox = await tmpfs('ro-inbox', '8m');
     execFileSync('mount', ['-o', 'remount,ro', inbox]);
     const r1 = await b.json(['receive', '--out-dir', inbox, '--revocation', 'off']);
-    expect(r1.code).toBe(6);
+    expect(r1.code, JSON.stringify(r1.doc)).toBe(6);
     const d1 = (r1.doc.result.documents as any[]).find((d) => d.outcome === 'error');
     expect(d1.error.code).toBe('RECEIVE_LOCAL_FAULT');
     expect(d1.acked).toBe(false);
