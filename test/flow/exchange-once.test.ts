@@ -124,6 +124,20 @@ describe('exactly once against the real sent-list shape', () => {
   }, 120_000);
 });
 
+describe('organisation directory through the CLI', () => {
+  it('kyso org sync fills it from the agency list; kyso org list shows it', async () => {
+    const a = await makeParty(path.join(root, 'orgsync'), ORG_A, hub.url, FAST);
+    const r = await a.json(['org', 'sync']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.doc.result).toMatchObject({ added: 2, updated: 0, total: 2 });
+    const list = await a.json(['org', 'list']);
+    expect(list.doc.result.organisations).toEqual([
+      { organId: ORG_A.organId, organName: ORG_A.organName },
+      { organId: ORG_B.organId, organName: ORG_B.organName },
+    ]);
+  }, 120_000);
+});
+
 describe('revoke, update, replace and recall between two organisations', () => {
   it('each is linked to the original on receipt, never answered 01 automatically, and the clerk answers 15/16', async () => {
     const a = await makeParty(path.join(root, 'biz'), ORG_A, hub.url, FAST);
