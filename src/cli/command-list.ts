@@ -64,6 +64,10 @@ export const COMMANDS: Record<string, CommandDeclaration> = {
     summary: { en: 'The durable outbox: list, show, retry', vi: 'Hộp thư đi bền vững: danh sách, chi tiết, gửi lại' },
     load: () => import('../commands/outbox.js'),
   },
+  org: {
+    summary: { en: 'The organisation directory (fills the edXML To/From blocks)', vi: 'Danh bạ cơ quan (điền đủ khối To/From của edXML)' },
+    load: () => import('../commands/org.js'),
+  },
   hub: {
     summary: { en: 'local exchange server (vdxp API) for training, demos and tests', vi: 'máy chủ liên thông cục bộ (API vdxp) để tập huấn, trình diễn và kiểm thử' },
     load: () => import('../commands/hub.js'),

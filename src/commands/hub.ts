@@ -13,6 +13,7 @@ interface ServeFlags {
   systems?: string;
   faults?: string;
   dedup: boolean;
+  platformRules: string;
   log?: boolean;
   json?: boolean;
 }
@@ -31,6 +32,7 @@ export function register(program: Command, app: App): void {
     .option('--systems <file>', 'JSON array [{systemId, organId, secret, organName?}] (default <data-dir>/systems.json, or KYSO_HUB_SYSTEMS)')
     .option('--faults <spec>', 'inject faults, e.g. drop-after-receive:0.3,500:0.2,429:0.1:retry-after=1,slow:200ms')
     .option('--no-dedup', 'accept duplicates (same sender, DocumentId and SHA-256) as new documents')
+    .option('--platform-rules <mode>', 'strict: refuse documents as the strictest provincial platform does (full To/From, Content, OtherInfo, Type 1/2, no future date); lenient (default)', 'lenient')
     .option('--log', 'one line per request on stderr')
     .option('--json', 'print the start line as JSON')
     .action(async (o: ServeFlags) => {
@@ -46,6 +48,9 @@ export function register(program: Command, app: App): void {
             ctx.cwd,
             o.dataDir ?? path.join(ctx.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'kyso', 'hub'),
           );
+          if (o.platformRules !== 'strict' && o.platformRules !== 'lenient') {
+            throw usageError('USAGE', msg(`--platform-rules must be strict or lenient, not "${o.platformRules}"`, `--platform-rules phải là strict hoặc lenient, không phải "${o.platformRules}"`));
+          }
           const systemsFile = o.systems ?? ctx.env.KYSO_HUB_SYSTEMS ?? path.join(dataDir, 'systems.json');
           if (!o.systems && !ctx.env.KYSO_HUB_SYSTEMS && !existsSync(systemsFile)) {
             throw usageError(
@@ -81,6 +86,7 @@ export function register(program: Command, app: App): void {
             port,
             faults: o.faults,
             dedup: o.dedup,
+            platformRules: o.platformRules === 'strict' ? 'strict' : 'lenient',
             log: o.log ? (l) => ctx.stderr.write(`hub: ${l}\n`) : undefined,
           });
           const result = { url: running.url, port: running.port, dataDir, systems: systems.map((s) => ({ systemId: s.systemId, organId: s.organId })), dedup: o.dedup };

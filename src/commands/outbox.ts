@@ -10,7 +10,7 @@ import { createTransport } from '../exchange/transport-factory.js';
 import type { OutboxItem } from '../outbox/outbox-store.js';
 import type { OutboxState } from '../outbox/state-machine.js';
 import type { DeliveryResult } from '../services/outbox-deliver.js';
-import { findOutboxItem, listOutbox, retryOutbox } from '../services/outbox-manage.js';
+import { findOutboxItem, listOutbox, resendOutbox, retryOutbox } from '../services/outbox-manage.js';
 import { openExchangeSession, type ExchangeEffects, type ExchangeSession } from '../services/outbox-session.js';
 
 /* ---------- shared by send / receive / status / outbox ---------- */
@@ -105,6 +105,10 @@ export function describeDelivery(ctx: Context, r: DeliveryResult): string {
       return vi ? `bị từ chối: ${r.documentId} (mục ${short})` : `rejected: ${r.documentId} (item ${short})`;
     case 'failed':
       return vi ? `thất bại: ${r.documentId} (mục ${short})` : `failed: ${r.documentId} (item ${short})`;
+    case 'unknown':
+      return vi
+        ? `CHƯA RÕ đã gửi hay chưa: ${r.documentId} (mục ${short}); kiểm tra trên trục, rồi kyso outbox retry ${short} hoặc kyso outbox resend ${short} --not-delivered`
+        : `UNKNOWN whether delivered: ${r.documentId} (item ${short}); check on the platform, then kyso outbox retry ${short} or kyso outbox resend ${short} --not-delivered`;
     case 'busy':
       return vi ? `đang được gửi bởi tiến trình khác: ${r.documentId} (mục ${short})` : `being sent by another kyso process: ${r.documentId} (item ${short})`;
     default:
@@ -122,7 +126,7 @@ export function renderDelivery(ctx: Context, r: DeliveryResult): void {
 
 /* ---------- kyso outbox ---------- */
 
-const STATES: OutboxState[] = ['queued', 'sending', 'delivered', 'rejected', 'failed'];
+const STATES: OutboxState[] = ['queued', 'sending', 'delivered', 'rejected', 'failed', 'unknown'];
 
 function itemJson(it: OutboxItem) {
   return {
@@ -157,6 +161,8 @@ function itemJson(it: OutboxItem) {
       errorCode: a.errorCode ?? null,
       docId: a.docId ?? null,
     })),
+    businessType: it.businessType ?? null,
+    code: it.code ?? null,
     statusHistory: it.history.map((h) => ({ statusCode: h.statusCode, description: h.description ?? null, at: h.at ?? null, from: h.from, receivedAt: h.receivedAt, docId: h.sourceDocId })),
   };
 }
@@ -182,7 +188,7 @@ export function register(program: Command, app: App): void {
       (r) => {
         const rows = r.items.map((it) => [
           it.id.slice(0, 8),
-          it.messageType === 'status' ? `status ${it.statusCode ?? ''}` : 'edoc',
+          it.messageType === 'status' ? `status ${it.statusCode ?? ''}` : (['edoc', 'revoke', 'update', 'replace'][it.businessType ?? 0] ?? 'edoc'),
           it.documentId,
           it.to.join(','),
           it.state,
@@ -229,7 +235,25 @@ export function register(program: Command, app: App): void {
     },
   );
 
-  addExchangeFlags(outbox.command('retry').description('deliver queued (and failed) items now; with an id only that one').argument('[id]', 'item id or a unique prefix')).action(
+  addExchangeFlags(
+    outbox
+      .command('resend')
+      .description('send an item again after checking the recipient does not have it (needs --not-delivered)')
+      .argument('<id>', 'item id or a unique prefix')
+      .option('--not-delivered', 'I checked on the platform: the recipient does not have this message'),
+  ).action(async (id: string, o: ExchangeFlags & { notDelivered?: boolean }) => {
+    await app.run(
+      Boolean(o.json),
+      async () =>
+        withSession(ctx, o, async (s) => {
+          const item = await resendOutbox(s, id, Boolean(o.notDelivered));
+          return { exitCode: deliveryExitCode(item), result: { item } };
+        }),
+      (r) => renderDelivery(ctx, r.item),
+    );
+  });
+
+  addExchangeFlags(outbox.command('retry').description('deliver queued (and failed) items now; unknown items: ask the sent list again, never resend; with an id only that one').argument('[id]', 'item id or a unique prefix')).action(
     async (id: string | undefined, o: ExchangeFlags) => {
       await app.run(
         Boolean(o.json),

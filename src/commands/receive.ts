@@ -68,8 +68,17 @@ export function register(program: Command, app: App): void {
         if (r.documents.length) {
           renderTable(
             ctx.stdout,
-            ['DOCID', 'FROM', 'CODE', 'RESULT', 'STATUS', 'FLAG', 'FOLDER'],
-            r.documents.map((d) => [d.docId, d.from, d.code ?? '', d.outcome, d.statusCode ?? '', d.flagged ? (vi ? 'CẦN KIỂM TRA' : 'CHECK') : '', d.dir ?? '']),
+            ['DOCID', 'FROM', 'CODE', 'TYPE', 'RESULT', 'STATUS', 'FLAG', 'FOLDER'],
+            r.documents.map((d) => [
+              d.docId,
+              d.from,
+              d.code ?? '',
+              d.business ? (vi ? { 1: 'thu hồi', 2: 'cập nhật', 3: 'thay thế' } : { 1: 'revoke', 2: 'update', 3: 'replace' })[d.business.type] + (d.business.original ? ` ${d.business.original}` : '') : vi ? 'mới' : 'new',
+              d.outcome,
+              d.statusCode ?? '',
+              d.flagged ? (vi ? 'CẦN KIỂM TRA' : 'CHECK') : '',
+              d.dir ?? '',
+            ]),
           );
         }
         for (const d of r.documents) {
@@ -80,7 +89,17 @@ export function register(program: Command, app: App): void {
         if (r.statuses.length) {
           renderTable(ctx.stdout, ['STATUS-DOCID', 'FROM', 'DOCUMENT', 'CODE', 'RESULT'], r.statuses.map((st) => [st.docId, st.from, st.documentId ?? '', st.statusCode ?? '', st.outcome]));
         }
-        for (const st of r.statuses) if (st.error) ctx.stderr.write(`kyso: ${st.docId}: ${tr(ctx.lang, st.error.message)}\n`);
+        for (const st of r.statuses) {
+          if (st.error) ctx.stderr.write(`kyso: ${st.docId}: ${tr(ctx.lang, st.error.message)}\n`);
+          if (st.statusCode === '13') {
+            const target = st.recallOf ?? st.documentId ?? '';
+            ctx.stderr.write(
+              vi
+                ? `kyso: ${st.from} yêu cầu lấy lại văn bản ${target}${st.description ? ` (${st.description})` : ''}; trả lời: kyso status ${st.recallOf ?? '<docId>'} 15 (đồng ý) hoặc 16 (từ chối)\n`
+                : `kyso: ${st.from} asks for document ${target} back${st.description ? ` (${st.description})` : ''}; answer: kyso status ${st.recallOf ?? '<docId>'} 15 (accept) or 16 (refuse)\n`,
+            );
+          }
+        }
         for (const it of r.outbox) if (it.state !== 'delivered') ctx.stderr.write(`kyso: ${vi ? 'trạng thái chưa gửi được, đã xếp hàng' : 'status not delivered yet, queued'}: ${it.id.slice(0, 8)}\n`);
       },
     );

@@ -9,7 +9,7 @@ import { sendDocument } from '../services/send-document.js';
 import { addExchangeFlags, deliveryExitCode, renderDelivery, withSession, type ExchangeFlags } from './outbox.js';
 
 interface SendFlags extends ExchangeFlags {
-  to: string[];
+  to?: string[];
   meta?: string;
   code?: string;
   subject?: string;
@@ -23,6 +23,14 @@ interface SendFlags extends ExchangeFlags {
   promulgationPlace?: string;
   promulgationDate?: string;
   toPlace?: string[];
+  revoke?: string;
+  updateOf?: string;
+  replace?: string;
+  reason?: string;
+  sphere?: string;
+  typerNotation?: string;
+  promulgationAmount?: string;
+  appendix?: string[];
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -33,8 +41,12 @@ export function register(program: Command, app: App): void {
     program
       .command('send')
       .description(ctx.lang === 'vi' ? 'Gửi văn bản đã ký qua trục liên thông (qua hộp thư đi bền vững)' : 'Send signed PDFs over the exchange (through the durable outbox)')
-      .argument('<signed.pdf...>', 'the main document first, then its attachments (one edXML message)')
-      .requiredOption('--to <organId>', 'receiving organ id(s), comma-separated or repeated', collect)
+      .argument('[signed.pdf...]', 'the main document first, then its attachments (one edXML message)')
+      .option('--to <organId>', 'receiving organ id(s), comma-separated or repeated (default for --revoke/--update-of/--replace: the original\'s)', collect)
+      .option('--revoke <docRef>', 'revoke (thu hồi) a sent document: its DocumentId, outbox id or docId')
+      .option('--update-of <docRef>', 'send an update (cập nhật) of a sent document: corrected metadata and/or PDF')
+      .option('--replace <docRef>', 'send a new document (own --code) replacing (thay thế) a sent one')
+      .option('--reason <text>', 'BussinessDocReason of a revoke/update/replace')
       .option('--meta <file.json>', 'document metadata as JSON (same names as the flags, camelCase); flags win')
       .option('--code <number/notation>', 'số và ký hiệu, e.g. 123/UBND-VP')
       .option('--subject <text>', 'trích yếu')
@@ -48,7 +60,11 @@ export function register(program: Command, app: App): void {
       .option('--promulgation-place <place>', 'nơi ban hành (default: the profile\'s organ.place)')
       .option('--promulgation-date <YYYY-MM-DD>', 'ngày ban hành (default: today in Vietnam)')
       .option('--to-place <text>', 'nơi nhận line (repeatable)', collect)
-      .addHelpText('after', '\nExample:\n  kyso send cv-123.signed.pdf --to 000.00.00.H41 --code 123/UBND-VP --subject "V/v kế hoạch năm 2027" \\\n    --signer-name "Nguyễn Văn A" --signer-position "Chủ tịch"\nExit: 0 delivered, 6 queued for retry (kyso outbox retry), 7 rejected, 4 credentials, 5 input.'),
+      .option('--sphere <text>', 'OtherInfo/SphereOfPromulgation (phạm vi ban hành)')
+      .option('--typer-notation <initials>', 'OtherInfo/TyperNotation (ký hiệu người đánh máy)')
+      .option('--promulgation-amount <n>', 'OtherInfo/PromulgationAmount (số bản phát hành)')
+      .option('--appendix <text>', 'OtherInfo/Appendixes/Appendix (repeatable)', collect)
+      .addHelpText('after', '\nExample:\n  kyso send cv-123.signed.pdf --to 000.00.00.H41 --code 123/UBND-VP --subject "V/v kế hoạch năm 2027" \\\n    --signer-name "Nguyễn Văn A" --signer-position "Chủ tịch"\n  kyso send --revoke "000.00.00.A01,2026/12/06,123/UBND-VP" --reason "Ban hành nhầm"\n  kyso send cv-123-sua.pdf --update-of "000.00.00.A01,2026/12/06,123/UBND-VP" --subject "V/v kế hoạch năm 2027 (sửa)"\nExit: 0 delivered, 6 queued for retry or delivery unknown (kyso outbox retry), 7 rejected, 4 credentials, 5 input, 2 refused by the platform rules.'),
   ).action(async (files: string[], o: SendFlags) => {
     await app.run(
       Boolean(o.json),
@@ -76,10 +92,18 @@ export function register(program: Command, app: App): void {
           promulgationPlace: o.promulgationPlace,
           promulgationDate: o.promulgationDate,
           toPlaces: o.toPlace,
+          sphereOfPromulgation: o.sphere,
+          typerNotation: o.typerNotation,
+          promulgationAmount: o.promulgationAmount,
+          appendixes: o.appendix,
         };
+        const kinds = [o.revoke && 'revoke', o.updateOf && 'update', o.replace && 'replace'].filter(Boolean) as ('revoke' | 'update' | 'replace')[];
+        if (kinds.length > 1) throw usageError('BUSINESS_CONFLICT', msg('give only one of --revoke, --update-of, --replace', 'chỉ chọn một trong --revoke, --update-of, --replace'));
+        const business = kinds[0] ? { kind: kinds[0], ref: (o.revoke ?? o.updateOf ?? o.replace)!, reason: o.reason } : undefined;
+        if (!business && !(o.to?.length)) throw usageError('RECIPIENT_MISSING', msg('missing --to: give the receiving organ id(s), e.g. --to 000.00.00.H41', 'thiếu --to: hãy nhập mã định danh cơ quan nhận, ví dụ --to 000.00.00.H41'));
         for (const [k, v] of Object.entries(flags)) if (v !== undefined) (meta as Record<string, unknown>)[k] = v;
         return withSession(ctx, o, async (s) => {
-          const r = await sendDocument({ files: files.map((f) => path.resolve(ctx.cwd, f)), to: o.to, meta, metaSource: o.meta }, s);
+          const r = await sendDocument({ files: files.map((f) => path.resolve(ctx.cwd, f)), to: o.to ?? [], meta, metaSource: o.meta, business }, s);
           return { exitCode: deliveryExitCode(r.item), result: r };
         });
       },

@@ -9,10 +9,10 @@ export function register(program: Command, app: App): void {
     program
       .command('status')
       .description(ctx.lang === 'vi' ? 'Gửi trạng thái xử lý (03, 04, 05, 06 …) cho văn bản đến' : 'Send a business status (03, 04, 05, 06 …) for a received document')
-      .argument('<docId>', "the exchange's docId of the received document (see kyso receive)")
-      .argument('<code>', '03 registered, 04 assigned, 05 in progress, 06 completed, 02 rejected (needs --description), …')
+      .argument('<docId>', "the exchange's docId of the received document (see kyso receive); for 13 the DocumentId or outbox id of a document you sent")
+      .argument('<code>', '03 registered, 04 assigned, 05 in progress, 06 completed, 02 rejected (needs --description), 15/16 accept/refuse a revocation, update or replacement, 13 ask a sent document back')
       .option('--description <text>', 'text sent with the status (default: the code\'s name)')
-      .addHelpText('after', '\nExample:\n  kyso status 6a1f0c 03 --description "Đã vào sổ văn bản đến"'),
+      .addHelpText('after', '\nExamples:\n  kyso status 6a1f0c 03 --description "Đã vào sổ văn bản đến"\n  kyso status 7b2e11 15            (accept the revocation/update received as docId 7b2e11)\n  kyso status "000.00.00.A01,2026/12/06,123/UBND-VP" 13 --description "Ban hành nhầm"'),
   ).action(async (docId: string, code: string, o: ExchangeFlags & { description?: string }) => {
     await app.run(
       Boolean(o.json),

@@ -55,13 +55,41 @@ async function* encodedChunks(p: ParsedEdoc, a: ParsedAttachment): AsyncGenerato
   }
 }
 
+async function* withFinal(src: AsyncGenerator<Buffer>): AsyncGenerator<{ data: Buffer; final: boolean }> {
+  let prev: Buffer | undefined;
+  for await (const c of src) {
+    if (prev) yield { data: prev, final: false };
+    prev = c;
+  }
+  yield { data: prev ?? Buffer.alloc(0), final: true };
+}
+
 /** Streaming base64 decode with strict checking (whitespace allowed, nothing else). */
 async function* decoded(p: ParsedEdoc, a: ParsedAttachment): AsyncGenerator<Buffer> {
   let carry = '';
   let ended = false;
-  for await (const chunk of encodedChunks(p, a)) {
+  let rawCarry = '';
+  const chunks = encodedChunks(p, a);
+  for await (const chunk of withFinal(chunks)) {
     // drop whitespace, check the alphabet (regexes over latin1: ~20x faster than a byte loop)
-    let t = chunk.toString('latin1');
+    let t = rawCarry + chunk.data.toString('latin1');
+    rawCarry = '';
+    if (/[&<\]]/.test(t)) {
+      // markup the official parser accepts around/inside base64: a CDATA section and character
+      // references such as &#xD; (Windows line ends). A token cut by the chunk boundary waits for the next one.
+      if (!chunk.final) {
+        const tail = t.slice(-12).search(/[&<\]]/);
+        if (tail >= 0) {
+          const at = t.length - Math.min(12, t.length) + tail;
+          rawCarry = t.slice(at);
+          t = t.slice(0, at);
+        }
+      }
+      t = t.replace(/<!\[CDATA\[|\]\]>/g, '').replace(/&#(x[0-9a-fA-F]{1,6}|[0-9]{1,7});/g, (_m, e: string) => {
+        const cp = e[0] === 'x' ? parseInt(e.slice(1), 16) : parseInt(e, 10);
+        return cp > 0 && cp < 0x80 ? String.fromCharCode(cp) : '\u0000';
+      });
+    }
     if (/[\t\n\r ]/.test(t)) t = t.replace(/[\t\n\r ]+/g, '');
     const badChar = /[^A-Za-z0-9+/=]/.exec(t);
     if (badChar) throw corrupt(p, a, `unexpected character "${badChar[0]}" in base64`, `ký tự "${badChar[0]}" không thuộc base64`);

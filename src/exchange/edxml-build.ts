@@ -29,28 +29,33 @@ function addText(parent: XMLBuilder, name: string, value: string | number | bool
   parent.ele(name).txt(String(value));
 }
 
-function addOrgan(parent: XMLBuilder, name: string, o: Organ): void {
+/** Every element of From/To is written, empty when unknown: platforms refuse a missing one (spec §1.4). */
+const ORGAN_FIELDS: [keyof Organ, string][] = [
+  ['organId', 'OrganId'],
+  ['organizationInCharge', 'OrganizationInCharge'],
+  ['organName', 'OrganName'],
+  ['organAdd', 'OrganAdd'],
+  ['email', 'Email'],
+  ['telephone', 'Telephone'],
+  ['fax', 'Fax'],
+  ['website', 'Website'],
+];
+
+function addOrgan(parent: XMLBuilder, name: string, o: Organ, order: [keyof Organ, string][] = ORGAN_FIELDS): void {
   const e = parent.ele(name);
-  addText(e, 'edXML:OrganId', o.organId);
-  addText(e, 'edXML:OrganizationInCharge', o.organizationInCharge);
-  addText(e, 'edXML:OrganName', o.organName);
-  addText(e, 'edXML:OrganAdd', o.organAdd);
-  addText(e, 'edXML:Email', o.email);
-  addText(e, 'edXML:Telephone', o.telephone);
-  addText(e, 'edXML:Fax', o.fax);
-  addText(e, 'edXML:Website', o.website);
+  for (const [k, el] of order) addText(e, `edXML:${el}`, o[k] ?? '');
 }
 
 function addStaff(parent: XMLBuilder, s: StaffInfo, order: 'doc' | 'status'): void {
   const e = parent.ele('edXML:StaffInfo');
-  addText(e, 'edXML:Department', s.department);
-  addText(e, 'edXML:Staff', s.staff);
+  addText(e, 'edXML:Department', s.department ?? '');
+  addText(e, 'edXML:Staff', s.staff ?? '');
   if (order === 'doc') {
-    addText(e, 'edXML:Email', s.email);
-    addText(e, 'edXML:Mobile', s.mobile);
+    addText(e, 'edXML:Email', s.email ?? '');
+    addText(e, 'edXML:Mobile', s.mobile ?? '');
   } else {
-    addText(e, 'edXML:Mobile', s.mobile);
-    addText(e, 'edXML:Email', s.email);
+    addText(e, 'edXML:Mobile', s.mobile ?? '');
+    addText(e, 'edXML:Email', s.email ?? '');
   }
 }
 
@@ -111,39 +116,35 @@ export function buildEdocSkeleton(m: EdocMessage, now: Date = new Date()): strin
   addText(dt, 'edXML:TypeDetail', m.documentType.typeDetail);
   addText(dt, 'edXML:TypeName', m.documentType.typeName);
   addText(mh, 'edXML:Subject', m.subject);
-  addText(mh, 'edXML:Content', m.content);
+  // Content, OtherInfo, SteeringType and ToPlaces are always written: a provincial platform refuses a
+  // null Content and its store step fails without OtherInfo (spec "What real platforms check")
+  addText(mh, 'edXML:Content', m.content ?? m.subject);
   const si = mh.ele('edXML:SignerInfo');
-  addText(si, 'edXML:Competence', m.signer.competence);
+  addText(si, 'edXML:Competence', m.signer.competence ?? '');
   addText(si, 'edXML:Position', m.signer.position);
   addText(si, 'edXML:FullName', m.signer.fullName);
   if (m.dueDate !== undefined) addText(mh, 'edXML:DueDate', toWireDate(m.dueDate, 'due date'));
-  if (m.priority !== undefined || m.otherInfo) {
-    const oi = mh.ele('edXML:OtherInfo');
-    const o = m.otherInfo ?? {};
-    addText(oi, 'edXML:Priority', m.priority);
-    addText(oi, 'edXML:SphereOfPromulgation', o.sphereOfPromulgation);
-    addText(oi, 'edXML:TyperNotation', o.typerNotation);
-    addText(oi, 'edXML:PromulgationAmount', o.promulgationAmount);
-    addText(oi, 'edXML:PageAmount', o.pageAmount);
-    addText(oi, 'edXML:Direction', o.direction);
-    if (o.appendixes) {
-      const ap = oi.ele('edXML:Appendixes');
-      for (const a of o.appendixes) addText(ap, 'edXML:Appendix', a);
-    }
-  }
-  // 1.12 ResponseFor sits between OtherInfo (1.11) and SteeringType (1.13); the samples have none
+  const oi = mh.ele('edXML:OtherInfo');
+  const o = m.otherInfo ?? {};
+  addText(oi, 'edXML:Priority', m.priority ?? 0);
+  addText(oi, 'edXML:SphereOfPromulgation', o.sphereOfPromulgation ?? '');
+  addText(oi, 'edXML:TyperNotation', o.typerNotation ?? '');
+  addText(oi, 'edXML:PromulgationAmount', o.promulgationAmount ?? 1);
+  addText(oi, 'edXML:PageAmount', o.pageAmount ?? 0);
+  addText(oi, 'edXML:Direction', o.direction ?? false);
+  const ap = oi.ele('edXML:Appendixes');
+  for (const a of o.appendixes ?? []) addText(ap, 'edXML:Appendix', a);
+  // 1.12 ResponseFor sits between OtherInfo (1.11) and SteeringType (1.13), as in the update/revocation samples
   for (const r of m.responseFor ?? []) {
     const e = mh.ele('edXML:ResponseFor');
     addText(e, 'edXML:OrganId', r.organId);
     addText(e, 'edXML:Code', r.code);
-    addText(e, 'edXML:PromulgationDate', toWireDate(r.promulgationDate));
     addText(e, 'edXML:DocumentId', r.documentId);
+    addText(e, 'edXML:PromulgationDate', toWireDate(r.promulgationDate));
   }
-  addText(mh, 'edXML:SteeringType', m.steeringType);
-  if (m.toPlaces) {
-    const tp = mh.ele('edXML:ToPlaces');
-    for (const p of m.toPlaces) addText(tp, 'edXML:Place', p);
-  }
+  addText(mh, 'edXML:SteeringType', m.steeringType ?? 0);
+  const tp = mh.ele('edXML:ToPlaces');
+  for (const p of m.toPlaces ?? []) addText(tp, 'edXML:Place', p);
   const thl = header.ele('edXML:TraceHeaderList');
   for (const th of m.traceHeaders ?? [{ organId: m.from.organId, timestamp: formatEdxmlTimestamp(now) }]) {
     const e = thl.ele('edXML:TraceHeader');
@@ -151,7 +152,7 @@ export function buildEdocSkeleton(m: EdocMessage, now: Date = new Date()): strin
     addText(e, 'edXML:Timestamp', th.timestamp);
   }
   const bu = thl.ele('edXML:Bussiness'); // sic: QCVN 102 spells it this way
-  addText(bu, 'edXML:DocumentId', m.documentId);
+  addText(bu, 'edXML:DocumentId', m.businessDocumentId ?? m.documentId);
   addText(bu, 'edXML:BussinessDocType', m.businessDocType);
   addText(bu, 'edXML:BussinessDocReason', m.businessDocReason);
   addText(bu, 'edXML:Paper', m.paper ?? 0);
@@ -169,7 +170,16 @@ export function buildEdocSkeleton(m: EdocMessage, now: Date = new Date()): strin
       }
     }
   }
-  if (m.businessStaff) addStaff(bu, m.businessStaff, 'doc');
+  if (m.replacementInfo?.length) {
+    const rl = bu.ele('edXML:ReplacementInfoList');
+    for (const r of m.replacementInfo) {
+      const e = rl.ele('edXML:ReplacementInfo');
+      addText(e, 'edXML:DocumentId', r.documentId);
+      const ol = e.ele('edXML:OrganIdList');
+      for (const id of r.organIds) addText(ol, 'edXML:OrganId', id);
+    }
+  }
+  addStaff(bu, m.businessStaff ?? {}, 'doc');
   const body = env.ele('edXML:edXMLBody');
   const man = body.ele('edXML:edXMLManifest', { version: '1.0' });
   for (const a of m.attachments) {
@@ -258,32 +268,46 @@ export async function buildEdoc(m: EdocMessage, opts: { now?: Date } = {}): Prom
   return new Uint8Array(Buffer.concat(out));
 }
 
+const STATUS_ORGAN_FIELDS: [keyof Organ, string][] = [
+  ['organId', 'OrganId'],
+  ['organName', 'OrganName'],
+  ['organizationInCharge', 'OrganizationInCharge'],
+  ['organAdd', 'OrganAdd'],
+  ['email', 'Email'],
+  ['telephone', 'Telephone'],
+  ['fax', 'Fax'],
+  ['website', 'Website'],
+];
+
+/** A date from another system's message is echoed back: yyyy/MM/dd when it is a date, else as received. */
+function wireDateOrAsIs(d: string): string {
+  try {
+    return toWireDate(d);
+  } catch {
+    return d;
+  }
+}
+
 /** Builds a status message (QCVN 102, status_processing layout). */
 export function buildStatus(s: StatusMessage): Uint8Array {
   assertOrganId(s.from.organId, 'sender organ id');
-  assertOrganId(s.responseFor.organId, 'original sender organ id');
+  // the other side's organ id is whatever the platform uses (vxp.saas.03, tax codes…): only non-empty
+  if (!s.responseFor.organId.trim() || !s.responseFor.documentId.trim()) {
+    throw inputError('EDXML_RESPONSE_FOR', msg('the status message has no ResponseFor organ id / DocumentId', 'gói tin trạng thái thiếu mã cơ quan / DocumentId trong ResponseFor'));
+  }
   if (!/^\d{2}$/.test(s.statusCode)) {
     throw inputError('EDXML_STATUS_CODE', msg(`invalid status code "${s.statusCode}": expected two digits such as 03`, `mã trạng thái không hợp lệ "${s.statusCode}": cần hai chữ số, ví dụ 03`));
   }
   const doc = create({ version: '1.0', encoding: 'UTF-8' });
   const root = doc.ele('edXML');
   const mh = root.ele('edXML:edXMLEnvelope').ele('edXML:edXMLHeader').ele('edXML:MessageHeader');
-  const f = mh.ele('edXML:From');
-  const o = s.from;
-  addText(f, 'edXML:OrganId', o.organId);
-  addText(f, 'edXML:OrganName', o.organName);
-  addText(f, 'edXML:OrganizationInCharge', o.organizationInCharge);
-  addText(f, 'edXML:OrganAdd', o.organAdd);
-  addText(f, 'edXML:Email', o.email);
-  addText(f, 'edXML:Telephone', o.telephone);
-  addText(f, 'edXML:Fax', o.fax);
-  addText(f, 'edXML:Website', o.website);
+  addOrgan(mh, 'edXML:From', s.from, STATUS_ORGAN_FIELDS);
   const r = mh.ele('edXML:ResponseFor');
   addText(r, 'edXML:OrganId', s.responseFor.organId);
   addText(r, 'edXML:Code', s.responseFor.code);
-  addText(r, 'edXML:PromulgationDate', toWireDate(s.responseFor.promulgationDate));
+  addText(r, 'edXML:PromulgationDate', wireDateOrAsIs(s.responseFor.promulgationDate));
   addText(r, 'edXML:DocumentId', s.responseFor.documentId);
-  if (s.staff) addStaff(mh, s.staff, 'status');
+  addStaff(mh, s.staff ?? {}, 'status');
   addText(mh, 'edXML:StatusCode', s.statusCode);
   addText(mh, 'edXML:Description', s.description);
   addText(mh, 'edXML:Timestamp', s.timestamp);

@@ -18,6 +18,8 @@ export interface ParsedEdoc {
   message: EdocMessage<ParsedAttachment>;
   /** the envelope carries an XMLDSig <Signature> (kyso does not validate it; the PDF's PAdES is what counts) */
   hasEnvelopeSignature: boolean;
+  /** local names of the MessageHeader's children, in order (the strict rules check presence) */
+  headerElements: string[];
   source: EdxmlSource;
   encoded: EncodedRange[];
   name: string;
@@ -275,11 +277,18 @@ export async function parseEdxml(src: EdxmlSource, name?: string): Promise<Parse
       ? prune({ documentInfo: text(bdi, 'DocumentInfo'), documentReceiver: text(bdi, 'DocumentReceiver'), receivers: receivers.length ? receivers : undefined })
       : undefined,
     businessStaff: staff(child(bu, 'StaffInfo')),
+    businessDocumentId: text(bu, 'DocumentId') && text(bu, 'DocumentId') !== documentId ? text(bu, 'DocumentId') : undefined,
+    replacementInfo: child(bu, 'ReplacementInfoList')
+      ? childrenOf(child(bu, 'ReplacementInfoList'), 'ReplacementInfo').map((r) => ({
+          documentId: text(r, 'DocumentId') ?? '',
+          organIds: childrenOf(child(r, 'OrganIdList'), 'OrganId').map((o) => o.text),
+        }))
+      : undefined,
     traceHeaders: childrenOf(thl, 'TraceHeader').map((t) => ({ organId: text(t, 'OrganId') ?? '', timestamp: text(t, 'Timestamp') ?? '' })),
     attachments,
   });
   const hasEnvelopeSignature = header!.children.some((c) => c.local === 'Signature');
-  return { kind: 'edoc', message, hasEnvelopeSignature, source: src, encoded, name: label };
+  return { kind: 'edoc', message, hasEnvelopeSignature, headerElements: mh.children.map((c) => c.local), source: src, encoded, name: label };
 }
 
 /** Convenience: parse from a file path. */

@@ -25,6 +25,7 @@ export const encodedPlaceholder = (i: number) => `@@KYSO-ENCODED-${i}@@`;
 
 const OPEN_RE = /<([A-Za-z_][\w.-]*:)?ContentTransferEncoded(\s[^<>]*)?>/;
 const KEEP = 2048;
+const CDATA = Buffer.from('<![CDATA[', 'latin1');
 /** Without its attachments an edXML header is a few kB; this bounds memory on hostile input. */
 const MAX_SKELETON = 16 * 1024 * 1024;
 
@@ -52,11 +53,23 @@ class Scanner {
     let base = this.pendingBase;
     for (;;) {
       if (this.inside) {
-        const lt = buf.indexOf(0x3c); // '<' ends the base64 text
+        const lt = buf.indexOf(0x3c); // '<' ends the base64 text (unless it opens a CDATA section)
         if (lt < 0) {
           base += buf.length;
           buf = Buffer.alloc(0);
           break;
+        }
+        // the official edXML parser accepts base64 inside <![CDATA[ … ]]>: the section stays in the range
+        // (base64 has no '<'; the decoder drops the markup)
+        if (buf.length - lt < CDATA.length && !final) {
+          base += lt;
+          buf = buf.subarray(lt);
+          break;
+        }
+        if (buf.subarray(lt, lt + CDATA.length).equals(CDATA)) {
+          base += lt + CDATA.length;
+          buf = buf.subarray(lt + CDATA.length);
+          continue;
         }
         this.encoded.push({ start: this.start, end: base + lt });
         this.emit(Buffer.from(encodedPlaceholder(this.encoded.length - 1), 'latin1'));

@@ -85,6 +85,12 @@ export interface ParsedAttachment {
 
 export type BusinessDocType = 0 | 1 | 2 | 3;
 
+/** Bussiness/ReplacementInfoList/ReplacementInfo: a document replaced (type 3) and who had received it. */
+export interface ReplacementInfo {
+  documentId: string;
+  organIds: string[];
+}
+
 export interface EdocMessage<A = AttachmentInput> {
   from: Organ;
   to: Organ[];
@@ -103,6 +109,8 @@ export interface EdocMessage<A = AttachmentInput> {
   responseFor?: ResponseFor[];
   /** `{OrganId},{yyyy/MM/dd},{number}/{notation}`; see makeDocumentId */
   documentId: string;
+  /** Bussiness/DocumentId when it differs from the header's (the document an update concerns) */
+  businessDocumentId?: string;
   /** 0 mới, 1 thu hồi, 2 cập nhật, 3 thay thế */
   businessDocType: BusinessDocType;
   businessDocReason?: string;
@@ -110,6 +118,8 @@ export interface EdocMessage<A = AttachmentInput> {
   paper?: number;
   businessDocumentInfo?: BusinessDocumentInfo;
   businessStaff?: StaffInfo;
+  /** BussinessDocType 3: the documents this one replaces */
+  replacementInfo?: ReplacementInfo[];
   /** when absent on build, one TraceHeader {from.organId, now} is written */
   traceHeaders?: TraceHeader[];
   attachments: A[];

@@ -143,15 +143,13 @@ export abstract class LgspRestClient implements ExchangeTransport {
     });
   }
 
-  /** Not documented by the province; kyso asks /v1/getSentEdocList and treats 404 as "cannot reconcile" (empty). */
+  /**
+   * Not documented by the province; kyso asks /v1/getSentEdocList. A 404 or FAIL is an error, never an
+   * empty list: "not in the sent list" would make the outbox send again (a duplicate); an error leaves the
+   * item `unknown` for the clerk instead.
+   */
   async listSent(): Promise<SentItem[]> {
-    let j: Record<string, unknown>;
-    try {
-      j = await this.call('getSentEdocList', { method: 'GET', path: 'v1/getSentEdocList' });
-    } catch (e) {
-      if (e instanceof KysoError && e.details?.status === 404) return [];
-      throw e;
-    }
+    const j = await this.call('getSentEdocList', { method: 'GET', path: 'v1/getSentEdocList' });
     const data = Array.isArray(j.data) ? (j.data as Record<string, unknown>[]) : [];
     return data.map((x) => {
       const it: SentItem = { docId: String(x.docId ?? x.senderDocId ?? '') };
@@ -159,7 +157,10 @@ export abstract class LgspRestClient implements ExchangeTransport {
       if (x.sha256 !== undefined) it.sha256 = String(x.sha256).toLowerCase();
       if (Array.isArray(x.to)) it.to = x.to.map(String);
       if (x.messageType !== undefined) it.messageType = String(x.messageType) === 'status' ? 'status' : 'edoc';
+      else if (typeof x.toCode === 'string' && x.toCode) it.to = x.toCode.split(/[,;]/).map((t) => t.trim()).filter(Boolean);
       if (x.sentTime !== undefined) it.sentTime = String(x.sentTime);
+      if (x.notation !== undefined && x.notation !== null) it.notation = String(x.notation);
+      if (x.title !== undefined && x.title !== null) it.title = String(x.title);
       return it;
     });
   }

@@ -34,11 +34,17 @@ export interface SentItem {
   to?: string[];
   messageType?: MessageType;
   sentTime?: string;
+  /** "number/notation" (số ký hiệu) as the real sent list carries it */
+  notation?: string;
+  /** the subject (trích yếu) */
+  title?: string;
+  receiveStatus?: string;
 }
 
 export interface Agency {
   code: string;
   name: string;
+  mail?: string;
 }
 
 export interface ExchangeTransport {

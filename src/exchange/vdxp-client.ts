@@ -119,6 +119,24 @@ export class VdxpClient implements ExchangeTransport {
   async getEdocToFile(docId: string, outPath: string): Promise<{ size: number; sha256: string }> {
     const headers = signVdxpHeaders({ docId }, this.profile.systemId, this.deps.secret, this.now());
     const res = await this.http.requestToFile({ method: 'GET', path: 'downloadEdoc', headers }, outPath);
+    const ctype = String(res.headers?.['content-type'] ?? '').toLowerCase();
+    if (res.file && /json|html/.test(ctype)) {
+      // a 200 whose body is an error document, not the message: never stored as the message
+      const { readFile, unlink } = await import('node:fs/promises');
+      const text = (await readFile(outPath)).subarray(0, 4096).toString('utf8');
+      await unlink(outPath).catch(() => {});
+      let desc = text.slice(0, 200);
+      try {
+        const j = JSON.parse(text) as Record<string, unknown>;
+        desc = `${String(j.ErrorCode ?? j.errorCode ?? '')} ${String(j.ErrorDesc ?? j.errorDesc ?? '')}`.trim() || desc;
+      } catch {
+        /* not JSON */
+      }
+      throw new KysoError('EXCHANGE_DOWNLOAD_NOT_EDXML', 'exchange-retry', msg(
+        `${this.profile.name} downloadEdoc ${docId}: the answer is ${ctype}, not the message (${desc})`,
+        `${this.profile.name} downloadEdoc ${docId}: câu trả lời là ${ctype}, không phải gói tin (${desc})`,
+      ));
+    }
     if (res.file) return res.file;
     if (res.status === 404 || res.status === 405) {
       const bytes = await this.getEdoc(docId);
@@ -178,6 +196,9 @@ export class VdxpClient implements ExchangeTransport {
         if (sha !== undefined) it.sha256 = String(sha).toLowerCase();
         if (d.messageType !== undefined) it.messageType = String(d.messageType).toLowerCase() === 'status' ? 'status' : 'edoc';
         if (d.sentTime !== undefined) it.sentTime = String(d.sentTime);
+        if (d.notation !== undefined && d.notation !== null) it.notation = String(d.notation);
+        if (d.title !== undefined && d.title !== null) it.title = String(d.title);
+        if (d.receiveStatus !== undefined) it.receiveStatus = String(d.receiveStatus);
         byId.set(docId, it);
       }
       const to = parseTo(d.toCode) ?? [];
@@ -189,7 +210,7 @@ export class VdxpClient implements ExchangeTransport {
   async listAgencies(): Promise<Agency[]> {
     const j = await this.call('POST', 'getAgenciesList', { 'Content-Type': 'application/json' }, undefined, false);
     const data = Array.isArray(j.data) ? (j.data as Record<string, unknown>[]) : [];
-    return data.map((d) => ({ code: String(d.code ?? ''), name: String(d.name ?? '') }));
+    return data.map((d) => ({ code: String(d.code ?? ''), name: String(d.name ?? ''), ...(d.mail ? { mail: String(d.mail) } : {}) }));
   }
 
   async close(): Promise<void> {

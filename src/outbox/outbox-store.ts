@@ -53,6 +53,17 @@ export interface OutboxItem {
   statusCode?: string;
   ownerPid?: number;
   ownerHost?: string;
+  /** deterministic message identity (sender, DocumentId, recipients, business type): UNIQUE */
+  identity?: string;
+  /** hash of the document's metadata and files: the same identity with another hash is a changed document */
+  metaHash?: string;
+  /** "number/notation" of a document (reconciliation with the sent list's `notation`) */
+  code?: string;
+  /** BussinessDocType of a document: 0 new, 1 revoke, 2 update, 3 replace */
+  businessType?: number;
+  /** the lease of the process sending it: a random token and the time it runs out (heartbeat extends it) */
+  leaseToken?: string;
+  leaseUntil?: string;
   createdAt: string;
   updatedAt: string;
   lastError?: { code: string; message: string };
@@ -60,7 +71,8 @@ export interface OutboxItem {
   history: StatusEvent[];
 }
 
-export type NewItem = Pick<OutboxItem, 'id' | 'profile' | 'messageType' | 'documentId' | 'from' | 'to' | 'bytesPath' | 'sha256' | 'size' | 'subject' | 'files' | 'statusCode'>;
+export type NewItem = Pick<OutboxItem, 'id' | 'profile' | 'messageType' | 'documentId' | 'from' | 'to' | 'bytesPath' | 'sha256' | 'size' | 'subject' | 'files' | 'statusCode'> &
+  Partial<Pick<OutboxItem, 'identity' | 'metaHash' | 'code' | 'businessType'>>;
 
 export interface ReceivedRecord {
   docId: string;
@@ -96,6 +108,7 @@ CREATE TABLE IF NOT EXISTS history (
   source_doc_id TEXT PRIMARY KEY, item_id TEXT, document_id TEXT NOT NULL, status_code TEXT NOT NULL, description TEXT,
   at TEXT, from_organ TEXT NOT NULL, received_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS history_item ON history(item_id);
+CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, token TEXT NOT NULL, pid INTEGER, host TEXT, until TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS received (
   doc_id TEXT NOT NULL, profile TEXT NOT NULL, message_type TEXT NOT NULL, from_organ TEXT NOT NULL, document_id TEXT,
   dir TEXT, state TEXT NOT NULL, verdict TEXT, flagged INTEGER NOT NULL DEFAULT 0, status_code TEXT, status_item_id TEXT,
@@ -122,7 +135,17 @@ export class OutboxStore {
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 10000');
       db.pragma('foreign_keys = ON');
-      db.exec(SCHEMA);
+      // schema and in-place upgrade in one write transaction: two kyso processes opening a fresh or an
+      // older database at the same moment must not both add a column
+      const d = db;
+      d.transaction(() => {
+        d.exec(SCHEMA);
+        const have = new Set((d.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
+        for (const [col, type] of [['identity', 'TEXT'], ['meta_hash', 'TEXT'], ['code', 'TEXT'], ['business_type', 'INTEGER'], ['lease_token', 'TEXT'], ['lease_until', 'TEXT']]) {
+          if (!have.has(col!)) d.exec(`ALTER TABLE items ADD COLUMN ${col} ${type}`);
+        }
+        d.exec('CREATE UNIQUE INDEX IF NOT EXISTS items_identity ON items(identity) WHERE identity IS NOT NULL');
+      }).immediate();
     } catch (e) {
       throw new KysoError('OUTBOX_UNAVAILABLE', 'input', msg(`${file}: cannot open the outbox database (${(e as Error).message})`, `${file}: không mở được cơ sở dữ liệu hộp thư đi (${(e as Error).message})`), { cause: e });
     }
@@ -138,10 +161,88 @@ export class OutboxStore {
     this.db
       .prepare(
         `INSERT INTO items (id, profile, message_type, document_id, from_organ, to_json, bytes_path, sha256, size, state, uncertain,
-           next_attempt_at, subject, files_json, status_code, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)`,
+           next_attempt_at, subject, files_json, status_code, identity, meta_hash, code, business_type, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(item.id, item.profile, item.messageType, item.documentId, item.from, JSON.stringify(item.to), item.bytesPath, item.sha256, item.size, t, item.subject ?? null, JSON.stringify(item.files), item.statusCode ?? null, t, t);
+      .run(
+        item.id, item.profile, item.messageType, item.documentId, item.from, JSON.stringify(item.to), item.bytesPath, item.sha256, item.size, t,
+        item.subject ?? null, JSON.stringify(item.files), item.statusCode ?? null, item.identity ?? null, item.metaHash ?? null, item.code ?? null,
+        item.businessType ?? null, t, t,
+      );
+  }
+
+  /**
+   * Exactly once by construction: looks the identity up and inserts in ONE immediate transaction (the
+   * UNIQUE index backs it), so two `kyso send` of one document end with one item. Returns the existing
+   * item when there was one (nothing inserted).
+   */
+  insertOrGet(item: NewItem & { identity: string }, now: Date): { inserted: true; item: OutboxItem } | { inserted: false; item: OutboxItem } {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT id FROM items WHERE identity = ?').get(item.identity) as Row | undefined;
+        if (row) return { inserted: false as const, item: this.get(String(row.id))! };
+        this.insert(item, now);
+        return { inserted: true as const, item: this.get(item.id)! };
+      })
+      .immediate();
+  }
+
+  findByIdentity(identity: string): OutboxItem | undefined {
+    const row = this.db.prepare('SELECT id FROM items WHERE identity = ?').get(identity) as Row | undefined;
+    return row ? this.get(String(row.id)) : undefined;
+  }
+
+  /** Items whose DocumentId is this one, or whose id starts with it, or whose exchange docId is it. */
+  findSent(ref: string): OutboxItem[] {
+    const rows = this.db
+      .prepare("SELECT id FROM items WHERE message_type = 'edoc' AND (document_id = ? OR doc_id = ? OR id LIKE ? ESCAPE '\\') ORDER BY created_at")
+      .all(ref, ref, ref.replace(/[%_\\]/g, '\\$&') + '%') as Row[];
+    return rows.map((r) => this.get(String(r.id))!);
+  }
+
+  /** Exchange docIds already recorded for other items (a sent-list row with one of them is not ours). */
+  knownDocIds(exceptId: string): Set<string> {
+    const rows = this.db.prepare('SELECT doc_id FROM items WHERE doc_id IS NOT NULL AND id <> ?').all(exceptId) as Row[];
+    return new Set(rows.map((r) => String(r.doc_id)));
+  }
+
+  /** Extends the lease of an attempt still running (false when another process took the item over). */
+  heartbeat(id: string, token: string, until: Date): boolean {
+    return this.db.prepare('UPDATE items SET lease_until = ? WHERE id = ? AND lease_token = ?').run(until.toISOString(), id, token).changes > 0;
+  }
+
+  /** `outbox resend --not-delivered`: the clerk checked that the server does not have it. */
+  markNotDelivered(id: string, now: Date): boolean {
+    return (
+      this.db
+        .prepare("UPDATE items SET state = 'queued', uncertain = 0, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state IN ('unknown', 'failed', 'queued')")
+        .run(now.toISOString(), now.toISOString(), id).changes > 0
+    );
+  }
+
+  /**
+   * A named lease outside the items (e.g. "receive:<profile>"): taken when free or expired, so a second
+   * `kyso receive` sees the first one running. Returns false when someone else holds it.
+   */
+  takeLease(name: string, token: string, owner: { pid: number; host: string }, now: Date, ms: number, ownerGone: (pid: number, host: string | undefined) => boolean): boolean {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
+        if (row && String(row.token) !== token && Date.parse(String(row.until)) > now.getTime() && !ownerGone(Number(row.pid), opt(row.host))) return false;
+        this.db
+          .prepare('INSERT INTO leases (name, token, pid, host, until) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token, pid = excluded.pid, host = excluded.host, until = excluded.until')
+          .run(name, token, owner.pid, owner.host, new Date(now.getTime() + ms).toISOString());
+        return true;
+      })
+      .immediate();
+  }
+
+  renewLease(name: string, token: string, until: Date): void {
+    this.db.prepare('UPDATE leases SET until = ? WHERE name = ? AND token = ?').run(until.toISOString(), name, token);
+  }
+
+  releaseLease(name: string, token: string): void {
+    this.db.prepare('DELETE FROM leases WHERE name = ? AND token = ?').run(name, token);
   }
 
   get(id: string): OutboxItem | undefined {
@@ -180,6 +281,7 @@ export class OutboxStore {
     owner: { pid: number; host: string },
     now: Date,
     canClaim: (item: OutboxItem) => boolean,
+    lease: { token: string; ms: number } = { token: '', ms: 60_000 },
   ): { seq: number; item: OutboxItem; wasSending: boolean } | undefined {
     return this.db
       .transaction(() => {
@@ -191,8 +293,8 @@ export class OutboxStore {
         // an attempt left pending by a crashed owner is closed as interrupted
         this.db.prepare("UPDATE attempts SET outcome = 'interrupted', ended_at = ? WHERE item_id = ? AND outcome = 'pending'").run(t, id);
         this.db
-          .prepare("UPDATE items SET state = 'sending', uncertain = ?, owner_pid = ?, owner_host = ?, updated_at = ? WHERE id = ?")
-          .run(item.uncertain || wasSending ? 1 : 0, owner.pid, owner.host, t, id);
+          .prepare("UPDATE items SET state = 'sending', uncertain = ?, owner_pid = ?, owner_host = ?, lease_token = ?, lease_until = ?, updated_at = ? WHERE id = ?")
+          .run(item.uncertain || wasSending ? 1 : 0, owner.pid, owner.host, lease.token || null, new Date(now.getTime() + lease.ms).toISOString(), t, id);
         this.db.prepare("INSERT INTO attempts (item_id, seq, started_at, outcome) VALUES (?, ?, ?, 'pending')").run(id, seq, t);
         return { seq, item: this.get(id)!, wasSending };
       })
@@ -224,7 +326,7 @@ export class OutboxStore {
           .run(t, r.outcome, r.httpStatus ?? null, r.answer?.slice(0, 4000) ?? null, r.errorCode ?? null, r.docId ?? null, id, seq);
         this.db
           .prepare(
-            `UPDATE items SET state = ?, uncertain = ?, next_attempt_at = ?, doc_id = COALESCE(?, doc_id), owner_pid = NULL, owner_host = NULL,
+            `UPDATE items SET state = ?, uncertain = ?, next_attempt_at = ?, doc_id = COALESCE(?, doc_id), owner_pid = NULL, owner_host = NULL, lease_token = NULL, lease_until = NULL,
                last_error_code = ?, last_error_message = ?, updated_at = ? WHERE id = ?`,
           )
           .run(r.state, r.uncertain ? 1 : 0, r.nextAttemptAt?.toISOString() ?? null, r.docId ?? null, r.errorCode ?? null, r.errorMessage ?? null, t, id);
@@ -241,9 +343,13 @@ export class OutboxStore {
   addStatusEvent(documentId: string, ev: StatusEvent): { added: boolean; itemId?: string } {
     return this.db
       .transaction(() => {
+        // the item sent to the organisation that answers (one DocumentId may go out several times: to
+        // other recipients, or as an update/revocation of the same document), delivered first, newest first
         const item = this.db
-          .prepare("SELECT id FROM items WHERE document_id = ? AND message_type = 'edoc' ORDER BY (state = 'delivered') DESC, created_at DESC LIMIT 1")
-          .get(documentId) as Row | undefined;
+          .prepare(
+            "SELECT id FROM items WHERE document_id = ? AND message_type = 'edoc' ORDER BY (instr(to_json, ?) > 0) DESC, (state = 'delivered') DESC, created_at DESC LIMIT 1",
+          )
+          .get(documentId, JSON.stringify(ev.from)) as Row | undefined;
         const res = this.db
           .prepare('INSERT OR IGNORE INTO history (source_doc_id, item_id, document_id, status_code, description, at, from_organ, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(ev.sourceDocId, item ? String(item.id) : null, documentId, ev.statusCode, ev.description ?? null, ev.at ?? null, ev.from, ev.receivedAt);
@@ -343,6 +449,12 @@ export class OutboxStore {
       statusCode: opt(row.status_code),
       ownerPid: row.owner_pid == null ? undefined : Number(row.owner_pid),
       ownerHost: opt(row.owner_host),
+      identity: opt(row.identity),
+      metaHash: opt(row.meta_hash),
+      code: opt(row.code),
+      businessType: row.business_type == null ? undefined : Number(row.business_type),
+      leaseToken: opt(row.lease_token),
+      leaseUntil: opt(row.lease_until),
       createdAt: String(row.created_at),
       updatedAt: String(row.updated_at),
       lastError: row.last_error_code ? { code: String(row.last_error_code), message: String(row.last_error_message ?? '') } : undefined,

@@ -14,14 +14,20 @@
 import type { ErrorCategory } from '../core/errors.js';
 import type { RetrySettings } from '../core/config.js';
 
-export type OutboxState = 'queued' | 'sending' | 'delivered' | 'rejected' | 'failed';
+/**
+ * `unknown`: the server's answer was ambiguous and its sent list could not settle it (query failed, or
+ * rows that match only in part). Never resent automatically: `outbox retry` re-queries the sent list only;
+ * `outbox resend <id> --not-delivered` is the clerk's explicit decision.
+ */
+export type OutboxState = 'queued' | 'sending' | 'delivered' | 'rejected' | 'failed' | 'unknown';
 export const FINAL_STATES: readonly OutboxState[] = ['delivered', 'rejected'];
 
-export type AttemptOutcome = 'pending' | 'delivered' | 'reconciled' | 'retry' | 'rejected' | 'failed' | 'interrupted';
+export type AttemptOutcome = 'pending' | 'delivered' | 'reconciled' | 'retry' | 'rejected' | 'failed' | 'interrupted' | 'unknown';
 
 /** What one attempt ended with, as the delivery loop reports it. */
 export type AttemptResult =
   | { kind: 'delivered'; docId: string; httpStatus?: number; answer?: string; reconciled: boolean }
+  | { kind: 'unknown'; code: string; message: string; httpStatus?: number; answer?: string }
   | { kind: 'error'; category: ErrorCategory | 'unknown'; code: string; message: string; httpStatus?: number; answer?: string; retryAfterMs?: number; mayHaveReached?: boolean };
 
 export interface Transition {
@@ -58,6 +64,7 @@ export function transition(
   if (r.kind === 'delivered') {
     return { state: 'delivered', outcome: r.reconciled ? 'reconciled' : 'delivered', uncertain: false, retryNow: false, delayMs: 0 };
   }
+  if (r.kind === 'unknown') return { state: 'unknown', outcome: 'unknown', uncertain: true, retryNow: false, delayMs: 0 };
   switch (r.category) {
     case 'credentials':
     case 'input':

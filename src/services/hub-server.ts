@@ -7,7 +7,9 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { inputError, isKysoError, msg, usageError } from '../core/errors.js';
 import { isValidOrganId } from '../exchange/edxml-format.js';
+import { codeString } from '../exchange/edxml-format.js';
 import { parseEdxml } from '../exchange/edxml-parse.js';
+import { strictRuleViolations } from '../exchange/edxml-rules.js';
 import { javaHexQuirk, verifyVdxpHeaders } from '../exchange/vdxp-auth.js';
 import { decideFault, parseFaults, type FaultRule } from './hub-faults.js';
 import { HubStore } from './hub-store.js';
@@ -36,6 +38,10 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** largest accepted message, bytes (default 2 GiB) */
   maxBytes?: number;
+  /** strict: refuse documents as the strictest provincial platform does (see edxml-rules.ts) */
+  platformRules?: 'strict' | 'lenient';
+  /** randomness of the fault injection (tests pass a seeded one so a failing run can be replayed) */
+  random?: () => number;
 }
 
 export interface HubStats {
@@ -86,6 +92,13 @@ export function validateSystems(raw: unknown, where: string): HubSystem[] {
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 const API = new Set(['sendEdoc', 'getReceivedEdocList', 'getSentEdocList', 'getEdoc', 'downloadEdoc', 'updateStatus', 'countReceiveEdoc', 'countReceiveStatus', 'getAgenciesList']);
 
+/** "dd/MM/yyyy HH:mm:ss", Vietnam time, as the axis writes times */
+function vnTime(iso: string): string {
+  const d = new Date(Date.parse(iso) + 7 * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
 function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const b = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(b.length), ...extra });
@@ -105,8 +118,9 @@ async function drain(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** A call parameter: the official SDK sends only the XroadVnpt-* copies; plain headers are a fallback. */
 const header = (req: IncomingMessage, k: string): string | undefined => {
-  const v = req.headers[k.toLowerCase()];
+  const v = req.headers[`xroadvnpt-${k.toLowerCase()}`] ?? req.headers[k.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 };
 
@@ -190,9 +204,18 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
       let documentId: string;
       let to: string[];
       let statKey: string;
+      let notation: string | null = null;
+      let title: string | null = null;
       if (messageType === 'edoc') {
         if (parsed.kind !== 'edoc') return reject('22', 'messagetype edoc but the edXML is a status message');
+        if (opts.platformRules === 'strict') {
+          const bad = strictRuleViolations(parsed, new Date());
+          // the provincial platform answers "9999 Fail" and names nothing; the hub names the fields for the tests
+          if (bad.length) return reject('9999', `Fail: ${bad.map((b) => `${b.field}: ${b.en}`).join('; ')}`);
+        }
         documentId = parsed.message.documentId;
+        notation = codeString(parsed.message.code);
+        title = parsed.message.subject;
         let hdrTo: unknown;
         try {
           hdrTo = JSON.parse(header(req, 'to') ?? '[]');
@@ -208,9 +231,16 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
         if (parsed.kind !== 'status') return reject('22', 'messagetype status but the edXML is not a status message');
         documentId = parsed.message.responseFor.documentId;
         const original = store.db
-          .prepare("SELECT from_organ FROM docs WHERE document_id = ? AND message_type = 'edoc' LIMIT 1")
-          .get(documentId) as { from_organ: string } | undefined;
-        to = [original?.from_organ ?? parsed.message.responseFor.organId];
+          .prepare("SELECT from_organ, recipients FROM docs WHERE document_id = ? AND message_type = 'edoc' ORDER BY created_at LIMIT 1")
+          .get(documentId) as { from_organ: string; recipients: string } | undefined;
+        if (original && original.from_organ === organ) {
+          // the original's sender speaks (13, a recall request): to the recipient ResponseFor names, else all
+          const rcpt = JSON.parse(original.recipients) as string[];
+          const named = parsed.message.responseFor.organId;
+          to = rcpt.includes(named) ? [named] : rcpt;
+        } else {
+          to = [original?.from_organ ?? parsed.message.responseFor.organId];
+        }
         statKey = `status:${documentId}:${parsed.message.statusCode}`;
       }
       if (dedup) {
@@ -224,7 +254,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
       const final = path.join(store.docsDir, `${docId}.edxml`);
       await rename(body.tmp, final);
       store.insert(
-        { doc_id: docId, from_organ: organ, message_type: messageType, document_id: documentId, sha256: body.sha256, size: body.size, path: final, created_at: now(), recipients: JSON.stringify(to) },
+        { doc_id: docId, from_organ: organ, message_type: messageType, document_id: documentId, sha256: body.sha256, size: body.size, path: final, created_at: now(), recipients: JSON.stringify(to), notation, title },
         to,
       );
       counters.sendEdoc.accepted++;
@@ -287,22 +317,25 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
         return json(res, 200, { status: 'OK', ErrorCode: '0', ErrorDesc: '' });
       }
       case 'getSentEdocList': {
-        // kyso's hub lists both edoc and status messages (messageType per row) and adds documentId and sha256
-        // so a client can reconcile what reached it.
-        const data = store.sent(organ).map((d) => ({
-          serviceType: 'eDoc',
-          senderDocId: d.doc_id,
-          receiverDocId: d.doc_id,
-          fromCode: d.from_organ,
-          toCode: d.to_organ,
-          receiveStatus: d.state,
-          receiveStatusDesc: d.state === 'done' ? 'Đã nhận' : d.state === 'fail' ? 'Lỗi' : 'Chưa nhận',
-          messageType: d.message_type,
-          sentTime: d.created_at,
-          sendStatus: 'OK',
-          documentId: d.document_id,
-          sha256: d.sha256,
-        }));
+        // the row shape of the real axis: senderDocId, toCode, notation, title, sentTime, receiveStatus…,
+        // no content hash and no edXML DocumentId (clients must reconcile with what the real one gives)
+        const mt = (header(req, 'messagetype') ?? 'edoc').toLowerCase() === 'status' ? 'status' : 'edoc';
+        const data = store
+          .sent(organ)
+          .filter((d) => d.message_type === mt)
+          .map((d) => ({
+            serviceType: 'eDoc',
+            senderDocId: d.doc_id,
+            receiverDocId: d.doc_id,
+            fromCode: d.from_organ,
+            toCode: d.to_organ,
+            notation: d.notation ?? '',
+            title: d.title ?? '',
+            sentTime: vnTime(d.created_at),
+            receiveStatus: d.state === 'done' ? 1 : d.state === 'fail' ? 2 : 0,
+            receiveStatusDesc: d.state === 'done' ? 'Đã nhận' : d.state === 'fail' ? 'Lỗi' : 'Chưa nhận',
+            sendStatus: 'OK',
+          }));
         return json(res, 200, { status: 'OK', ErrorCode: '0', ErrorDesc: '', data });
       }
       case 'getAgenciesList': {
@@ -347,7 +380,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
           return fail(res, 404, '404', `unknown endpoint ${url.pathname}`);
         }
         counters.requests[endpoint] = (counters.requests[endpoint] ?? 0) + 1;
-        const d = decideFault(faults, endpoint);
+        const d = decideFault(faults, endpoint, opts.random);
         if (d.delayMs) {
           counters.faultsInjected.slow = (counters.faultsInjected.slow ?? 0) + 1;
           await new Promise((r) => setTimeout(r, d.delayMs));

@@ -13,6 +13,9 @@ export interface StoredDoc {
   path: string;
   created_at: string;
   recipients: string;
+  /** document messages: "number/notation" and subject, for the sent list */
+  notation: string | null;
+  title: string | null;
 }
 
 export interface Delivery {
@@ -46,6 +49,13 @@ export class HubStore {
         PRIMARY KEY (doc_id, to_organ));
       CREATE INDEX IF NOT EXISTS deliveries_inbox ON deliveries (to_organ, state);
     `);
+    this.db
+      .transaction(() => {
+        const have = new Set((this.db.prepare('PRAGMA table_info(docs)').all() as { name: string }[]).map((c) => c.name));
+        if (!have.has('notation')) this.db.exec('ALTER TABLE docs ADD COLUMN notation TEXT');
+        if (!have.has('title')) this.db.exec('ALTER TABLE docs ADD COLUMN title TEXT');
+      })
+      .immediate();
   }
 
   findDuplicate(from: string, documentId: string, sha256: string, messageType: string): string | undefined {
@@ -58,7 +68,10 @@ export class HubStore {
   insert(doc: StoredDoc, to: string[]): void {
     const tx = this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO docs VALUES (@doc_id, @from_organ, @message_type, @document_id, @sha256, @size, @path, @created_at, @recipients)')
+        .prepare(
+          `INSERT INTO docs (doc_id, from_organ, message_type, document_id, sha256, size, path, created_at, recipients, notation, title)
+           VALUES (@doc_id, @from_organ, @message_type, @document_id, @sha256, @size, @path, @created_at, @recipients, @notation, @title)`,
+        )
         .run(doc);
       const ins = this.db.prepare("INSERT OR IGNORE INTO deliveries VALUES (?, ?, 'new', ?)");
       for (const t of to) ins.run(doc.doc_id, t, doc.created_at);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { msg, usageError } from '../core/errors.js';
 import type { OutboxItem } from '../outbox/outbox-store.js';
 import type { OutboxState } from '../outbox/state-machine.js';
-import { deliverAll, type DeliveryResult } from './outbox-deliver.js';
+import { deliverAll, deliverItem, type DeliveryResult } from './outbox-deliver.js';
 import type { ExchangeSession } from './outbox-session.js';
 
 /** `kyso outbox list`: every item (optionally only some states), oldest first. */
@@ -35,10 +35,29 @@ export async function retryOutbox(s: ExchangeSession, id?: string): Promise<Deli
     if (it.state === 'delivered' || it.state === 'rejected') {
       return [{ id: it.id, documentId: it.documentId, messageType: it.messageType, to: it.to, state: it.state, docId: it.docId, attempts: 0, reconciled: false }];
     }
-    return deliverAll([it.id], s.deliverDeps, { explicit: true });
+    return deliverAll([it.id], s.deliverDeps, { explicit: true, requeryOnly: true });
   }
-  const ids = s.store.list({ states: ['queued', 'sending', 'failed'] }).map((i) => i.id);
-  return deliverAll(ids, s.deliverDeps, { explicit: true });
+  const ids = s.store.list({ states: ['queued', 'sending', 'failed', 'unknown'] }).map((i) => i.id);
+  return deliverAll(ids, s.deliverDeps, { explicit: true, requeryOnly: true });
+}
+
+/**
+ * `kyso outbox resend <id> --not-delivered`: the clerk checked on the platform that the recipient does
+ * not have the message (an `unknown` item, or a failed one): it is queued again and sent now.
+ */
+export async function resendOutbox(s: ExchangeSession, id: string, notDelivered: boolean): Promise<DeliveryResult> {
+  const it = findOutboxItem(s, id);
+  if (!notDelivered) {
+    throw usageError('RESEND_CONFIRM', msg(
+      `kyso outbox resend sends item ${it.id.slice(0, 8)} again: confirm with --not-delivered that you checked the recipient does not have it`,
+      `kyso outbox resend gửi lại mục ${it.id.slice(0, 8)}: hãy xác nhận bằng --not-delivered rằng bạn đã kiểm tra bên nhận chưa có văn bản`,
+    ));
+  }
+  if (it.state === 'delivered' || it.state === 'rejected' || it.state === 'sending') {
+    throw usageError('RESEND_STATE', msg(`item ${it.id.slice(0, 8)} is ${it.state}: nothing to resend`, `mục ${it.id.slice(0, 8)} đang ở trạng thái ${it.state}: không có gì để gửi lại`));
+  }
+  s.store.markNotDelivered(it.id, s.deliverDeps.now());
+  return deliverItem(it.id, s.deliverDeps, { explicit: true });
 }
 
 /**

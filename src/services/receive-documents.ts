@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, open } from 'node:fs/promises';
 import path from 'node:path';
-import { isKysoError, msg, type Msg } from '../core/errors.js';
+import { isKysoError, KysoError, msg, type Msg } from '../core/errors.js';
 import { decodeAttachmentToFile } from '../exchange/edxml-attachment.js';
 import { codeString, formatEdxmlTimestamp } from '../exchange/edxml-format.js';
 import { parseEdxmlFile, type ParsedEdoc } from '../exchange/edxml-parse.js';
 import type { ResponseFor } from '../exchange/edxml-types.js';
 import type { ReceivedItem } from '../exchange/transport.js';
+import { unzipToDir } from '../exchange/unzip-capped.js';
 import { fsyncDir, writeFileDurable } from '../outbox/durable-file.js';
 import type { ReceivedRecord } from '../outbox/outbox-store.js';
 import { deliverAll, type DeliveryResult } from './outbox-deliver.js';
@@ -36,6 +37,8 @@ export interface ReceivedAttachment {
   size?: number;
   verdict?: PdfVerdict;
   error?: { code: string; message: Msg };
+  /** a zip attachment: the files inside (unpacked next to it), each PDF verified */
+  entries?: ReceivedAttachment[];
 }
 
 export interface ReceivedDocument {
@@ -49,6 +52,10 @@ export interface ReceivedDocument {
   outcome: 'new' | 'already' | 'unparseable' | 'error';
   statusCode?: '01' | '02';
   reason?: string;
+  /** a revocation (1), update (2) or replacement (3): no automatic status, the clerk answers 15/16 */
+  business?: { type: 1 | 2 | 3; reason?: string; concerns: string; original?: string };
+  /** the sender asked for this document back (status 13): the clerk answers 15/16 */
+  recall?: { statusDocId: string; description?: string };
   /** the clerk must look: INDETERMINATE or unsigned attachments, or no PDF at all */
   flagged: boolean;
   flags: string[];
@@ -66,6 +73,8 @@ export interface ReceivedStatus {
   description?: string;
   /** the outbox item it was attached to (none when we never sent that document) */
   itemId?: string;
+  /** a status 13 (recall request) about a document we received: its docId here */
+  recallOf?: string;
   outcome: 'new' | 'already' | 'unparseable' | 'error';
   error?: { code: string; category: string; message: Msg };
 }
@@ -79,9 +88,62 @@ export interface ReceiveResult {
   outbox: DeliveryResult[];
 }
 
-/** A file/folder name from untrusted text: letters (Vietnamese included), digits, space . _ - only; no leading dot. */
-export const safeName = (s: string) =>
-  s.normalize('NFC').replace(/[^\p{L}\p{N}._ -]+/gu, '_').replace(/^[.\s]+/, '_').trim().slice(0, 120) || '_';
+/**
+ * A file/folder name from untrusted text: letters (Vietnamese included), digits, space . _ - only; no
+ * leading dot; at most 150 UTF-8 bytes (file systems allow 255 and the temp names add a few), shortened
+ * in the middle so the start and the extension (".pdf") stay.
+ */
+export function safeName(s: string, maxBytes = 150): string {
+  const clean = s.normalize('NFC').replace(/[^\p{L}\p{N}._ -]+/gu, '_').replace(/^[.\s]+/, '_').trim() || '_';
+  if (Buffer.byteLength(clean) <= maxBytes) return clean;
+  const dot = clean.lastIndexOf('.');
+  const ext = dot > 0 && clean.length - dot <= 10 ? clean.slice(dot) : '';
+  const stem = [...clean.slice(0, clean.length - ext.length)];
+  const budget = maxBytes - Buffer.byteLength(ext) - 3; // "…" is 3 bytes
+  let head = '';
+  let tail = '';
+  for (let i = 0, j = stem.length - 1; i <= j; ) {
+    const h = stem[i]!;
+    if (Buffer.byteLength(head + h + tail) > budget) break;
+    head += h;
+    i++;
+    if (i > j) break;
+    const t = stem[j]!;
+    if (Buffer.byteLength(head + t + tail) > budget) break;
+    tail = t + tail;
+    j--;
+  }
+  return `${head}…${tail}${ext}`;
+}
+
+/** errno codes of faults on THIS machine (disk full, permissions, read-only, name too long): never the sender's fault. */
+// ENOENT: Node's recursive mkdir reports a read-only parent as ENOENT, and a folder removed under us is ours too
+const LOCAL_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'EMFILE', 'ENFILE', 'EIO', 'ENOTDIR', 'ENOENT', 'EBUSY', 'EISDIR']);
+
+export function localFaultOf(e: unknown): string | undefined {
+  for (let c: unknown = e, n = 0; c && n < 5; c = (c as { cause?: unknown }).cause, n++) {
+    const code = (c as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && LOCAL_FAULTS.has(code)) return code;
+  }
+  return undefined;
+}
+
+/** A local fault as the run reports it: the message stays unacked and is fetched again by the next run. */
+function localFault(e: unknown, code: string): KysoError {
+  const what = (e as Error).message ?? code;
+  return new KysoError(
+    'RECEIVE_LOCAL_FAULT',
+    'exchange-retry',
+    msg(
+      `a fault on this computer (${code}: ${what}); the message is left on the exchange (not acknowledged, no status sent) and will be fetched again by the next kyso receive`,
+      `lỗi trên máy này (${code}: ${what}); gói tin vẫn để trên trục (chưa xác nhận, không gửi trạng thái) và sẽ được nhận lại ở lần kyso receive sau`,
+    ),
+    { cause: e, details: { errno: code } },
+  );
+}
+
+/** How long one `kyso receive` holds the profile's receive lease without renewing it. */
+const RECEIVE_LEASE_MS = 5 * 60_000;
 
 /**
  * `kyso receive`: documents (list → fetch → parse → store atomically → verify → queue status 01/02 → ack
@@ -89,10 +151,44 @@ export const safeName = (s: string) =>
  * is safe: the received table and the inbox folder name (from the docId) make every step idempotent.
  */
 export async function receiveDocuments(opts: ReceiveOptions, s: ExchangeSession): Promise<ReceiveResult> {
+  const profile = s.profile;
+  // one receive per profile at a time: a second run would fetch and answer the same messages twice
+  const lease = `receive:${profile.name}`;
+  const token = randomBytes(12).toString('hex');
+  const d = s.deliverDeps;
+  const gone = (pid: number, host: string | undefined) => host === d.owner.host && pid !== d.owner.pid && !d.isAlive(pid);
+  if (!s.store.takeLease(lease, token, d.owner, d.now(), RECEIVE_LEASE_MS, gone)) {
+    throw new KysoError('RECEIVE_RUNNING', 'exchange-retry', msg(
+      `another kyso receive is already running for profile "${profile.name}" (data folder ${s.dataDir}); try again when it has finished`,
+      `một lệnh kyso receive khác đang chạy cho hồ sơ "${profile.name}" (thư mục dữ liệu ${s.dataDir}); hãy chạy lại khi lệnh đó xong`,
+    ));
+  }
+  const beat = setInterval(() => {
+    try {
+      s.store.renewLease(lease, token, new Date(d.now().getTime() + RECEIVE_LEASE_MS));
+    } catch {
+      /* busy database: the next beat renews */
+    }
+  }, 30_000);
+  beat.unref();
+  try {
+    return await receiveLocked(opts, s);
+  } finally {
+    clearInterval(beat);
+    s.store.releaseLease(lease, token);
+  }
+}
+
+async function receiveLocked(opts: ReceiveOptions, s: ExchangeSession): Promise<ReceiveResult> {
   const transport = await s.transport();
   const profile = s.profile;
   const inbox = path.resolve(opts.outDir ?? s.inboxDir);
-  await mkdir(inbox, { recursive: true });
+  try {
+    await mkdir(inbox, { recursive: true });
+  } catch (e) {
+    const code = localFaultOf(e);
+    throw code ? localFault(e, code) : e;
+  }
   const result: ReceiveResult = { profile: profile.name, inbox, documents: [], statuses: [], outbox: [] };
   const statusItems: string[] = [];
 
@@ -145,8 +241,9 @@ async function receiveOne(it: ReceivedItem, opts: ReceiveOptions, s: ExchangeSes
       doc = await fetchAndStore(it, opts, s, inbox);
       rec = s.store.getReceived(profile.name, it.docId)!;
     }
-    // queue the business status (durably) before the transport ack, so it cannot be lost
-    if (rec.state === 'stored' && !rec.statusItemId && doc.statusCode) {
+    // queue the business status (durably) before the transport ack, so it cannot be lost; a revocation,
+    // update or replacement gets none: the clerk answers it with 15/16
+    if (rec.state === 'stored' && !rec.statusItemId && doc.statusCode && !doc.business) {
       const info = rec.info as { responseFor: ResponseFor; from: string };
       const item = await queueStatus(s, {
         to: info.from,
@@ -166,7 +263,8 @@ async function receiveOne(it: ReceivedItem, opts: ReceiveOptions, s: ExchangeSes
     doc.acked = true;
     return doc;
   } catch (e) {
-    return { ...base, outcome: 'error', error: errInfo(e), acked: rec?.acked ?? false };
+    const local = localFaultOf(e);
+    return { ...base, outcome: 'error', error: errInfo(local ? localFault(e, local) : e), acked: rec?.acked ?? false };
   }
 }
 
@@ -188,7 +286,7 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
   const transport = await s.transport();
   const profile = s.profile;
   const receivedAt = s.deliverDeps.now().toISOString();
-  const finalDir = path.join(inbox, safeName(it.docId));
+  let finalDir = path.join(inbox, safeName(it.docId));
   const tmpDir = path.join(inbox, `.tmp-${randomBytes(6).toString('hex')}`);
   await mkdir(tmpDir, { recursive: true });
   let responseFor: ResponseFor | undefined;
@@ -198,12 +296,16 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
     // streamed to disk when the adapter can (large messages never sit in memory)
     if (transport.getEdocToFile) await transport.getEdocToFile(it.docId, edxmlPath);
     else await writeFileDurable(edxmlPath, await transport.getEdoc(it.docId));
+    // a JSON error body (or an HTML page) where the message should be: the server's fault, not the
+    // sender's; nothing is stored or acknowledged, the next run fetches it again
+    await assertXmlBody(edxmlPath, it.docId);
     let parsed: ParsedEdoc | undefined;
     try {
       const p = await parseEdxmlFile(edxmlPath);
       if (p.kind !== 'edoc') throw Object.assign(new Error('a status message where a document was expected'), { code: 'EDXML_NOT_DOCUMENT' });
       parsed = p;
     } catch (e) {
+      if (localFaultOf(e)) throw e;
       doc.outcome = 'unparseable';
       doc.error = errInfo(e);
     }
@@ -226,36 +328,59 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
           att.sha256 = d.sha256;
           att.size = d.size;
         } catch (e) {
+          // disk full, permissions…: our fault, the message is fetched again next run
+          if (localFaultOf(e)) throw e;
           // the attachment cannot be decoded (cut short, bad base64/zip): proven damaged
           att.error = errInfo(e);
         }
-        if (att.file && (await isPdf(path.join(tmpDir, name)))) {
-          try {
-            att.verdict = await opts.verifyPdf(path.join(tmpDir, name));
-          } catch (e) {
-            // a verifier failure proves nothing about the document: the clerk decides
-            const m = errInfo(e).message;
-            att.verdict = { indication: 'INDETERMINATE', subIndication: 'VERIFY_ERROR', summary: msg(`verification could not run: ${m.en}`, `không chạy được kiểm tra chữ ký: ${m.vi}`) };
-          }
+        if (att.file) {
+          const kind = await sniff(path.join(tmpDir, name));
+          if (kind === 'pdf') att.verdict = await verifyOne(opts, path.join(tmpDir, name));
+          else if (kind === 'zip') await unpackZip(opts, doc, att, tmpDir, name, used);
         }
         doc.attachments.push(att);
       }
       decide(doc);
-      // the same document (sender + DocumentId) already arrived under another docId: keep it, tell the clerk
-      const twin = s.store.findReceivedByDocumentId(profile.name, m.from.organId, m.documentId).find((r) => r.docId !== it.docId);
-      if (twin) {
-        doc.flags.push(`same document as docId ${twin.docId} (received ${twin.receivedAt})`);
+      if (m.businessDocType === 1 || m.businessDocType === 2 || m.businessDocType === 3) {
+        // a revocation / update / replacement: linked to the original, shown, answered by the clerk (15/16)
+        const refs = [...(m.responseFor ?? []).map((r) => r.documentId), m.businessDocumentId, ...(m.replacementInfo ?? []).map((r) => r.documentId), m.businessDocType !== 3 ? m.documentId : undefined].filter(
+          (x): x is string => Boolean(x),
+        );
+        const orig = refs
+          .flatMap((ref) => s.store.findReceivedByDocumentId(profile.name, m.from.organId, ref))
+          .find((r) => r.docId !== it.docId && !(r.info as { business?: unknown } | undefined)?.business);
+        const concerns = refs[0] ?? m.documentId;
+        doc.business = { type: m.businessDocType, reason: m.businessDocReason, concerns, original: orig?.docId };
+        const what = { 1: 'revocation', 2: 'update', 3: 'replacement' }[m.businessDocType];
+        doc.flags.push(`${what} of ${concerns}${orig ? ` (received as docId ${orig.docId})` : ' (original not received here)'}${m.businessDocReason ? `: ${m.businessDocReason}` : ''}; answer with kyso status ${it.docId} 15 (accept) or 16 (refuse)`);
+        if (doc.statusCode === '01') doc.statusCode = undefined;
         doc.flagged = true;
+      } else {
+        // the same document (sender + DocumentId) already arrived under another docId: keep it, tell the clerk
+        const twin = s.store.findReceivedByDocumentId(profile.name, m.from.organId, m.documentId).find((r) => r.docId !== it.docId);
+        if (twin) {
+          doc.flags.push(`same document as docId ${twin.docId} (received ${twin.receivedAt})`);
+          doc.flagged = true;
+        }
       }
     }
-    await writeFileDurable(path.join(tmpDir, 'metadata.json'), JSON.stringify({ ...doc, dir: undefined, acked: undefined, profile: profile.name, receivedAt, message: parsed ? summary(parsed) : undefined }, null, 2) + '\n');
+    await writeFileDurable(path.join(tmpDir, 'metadata.json'), JSON.stringify({ ...doc, dir: undefined, acked: undefined, docId: it.docId, profile: profile.name, receivedAt, message: parsed ? summary(parsed) : undefined }, null, 2) + '\n');
     await fsyncDir(tmpDir);
-    try {
-      await rename(tmpDir, finalDir);
-    } catch (e) {
-      // stored by an earlier run that stopped before recording it: keep that copy
-      if (!(await exists(finalDir))) throw e;
-      await rm(tmpDir, { recursive: true, force: true });
+    for (let n = 2; ; n++) {
+      try {
+        await rename(tmpDir, finalDir);
+        break;
+      } catch (e) {
+        if (!(await exists(finalDir))) throw e;
+        // stored by an earlier run that stopped before recording it: keep that copy; a folder of ANOTHER
+        // message whose docId maps to the same name: this one gets the next free name
+        if ((await storedDocId(finalDir)) === it.docId) {
+          await rm(tmpDir, { recursive: true, force: true });
+          break;
+        }
+        finalDir = path.join(inbox, `${safeName(it.docId, 140)}-${n}`);
+        doc.dir = finalDir;
+      }
     }
     await fsyncDir(inbox);
   } catch (e) {
@@ -276,7 +401,7 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
     statusCode: undefined,
     acked: false,
     receivedAt,
-    info: responseFor ? { responseFor, from: doc.from, code: doc.code, subject: doc.subject } : undefined,
+    info: responseFor ? { responseFor, from: doc.from, code: doc.code, subject: doc.subject, business: doc.business } : undefined,
   });
   return doc;
 }
@@ -288,7 +413,7 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
 function decide(doc: ReceivedDocument): void {
   const failures: string[] = [];
   let pdfs = 0;
-  for (const a of doc.attachments) {
+  for (const a of doc.attachments.flatMap((x) => [x, ...(x.entries ?? [])])) {
     if (a.error) {
       failures.push(`${a.name}: ${a.error.message.vi}`);
       continue;
@@ -331,15 +456,90 @@ function summary(p: ParsedEdoc): Record<string, unknown> {
   };
 }
 
-async function isPdf(file: string): Promise<boolean> {
+/** What a decoded attachment is, by its first bytes: a PDF ("%PDF-" near the start), a zip ("PK\x03\x04"), or other. */
+async function sniff(file: string): Promise<'pdf' | 'zip' | 'other'> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(1024);
     const { bytesRead } = await fh.read(buf, 0, 1024, 0);
-    return buf.subarray(0, bytesRead).includes('%PDF-');
+    const b = buf.subarray(0, bytesRead);
+    if (b.length >= 4 && b.readUInt32LE(0) === 0x04034b50) return 'zip';
+    return b.includes('%PDF-') ? 'pdf' : 'other';
   } finally {
     await fh.close();
   }
+}
+
+async function verifyOne(opts: ReceiveOptions, file: string): Promise<PdfVerdict> {
+  try {
+    return await opts.verifyPdf(file);
+  } catch (e) {
+    if (localFaultOf(e)) throw e;
+    // a verifier failure proves nothing about the document: the clerk decides
+    const m = errInfo(e).message;
+    return { indication: 'INDETERMINATE', subIndication: 'VERIFY_ERROR', summary: msg(`verification could not run: ${m.en}`, `không chạy được kiểm tra chữ ký: ${m.vi}`) };
+  }
+}
+
+/**
+ * A zip attachment: unpacked (through the capped unzip) into a folder next to it, and each PDF inside
+ * verified on its own. An archive over the caps is hostile content, not damage: flagged for the clerk.
+ */
+async function unpackZip(opts: ReceiveOptions, doc: ReceivedDocument, att: ReceivedAttachment, tmpDir: string, name: string, used: Set<string>): Promise<void> {
+  let folder = safeName(`${name}.files`);
+  while (used.has(folder)) folder = `_${folder}`;
+  used.add(folder);
+  let entries;
+  try {
+    entries = await unzipToDir(path.join(tmpDir, name), path.join(tmpDir, folder));
+  } catch (e) {
+    if (localFaultOf(e)) throw e;
+    if (isKysoError(e) && e.code === 'ZIP_CAP_EXCEEDED') {
+      doc.flags.push(`${att.name}: ${e.msg.en}`);
+      return;
+    }
+    att.error = errInfo(e);
+    return;
+  }
+  att.entries = [];
+  for (const en of entries) {
+    const sub: ReceivedAttachment = { name: en.name, file: path.join(folder, en.name), size: en.size };
+    if ((await sniff(en.path)) === 'pdf') sub.verdict = await verifyOne(opts, en.path);
+    att.entries.push(sub);
+  }
+}
+
+async function storedDocId(dir: string): Promise<string | undefined> {
+  try {
+    return (JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8')) as { docId?: string }).docId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses a download that is not XML (a JSON error body, an HTML page): a transport problem, retried next run. */
+async function assertXmlBody(file: string, docId: string): Promise<void> {
+  const fh = await open(file, 'r');
+  let head: string;
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  } finally {
+    await fh.close();
+  }
+  if (head.startsWith('<') && !/^<!doctype html|^<html/i.test(head)) return;
+  let desc = head.slice(0, 200);
+  try {
+    const j = JSON.parse(head) as Record<string, unknown>;
+    desc = `${String(j.ErrorCode ?? j.errorCode ?? '')} ${String(j.ErrorDesc ?? j.errorDesc ?? j.message ?? '')}`.trim() || desc;
+  } catch {
+    /* not JSON either: show the start */
+  }
+  throw new KysoError('EXCHANGE_DOWNLOAD_NOT_EDXML', 'exchange-retry', msg(
+    `docId ${docId}: the exchange answered something other than an edXML message (${desc}); nothing stored or acknowledged, the next kyso receive fetches it again`,
+    `docId ${docId}: trục trả về nội dung không phải gói tin edXML (${desc}); chưa lưu, chưa xác nhận, lần kyso receive sau sẽ nhận lại`,
+  ));
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -375,6 +575,16 @@ async function receiveStatus(it: ReceivedItem, s: ExchangeSession): Promise<Rece
         out.documentId = m.responseFor.documentId;
         out.statusCode = m.statusCode;
         out.description = m.description;
+        if (m.statusCode === '13') {
+          // the sender asks for a document it sent us back: linked to it, left for the clerk (15/16)
+          // the document itself, not a revocation/update of it that shares its DocumentId
+          const same = s.store.findReceivedByDocumentId(profile.name, m.from.organId, m.responseFor.documentId);
+          const orig = same.find((r) => !(r.info as { business?: unknown } | undefined)?.business) ?? same[0];
+          if (orig) {
+            out.recallOf = orig.docId;
+            s.store.putReceived({ ...orig, flagged: true, info: { ...orig.info, recall: { statusDocId: it.docId, description: m.description, at: m.timestamp } } });
+          }
+        }
         const { itemId } = s.store.addStatusEvent(m.responseFor.documentId, {
           sourceDocId: it.docId,
           statusCode: m.statusCode,
@@ -386,6 +596,7 @@ async function receiveStatus(it: ReceivedItem, s: ExchangeSession): Promise<Rece
         out.itemId = itemId;
         rec = { ...rec, from: m.from.organId, documentId: m.responseFor.documentId, statusCode: m.statusCode };
       } catch (e) {
+        if (localFaultOf(e)) throw e;
         out.outcome = 'unparseable';
         out.error = errInfo(e);
         rec = { ...rec, state: 'unparseable' };
@@ -398,7 +609,8 @@ async function receiveStatus(it: ReceivedItem, s: ExchangeSession): Promise<Rece
     if (prev) return { ...out, outcome: 'already', documentId: rec.documentId, statusCode: rec.statusCode };
     return out;
   } catch (e) {
-    return { ...out, outcome: 'error', error: errInfo(e) };
+    const local = localFaultOf(e);
+    return { ...out, outcome: 'error', error: errInfo(local ? localFault(e, local) : e) };
   }
 }
 

@@ -26,11 +26,17 @@ export interface DocumentMeta {
   promulgationDate?: string;
   toPlaces?: string[];
   steeringType?: number | string;
+  /** OtherInfo */
+  sphereOfPromulgation?: string;
+  typerNotation?: string;
+  promulgationAmount?: number | string;
+  appendixes?: string[];
 }
 
 export const META_KEYS: readonly (keyof DocumentMeta)[] = [
   'code', 'subject', 'type', 'typeName', 'typeDetail', 'content', 'signerName', 'signerPosition', 'signerCompetence',
   'priority', 'dueDate', 'promulgationPlace', 'promulgationDate', 'toPlaces', 'steeringType',
+  'sphereOfPromulgation', 'typerNotation', 'promulgationAmount', 'appendixes',
 ];
 
 export function parseMetaJson(file: string, text: string): DocumentMeta {
@@ -61,6 +67,10 @@ export interface ResolvedMeta {
   promulgation: { place: string; date: string };
   toPlaces?: string[];
   steeringType?: number;
+  sphereOfPromulgation?: string;
+  typerNotation?: string;
+  promulgationAmount?: number;
+  appendixes?: string[];
 }
 
 /** Validates metadata; `today` (YYYY-MM-DD, Vietnam) is the default promulgation date. */
@@ -117,6 +127,10 @@ export function resolveMeta(m: DocumentMeta, defaults: { place?: string; today: 
     },
     toPlaces: m.toPlaces,
     steeringType: num(m.steeringType, '--steering-type'),
+    sphereOfPromulgation: m.sphereOfPromulgation,
+    typerNotation: m.typerNotation,
+    promulgationAmount: num(m.promulgationAmount, '--promulgation-amount'),
+    appendixes: m.appendixes,
   };
 }
 

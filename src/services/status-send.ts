@@ -80,7 +80,7 @@ export interface StatusResult {
   item: DeliveryResult;
 }
 
-/** `kyso status <docId> <code>`: a business status (03, 04, 05, 06 …) for a received document. */
+/** `kyso status <docId> <code>`: a business status (03, 04, 05, 06, 15, 16 …) for a received document; 13 for a sent one. */
 export async function sendStatus(opts: StatusOptions, s: ExchangeSession): Promise<StatusResult> {
   const code = opts.code.padStart(2, '0');
   if (!/^\d{2}$/.test(code) || !STATUS_CODES[code]) {
@@ -89,6 +89,7 @@ export async function sendStatus(opts: StatusOptions, s: ExchangeSession): Promi
       `mã trạng thái "${opts.code}" không thuộc ${Object.keys(STATUS_CODES).join(', ')}`,
     ));
   }
+  if (code === '13') return recallRequest(opts, s);
   const found = s.store.findReceived(opts.docId, s.profile.name);
   const any = found.length ? found : s.store.findReceived(opts.docId);
   const rec = any[0];
@@ -98,8 +99,8 @@ export async function sendStatus(opts: StatusOptions, s: ExchangeSession): Promi
       `không có văn bản đến với docId "${opts.docId}" trong ${s.dataDir} (hãy chạy kyso receive trước; docId có trong kết quả của lệnh đó)`,
     ));
   }
-  if (code === '02' && !opts.description) {
-    throw usageError('STATUS_REASON_MISSING', msg('status 02 (rejected) needs a reason: --description "<reason>"', 'trạng thái 02 (từ chối) cần lý do: --description "<lý do>"'));
+  if ((code === '02' || code === '16') && !opts.description) {
+    throw usageError('STATUS_REASON_MISSING', msg(`status ${code} (refused) needs a reason: --description "<reason>"`, `trạng thái ${code} (từ chối) cần lý do: --description "<lý do>"`));
   }
   const info = rec.info as { responseFor: ResponseFor; from: string };
   const description = opts.description ?? STATUS_CODES[code]!.vi;
@@ -110,7 +111,38 @@ export async function sendStatus(opts: StatusOptions, s: ExchangeSession): Promi
     description,
     timestamp: formatEdxmlTimestamp(s.deliverDeps.now()),
   });
-  s.store.putReceived({ ...rec, statusCode: code });
+  s.store.putReceived({ ...rec, statusCode: code, info: { ...rec.info, answered: code } });
   const delivered = await deliverItem(item.id, s.deliverDeps);
   return { docId: opts.docId, documentId: info.responseFor.documentId, to: info.from, statusCode: code, description, item: delivered };
+}
+
+/**
+ * Status 13 (the sender asks for a document back): about a document WE sent, found in the outbox by its
+ * DocumentId, item id or docId; one status per recipient (ResponseFor names the recipient, as the sample).
+ */
+async function recallRequest(opts: StatusOptions, s: ExchangeSession): Promise<StatusResult> {
+  const items = s.store.findSent(opts.docId.trim());
+  const docs = new Set(items.map((i) => i.documentId));
+  if (items.length === 0 || docs.size > 1) {
+    throw usageError('SENT_UNKNOWN', msg(
+      `status 13 asks for a sent document back: "${opts.docId}" is ${items.length ? 'ambiguous' : 'not'} a sent document of ${s.dataDir} (give its DocumentId or outbox id)`,
+      `trạng thái 13 yêu cầu lấy lại văn bản đã gửi: "${opts.docId}" ${items.length ? 'khớp nhiều văn bản' : 'không phải văn bản đã gửi'} trong ${s.dataDir} (nhập DocumentId hoặc mã mục)`,
+    ));
+  }
+  const orig = items.find((i) => i.state === 'delivered') ?? items[0]!;
+  const [, date = '', ...codeParts] = orig.documentId.split(',');
+  const description = opts.description ?? 'Yêu cầu lấy lại văn bản điện tử';
+  let last: DeliveryResult | undefined;
+  for (const to of orig.to) {
+    const item = await queueStatus(s, {
+      to,
+      responseFor: { organId: to, code: orig.code ?? codeParts.join(','), promulgationDate: date.replaceAll('/', '-'), documentId: orig.documentId },
+      statusCode: '13',
+      description,
+      timestamp: formatEdxmlTimestamp(s.deliverDeps.now()),
+    });
+    const r = await deliverItem(item.id, s.deliverDeps);
+    if (!last || r.state !== 'delivered') last = r;
+  }
+  return { docId: opts.docId, documentId: orig.documentId, to: orig.to.join(','), statusCode: '13', description, item: last! };
 }

@@ -68,9 +68,21 @@ export async function makeParty(root: string, org: typeof ORG_A, endpoint: strin
   };
 }
 
-export async function startTestHub(root: string, opts: { dedup?: boolean; faults?: string; port?: number } = {}): Promise<RunningHub> {
+export async function startTestHub(root: string, opts: { dedup?: boolean; faults?: string; port?: number; platformRules?: 'strict' | 'lenient'; random?: () => number } = {}): Promise<RunningHub> {
   const dataDir = await mkdtemp(path.join(root, 'hub-'));
-  return startHub({ dataDir, systems: [ORG_A, ORG_B], dedup: opts.dedup, faults: opts.faults, port: opts.port });
+  return startHub({ dataDir, systems: [ORG_A, ORG_B], dedup: opts.dedup, faults: opts.faults, port: opts.port, platformRules: opts.platformRules, random: opts.random });
+}
+
+/** A seeded PRNG (mulberry32): a failing randomised run can be replayed with the seed it prints. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export const tmpRoot = () => mkdtemp(path.join(os.tmpdir(), 'kyso-flow-'));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxStore } from '../../src/outbox/outbox-store.js';
 import type { RunningHub } from '../../src/services/hub-server.js';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
-import { BIN, makeParty, META, ORG_A, ORG_B, startTestHub, tmpRoot, type Party } from './flow-helpers.js';
+import { BIN, makeParty, META, ORG_A, ORG_B, seeded, startTestHub, tmpRoot, type Party } from './flow-helpers.js';
 
 /**
  * Reliability loops through the real CLI (issue 5 "Done when"), each >= 20 runs with millisecond retry
@@ -16,6 +16,9 @@ const LANES = 4;
 const PER_LANE = 5;
 const RUNS = LANES * PER_LANE;
 const FAST = { baseMs: 2, maxMs: 20, maxAttempts: 6 };
+/** every random choice (kill moments, injected faults) comes from this seed: KYSO_TEST_SEED=<n> replays a run */
+const SEED = Number(process.env.KYSO_TEST_SEED ?? 20261206);
+const random = seeded(SEED);
 
 let root: string;
 let pdf: string;
@@ -31,7 +34,7 @@ afterAll(async () => {
 });
 
 async function hub(opts: Parameters<typeof startTestHub>[1] = {}) {
-  const h = await startTestHub(root, opts);
+  const h = await startTestHub(root, { random: seeded(SEED + hubs.length + 1), ...opts });
   hubs.push(h);
   return h;
 }
@@ -80,9 +83,9 @@ describe('reliability (real CLI, hub on loopback)', () => {
             // right when the hub sees our sendEdoc: in flight, stored-but-unanswered, or just answered
             const deadline = Date.now() + 20_000;
             while ((h.stats().requests.sendEdoc ?? 0) === before && Date.now() < deadline && child.exitCode === null) await sleep(3);
-            await sleep(Math.random() * 200);
+            await sleep(random() * 200);
           } else {
-            await sleep(Math.random() * typical * 1.1);
+            await sleep(random() * typical * 1.1);
           }
         });
         // what the killed run left behind
@@ -103,7 +106,7 @@ describe('reliability (real CLI, hub on loopback)', () => {
       return out;
     });
     const all = results.flat();
-    console.log(`kill loop: ${all.length} runs, typical send ${typical} ms, killed in phase: ${JSON.stringify(phases)}`);
+    console.log(`kill loop (seed ${SEED}, sent list in the real row shape: no sha256/DocumentId): ${all.length} runs, typical send ${typical} ms, killed in phase: ${JSON.stringify(phases)}`);
     expect(all).toHaveLength(RUNS);
     for (const r of all) expect(r, r.code).toMatchObject({ accepted: 1 });
   }, 240_000);

@@ -167,7 +167,7 @@ describe('delivery loop', () => {
     // a crashed run: claimed, request reached the server, then SIGKILL
     const other = { ...deps, owner: { pid: 222, host: 'h' } };
     store.beginAttempt('item-1', other.owner, new Date(), () => true);
-    await fake.t.sendEdoc(Buffer.from('<edXML>hello</edXML>'), { from: 'a', to: ['b'], messageType: 'edoc', sha256: '' });
+    await fake.t.sendEdoc(Buffer.from('<edXML>hello</edXML>'), { from: '000.00.00.A01', to: ['000.00.00.B02'], messageType: 'edoc', sha256: '' });
     const r = await deliverItem('item-1', deps);
     expect(r).toMatchObject({ state: 'delivered', reconciled: true });
     expect(fake.counts().sends).toBe(1);

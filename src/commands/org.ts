@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import path from 'node:path';
+import type { App } from '../cli/app.js';
+import { renderTable } from '../cli/table.js';
+import { addOrg, importOrgs, listOrgs, syncOrgs, type OrgChange } from '../services/org-manage.js';
+import { addExchangeFlags, withSession, type ExchangeFlags } from './outbox.js';
+
+interface AddFlags extends ExchangeFlags {
+  name?: string;
+  inCharge?: string;
+  address?: string;
+  email?: string;
+  phone?: string;
+  fax?: string;
+  website?: string;
+}
+
+export function register(program: Command, app: App): void {
+  const ctx = app.ctx;
+  const vi = ctx.lang === 'vi';
+  const org = program
+    .command('org')
+    .description(vi ? 'Danh bạ cơ quan (điền đủ khối To/From của edXML)' : 'The organisation directory (fills the edXML To/From blocks)')
+    .addHelpText('after', '\nExamples:\n  kyso org sync\n  kyso org import danh-ba-tinh.csv\n  kyso org add 000.00.11.H55 --name "Sở Nội vụ" --email snv@example.gov.vn\n  kyso org list');
+  const changed = (r: OrgChange) =>
+    ctx.stdout.write(vi ? `${r.added} thêm, ${r.updated} cập nhật; danh bạ có ${r.total} cơ quan (${r.file})\n` : `${r.added} added, ${r.updated} updated; the directory holds ${r.total} organisations (${r.file})\n`);
+
+  addExchangeFlags(org.command('list', { isDefault: true }).description('list the directory')).action(async (o: ExchangeFlags) => {
+    await app.run(
+      Boolean(o.json),
+      async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: await listOrgs(s) }), { profileOptional: true }),
+      (r) => renderTable(ctx.stdout, ['ORGAN ID', 'NAME', 'IN CHARGE', 'ADDRESS', 'EMAIL', 'PHONE', 'FAX', 'WEBSITE'], r.organisations.map((x) => [x.organId, x.organName ?? '', x.organizationInCharge ?? '', x.organAdd ?? '', x.email ?? '', x.telephone ?? '', x.fax ?? '', x.website ?? ''])),
+    );
+  });
+
+  addExchangeFlags(
+    org
+      .command('add')
+      .description('add or update one organisation')
+      .argument('<organId>', 'organ id, e.g. 000.00.11.H55')
+      .option('--name <text>', 'OrganName')
+      .option('--in-charge <text>', 'OrganizationInCharge (cơ quan chủ quản)')
+      .option('--address <text>', 'OrganAdd')
+      .option('--email <text>', 'Email')
+      .option('--phone <text>', 'Telephone')
+      .option('--fax <text>', 'Fax')
+      .option('--website <text>', 'Website'),
+  ).action(async (organId: string, o: AddFlags) => {
+    await app.run(
+      Boolean(o.json),
+      async () =>
+        withSession(
+          ctx,
+          o,
+          async (s) => ({
+            exitCode: 0,
+            result: await addOrg(s, { organId, organName: o.name, organizationInCharge: o.inCharge, organAdd: o.address, email: o.email, telephone: o.phone, fax: o.fax, website: o.website }),
+          }),
+          { profileOptional: true },
+        ),
+      changed,
+    );
+  });
+
+  addExchangeFlags(org.command('import').description('import a CSV (header line: organId,organName,organizationInCharge,organAdd,email,telephone,fax,website)').argument('<file.csv>')).action(
+    async (file: string, o: ExchangeFlags) => {
+      await app.run(Boolean(o.json), async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: await importOrgs(s, path.resolve(ctx.cwd, file)) }), { profileOptional: true }), changed);
+    },
+  );
+
+  addExchangeFlags(org.command('sync').description("fill the directory from the exchange's agency list")).action(async (o: ExchangeFlags) => {
+    await app.run(Boolean(o.json), async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: await syncOrgs(s) })), changed);
+  });
+}
