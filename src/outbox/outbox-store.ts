@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './sqlite.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, msg } from '../core/errors.js';
@@ -130,7 +131,7 @@ export class OutboxStore {
     let db: Database.Database;
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      db = new Database(file);
+      db = openSqlite(file);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 10000');
@@ -147,6 +148,7 @@ export class OutboxStore {
         d.exec('CREATE UNIQUE INDEX IF NOT EXISTS items_identity ON items(identity) WHERE identity IS NOT NULL');
       }).immediate();
     } catch (e) {
+      if (e instanceof KysoError) throw e; // the SQLite module itself is missing: say so as it is
       throw new KysoError('OUTBOX_UNAVAILABLE', 'input', msg(`${file}: cannot open the outbox database (${(e as Error).message})`, `${file}: không mở được cơ sở dữ liệu hộp thư đi (${(e as Error).message})`), { cause: e });
     }
     return new OutboxStore(db);

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../outbox/sqlite.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
@@ -36,7 +37,7 @@ export class HubStore {
     this.tmpDir = path.join(dataDir, 'tmp');
     mkdirSync(this.docsDir, { recursive: true });
     mkdirSync(this.tmpDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'hub.db'));
+    this.db = openSqlite(path.join(dataDir, 'hub.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(`
