@@ -5,6 +5,7 @@ import type { App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { progressBar } from '../cli/progress.js';
 import { renderVerifyText } from '../cli/report-text.js';
+import { verifyJsonView } from '../cli/report-json.js';
 import { useColor } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
 import { noProgress } from '../core/types.js';
@@ -84,7 +85,8 @@ export function register(program: Command, app: App): void {
             app.warn({ code: 'VERIFY_NO_FILES', en: `no PDF files found in ${paths.join(', ')}`, vi: `không tìm thấy tệp PDF nào trong ${paths.join(', ')}` });
           const progress = inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress;
           const result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
-          return { exitCode: OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))], result };
+          const exitCode = OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))];
+          return { exitCode, result: (format === 'json' ? verifyJsonView(result) : result) as VerifyRunResult };
         },
         (result: VerifyRunResult) => {
           if (format === 'junit' && junit) app.ctx.stdout.write(junit.renderVerifyJunit(result, { allowUnsigned: Boolean(flags.allowUnsigned) }));

@@ -217,3 +217,16 @@ export function verifyRsaPkcs1Digest(publicKey: KeyObject, hash: string, digest:
     return { ok: false, kind: 'rsa-pkcs1', hash, error: `signature check failed: ${(e as Error).message}` };
   }
 }
+
+/** The DigestInfo inside an RSA PKCS#1 v1.5 signature (digest name and value), or undefined when it does not decrypt to one. */
+export function rsaDigestInfo(publicKey: KeyObject, signature: Uint8Array): { alg: string; digest: Uint8Array } | undefined {
+  try {
+    const decoded = publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
+    const info = asn1js.fromBER(new Uint8Array(decoded));
+    if (info.offset === -1) return undefined;
+    const di = new pkijs.DigestInfo({ schema: info.result });
+    return { alg: digestNameForOid(di.digestAlgorithm.algorithmId), digest: di.digest.valueBlock.valueHexView };
+  } catch {
+    return undefined;
+  }
+}

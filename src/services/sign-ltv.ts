@@ -69,7 +69,7 @@ export async function collectValidationData(cmsDer: Uint8Array, timestampToken: 
           const r = await fetcher.ocsp(url, buildOcspRequest(cert, issuer), ocspCacheKey(cert, issuer));
           const st = checkOcspResponse(r.der, cert, issuer, { now: opts.now(), requireFresh: true });
           if (!judge(st, cert, url)) {
-            problems.push(`${url}: ${st?.status ?? 'not about this certificate'} ${st?.problems.join(', ') ?? ''}`.trim());
+            problems.push(`${url}: ${st?.status ?? 'not about this certificate'} ${st?.problems.map((p) => p.code).join(', ') ?? ''}`.trim());
             continue;
           }
           ocsps.push(r.der);
@@ -91,7 +91,7 @@ export async function collectValidationData(cmsDer: Uint8Array, timestampToken: 
           const der = (await fetcher.crl(url)).der;
           const st = issuer ? checkCrl(der, cert, issuer, { now: opts.now(), requireFresh: true }) : undefined;
           if (!judge(st, cert, url)) {
-            problems.push(`${url}: ${st?.status ?? 'not usable'} ${st?.problems.join(', ') ?? ''}`.trim());
+            problems.push(`${url}: ${st?.status ?? 'not usable'} ${st?.problems.map((p) => p.code).join(', ') ?? ''}`.trim());
             continue;
           }
           crls.push(der);
