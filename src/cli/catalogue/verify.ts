@@ -146,7 +146,7 @@ export const verifyEntries: CatalogueSection = {
     en: '"{subject}": the {source} revocation data issued at {issued} is older than the best proof of existence of the signature ({poe}) and proves nothing about it',
     vi: '"{subject}": dữ liệu thu hồi {source} phát hành lúc {issued} cũ hơn bằng chứng tồn tại tốt nhất của chữ ký ({poe}) nên không chứng minh được gì',
   },
-  REVOCATION_SOURCE_FAILED: { en: '"{subject}": {source} {url}: {detail}', vi: '"{subject}": {source} {url}: {detail}' },
+  REVOCATION_SOURCE_FAILED: { en: '"{subject}": {source} {url} gave no usable answer: {detail}', vi: '"{subject}": {source} {url} không cho câu trả lời dùng được: {detail}' },
   REVOCATION_USED: { en: '"{subject}": revocation status {status} from {source} (issued {issued})', vi: '"{subject}": tình trạng thu hồi {status} theo {source} (phát hành {issued})' },
   OCSP_UNPARSEABLE: { en: 'the OCSP response cannot be parsed: {detail}', vi: 'không đọc được phản hồi OCSP: {detail}' },
   OCSP_STATUS: { en: 'the OCSP responder answered {status}', vi: 'máy chủ OCSP trả lời {status}' },
