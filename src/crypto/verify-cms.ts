@@ -27,6 +27,8 @@ export interface CmsCheck {
   signatureAlgorithm?: string;
   /** The signature algorithm is not supported (INDETERMINATE, never "forged"). */
   signatureUnsupported?: boolean;
+  /** The signed digest cannot be known (adbe.x509.rsa_sha1 whose signature does not decrypt): no HASH_FAILURE. */
+  digestUnknown?: boolean;
   /** Signed attributes not in DER: a warning. */
   signedAttrsNotDer?: string;
   attributesConsistent: boolean;
@@ -250,6 +252,7 @@ export async function checkX509RsaSha1(
   res.subFilterHint = 'adbe.x509.rsa_sha1';
   if (signer.publicKey.asymmetricKeyType !== 'rsa') {
     res.signatureUnsupported = true;
+    res.digestUnknown = true;
     res.signatureError = `adbe.x509.rsa_sha1 with a ${signer.publicKey.asymmetricKeyType} key`;
     return res;
   }
@@ -257,6 +260,7 @@ export async function checkX509RsaSha1(
   res.signatureAlgorithm = 'rsa-pkcs1';
   if (!info) {
     res.signatureError = 'signature does not verify';
+    res.digestUnknown = true;
     res.digestAlgorithm = 'sha1';
     res.weakDigest = true;
     return res;
@@ -265,6 +269,7 @@ export async function checkX509RsaSha1(
   res.weakDigest = isWeakDigest(info.alg);
   if (!isSupportedDigest(info.alg)) {
     res.signatureUnsupported = true;
+    res.digestUnknown = true;
     res.signatureError = `unsupported digest ${info.alg}`;
     return res;
   }

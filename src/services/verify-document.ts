@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { PDFArray, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
 import { isKysoError, msg, type Msg } from '../core/errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -10,6 +9,7 @@ import { diffRevisions, type RevisionDiff } from '../pdf/revision-diff.js';
 import { checkCms, checkDocumentTimestamp, checkX509RsaSha1, type CmsCheck } from '../crypto/verify-cms.js';
 import { problem, type Problem } from '../core/problem.js';
 import { validateTimestampTrust } from '../crypto/timestamp-verify.js';
+import { createDigest } from '../crypto/verify-util.js';
 import { validateCertificate, type ChainResult } from '../crypto/chain-builder.js';
 import type { TrustStore } from '../crypto/trust-store.js';
 import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
@@ -79,7 +79,7 @@ export function errorReport(file: string, e: unknown): FileReport {
  * Bounded memory: 1 MiB chunks.
  */
 async function digestRanges(src: ByteSource, br: readonly number[], alg: string): Promise<Uint8Array> {
-  const h = createHash(alg);
+  const h = createDigest(alg);
   const CH = 1 << 20;
   for (const [start, len] of [
     [br[0]!, br[1]!],
@@ -448,7 +448,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         return rep;
       }
       if (cms.error) failWith('TOTAL_FAILED', 'FORMAT_FAILURE', cms.error);
-      if (!cms.messageDigestMatches && !(cms.signatureUnsupported && !cms.signatureValid && f.subFilter === 'adbe.x509.rsa_sha1')) {
+      if (!cms.messageDigestMatches && !cms.digestUnknown) {
         rep.integrity = 'broken';
         failWith('TOTAL_FAILED', 'HASH_FAILURE', problem('DOC_DIGEST_MISMATCH'));
       }

@@ -71,6 +71,8 @@ export interface VerifySettings {
   cacheDir?: string;
   /** Per-file time budget (ms); a file over it gets ERROR VERIFY_TIMEOUT. */
   fileTimeoutMs?: number;
+  /** Heap cap of each worker thread, MiB (--max-memory; default 1024). */
+  maxMemoryMb?: number;
   assetsDir?: string;
 }
 

@@ -51,6 +51,11 @@ function digestAlgId(alg: keyof typeof DIGEST): asn1js.Sequence {
 }
 
 export function writeCms(o: WriterOptions): Buffer {
+  return writeCmsParts(o).cms;
+}
+
+/** The CMS and what an outside tool needs to check its signature: the signed attributes (SET) and the value. */
+export function writeCmsParts(o: WriterOptions): { cms: Buffer; signedAttrs: Buffer; signature: Buffer } {
   const cert = pkijs.Certificate.fromBER(ab(o.certDer));
   const attr = (type: string, v: asn1js.BaseBlock) => der(seq(oid(type), new asn1js.Set({ value: [v] })));
   const attrs = [
@@ -88,7 +93,7 @@ export function writeCms(o: WriterOptions): Buffer {
   const sd = Buffer.concat([Buffer.from([0x30]), lenBytes(sdBody.length), sdBody]);
   const wrapped = Buffer.concat([Buffer.from([0xa0]), lenBytes(sd.length), sd]);
   const ciBody = Buffer.concat([der(oid('1.2.840.113549.1.7.2')), wrapped]);
-  return Buffer.concat([Buffer.from([0x30]), lenBytes(ciBody.length), ciBody]);
+  return { cms: Buffer.concat([Buffer.from([0x30]), lenBytes(ciBody.length), ciBody]), signedAttrs: setDer, signature };
 }
 
 /**
