@@ -34,6 +34,11 @@ import { worstIndication, type FileReport, type Indication, type SignatureReport
  *    proven time → INDETERMINATE / REVOKED_NO_POE; revocation unknown (soft or hard) → INDETERMINATE /
  *    TRY_LATER: EN 319 102-1 has no "failed" for missing revocation data, so `hard` differs from `soft` in
  *    that the crypto layer demands status for every certificate of the path, not in the indication.
+ *  - Proof of existence (§5.6): only from a timestamp whose TSA chain validates at the current time, or at
+ *    the time a later trusted document timestamp proves; document timestamps are therefore validated first,
+ *    newest first. Embedded revocation data counts only when issued after the best POE (chain-builder).
+ *  - Unsupported algorithm → INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE_NO_POE (never "forged").
+ *  - Problems are `{ code, params }`; verdicts are decided on codes, text comes from src/cli/catalogue.
  */
 export interface VerifyDocumentOptions {
   trustStore: TrustStore;
