@@ -25,6 +25,11 @@ export interface Context {
   prompt(question: string, opts: { mask: boolean }): Promise<string>;
   /** Registers cleanup for Ctrl-C / SIGTERM; returns an unregister function. */
   onInterrupt(fn: () => void | Promise<void>): () => void;
+  /**
+   * Ends the process now with `code` once stdout and stderr are flushed, even while abandoned work is still
+   * pending (a verification stopped by its watchdog). Only the real process has it; in-process runs do not.
+   */
+  exitNow?(code: number): void;
   lang: Lang;
 }
 
@@ -56,7 +61,16 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
   };
+  const exitNow = (code: number) => {
+    let pending = 2;
+    const done = () => {
+      if (--pending === 0) process.exit(code);
+    };
+    process.stdout.write('', done);
+    process.stderr.write('', done);
+  };
   return {
+    exitNow,
     stdout: {
       write: (s) => void process.stdout.write(s),
       get isTTY() {

@@ -1,7 +1,7 @@
 import type { Lang } from '../core/types.js';
 import type { FileIndication, FileReport, SignatureReport, VerifyRunResult } from '../services/verify-types.js';
 import { advice } from './report-text.js';
-import { problemVi } from './report-problems-vi.js';
+import { renderProblem } from './catalogue/index.js';
 
 /**
  * `kyso verify --format html` and `kyso report merge --format html`: one self-contained page (inline CSS,
@@ -85,7 +85,7 @@ function sigBlock(s: SignatureReport & { validUntil?: string | null }, lang: Lan
   const ind = s.indication as FileIndication;
   const time = s.timestamp?.valid ? `${esc(s.timestamp.time)} (${t.timestamp})` : s.signingTime ? `${esc(s.signingTime)} (${t.claimed})` : '—';
   const path = s.signer ? `${esc(s.signer.subject)} ← ${esc(s.signer.issuer)} · ${esc(s.trust)}` : esc(s.trust);
-  const probs = s.problems.map((p) => `<li>${esc(lang === 'vi' ? problemVi(p) : p)}</li>`).join('');
+  const probs = s.problems.map((p) => `<li>${esc(renderProblem(p, lang))}</li>`).join('');
   const kind = s.type === 'timestamp' ? ` <span class="tag">${t.docTs}</span>` : '';
   return `<div class="sig"><div class="sighead"><b>${esc(s.field)}</b>${kind} <span class="badge ${CLS[ind]}">${esc(VERDICT_LABEL[lang][ind])}${s.subIndication ? ` · ${esc(s.subIndication)}` : ''}</span></div>
 <dl><dt>${t.signer}</dt><dd>${who}</dd><dt>${t.time}</dt><dd>${time}</dd><dt>${t.level}</dt><dd>${esc(s.level)}</dd><dt>${t.trustPath}</dt><dd>${path}</dd>${

@@ -1,5 +1,6 @@
 import { create } from 'xmlbuilder2';
 import type { FileReport, VerifyRunResult } from '../services/verify-types.js';
+import { renderProblem } from './catalogue/index.js';
 
 /**
  * JUnit XML for CI (`kyso verify --format junit`): one <testcase> per file.
@@ -22,7 +23,7 @@ function details(f: FileReport): string {
       `${s.field}: ${ind}; integrity=${s.integrity} trust=${s.trust} modifiedAfter=${s.modifiedAfter} coverage=${s.coverage} level=${s.level}` +
         (s.signer ? `; signer=${s.signer.subject}` : ''),
     );
-    for (const p of s.problems) lines.push(`  - ${p}`);
+    for (const p of s.problems) lines.push(`  - [${p.code}] ${renderProblem(p, 'en')}`);
   }
   return clean(lines.join('\n'));
 }
@@ -58,7 +59,7 @@ export function renderVerifyJunit(r: VerifyRunResult, opts: { allowUnsigned: boo
       tc.ele('error', { type: f.error?.code ?? 'ERROR', message: clean(f.error?.message ?? 'unreadable') }).txt(clean(f.error?.message ?? ''));
     } else if (f.indication === 'TOTAL_FAILED' || f.indication === 'INDETERMINATE') {
       const worst = f.signatures.find((s) => s.indication === f.indication);
-      const msg = worst ? `${worst.field}: ${worst.indication}${worst.subIndication ? '/' + worst.subIndication : ''}${worst.problems[0] ? ' - ' + worst.problems[0] : ''}` : f.indication;
+      const msg = worst ? `${worst.field}: ${worst.indication}${worst.subIndication ? '/' + worst.subIndication : ''}${worst.problems[0] ? ' - ' + renderProblem(worst.problems[0], 'en') : ''}` : f.indication;
       tc.ele('failure', { type: f.indication, message: clean(msg) }).txt(details(f));
     } else if (f.indication === 'NO_SIGNATURE') {
       if (opts.allowUnsigned) tc.ele('system-out').txt('no signature (allowed by --allow-unsigned)');

@@ -1,7 +1,7 @@
 import type { Lang } from '../core/types.js';
 import type { FileReport, SignatureReport, VerifyRunResult } from '../services/verify-types.js';
 import type { OutStream } from './context.js';
-import { problemVi } from './report-problems-vi.js';
+import { renderProblem } from './catalogue/index.js';
 
 /**
  * Human report of `kyso verify`: one block per file, one line per signature, and what to do next in plain
@@ -140,7 +140,7 @@ export function renderVerifyText(out: OutStream, r: VerifyRunResult, lang: Lang,
     if (f.error) out.write(`  ${lang === 'vi' ? (f.error.messageVi ?? f.error.message) : f.error.message}\n`);
     for (const s of f.signatures) {
       out.write(sigLine(s, lang, useColor) + '\n');
-      for (const p of s.problems.slice(0, 3)) out.write(`      - ${lang === 'vi' ? problemVi(p) : p}\n`);
+      for (const p of s.problems.slice(0, 3)) out.write(`      - ${renderProblem(p, lang)}\n`);
     }
     out.write(`  → ${advice(f, lang)}\n\n`);
   }

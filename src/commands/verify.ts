@@ -5,6 +5,7 @@ import type { App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { progressBar } from '../cli/progress.js';
 import { renderVerifyText } from '../cli/report-text.js';
+import { verifyJsonView } from '../cli/report-json.js';
 import { useColor } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
 import { noProgress } from '../core/types.js';
@@ -23,6 +24,8 @@ interface VerifyFlags {
   receipt?: string;
   json?: boolean;
   timeout?: string;
+  maxMemory: string;
+  allowEmpty?: boolean;
   cacheDir?: string;
 }
 
@@ -42,7 +45,9 @@ export function register(program: Command, app: App): void {
     .option('--allow-unsigned', vi ? 'tệp chưa ký không làm lệnh thất bại' : 'files without signatures do not fail the run')
     .addOption(new Option('--format <fmt>', vi ? 'định dạng báo cáo' : 'report format').choices(['text', 'json', 'junit', 'html']).default('text'))
     .option('--json', vi ? 'xuất JSON (= --format json)' : 'JSON output (= --format json)')
-    .option('--timeout <seconds>', vi ? 'thời gian tối đa cho mỗi tệp' : 'time budget per file', '30')
+    .option('--timeout <seconds>', vi ? 'thời gian tối đa cho mỗi tệp (quá hạn: LỖI VERIFY_TIMEOUT)' : 'time budget per file (over it: ERROR VERIFY_TIMEOUT)', '30')
+    .option('--max-memory <MiB>', vi ? 'bộ nhớ tối đa của mỗi luồng kiểm tra (từ 2 tệp trở lên)' : 'heap cap of each verification worker (two or more files)', '1024')
+    .option('--allow-empty', vi ? 'không có tệp PDF nào cũng không phải lỗi' : 'an empty set of input files is not an error')
     .option('--cache-dir <dir>', vi ? 'thư mục bộ đệm OCSP/CRL' : 'OCSP/CRL cache folder')
     .option('--shard <i/n>', vi ? 'chỉ kiểm tra phân đoạn i trên n (chạy song song nhiều máy; gộp bằng kyso report merge)' : 'verify only share i of n (many machines; join with kyso report merge)')
     .option('--receipt <file.pdf>', vi ? 'ghi phiếu kiểm tra chữ ký số (PDF một trang)' : 'write a one-page PDF verification receipt')
@@ -57,6 +62,7 @@ export function register(program: Command, app: App): void {
       // xmlbuilder2 is loaded only for --format junit (~0.1 s of start-up otherwise).
       let junit: typeof import('../cli/report-junit.js') | undefined;
       let html: typeof import('../cli/report-html.js') | undefined;
+      let stopNow = false;
       await app.run(
         format === 'json',
         async () => {
@@ -67,6 +73,9 @@ export function register(program: Command, app: App): void {
           const timeout = Number(flags.timeout ?? '30');
           if (!Number.isFinite(timeout) || timeout <= 0)
             throw usageError('USAGE', msg(`--timeout must be a positive number of seconds (got "${flags.timeout}")`, `--timeout phải là số giây dương (nhận "${flags.timeout}")`));
+          const maxMemory = Number(flags.maxMemory);
+          if (!Number.isInteger(maxMemory) || maxMemory < 64 || maxMemory > 65536)
+            throw usageError('USAGE', msg(`--max-memory must be a whole number of MiB from 64 to 65536 (got "${flags.maxMemory}")`, `--max-memory phải là số MiB nguyên từ 64 đến 65536 (nhận "${flags.maxMemory}")`));
           let at: string | undefined;
           if (flags.at !== undefined) {
             const t = new Date(flags.at);
@@ -82,10 +91,18 @@ export function register(program: Command, app: App): void {
             at,
             cacheDir: flags.cacheDir ? path.resolve(ctx.cwd, flags.cacheDir) : path.join(cacheHome, 'kyso', 'revocation'),
             fileTimeoutMs: Math.round(timeout * 1000),
+            maxMemoryMb: maxMemory,
           };
           if (format === 'junit') junit = await import('../cli/report-junit.js');
           if (format === 'html') html = await import('../cli/report-html.js');
           let inputs = await collectPdfFiles(paths, ctx.cwd);
+          // A mistyped CI path must not go green: no input is a usage error unless --allow-empty. A shard of a
+          // non-empty set may be empty: that is fine (the merge knows the total).
+          if (inputs.length === 0 && !flags.allowEmpty)
+            throw usageError(
+              'VERIFY_NO_FILES',
+              msg(`no PDF files found in ${paths.join(', ')} (use --allow-empty if that is expected)`, `không tìm thấy tệp PDF nào trong ${paths.join(', ')} (dùng --allow-empty nếu đó là điều bình thường)`),
+            );
           const sharding = flags.shard !== undefined ? await import('../services/report-shard.js') : undefined;
           let shard: import('../services/report-shard.js').ShardInfo | undefined;
           if (sharding) {
@@ -103,7 +120,11 @@ export function register(program: Command, app: App): void {
             const { writeReceipt } = await import('../services/receipt.js');
             await writeReceipt(path.resolve(ctx.cwd, flags.receipt), result, inputs, { lang: ctx.lang, now: ctx.now(), settings });
           }
-          return { exitCode: OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))], result };
+          // One input is verified in this process: a file stopped at its time budget leaves work behind,
+          // so the process ends right after its report (exit 5) instead of waiting for that work.
+          stopNow = inputs.length === 1 && result.files[0]?.error?.code === 'VERIFY_TIMEOUT';
+          const exitCode = OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))];
+          return { exitCode, result: (format === 'json' ? verifyJsonView(result) : result) as VerifyRunResult };
         },
         (result: VerifyRunResult) => {
           if (format === 'junit' && junit) app.ctx.stdout.write(junit.renderVerifyJunit(result, { allowUnsigned: Boolean(flags.allowUnsigned) }));
@@ -111,5 +132,6 @@ export function register(program: Command, app: App): void {
           else renderVerifyText(app.ctx.stdout, result, app.ctx.lang, useColor(app.ctx.stdout, app.ctx.env));
         },
       );
+      if (stopNow && app.ctx.exitNow) app.ctx.exitNow(app.exitCode);
     });
 }

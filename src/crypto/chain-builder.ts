@@ -18,7 +18,17 @@
  *            failed: the signature may be fine; ETSI EN 319 102-1 says TRY_LATER.)
  * Revoked: revokedAt <= proofOfExistence → 'revoked' + REVOKED; no proof of existence → 'revoked' +
  * REVOKED_NO_POE; revoked after the proven time → trusted (the signature predates the revocation), noted.
+ *
+ * Freshness (ETSI EN 319 102-1 §5.2.5 / §5.6.2): a "good" answer says nothing about the time after it was
+ * issued, so an answer (embedded or cached) counts only if it was issued (OCSP producedAt, CRL thisUpdate)
+ * at or after the best proof of existence of what is validated: `proofOfExistence`, or without one the
+ * validation time. Otherwise one stale "good" answer, embedded before the key was revoked, would whitewash
+ * every later forgery. A stale answer is reported and the status is fetched online (if allowed); a
+ * "revoked" answer counts whatever its age (revocation is final). An answer fetched now (or cached) counts
+ * while it is current (thisUpdate ≤ now ≤ nextUpdate): it is the status as of today, which is all a
+ * CA publishes (a weekly CRL issued before a timestamp of this morning is still the current CRL).
  */
+import { problem, type Problem } from '../core/problem.js';
 import { getChainCert, parseCerts, type ChainCert } from './chain-cert.js';
 import { checkCrl, crlIsFor } from './crl-check.js';
 import { buildOcspRequest, checkOcspResponse, ocspCacheKey } from './ocsp-check.js';
@@ -48,9 +58,11 @@ export interface ChainRevocation {
   revokedAt?: Date;
   reason?: string;
   unknown?: boolean;
-  problems: string[];
+  problems: Problem[];
   /** Revocation answers used, per certificate of the path except the anchor (for DSS/VRI or reports). */
-  perCertificate?: { subject: string; status: 'good' | 'revoked' | 'unknown' | 'not-checked'; source?: string }[];
+  perCertificate?: { subject: string; status: 'good' | 'revoked' | 'unknown' | 'not-checked'; source?: string; issuedAt?: string }[];
+  /** Every certificate of the path that needed an answer got it from data embedded in the file. */
+  allEmbedded?: boolean;
 }
 
 export interface ChainResult {
@@ -59,7 +71,7 @@ export interface ChainResult {
   /** leaf … anchor (DER); for an untrusted chain, the best partial path found. */
   path: Uint8Array[];
   revocation: ChainRevocation;
-  problems: string[];
+  problems: Problem[];
   /** Subject of the anchor reached, when trusted. */
   anchorSubject?: string;
 }
@@ -86,7 +98,7 @@ const MAX_EMBEDDED = 200;
 const LINKS = new Map<string, boolean>();
 
 export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOptions): Promise<ChainResult> {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const result = (status: ChainStatus, subIndication: ChainSubIndication | undefined, path: ChainCert[], revocation?: ChainRevocation): ChainResult => ({
     status,
     subIndication,
@@ -98,13 +110,13 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
   try {
     leaf = getChainCert(leafDer);
   } catch (e) {
-    problems.push(`the signer certificate cannot be parsed: ${errorText(e)}`);
+    problems.push(problem('CERT_SIGNER_UNPARSEABLE', { detail: errorText(e) }));
     return result('untrusted', 'NO_CERTIFICATE_CHAIN_FOUND', []);
   }
-  const anchors = parseCerts(opts.trustStore.anchors.map((a: { der: Uint8Array }) => a.der), problems);
+  const anchors = parseCerts(opts.trustStore.anchors.map((a: { der: Uint8Array }) => a.der));
   const offered = [...opts.intermediates.slice(0, MAX_OFFERED), ...opts.trustStore.extraIntermediates];
-  if (opts.intermediates.length > MAX_OFFERED) problems.push(`only the first ${MAX_OFFERED} of ${opts.intermediates.length} certificates in the file are used`);
-  const pool = [...parseCerts(offered, problems), ...anchors];
+  if (opts.intermediates.length > MAX_OFFERED) problems.push(problem('CERTS_TRUNCATED', { used: MAX_OFFERED, total: opts.intermediates.length }));
+  const pool = [...parseCerts(offered), ...anchors];
   const anchorKeys = new Set(anchors.map(anchorKey));
   const anchorHashes = new Set(anchors.map((a) => a.sha256));
   const isAnchor = (c: ChainCert) => anchorHashes.has(c.sha256) || anchorKeys.has(anchorKey(c));
@@ -153,39 +165,35 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
     path = build([leaf]);
   }
   if (!path) {
-    if (budget < 0) problems.push('too many candidate certificates: the chain search was stopped');
+    if (budget < 0) problems.push(problem('CHAIN_SEARCH_STOPPED'));
     const top = best[best.length - 1]!;
-    problems.push(
-      top.selfIssued
-        ? `the chain ends at "${top.subject}", which is not a trusted root`
-        : `no trusted root found for "${top.subject}" (issuer "${top.issuer}" is neither in the file nor in the trust store)`,
-    );
+    problems.push(top.selfIssued ? problem('CHAIN_UNTRUSTED_ROOT', { subject: top.subject }) : problem('CHAIN_NO_ISSUER', { subject: top.subject, issuer: top.issuer }));
     return result('untrusted', 'NO_CERTIFICATE_CHAIN_FOUND', best);
   }
   const anchor = path[path.length - 1]!;
 
   // Constraints: issuers are CAs allowed to sign certificates; path length; the leaf's key usage.
-  const constraint: string[] = [];
+  const constraint: Problem[] = [];
   for (let i = 1; i < path.length; i++) {
     const ca = path[i]!;
     const isAnc = i === path.length - 1;
     const bc = ca.basicConstraints;
     if (!bc?.ca) {
-      if (!(isAnc && ca.pkijs.version < 2 && !bc)) constraint.push(`"${ca.subject}" issues certificates but is not a CA (basicConstraints)`);
+      if (!(isAnc && ca.pkijs.version < 2 && !bc)) constraint.push(problem('CA_NOT_CA', { subject: ca.subject }));
     } else if (bc.pathLen !== undefined) {
       const below = path.slice(1, i).filter((c) => !c.selfIssued).length;
-      if (below > bc.pathLen) constraint.push(`"${ca.subject}" allows ${bc.pathLen} intermediate certificate(s) below it, the path has ${below}`);
+      if (below > bc.pathLen) constraint.push(problem('CA_PATH_LENGTH', { subject: ca.subject, allowed: bc.pathLen, actual: below }));
     }
     const ku = ca.keyUsage;
-    if (ku && !ku.keyCertSign) constraint.push(`"${ca.subject}" lacks the keyCertSign key usage`);
+    if (ku && !ku.keyCertSign) constraint.push(problem('CA_NO_KEY_CERT_SIGN', { subject: ca.subject }));
   }
   const lku = leaf.keyUsage;
   if (opts.purpose === 'signing') {
-    if (lku && !lku.digitalSignature && !lku.nonRepudiation) constraint.push(`the signer certificate's key usage allows neither digitalSignature nor nonRepudiation`);
+    if (lku && !lku.digitalSignature && !lku.nonRepudiation) constraint.push(problem('SIGNER_KEY_USAGE'));
   } else {
     const eku = leaf.extKeyUsage;
-    if (!eku || !eku.includes(OID.kpTimeStamping)) constraint.push('the TSA certificate lacks the timeStamping extended key usage');
-    if (lku && !lku.digitalSignature && !lku.nonRepudiation) constraint.push(`the TSA certificate's key usage does not allow signing`);
+    if (!eku || !eku.includes(OID.kpTimeStamping)) constraint.push(problem('TSA_NO_EKU'));
+    if (lku && !lku.digitalSignature && !lku.nonRepudiation) constraint.push(problem('TSA_KEY_USAGE'));
   }
   problems.push(...constraint);
 
@@ -195,28 +203,33 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
   let validity: { status: ChainStatus; sub: ChainSubIndication } | undefined;
   for (let i = 0; i < path.length; i++) {
     const c = path[i]!;
+    // What was validated existed at `poe`: a certificate not yet valid then cannot have made it.
+    if (poe && i < path.length - 1 && poe.getTime() < c.notBefore.getTime()) {
+      problems.push(problem('CERT_NOT_YET_VALID', { subject: c.subject, at: iso(poe), from: iso(c.notBefore) }));
+      validity ??= { status: 'not-yet-valid', sub: 'NOT_YET_VALID' };
+      continue;
+    }
     if (c.validAt(t)) continue;
-    const what = i === 0 ? 'the signer certificate' : `"${c.subject}"`;
     if (i === path.length - 1 && i > 0) {
-      problems.push(`the trust anchor "${c.subject}" is outside its validity period (${iso(c.notBefore)} – ${iso(c.notAfter)}); accepted as an anchor`);
+      problems.push(problem('ANCHOR_OUT_OF_VALIDITY', { subject: c.subject, from: iso(c.notBefore), to: iso(c.notAfter) }));
       continue;
     }
     if (poe && c.validAt(poe)) {
-      problems.push(`${what} is outside its validity period at ${iso(t)}, but a timestamp proves the signature existed at ${iso(poe)}, while it was valid`);
+      problems.push(problem('CERT_OUT_OF_VALIDITY_POE', { subject: c.subject, at: iso(t), poe: iso(poe) }));
       continue;
     }
     if (t.getTime() < c.notBefore.getTime()) {
-      problems.push(`${what} is not valid yet at ${iso(t)} (valid from ${iso(c.notBefore)})`);
+      problems.push(problem('CERT_NOT_YET_VALID', { subject: c.subject, at: iso(t), from: iso(c.notBefore) }));
       validity ??= { status: 'not-yet-valid', sub: 'NOT_YET_VALID' };
     } else {
-      problems.push(`${what} expired on ${iso(c.notAfter)} (validation time ${iso(t)})`);
+      problems.push(problem('CERT_EXPIRED', { subject: c.subject, notAfter: iso(c.notAfter), at: iso(t) }));
       validity ??= { status: 'expired', sub: poe ? 'EXPIRED' : 'OUT_OF_BOUNDS_NO_POE' };
     }
   }
 
   // Revocation.
   const revocation = await checkPathRevocation(path, opts, poe);
-  problems.push(...revocation.problems.map((p) => `revocation: ${p}`));
+  problems.push(...revocation.problems);
 
   const res = (s: ChainStatus, sub?: ChainSubIndication) => {
     const r = result(s, sub, path, revocation);
@@ -233,15 +246,15 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
   return res('trusted');
 }
 
-async function fetchIssuers(c: ChainCert, fetcher: RevocationFetcher, problems: string[]): Promise<ChainCert[]> {
+async function fetchIssuers(c: ChainCert, fetcher: RevocationFetcher, problems: Problem[]): Promise<ChainCert[]> {
   const out: ChainCert[] = [];
   for (const url of c.caIssuersUrls.slice(0, 3)) {
     try {
       const got = await fetcher.certificate!(url);
       const ders = isCertificate(got.der) ? [got.der] : certificatesFromPkcs7(got.der, url);
-      for (const c2 of parseCerts(ders, problems)) if (bytesEqual(c2.subjectDer, c.issuerDer)) out.push(c2);
+      for (const c2 of parseCerts(ders)) if (bytesEqual(c2.subjectDer, c.issuerDer)) out.push(c2);
     } catch (e) {
-      problems.push(`caIssuers ${url}: ${errorText(e)}`);
+      problems.push(problem('AIA_FETCH_FAILED', { url, detail: errorText(e) }));
     }
   }
   return out;
@@ -264,14 +277,19 @@ function iso(d: Date): string {
   return d.toISOString();
 }
 
+/** Answers issued up to a second before the POE still count: GeneralizedTime in OCSP/CRLs often has no fraction. */
+const ISSUE_PRECISION_MS = 1000;
+
 async function checkPathRevocation(path: ChainCert[], opts: ValidateOptions, poe: Date | undefined): Promise<ChainRevocation> {
   const rev: ChainRevocation = { checked: false, problems: [], perCertificate: [] };
   if (opts.revocationMode === 'off') {
-    rev.problems.push('revocation checking is off');
+    rev.problems.push(problem('REVOCATION_OFF'));
     return rev;
   }
   const now = opts.currentTime ?? new Date();
+  const freshAfter = poe ?? opts.validationTime;
   let allChecked = true;
+  let allEmbedded = true;
   // Leaf first; each certificate is checked against its issuer (the next one in the path); the anchor is not checked.
   for (let i = 0; i < path.length - 1; i++) {
     const cert = path[i]!;
@@ -280,34 +298,39 @@ async function checkPathRevocation(path: ChainCert[], opts: ValidateOptions, poe
       rev.perCertificate!.push({ subject: cert.subject, status: 'not-checked', source: 'ocsp-nocheck' });
       continue;
     }
-    const one = await revocationOf(cert, issuer, opts, now);
-    const who = i === 0 ? 'signer certificate' : `"${cert.subject}"`;
-    for (const p of one.problems) rev.problems.push(`${who}: ${p}`);
-    rev.perCertificate!.push({ subject: cert.subject, status: one.status?.status ?? 'unknown', source: one.source });
+    const one = await revocationOf(cert, issuer, opts, now, freshAfter);
+    for (const p of one.problems) rev.problems.push({ code: p.code, params: { subject: cert.subject, ...p.params } });
+    rev.perCertificate!.push({ subject: cert.subject, status: one.status?.status ?? 'unknown', source: one.source, issuedAt: one.status?.issuedAt?.toISOString() });
     if (i === 0) rev.source = one.source;
+    if (one.source !== 'embedded') allEmbedded = false;
     if (one.status?.status === 'revoked') {
       const at = one.status.revokedAt;
       const after = poe && at && at.getTime() > poe.getTime();
       if (after) {
-        rev.problems.push(`${who} was revoked on ${at!.toISOString()}, after the time proven by the timestamp (${poe!.toISOString()}): the signature predates the revocation`);
+        rev.problems.push(problem('REVOKED_AFTER_POE', { subject: cert.subject, revokedAt: at!.toISOString(), poe: poe!.toISOString() }));
         continue;
       }
       rev.revokedAt = at;
       rev.reason = one.status.reason ?? (at ? undefined : 'revoked-unknown-time');
-      if (i > 0) rev.problems.push(`the issuing CA certificate ${who} is revoked`);
+      rev.problems.push(
+        i > 0
+          ? problem('CA_REVOKED', { subject: cert.subject })
+          : problem('CERT_REVOKED', { subject: cert.subject, revokedAt: at ? at.toISOString() : '?', reason: one.status.reason ? ` (${one.status.reason})` : '' }),
+      );
       rev.checked = true;
       return rev;
     }
     if (one.status?.status === 'good') continue;
     // No definite answer.
     if (!one.hadSource && opts.revocationMode === 'soft') {
-      rev.problems.push(`${who} publishes no OCSP or CRL address and the file carries no revocation data: not checked`);
+      rev.problems.push(problem('REVOCATION_NO_SOURCE', { subject: cert.subject }));
       continue;
     }
     allChecked = false;
     rev.unknown = true;
   }
   rev.checked = allChecked;
+  rev.allEmbedded = allChecked && allEmbedded;
   return rev;
 }
 
@@ -315,36 +338,59 @@ interface OneRevocation {
   status?: RevocationStatus;
   source?: 'embedded' | 'ocsp' | 'crl' | 'cache';
   hadSource: boolean;
-  problems: string[];
+  problems: Problem[];
 }
 
-async function revocationOf(cert: ChainCert, issuer: ChainCert, opts: ValidateOptions, now: Date): Promise<OneRevocation> {
-  const problems: string[] = [];
+/** A "good" answer issued before `freshAfter` proves nothing about what is validated. */
+function stale(s: RevocationStatus, freshAfter: Date): boolean {
+  if (s.status !== 'good') return false;
+  const issued = s.issuedAt ?? s.thisUpdate;
+  return !issued || issued.getTime() + ISSUE_PRECISION_MS < freshAfter.getTime();
+}
+
+async function revocationOf(cert: ChainCert, issuer: ChainCert, opts: ValidateOptions, now: Date, freshAfter: Date): Promise<OneRevocation> {
+  const problems: Problem[] = [];
   let hadSource = false;
-  // 1. Embedded (CMS revocation info, Adobe archive, DSS): evidence of its own time, no freshness needed.
+  const staleNote = (s: RevocationStatus, source: string) =>
+    problems.push(problem('REVOCATION_NOT_FRESH', { source, issued: (s.issuedAt ?? s.thisUpdate)?.toISOString() ?? '?', poe: freshAfter.toISOString() }));
+  // 1. Embedded (CMS revocation info, Adobe archive, DSS): evidence of its own time, counted only if fresh.
   for (const der of opts.embeddedRevocation.ocsps.slice(0, MAX_EMBEDDED)) {
     const s = checkOcspResponse(der, cert, issuer, { now, requireFresh: false });
     if (!s) continue;
     hadSource = true;
-    if (s.status !== 'unknown') return { status: s, source: 'embedded', hadSource, problems: [...problems, ...s.problems] };
-    problems.push(...s.problems.map((p) => `embedded OCSP: ${p}`));
+    if (s.status !== 'unknown') {
+      if (stale(s, freshAfter)) {
+        staleNote(s, 'OCSP');
+        continue;
+      }
+      return { status: s, source: 'embedded', hadSource, problems: [...problems, ...s.problems] };
+    }
+    problems.push(...s.problems);
   }
   for (const der of opts.embeddedRevocation.crls.slice(0, MAX_EMBEDDED)) {
     if (!crlIsFor(der, cert)) continue;
     const s = checkCrl(der, cert, issuer, { now, requireFresh: false });
     if (!s) continue;
     hadSource = true;
-    if (s.status !== 'unknown') return { status: s, source: 'embedded', hadSource, problems: [...problems, ...s.problems] };
-    problems.push(...s.problems.map((p) => `embedded CRL: ${p}`));
+    if (s.status !== 'unknown') {
+      if (stale(s, freshAfter)) {
+        staleNote(s, 'CRL');
+        continue;
+      }
+      return { status: s, source: 'embedded', hadSource, problems: [...problems, ...s.problems] };
+    }
+    problems.push(...s.problems);
   }
   // 2. Online: OCSP, then CRL.
   const ocspUrls = cert.ocspUrls;
   const crlUrls = cert.crlUrls;
   if (ocspUrls.length || crlUrls.length) hadSource = true;
   if (!opts.fetcher) {
-    if (ocspUrls.length || crlUrls.length) problems.push('offline: the OCSP/CRL addresses were not contacted');
+    if (ocspUrls.length || crlUrls.length) problems.push(problem('REVOCATION_OFFLINE'));
     return { hadSource, problems };
   }
+  const failed = (source: string, url: string, detail: Problem[]) =>
+    problems.push(problem('REVOCATION_SOURCE_FAILED', { source, url, detail: detail.map((d) => d.code).join(', ') }));
   for (const url of ocspUrls) {
     const key = ocspCacheKey(cert, issuer);
     try {
@@ -352,9 +398,9 @@ async function revocationOf(cert: ChainCert, issuer: ChainCert, opts: ValidateOp
       const s = checkOcspResponse(got.der, cert, issuer, { now, requireFresh: true });
       if (s && s.status !== 'unknown') return { status: s, source: got.source === 'cache' ? 'cache' : 'ocsp', hadSource, problems: [...problems, ...s.problems] };
       if (got.source === 'cache') opts.fetcher.invalidate('ocsp', url, key);
-      problems.push(`OCSP ${url}: ${s ? s.problems.join('; ') : 'the answer is about another certificate'}`);
+      failed('OCSP', url, s ? s.problems : [problem('OCSP_OTHER_CERT')]);
     } catch (e) {
-      problems.push(`OCSP ${url}: ${errorText(e)}`);
+      problems.push(problem('REVOCATION_SOURCE_FAILED', { source: 'OCSP', url, detail: errorText(e) }));
     }
   }
   for (const url of crlUrls) {
@@ -363,9 +409,9 @@ async function revocationOf(cert: ChainCert, issuer: ChainCert, opts: ValidateOp
       const s = checkCrl(got.der, cert, issuer, { now, requireFresh: true });
       if (s && s.status !== 'unknown') return { status: s, source: got.source === 'cache' ? 'cache' : 'crl', hadSource, problems: [...problems, ...s.problems] };
       if (got.source === 'cache') opts.fetcher.invalidate('crl', url);
-      problems.push(`CRL ${url}: ${s ? s.problems.join('; ') : 'the CRL is from another issuer'}`);
+      failed('CRL', url, s ? s.problems : [problem('CRL_OTHER_ISSUER')]);
     } catch (e) {
-      problems.push(`CRL ${url}: ${errorText(e)}`);
+      problems.push(problem('REVOCATION_SOURCE_FAILED', { source: 'CRL', url, detail: errorText(e) }));
     }
   }
   return { hadSource, problems };

@@ -3,6 +3,7 @@
  * node:crypto's X509Certificate gives the public key and signature checks; pkijs gives the extensions
  * (key usage bits, basic constraints, AIA, CRLDP) that node:crypto does not expose.
  */
+import { problem, type Problem } from '../core/problem.js';
 import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -186,7 +187,7 @@ function safeName(f: () => string, der: Uint8Array): string {
 }
 
 /** Parses each DER, dropping duplicates and what does not parse (a problem list collects the latter). */
-export function parseCerts(ders: Uint8Array[], problems?: string[]): ChainCert[] {
+export function parseCerts(ders: Uint8Array[], problems?: Problem[]): ChainCert[] {
   const seen = new Set<string>();
   const out: ChainCert[] = [];
   for (const d of ders) {
@@ -196,7 +197,7 @@ export function parseCerts(ders: Uint8Array[], problems?: string[]): ChainCert[]
       seen.add(c.sha256);
       out.push(c);
     } catch (e) {
-      problems?.push(`an embedded certificate cannot be parsed: ${(e as Error).message}`);
+      problems?.push(problem('CERT_UNPARSEABLE', { detail: (e as Error).message }));
     }
   }
   return out;

@@ -6,6 +6,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { ChainCert } from './chain-cert.js';
 import { normSerial } from './chain-cert.js';
+import { problem, type Problem } from '../core/problem.js';
 import { CLOCK_SKEW_MS, CRL_REASONS, type RevocationStatus } from './revocation-status.js';
 import { verifySignature } from './verify-signature.js';
 import { OID, asnTimeToDate, bytesEqual, errorText, parseDer, sha256Hex, toHex, u8 } from './verify-util.js';
@@ -67,10 +68,10 @@ export function checkCrl(der: Uint8Array, cert: ChainCert, issuer: ChainCert, op
   try {
     p = parseCrl(der);
   } catch (e) {
-    return { status: 'unknown', problems: [`the CRL cannot be parsed: ${errorText(e)}`] };
+    return { status: 'unknown', problems: [problem('CRL_UNPARSEABLE', { detail: errorText(e) })] };
   }
   if (!bytesEqual(p.issuerDer, cert.issuerDer)) return undefined;
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   if (!p.sigOkBy.has(issuer.sha256)) {
     const sig = verifySignature({
       algorithm: p.crl.signature,
@@ -78,22 +79,22 @@ export function checkCrl(der: Uint8Array, cert: ChainCert, issuer: ChainCert, op
       data: p.crl.tbsView,
       signature: p.crl.signatureValue.valueBlock.valueHexView,
     });
-    if (!sig.ok) return { status: 'unknown', problems: [`the CRL is not signed by the issuer's key (${sig.error})`] };
+    if (!sig.ok) return { status: 'unknown', problems: [problem('CRL_SIGNATURE_INVALID', { detail: sig.error })] };
     p.sigOkBy.add(issuer.sha256);
   }
   const ku = issuer.keyUsage;
-  if (ku && !ku.cRLSign) problems.push('the CRL issuer certificate lacks the cRLSign key usage');
-  if (p.crl.crlExtensions?.extensions.some((e) => e.extnID === '2.5.29.27')) return { status: 'unknown', problems: ['delta CRLs are not supported'] };
+  if (ku && !ku.cRLSign) problems.push(problem('CRL_NO_CRL_SIGN'));
+  if (p.crl.crlExtensions?.extensions.some((e) => e.extnID === '2.5.29.27')) return { status: 'unknown', problems: [problem('CRL_DELTA_UNSUPPORTED')] };
   const thisUpdate = asnTimeToDate(p.crl.thisUpdate);
   const nextUpdate = asnTimeToDate(p.crl.nextUpdate);
   if (opts.requireFresh) {
-    if (thisUpdate && thisUpdate.getTime() > opts.now.getTime() + CLOCK_SKEW_MS) return { status: 'unknown', thisUpdate, nextUpdate, problems: ['the CRL is dated in the future'] };
-    if (nextUpdate && nextUpdate.getTime() < opts.now.getTime() - CLOCK_SKEW_MS) return { status: 'unknown', thisUpdate, nextUpdate, problems: ['the CRL is out of date (nextUpdate passed)'] };
+    if (thisUpdate && thisUpdate.getTime() > opts.now.getTime() + CLOCK_SKEW_MS) return { status: 'unknown', thisUpdate, nextUpdate, problems: [problem('CRL_FUTURE')] };
+    if (nextUpdate && nextUpdate.getTime() < opts.now.getTime() - CLOCK_SKEW_MS) return { status: 'unknown', thisUpdate, nextUpdate, problems: [problem('CRL_EXPIRED')] };
   }
   const entry = p.revoked.get(cert.serialHex);
   if (entry) {
-    if (entry.reason === 'removeFromCRL') return { status: 'good', thisUpdate, nextUpdate, problems };
-    return { status: 'revoked', revokedAt: entry.at, reason: entry.reason, thisUpdate, nextUpdate, problems };
+    if (entry.reason === 'removeFromCRL') return { status: 'good', thisUpdate, nextUpdate, issuedAt: thisUpdate, problems };
+    return { status: 'revoked', revokedAt: entry.at, reason: entry.reason, thisUpdate, nextUpdate, issuedAt: thisUpdate, problems };
   }
-  return { status: 'good', thisUpdate, nextUpdate, problems };
+  return { status: 'good', thisUpdate, nextUpdate, issuedAt: thisUpdate, problems };
 }

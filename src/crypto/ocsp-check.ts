@@ -6,6 +6,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { getChainCert, normSerial, type ChainCert } from './chain-cert.js';
+import { problem, type Problem } from '../core/problem.js';
 import { CLOCK_SKEW_MS, CRL_REASONS, type RevocationStatus } from './revocation-status.js';
 import { verifySignature } from './verify-signature.js';
 import { OID, ab, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, parseDer, rawBytes, toHex, u8 } from './verify-util.js';
@@ -96,14 +97,15 @@ export function checkOcspResponse(
   try {
     basic = parseBasicOcsp(der);
   } catch (e) {
-    return { status: 'unknown', problems: [errorText(e)] };
+    return { status: 'unknown', problems: [e instanceof OcspStatusError ? problem('OCSP_STATUS', { status: OCSP_STATUS[e.status] ?? `status ${e.status}` }) : problem('OCSP_UNPARSEABLE', { detail: errorText(e) })] };
   }
   const single = basic.tbsResponseData.responses.find((r) => matchesCertId(r.certID, cert, issuer));
   if (!single) return undefined;
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   // Who signed it: the issuer itself, or a delegated responder certified by the issuer.
   const rid = basic.tbsResponseData.responderID;
-  const producedAt = asnTimeToDate(basic.tbsResponseData.producedAt) ?? opts.now;
+  const producedRaw = asnTimeToDate(basic.tbsResponseData.producedAt);
+  const producedAt = producedRaw ?? opts.now;
   const candidates: ChainCert[] = [issuer];
   for (const c of basic.certs ?? []) {
     try {
@@ -118,35 +120,37 @@ export function checkOcspResponse(
     if (c.sha256 !== issuer.sha256 && !(bytesEqual(c.spkiDer, issuer.spkiDer) && bytesEqual(c.subjectDer, issuer.subjectDer))) {
       if (!bytesEqual(c.issuerDer, issuer.subjectDer) || !c.isSignedBy(issuer)) continue;
       if (!c.extKeyUsage?.includes(OID.kpOcspSigning)) {
-        problems.push('the OCSP responder certificate lacks id-kp-OCSPSigning');
+        problems.push(problem('OCSP_RESPONDER_NO_EKU'));
         continue;
       }
       if (!c.validAt(producedAt)) {
-        problems.push('the OCSP responder certificate was not valid when it answered');
+        problems.push(problem('OCSP_RESPONDER_NOT_VALID'));
         continue;
       }
     }
     signer = c;
     break;
   }
-  if (!signer) return { status: 'unknown', problems: [...problems, 'the OCSP response is not signed by the issuer or a responder it authorised'] };
+  if (!signer) return { status: 'unknown', problems: [...problems, problem('OCSP_SIGNER_UNKNOWN')] };
   const sig = verifySignature({
     algorithm: basic.signatureAlgorithm,
     publicKey: signer.publicKey,
     data: basic.tbsResponseData.tbsView,
     signature: basic.signature.valueBlock.valueHexView,
   });
-  if (!sig.ok) return { status: 'unknown', problems: [`the OCSP response signature does not verify (${sig.error})`] };
+  if (!sig.ok) return { status: 'unknown', problems: [problem('OCSP_SIGNATURE_INVALID', { detail: sig.error })] };
   const thisUpdate = asnTimeToDate(single.thisUpdate);
   const nextUpdate = asnTimeToDate(single.nextUpdate);
-  if (!thisUpdate) return { status: 'unknown', problems: ['the OCSP response has no thisUpdate'] };
+  // Issued: producedAt (when the responder signed), never earlier than thisUpdate.
+  const issuedAt = producedRaw && thisUpdate && producedRaw.getTime() < thisUpdate.getTime() ? thisUpdate : (producedRaw ?? thisUpdate);
+  if (!thisUpdate) return { status: 'unknown', problems: [problem('OCSP_NO_THIS_UPDATE')] };
   if (opts.requireFresh) {
-    if (thisUpdate.getTime() > opts.now.getTime() + CLOCK_SKEW_MS) return { status: 'unknown', thisUpdate, nextUpdate, problems: ['the OCSP response is dated in the future'] };
-    if (nextUpdate && nextUpdate.getTime() < opts.now.getTime() - CLOCK_SKEW_MS) return { status: 'unknown', thisUpdate, nextUpdate, problems: ['the OCSP response is out of date (nextUpdate passed)'] };
+    if (thisUpdate.getTime() > opts.now.getTime() + CLOCK_SKEW_MS) return { status: 'unknown', thisUpdate, nextUpdate, problems: [problem('OCSP_FUTURE')] };
+    if (nextUpdate && nextUpdate.getTime() < opts.now.getTime() - CLOCK_SKEW_MS) return { status: 'unknown', thisUpdate, nextUpdate, problems: [problem('OCSP_EXPIRED')] };
   }
   const cs = single.certStatus as asn1js.AsnType & { idBlock: { tagClass: number; tagNumber: number } };
   const tag = cs.idBlock.tagClass === 3 ? cs.idBlock.tagNumber : -1;
-  if (tag === 0) return { status: 'good', thisUpdate, nextUpdate, problems };
+  if (tag === 0) return { status: 'good', thisUpdate, nextUpdate, issuedAt, problems };
   if (tag === 1) {
     const parts = (cs as asn1js.Constructed).valueBlock.value ?? [];
     const revokedAt = asnTimeToDate(parts[0]);
@@ -154,7 +158,7 @@ export function checkOcspResponse(
     const r = parts[1] as asn1js.Constructed | undefined;
     const en = r?.valueBlock?.value?.[0];
     if (en instanceof asn1js.Enumerated) reason = CRL_REASONS[en.valueBlock.valueDec] ?? `reason ${en.valueBlock.valueDec}`;
-    return { status: 'revoked', revokedAt, reason, thisUpdate, nextUpdate, problems };
+    return { status: 'revoked', revokedAt, reason, thisUpdate, nextUpdate, issuedAt, problems };
   }
-  return { status: 'unknown', thisUpdate, nextUpdate, problems: [...problems, 'the OCSP responder does not know the certificate'] };
+  return { status: 'unknown', thisUpdate, nextUpdate, issuedAt, problems: [...problems, problem('OCSP_CERT_UNKNOWN')] };
 }

@@ -1,3 +1,5 @@
+import type { Problem } from '../core/problem.js';
+
 /** The outcome of one revocation source (an OCSP response or a CRL) for one certificate. */
 export interface RevocationStatus {
   status: 'good' | 'revoked' | 'unknown';
@@ -5,7 +7,9 @@ export interface RevocationStatus {
   reason?: string;
   thisUpdate?: Date;
   nextUpdate?: Date;
-  problems: string[];
+  problems: Problem[];
+  /** When the answer was issued: producedAt (OCSP) or thisUpdate (CRL); what POE freshness compares. */
+  issuedAt?: Date;
 }
 
 export const CRL_REASONS: Record<number, string> = {

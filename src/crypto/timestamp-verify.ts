@@ -5,6 +5,7 @@
  * by validateCertificate(..., purpose 'timestamping'): see validateTimestampTrust below.
  */
 import * as asn1js from 'asn1js';
+import { problem, type Problem } from '../core/problem.js';
 import * as pkijs from 'pkijs';
 import type { ChainResult, ValidateOptions } from './chain-builder.js';
 import { validateCertificate } from './chain-builder.js';
@@ -17,7 +18,7 @@ export interface TimestampCheck {
   valid: boolean;
   time?: Date;
   tsaCert?: Uint8Array;
-  problems: string[];
+  problems: Problem[];
   /** Set by validateTimestampTrust (or by the caller) once the TSA chain is validated. */
   chain?: ChainResult;
   /** Hash algorithm of the message imprint. */
@@ -42,7 +43,7 @@ export interface ParsedSignedData {
   certDers: Uint8Array[];
   crls: Uint8Array[];
   ocsps: Uint8Array[];
-  problems: string[];
+  problems: Problem[];
 }
 
 function fail(what: string, why: string): never {
@@ -107,7 +108,7 @@ function parseSignedDataFast(buf: Uint8Array, what: string): ParsedSignedData {
     const inner = kids(eciKids[1])[0];
     if (inner) eContent = parseDer(buf.subarray(inner.start, inner.end), 'eContent');
   }
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const rawCerts: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
   const ocsps: Uint8Array[] = [];
@@ -166,7 +167,7 @@ function parseSignedDataAsn1(der: Uint8Array, what: string): ParsedSignedData {
   const eContentType = (eci.valueBlock.value[0] as asn1js.ObjectIdentifier).valueBlock.toString();
   const ecWrap = eci.valueBlock.value[1];
   const eContent = ecWrap instanceof asn1js.Constructed && ecWrap.idBlock.tagClass === 3 ? ecWrap.valueBlock.value[0] : undefined;
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const rawCerts: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
   const ocsps: Uint8Array[] = [];
@@ -210,7 +211,7 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, imprintFor: (al
   try {
     parsed = parseSignedData(tokenDer, 'timestamp token');
   } catch (e) {
-    res.problems.push(errorText(e));
+    res.problems.push(problem('TS_UNPARSEABLE', { detail: errorText(e) }));
     return res;
   }
   res.certs = parsed.certDers;
@@ -219,12 +220,12 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, imprintFor: (al
   res.problems.push(...parsed.problems);
   const sd = parsed;
   if (sd.eContentType !== OID.tstInfo) {
-    res.problems.push(`the token does not contain a TSTInfo (content type ${sd.eContentType})`);
+    res.problems.push(problem('TS_NOT_TSTINFO', { found: sd.eContentType }));
     return res;
   }
   const eContent = sd.eContent;
   if (!eContent) {
-    res.problems.push('the token has no TSTInfo content');
+    res.problems.push(problem('TS_NOT_TSTINFO', { found: 'none' }));
     return res;
   }
   // eContent may be a constructed OCTET STRING (BER): join its pieces.
@@ -233,7 +234,7 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, imprintFor: (al
   try {
     tst = new pkijs.TSTInfo({ schema: parseDer(tstDer, 'TSTInfo') });
   } catch (e) {
-    res.problems.push(`the TSTInfo cannot be parsed: ${errorText(e)}`);
+    res.problems.push(problem('TS_TSTINFO_UNPARSEABLE', { detail: errorText(e) }));
     return res;
   }
   res.time = asnTimeToDate(tst.genTime);
@@ -241,16 +242,16 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, imprintFor: (al
   res.policy = tst.policy;
   const alg = digestNameForOid(tst.messageImprint.hashAlgorithm.algorithmId);
   res.imprintAlgorithm = alg;
-  if (!isSupportedDigest(alg)) res.problems.push(`the timestamp imprint uses an unsupported hash ${alg}`);
+  if (!isSupportedDigest(alg)) res.problems.push(problem('TS_IMPRINT_UNSUPPORTED', { alg }));
   else {
     try {
       res.imprintMatches = bytesEqual(tst.messageImprint.hashedMessage.valueBlock.valueHexView, await imprintFor(alg));
-      if (!res.imprintMatches) res.problems.push('the timestamp was made for other data (message imprint mismatch)');
+      if (!res.imprintMatches) res.problems.push(problem('TS_IMPRINT_MISMATCH'));
     } catch (e) {
-      res.problems.push(`the timestamped data cannot be hashed: ${errorText(e)}`);
+      res.problems.push(problem('TS_IMPRINT_UNHASHABLE', { detail: errorText(e) }));
     }
   }
-  if (sd.signerInfos.length !== 1) res.problems.push(`the token has ${sd.signerInfos.length} signers, expected 1`);
+  if (sd.signerInfos.length !== 1) res.problems.push(problem('TS_SIGNER_COUNT', { count: sd.signerInfos.length }));
   const si = sd.signerInfos[0];
   if (si) {
     const sic = await checkSignerInfo(si, parsed.certs, {
@@ -258,15 +259,15 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, imprintFor: (al
       contentDigestFor: async (a) => hashBytes(a, tstDer),
     });
     res.problems.push(...sic.attributeProblems);
-    if (!sic.messageDigestMatches) res.problems.push('the TSTInfo digest in the token does not match');
-    if (!sic.signatureValid) res.problems.push(`the TSA signature does not verify${sic.signatureError ? ` (${sic.signatureError})` : ''}`);
+    if (!sic.messageDigestMatches) res.problems.push(problem('TS_TSTINFO_DIGEST_MISMATCH'));
+    if (!sic.signatureValid) res.problems.push(problem('TS_SIGNATURE_INVALID', { detail: sic.signatureError ?? '' }));
     res.signatureValid = sic.signatureValid && sic.messageDigestMatches;
     if (sic.signerCert) {
       res.tsaCert = sic.signerCert.der;
       res.tsaSubject = sic.signerCert.subject;
       const eku = sic.signerCert.extKeyUsage;
-      if (!eku || !eku.includes(OID.kpTimeStamping)) res.problems.push('the TSA certificate lacks the timeStamping extended key usage');
-      if (res.time && !sic.signerCert.validAt(res.time)) res.problems.push('the TSA certificate was not valid at the time it gives');
+      if (!eku || !eku.includes(OID.kpTimeStamping)) res.problems.push(problem('TSA_NO_EKU'));
+      if (res.time && !sic.signerCert.validAt(res.time)) res.problems.push(problem('TS_TSA_NOT_VALID_AT_TIME', { time: res.time.toISOString() }));
     }
     res.valid = res.signatureValid && res.imprintMatches && sic.attributesConsistent && res.problems.length === 0 && res.time !== undefined;
   }
@@ -284,8 +285,12 @@ function octets(v: asn1js.AsnType): Uint8Array {
 
 /**
  * Validates the TSA certificate chain (purpose 'timestamping') and stores it in `ts.chain`; a token is
- * trustworthy when `ts.valid && ts.chain.status === 'trusted'`. The TSA chain is checked at the token's
- * own time; revocation of the TSA certificate after that time does not matter (there is no later POE).
+ * trustworthy when `ts.valid && ts.chain.status === 'trusted'`.
+ *
+ * EN 319 102-1 §5.6: a timestamp never proves its own time. The TSA chain is checked at the current time
+ * (`validationTime`, default now); only a proof of existence of the token itself, from a later trusted
+ * timestamp (`proofOfExistence`), lets an expired TSA certificate or one revoked after that proof pass.
+ * Without it, an expired or revoked TSA key could back-date tokens at will.
  */
 export async function validateTimestampTrust(
   ts: TimestampCheck,
@@ -295,8 +300,8 @@ export async function validateTimestampTrust(
   const chain = await validateCertificate(ts.tsaCert, {
     ...opts,
     intermediates: [...(opts.intermediates ?? []), ...ts.certs],
-    validationTime: opts.validationTime ?? ts.time ?? new Date(),
-    proofOfExistence: ts.time,
+    validationTime: opts.validationTime ?? new Date(),
+    proofOfExistence: opts.proofOfExistence,
     embeddedRevocation: {
       crls: [...opts.embeddedRevocation.crls, ...ts.crls],
       ocsps: [...opts.embeddedRevocation.ocsps, ...ts.ocsps],

@@ -4,15 +4,19 @@
  * chain validation. Never throws on bad input: a CMS that cannot be parsed gives `parsed: false`.
  */
 import * as asn1js from 'asn1js';
+import { problem, type Problem } from '../core/problem.js';
 import { parseSignedData, verifyTimestampToken, type TimestampCheck } from './timestamp-verify.js';
 import { attributeRaw, attributeValues, checkSignerInfo } from './verify-signer-info.js';
-import { OID, errorText, hashBytes, isWeakDigest, rawBytes } from './verify-util.js';
+import { parseCerts } from './chain-cert.js';
+import { rsaDigestInfo } from './verify-signature.js';
+import { OID, bytesEqual, errorText, hashBytes, isSupportedDigest, isWeakDigest, parseDer, rawBytes, trimDer } from './verify-util.js';
 
 export type { TimestampCheck } from './timestamp-verify.js';
 
 export interface CmsCheck {
   parsed: boolean;
-  error?: string;
+  /** Why the CMS could not be checked at all (parsed false, or no SignerInfo). */
+  error?: Problem;
   digestAlgorithm: 'sha1' | 'sha256' | 'sha384' | 'sha512' | string;
   weakDigest: boolean;
   messageDigestMatches: boolean;
@@ -21,10 +25,16 @@ export interface CmsCheck {
   signatureError?: string;
   /** 'rsa-pkcs1' | 'rsa-pss' | 'ecdsa' | 'eddsa' */
   signatureAlgorithm?: string;
+  /** The signature algorithm is not supported (INDETERMINATE, never "forged"). */
+  signatureUnsupported?: boolean;
+  /** The signed digest cannot be known (adbe.x509.rsa_sha1 whose signature does not decrypt): no HASH_FAILURE. */
+  digestUnknown?: boolean;
+  /** Signed attributes not in DER: a warning. */
+  signedAttrsNotDer?: string;
   attributesConsistent: boolean;
-  attributeProblems: string[];
+  attributeProblems: Problem[];
   /** Not failures: e.g. no signed attributes, several SignerInfos, unparseable extra certificates. */
-  notes: string[];
+  notes: Problem[];
   signerCert?: Uint8Array;
   embeddedCerts: Uint8Array[];
   embeddedCrls: Uint8Array[];
@@ -38,7 +48,7 @@ export interface CmsCheck {
   subFilterHint?: string;
 }
 
-function emptyCheck(error: string): CmsCheck {
+function emptyCheck(error: Problem): CmsCheck {
   return {
     parsed: false,
     error,
@@ -60,17 +70,20 @@ function emptyCheck(error: string): CmsCheck {
  * `contentDigestFor(alg)` returns the digest of the signed content (the PDF ByteRange) with `alg`
  * ('sha256', …), so the caller hashes the file only with the algorithm the CMS names.
  */
-export async function checkCms(cmsDer: Uint8Array, contentDigestFor: (alg: string) => Promise<Uint8Array>): Promise<CmsCheck> {
+export async function checkCms(
+  cmsDer: Uint8Array,
+  contentDigestFor: (alg: string) => Promise<Uint8Array>,
+  o: { sha1Content?: boolean } = {},
+): Promise<CmsCheck> {
   let parsed;
   try {
-    if (cmsDer.length === 0) return emptyCheck('the signature value (/Contents) is empty');
-    if (cmsDer.every((b) => b === 0)) return emptyCheck('the signature value (/Contents) is only zeros');
+    if (cmsDer.length === 0 || cmsDer.every((b) => b === 0)) return emptyCheck(problem('CMS_EMPTY'));
     parsed = parseSignedData(cmsDer, 'signature');
   } catch (e) {
-    return emptyCheck(`the signature is not a CMS SignedData: ${errorText(e)}`);
+    return emptyCheck(problem('CMS_UNPARSEABLE', { detail: errorText(e) }));
   }
   const sd = parsed;
-  const res = emptyCheck('');
+  const res = emptyCheck(problem('CMS_EMPTY'));
   delete res.error;
   res.parsed = true;
   res.embeddedCerts = parsed.certDers;
@@ -78,28 +91,40 @@ export async function checkCms(cmsDer: Uint8Array, contentDigestFor: (alg: strin
   res.embeddedOcsps = [...parsed.ocsps];
   res.notes.push(...parsed.problems);
   if (sd.signerInfos.length === 0) {
-    res.error = 'the CMS has no SignerInfo';
+    res.error = problem('CMS_NO_SIGNER');
     return res;
   }
-  if (sd.signerInfos.length > 1) res.notes.push(`the CMS has ${sd.signerInfos.length} SignerInfos; only the first is checked`);
-  if (sd.eContent) res.attributeProblems.push('the CMS is not detached (it carries its own content)');
-  if (sd.eContentType !== OID.data) {
-    res.attributeProblems.push(`the CMS content type is ${sd.eContentType}, expected id-data`);
-  }
+  if (sd.signerInfos.length > 1) res.notes.push(problem('CMS_SEVERAL_SIGNERS', { count: sd.signerInfos.length }));
+  // adbe.pkcs7.sha1: the CMS encapsulates the SHA-1 digest of the ranges and signs that digest (as content).
+  let signedContent: Uint8Array | undefined;
+  let sha1Ok = true;
+  if (o.sha1Content) {
+    signedContent = sd.eContent instanceof asn1js.OctetString ? octetsOf(sd.eContent) : undefined;
+    sha1Ok = signedContent !== undefined && bytesEqual(signedContent, await contentDigestFor('sha1'));
+    if (!sha1Ok) res.attributeProblems.push(problem('CMS_SHA1_CONTENT_MISMATCH'));
+  } else if (sd.eContent) res.attributeProblems.push(problem('CMS_NOT_DETACHED'));
+  if (sd.eContentType !== OID.data) res.attributeProblems.push(problem('CMS_CONTENT_TYPE', { found: sd.eContentType, expected: 'id-data' }));
   const si = sd.signerInfos[0]!;
   let sic;
   try {
-    sic = await checkSignerInfo(si, parsed.certs, { expectedContentType: OID.data, contentDigestFor });
+    const digestFor = signedContent ? async (alg: string) => hashBytes(alg, signedContent) : contentDigestFor;
+    sic = await checkSignerInfo(si, parsed.certs, { expectedContentType: OID.data, contentDigestFor: digestFor });
   } catch (e) {
-    res.error = `the SignerInfo cannot be checked: ${errorText(e)}`;
+    res.error = problem('CMS_SIGNER_UNCHECKABLE', { detail: errorText(e) });
     return res;
   }
   res.digestAlgorithm = sic.digestAlgorithm;
   res.weakDigest = isWeakDigest(sic.digestAlgorithm);
-  res.messageDigestMatches = sic.messageDigestMatches;
+  res.messageDigestMatches = sic.messageDigestMatches && sha1Ok;
+  if (o.sha1Content) {
+    // The SHA-1 mismatch is an integrity failure (HASH_FAILURE), not an attribute problem.
+    res.attributeProblems = res.attributeProblems.filter((p) => p.code !== 'CMS_SHA1_CONTENT_MISMATCH');
+  }
   res.signatureValid = sic.signatureValid;
   res.signatureError = sic.signatureError;
   res.signatureAlgorithm = sic.signatureKind;
+  res.signatureUnsupported = sic.signatureUnsupported;
+  res.signedAttrsNotDer = sic.signedAttrsNotDer;
   res.attributeProblems.push(...sic.attributeProblems);
   res.attributesConsistent = res.attributeProblems.length === 0;
   res.notes.push(...sic.notes);
@@ -116,12 +141,12 @@ export async function checkCms(cmsDer: Uint8Array, contentDigestFor: (alg: strin
       res.embeddedOcsps.push(...ocsps);
     }
   } catch (e) {
-    res.notes.push(`the adbe-revocationInfoArchival attribute cannot be read: ${errorText(e)}`);
+    res.notes.push(problem('REVOCATION_ARCHIVE_UNREADABLE', { detail: errorText(e) }));
   }
 
   // Signature timestamp (B-T): imprint = hash of the SignerInfo signature value.
   const tokens = attributeRaw(si.unsignedAttrs, OID.signatureTimeStampToken);
-  if (tokens.length > 1) res.notes.push(`${tokens.length} signature timestamps; the first is used`);
+  if (tokens.length > 1) res.notes.push(problem('SEVERAL_SIGNATURE_TIMESTAMPS', { count: tokens.length }));
   if (tokens[0]) {
     const sigValue = si.signature;
     res.timestamp = await verifyTimestampToken(tokens[0], async (alg) => hashBytes(alg, sigValue));
@@ -145,6 +170,14 @@ function parseRevocationInfoArchival(v: asn1js.AsnType): { crls: Uint8Array[]; o
   return { crls, ocsps };
 }
 
+/** Problems of a timestamp token that are integrity failures (HASH_FAILURE / SIG_CRYPTO_FAILURE), by code. */
+const INTEGRITY_CODES = new Set(['TS_IMPRINT_MISMATCH', 'TS_IMPRINT_UNHASHABLE', 'TS_SIGNATURE_INVALID', 'TS_TSTINFO_DIGEST_MISMATCH']);
+
+function octetsOf(v: asn1js.OctetString): Uint8Array {
+  if (!v.idBlock.isConstructed) return v.valueBlock.valueHexView;
+  return Buffer.concat((v.valueBlock.value as asn1js.OctetString[]).map((p) => octetsOf(p)));
+}
+
 /**
  * A /SubFilter /ETSI.RFC3161 document timestamp: the CMS is a TimeStampToken whose imprint covers the
  * ByteRange. messageDigestMatches = the imprint matches; signatureValid = the TSA signature verifies.
@@ -153,12 +186,12 @@ export async function checkDocumentTimestamp(
   tstDer: Uint8Array,
   contentDigestFor: (alg: string) => Promise<Uint8Array>,
 ): Promise<CmsCheck & { time?: Date }> {
-  if (tstDer.length === 0 || tstDer.every((b) => b === 0)) return emptyCheck('the document timestamp value (/Contents) is empty');
+  if (tstDer.length === 0 || tstDer.every((b) => b === 0)) return emptyCheck(problem('CMS_EMPTY'));
   let parsed;
   try {
     parsed = parseSignedData(tstDer, 'document timestamp');
   } catch (e) {
-    return emptyCheck(`the document timestamp is not a CMS SignedData: ${errorText(e)}`);
+    return emptyCheck(problem('CMS_UNPARSEABLE', { detail: errorText(e) }));
   }
   const ts = await verifyTimestampToken(tstDer, contentDigestFor);
   const res: CmsCheck & { time?: Date } = {
@@ -167,8 +200,8 @@ export async function checkDocumentTimestamp(
     weakDigest: isWeakDigest(ts.imprintAlgorithm ?? ''),
     messageDigestMatches: ts.imprintMatches,
     signatureValid: ts.signatureValid,
-    attributesConsistent: ts.problems.filter((p) => !/imprint|TSA signature|TSTInfo digest/.test(p)).length === 0,
-    attributeProblems: ts.problems.filter((p) => !/imprint|TSA signature|TSTInfo digest/.test(p)),
+    attributesConsistent: ts.problems.filter((p) => !INTEGRITY_CODES.has(p.code)).length === 0,
+    attributeProblems: ts.problems.filter((p) => !INTEGRITY_CODES.has(p.code)),
     notes: [],
     signerCert: ts.tsaCert,
     embeddedCerts: parsed.certDers,
@@ -179,6 +212,68 @@ export async function checkDocumentTimestamp(
     time: ts.time,
     subFilterHint: 'ETSI.RFC3161',
   };
-  if (parsed.eContentType !== OID.tstInfo) res.error = 'the document timestamp does not contain a TSTInfo';
+  if (parsed.eContentType !== OID.tstInfo) res.error = problem('TS_NOT_TSTINFO', { found: parsed.eContentType });
+  return res;
+}
+
+/**
+ * /SubFilter /adbe.x509.rsa_sha1 (legacy, ISO 32000-1 §12.8.3.2): /Contents is a DER OCTET STRING holding
+ * an RSA PKCS#1 v1.5 signature over the digest of the ranges (DigestInfo, SHA-1 by the name, other hashes
+ * seen in the wild), and the certificates are in the /Cert entry, the signer's first.
+ */
+export async function checkX509RsaSha1(
+  contents: Uint8Array,
+  certs: Uint8Array[],
+  contentDigestFor: (alg: string) => Promise<Uint8Array>,
+): Promise<CmsCheck> {
+  if (contents.length === 0 || contents.every((b) => b === 0)) return emptyCheck(problem('CMS_EMPTY'));
+  const res = emptyCheck(problem('CMS_EMPTY'));
+  delete res.error;
+  let sig: Uint8Array;
+  try {
+    const v = parseDer(trimDer(contents), 'adbe.x509.rsa_sha1 signature');
+    if (!(v instanceof asn1js.OctetString)) throw new Error('not an OCTET STRING');
+    sig = octetsOf(v);
+  } catch (e) {
+    return emptyCheck(problem('CMS_UNPARSEABLE', { detail: errorText(e) }));
+  }
+  res.parsed = true;
+  const parsedCerts = parseCerts(certs, res.notes);
+  res.embeddedCerts = parsedCerts.map((c) => c.der);
+  const signer = parsedCerts[0];
+  res.notes.push(problem('NO_SIGNED_ATTRIBUTES'));
+  if (!signer) {
+    res.attributeProblems.push(problem('X509_RSA_SHA1_NO_CERT'));
+    return res;
+  }
+  res.signerCert = signer.der;
+  res.hasSigningCertificateAttr = true; // nothing to bind: the PKCS#1 signature is all there is
+  res.attributesConsistent = true;
+  res.subFilterHint = 'adbe.x509.rsa_sha1';
+  if (signer.publicKey.asymmetricKeyType !== 'rsa') {
+    res.signatureUnsupported = true;
+    res.digestUnknown = true;
+    res.signatureError = `adbe.x509.rsa_sha1 with a ${signer.publicKey.asymmetricKeyType} key`;
+    return res;
+  }
+  const info = rsaDigestInfo(signer.publicKey, sig);
+  res.signatureAlgorithm = 'rsa-pkcs1';
+  if (!info) {
+    res.signatureError = 'signature does not verify';
+    res.digestUnknown = true;
+    res.digestAlgorithm = 'sha1';
+    res.weakDigest = true;
+    return res;
+  }
+  res.digestAlgorithm = info.alg;
+  res.weakDigest = isWeakDigest(info.alg);
+  if (!isSupportedDigest(info.alg)) {
+    res.signatureUnsupported = true;
+    res.digestUnknown = true;
+    res.signatureError = `unsupported digest ${info.alg}`;
+    return res;
+  }
+  res.signatureValid = true;
+  res.messageDigestMatches = bytesEqual(info.digest, await contentDigestFor(info.alg));
   return res;
 }

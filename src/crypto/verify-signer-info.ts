@@ -8,10 +8,11 @@
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { problem, type Problem } from '../core/problem.js';
 import { ChainCert, normSerial } from './chain-cert.js';
 import type { CmsAttributes, CmsSignerInfo } from './cms-signer-info.js';
 import { verifyRsaPkcs1Digest, verifySignature } from './verify-signature.js';
-import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex, u8 } from './verify-util.js';
+import { OID, asnTimeToDate, children, readTlv, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex, u8 } from './verify-util.js';
 
 export interface SignerInfoCheck {
   digestAlgorithm: string;
@@ -20,15 +21,19 @@ export interface SignerInfoCheck {
   signatureValid: boolean;
   signatureError?: string;
   signatureKind?: string;
+  /** The algorithm (or its combination with the key) is not supported: INDETERMINATE, not forged. */
+  signatureUnsupported?: boolean;
+  /** The signed attributes are not in DER (SET OF order, minimal lengths): verified over the bytes as they are. */
+  signedAttrsNotDer?: string;
   attributesConsistent: boolean;
-  attributeProblems: string[];
+  attributeProblems: Problem[];
   signerCert?: ChainCert;
   hasSignedAttributes: boolean;
   /** ESS signingCertificate or signingCertificateV2 present (required by PAdES B-B). */
   hasSigningCertificateAttr: boolean;
   claimedSigningTime?: Date;
   /** Things worth saying that are not failures. */
-  notes: string[];
+  notes: Problem[];
 }
 
 export function attributeValues(attrs: CmsAttributes | undefined, oid: string): asn1js.AsnType[][] {
@@ -51,17 +56,17 @@ export function findSignerCerts(si: CmsSignerInfo, certs: ChainCert[]): ChainCer
 }
 
 /** Checks ESS signingCertificate(V2) against the signer certificate; pushes problems. Returns true when present. */
-function checkEssAttribute(si: CmsSignerInfo, cert: ChainCert | undefined, problems: string[]): boolean {
+function checkEssAttribute(si: CmsSignerInfo, cert: ChainCert | undefined, problems: Problem[]): boolean {
   const v2 = attributeValues(si.signedAttrs, OID.signingCertificateV2);
   const v1 = attributeValues(si.signedAttrs, OID.signingCertificate);
   if (v2.length + v1.length === 0) return false;
-  if (v2.length > 1 || v1.length > 1) problems.push('the signingCertificate attribute appears more than once');
+  if (v2.length > 1 || v1.length > 1) problems.push(problem('ESS_REPEATED'));
   const check = (value: asn1js.AsnType, isV2: boolean) => {
     try {
       const seq = value as asn1js.Sequence;
       const certIds = (seq.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
       const first = certIds[0] as asn1js.Sequence | undefined;
-      if (!first) return problems.push('the signingCertificate attribute lists no certificate');
+      if (!first) return problems.push(problem('ESS_EMPTY'));
       const parts = first.valueBlock.value;
       let idx = 0;
       let hashAlg = isV2 ? 'sha256' : 'sha1';
@@ -71,20 +76,20 @@ function checkEssAttribute(si: CmsSignerInfo, cert: ChainCert | undefined, probl
       }
       const certHash = (parts[idx] as asn1js.OctetString).valueBlock.valueHexView;
       if (!cert) return;
-      if (!isSupportedDigest(hashAlg)) return problems.push(`the signingCertificate attribute uses an unsupported hash (${hashAlg})`);
+      if (!isSupportedDigest(hashAlg)) return problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: hashAlg }));
       if (!bytesEqual(certHash, hashBytes(hashAlg, cert.der))) {
-        problems.push('the signingCertificate attribute does not match the signer certificate (certificate substitution?)');
+        problems.push(problem('ESS_CERT_MISMATCH'));
         return;
       }
       const issuerSerial = parts[idx + 1] as asn1js.Sequence | undefined;
       if (issuerSerial instanceof asn1js.Sequence) {
         const serialAsn = issuerSerial.valueBlock.value[1];
         if (serialAsn instanceof asn1js.Integer && normSerial(toHex(serialAsn.valueBlock.valueHexView)) !== cert.serialHex) {
-          problems.push('the signingCertificate attribute names another serial number than the signer certificate');
+          problems.push(problem('ESS_SERIAL_MISMATCH'));
         }
       }
     } catch (e) {
-      problems.push(`the signingCertificate attribute is malformed: ${errorText(e)}`);
+      problems.push(problem('ESS_MALFORMED', { detail: errorText(e) }));
     }
   };
   for (const vals of v2) if (vals[0]) check(vals[0], true);
@@ -102,7 +107,7 @@ export async function checkSignerInfo(
   },
 ): Promise<SignerInfoCheck> {
   const digestAlgorithm = digestNameForOid(si.digestAlgorithm.algorithmId);
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const res: SignerInfoCheck = {
     digestAlgorithm,
     weakDigest: isWeakDigest(digestAlgorithm),
@@ -122,35 +127,40 @@ export async function checkSignerInfo(
     const sig = si.signature;
     res.signerCert =
       candidates.find((c) => verifySignature({ algorithm: si.signatureAlgorithm, digestHint: digestAlgorithm, publicKey: c.publicKey, data, signature: sig }).ok) ?? candidates[0];
-    res.notes.push(`${candidates.length} certificates in the signature match the signer identifier`);
+    res.notes.push(problem('SIGNER_ID_AMBIGUOUS', { count: candidates.length }));
   }
-  if (!res.signerCert) problems.push('the signer certificate is not in the signature');
+  if (!res.signerCert) problems.push(problem('SIGNER_CERT_MISSING'));
   if (!isSupportedDigest(digestAlgorithm)) {
-    problems.push(`unsupported digest algorithm ${digestAlgorithm}`);
+    problems.push(problem('DIGEST_UNSUPPORTED', { alg: digestAlgorithm }));
     return res;
   }
   let contentDigest: Uint8Array;
   try {
     contentDigest = await opts.contentDigestFor(digestAlgorithm);
   } catch (e) {
-    problems.push(`the signed content cannot be hashed: ${errorText(e)}`);
+    problems.push(problem('CONTENT_UNHASHABLE', { detail: errorText(e) }));
     return res;
   }
   const signature = si.signature;
 
   if (si.signedAttrs) {
     const ct = attributeValues(si.signedAttrs, OID.contentType);
-    if (ct.length !== 1 || ct[0]!.length !== 1) problems.push('the contentType signed attribute is missing or repeated');
+    if (ct.length !== 1 || ct[0]!.length !== 1) problems.push(problem('ATTR_CONTENT_TYPE_MISSING'));
     else {
       const v = ct[0]![0];
       const oid = v instanceof asn1js.ObjectIdentifier ? v.valueBlock.toString() : '';
-      if (oid !== opts.expectedContentType) problems.push(`the contentType signed attribute is ${oid || 'not an OID'}, expected ${opts.expectedContentType}`);
+      if (oid !== opts.expectedContentType) problems.push(problem('ATTR_CONTENT_TYPE_WRONG', { found: oid || '?', expected: opts.expectedContentType }));
     }
     const md = attributeValues(si.signedAttrs, OID.messageDigest);
     if (md.length !== 1 || md[0]!.length !== 1 || !(md[0]![0] instanceof asn1js.OctetString)) {
-      problems.push('the messageDigest signed attribute is missing or repeated');
+      problems.push(problem('ATTR_MESSAGE_DIGEST_MISSING'));
     } else {
       res.messageDigestMatches = bytesEqual((md[0]![0] as asn1js.OctetString).valueBlock.valueHexView, contentDigest);
+    }
+    const nd = derProblem(new Uint8Array(si.signedAttrs.encodedValue));
+    if (nd) {
+      res.signedAttrsNotDer = nd;
+      res.notes.push(problem('SIGNED_ATTRS_NOT_DER', { detail: nd }));
     }
     const st = attributeValues(si.signedAttrs, OID.signingTime);
     if (st[0]?.[0]) res.claimedSigningTime = asnTimeToDate(st[0][0]);
@@ -161,9 +171,10 @@ export async function checkSignerInfo(
       res.signatureValid = sc.ok;
       res.signatureError = sc.error;
       res.signatureKind = sc.kind;
+      res.signatureUnsupported = !sc.ok && sc.kind === undefined;
       if (sc.ok && sc.hash && sc.hash !== digestAlgorithm && si.signatureAlgorithm.algorithmId !== '1.2.840.113549.1.1.10') {
         // e.g. sha256WithRSAEncryption with digestAlgorithm sha1: allowed by CMS but worth saying
-        problems.push(`the signature algorithm hashes with ${sc.hash} but the digest algorithm is ${digestAlgorithm}`);
+        res.notes.push(problem('SIG_HASH_DIFFERS', { sigHash: sc.hash, digest: digestAlgorithm }));
       }
     }
   } else {
@@ -178,14 +189,13 @@ export async function checkSignerInfo(
         res.signatureKind = sc.kind;
       } else {
         res.signatureError = 'a signature without signed attributes is only supported for RSA PKCS#1 v1.5';
+        res.signatureUnsupported = true;
       }
       // Without attributes the digest is inside the signature: a valid signature proves the digest.
       res.messageDigestMatches = res.signatureValid;
     }
-    res.notes.push('the signature has no signed attributes (not PAdES; the signer certificate is not bound by the signature)');
+    res.notes.push(problem('NO_SIGNED_ATTRIBUTES'));
   }
-  // A hash mismatch between the signature algorithm and digestAlgorithm is a note, not an inconsistency.
-  for (let i = problems.length - 1; i >= 0; i--) if (problems[i]!.startsWith('the signature algorithm hashes')) res.notes.push(...problems.splice(i, 1));
   res.attributesConsistent = problems.length === 0;
   return res;
 }
@@ -193,4 +203,34 @@ export async function checkSignerInfo(
 /** Reads the DER of every element of an attribute's values (helper for unsigned attributes). */
 export function attributeRaw(attrs: CmsAttributes | undefined, oid: string): Uint8Array[] {
   return attributeValues(attrs, oid).flatMap((vals) => vals.map((v) => rawBytes(v)));
+}
+
+/**
+ * Why the SET OF signed attributes is not DER, or undefined: DER sorts the elements of a SET OF by their
+ * encodings and uses minimal definite lengths (X.690 §10-11). Signers that re-order attributes exist; the
+ * signature covers the bytes as sent, so this is a warning, never a failure.
+ */
+export function derProblem(set: Uint8Array): string | undefined {
+  let kids;
+  try {
+    const top = readTlv(set, 0);
+    if (!minimalLength(set, top)) return 'non-minimal length';
+    kids = children(set, top);
+  } catch (e) {
+    return errorText(e).includes('indefinite') ? 'indefinite length' : 'not DER';
+  }
+  for (let i = 0; i < kids.length; i++) {
+    if (!minimalLength(set, kids[i]!)) return 'non-minimal length';
+    if (i > 0 && Buffer.compare(set.subarray(kids[i - 1]!.start, kids[i - 1]!.end), set.subarray(kids[i]!.start, kids[i]!.end)) > 0) return 'attributes not in DER SET OF order';
+  }
+  return undefined;
+}
+
+function minimalLength(buf: Uint8Array, t: { start: number; valueStart: number; end: number }): boolean {
+  const len = t.end - t.valueStart;
+  const lenBytes = t.valueStart - t.start - 1; // tag numbers < 31 only (what CMS attributes use)
+  if (len < 0x80) return lenBytes === 1;
+  let n = 0;
+  for (let v = len; v > 0; v = Math.floor(v / 256)) n++;
+  return lenBytes === 1 + n && buf[t.start + 1] === (0x80 | n);
 }

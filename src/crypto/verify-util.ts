@@ -2,7 +2,7 @@
  * Small shared helpers for the verification half of src/crypto: OIDs, digest names, byte helpers and a
  * safe DER parser. Kept here (not in x509.ts) so verification does not depend on the signing code.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 
 export { OID } from './oids.js';
@@ -15,7 +15,16 @@ const DIGEST_BY_OID: Record<string, string> = {
   [OID.sha384]: 'sha384',
   [OID.sha512]: 'sha512',
   [OID.md5]: 'md5',
+  [OID.sha3_224]: 'sha3-224',
+  [OID.sha3_256]: 'sha3-256',
+  [OID.sha3_384]: 'sha3-384',
+  [OID.sha3_512]: 'sha3-512',
+  // RFC 8419 (Ed448 in CMS): SHAKE256 with a 512-bit output; id-shake256-len carries the length as a parameter.
+  [OID.shake256]: 'shake256',
+  [OID.shake256Len]: 'shake256',
 };
+
+const SUPPORTED_DIGESTS = new Set(['sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'sha3-224', 'sha3-256', 'sha3-384', 'sha3-512', 'shake256']);
 
 export const DIGEST_OID_BY_NAME: Record<string, string> = Object.fromEntries(
   Object.entries(DIGEST_BY_OID).map(([o, n]) => [n, o]),
@@ -27,7 +36,12 @@ export function digestNameForOid(oid: string): string {
 }
 
 export function isSupportedDigest(name: string): boolean {
-  return name === 'sha1' || name === 'sha224' || name === 'sha256' || name === 'sha384' || name === 'sha512';
+  return SUPPORTED_DIGESTS.has(name);
+}
+
+/** A node:crypto Hash for a digest name ('shake256' = SHAKE256 with the 512-bit output RFC 8419 uses). */
+export function createDigest(alg: string): Hash {
+  return alg === 'shake256' ? createHash('shake256', { outputLength: 64 }) : createHash(alg);
 }
 
 export function isWeakDigest(name: string): boolean {
@@ -35,7 +49,7 @@ export function isWeakDigest(name: string): boolean {
 }
 
 export function hashBytes(alg: string, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(alg).update(data).digest());
+  return new Uint8Array(createDigest(alg).update(data).digest());
 }
 
 export function sha256Hex(data: Uint8Array): string {
@@ -61,12 +75,19 @@ export function ab(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
+/** Largest ASN.1 value parsed (a CMS with its CRLs, a DSS CRL): 64 MiB. */
+export const MAX_ASN1_BYTES = 64 * 1024 * 1024;
+
 /**
  * Parses DER/BER; throws a plain Error with `what` when the bytes are not one complete ASN.1 value.
  * Trailing zero bytes are tolerated (PDF /Contents are zero-padded).
  */
 export function parseDer(bytes: Uint8Array, what: string): asn1js.AsnType {
-  const res = asn1js.fromBER(bytes);
+  if (bytes.byteLength > MAX_ASN1_BYTES) throw new Error(`${what}: ${bytes.byteLength} bytes of ASN.1, more than the ${MAX_ASN1_BYTES} bytes accepted`);
+  // The limit is on bytes, not on asn1js' node count (default 10,000): a real CRL of a national CA has
+  // hundreds of thousands of entries. Every node takes at least two bytes, so `byteLength` nodes is a bound
+  // that never refuses well-formed input, and the byte cap keeps the work bounded.
+  const res = asn1js.fromBER(bytes, { maxNodes: Math.max(10_000, bytes.byteLength), maxContentLength: MAX_ASN1_BYTES });
   if (res.offset === -1) throw new Error(`${what}: not valid ASN.1 (${res.result.error || 'parse error'})`);
   return res.result;
 }

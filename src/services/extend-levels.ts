@@ -26,6 +26,8 @@ export interface DssInfo {
   revision?: number;
   /** Any OCSP response or CRL in the DSS. */
   hasRevocation: boolean;
+  /** Whether the file's own revocation data validates this signature's chain (the verifier decides). */
+  ltReady?: (s: SignatureReport) => boolean;
 }
 
 /** Promotes levels in place (never demotes); signatures that failed keep the level their data shows. */
@@ -35,7 +37,7 @@ export function applyDocumentTimestampLevels(sigs: SignatureReport[], dss: DssIn
     if (s.type !== 'signature' || s.revision === null || s.integrity !== 'ok') continue;
     const covering = goodTs.filter((t) => t.revision! > s.revision!);
     if (s.level === 'B-B' && covering.length > 0) s.level = 'B-T';
-    if (s.level === 'B-T' && dss.present && dss.hasRevocation && dss.revision !== undefined && dss.revision > s.revision && covering.length > 0) s.level = 'B-LT';
+    if (s.level === 'B-T' && dss.present && dss.hasRevocation && (dss.ltReady?.(s) ?? true) && dss.revision !== undefined && dss.revision > s.revision && covering.length > 0) s.level = 'B-LT';
     if (s.level === 'B-LT' && covering.some((t) => dss.revision === undefined || t.revision! >= dss.revision)) s.level = 'B-LTA';
   }
 }

@@ -24,7 +24,8 @@ export function verdictOf(r: FileReport): PdfVerdict {
   if (r.indication === 'TOTAL_PASSED') {
     return { indication: 'TOTAL_PASSED', summary: msg(`${r.signatures.length} valid signature(s)${who}`, `${r.signatures.length} chữ ký số hợp lệ${who}`) };
   }
-  const why = worst?.problems[0] ?? sub ?? r.indication;
+  // The summary names the problem by its code (services do not render text; src/cli/catalogue does).
+  const why = worst?.problems[0]?.code ?? sub ?? r.indication;
   if (r.indication === 'TOTAL_FAILED') {
     return { indication: 'TOTAL_FAILED', subIndication: sub, summary: msg(`signature failed${who}: ${why}`, `chữ ký số không hợp lệ${who}: ${why}`) };
   }

@@ -86,7 +86,7 @@ export async function revocationFor(
         const r = await fetcher.ocsp(url, buildOcspRequest(cert, issuer), ocspCacheKey(cert, issuer));
         const st = checkOcspResponse(r.der, cert, issuer, { now: now(), requireFresh: true });
         if (!judge(st, url)) {
-          problems.push(`${url}: ${st?.status ?? 'not about this certificate'} ${st?.problems.join(', ') ?? ''}`.trim());
+          problems.push(`${url}: ${st?.status ?? 'not about this certificate'} ${st?.problems.map((p) => p.code).join(', ') ?? ''}`.trim());
           continue;
         }
         return { ocsp: r.der };
@@ -102,7 +102,7 @@ export async function revocationFor(
       const der = (await fetcher.crl(url)).der;
       const st = issuer ? checkCrl(der, cert, issuer, { now: now(), requireFresh: true }) : undefined;
       if (!judge(st, url)) {
-        problems.push(`${url}: ${st?.status ?? 'not usable'} ${st?.problems.join(', ') ?? ''}`.trim());
+        problems.push(`${url}: ${st?.status ?? 'not usable'} ${st?.problems.map((p) => p.code).join(', ') ?? ''}`.trim());
         continue;
       }
       crlUrlsDone.add(url);

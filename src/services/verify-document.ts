@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { PDFArray, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
 import { isKysoError, msg, type Msg } from '../core/errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -7,8 +6,10 @@ import { PdfReader } from '../pdf/reader.js';
 import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
 import { scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
 import { diffRevisions, type RevisionDiff } from '../pdf/revision-diff.js';
-import { checkCms, checkDocumentTimestamp, type CmsCheck } from '../crypto/verify-cms.js';
+import { checkCms, checkDocumentTimestamp, checkX509RsaSha1, type CmsCheck } from '../crypto/verify-cms.js';
+import { problem, type Problem } from '../core/problem.js';
 import { validateTimestampTrust } from '../crypto/timestamp-verify.js';
+import { createDigest } from '../crypto/verify-util.js';
 import { validateCertificate, type ChainResult } from '../crypto/chain-builder.js';
 import type { TrustStore } from '../crypto/trust-store.js';
 import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
@@ -35,6 +36,11 @@ import { widgetPlacement } from '../pdf/widget-placement.js';
  *    proven time → INDETERMINATE / REVOKED_NO_POE; revocation unknown (soft or hard) → INDETERMINATE /
  *    TRY_LATER: EN 319 102-1 has no "failed" for missing revocation data, so `hard` differs from `soft` in
  *    that the crypto layer demands status for every certificate of the path, not in the indication.
+ *  - Proof of existence (§5.6): only from a timestamp whose TSA chain validates at the current time, or at
+ *    the time a later trusted document timestamp proves; document timestamps are therefore validated first,
+ *    newest first. Embedded revocation data counts only when issued after the best POE (chain-builder).
+ *  - Unsupported algorithm → INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE_NO_POE (never "forged").
+ *  - Problems are `{ code, params }`; verdicts are decided on codes, text comes from src/cli/catalogue.
  */
 export interface VerifyDocumentOptions {
   trustStore: TrustStore;
@@ -80,7 +86,7 @@ export function errorReport(file: string, e: unknown): FileReport {
  * Bounded memory: 1 MiB chunks.
  */
 async function digestRanges(src: ByteSource, br: readonly number[], alg: string): Promise<Uint8Array> {
-  const h = createHash(alg);
+  const h = createDigest(alg);
   const CH = 1 << 20;
   for (const [start, len] of [
     [br[0]!, br[1]!],
@@ -163,6 +169,26 @@ async function readDss(reader: PdfReader): Promise<Dss> {
   return out;
 }
 
+/** Attribute problems about the signing certificate (ESS signingCertificate/V2): INDETERMINATE. */
+const SIGNING_CERT_CODES = new Set(['ESS_REPEATED', 'ESS_EMPTY', 'ESS_HASH_UNSUPPORTED', 'ESS_CERT_MISMATCH', 'ESS_SERIAL_MISMATCH', 'ESS_MALFORMED', 'SIGNER_CERT_MISSING', 'X509_RSA_SHA1_NO_CERT']);
+
+/** Change-analysis problems arrive as codes (or, from older modules, as English text kept as a detail). */
+function asProblem(p: string | Problem): Problem {
+  return typeof p === 'string' ? problem('CHANGE_DETAIL', { detail: p }) : p;
+}
+
+/** The certificates of an adbe.x509.rsa_sha1 signature: /Cert, one string or an array of strings. */
+async function certsOfSigDict(reader: PdfReader, sig: PDFDict): Promise<Uint8Array[]> {
+  const c = await reader.resolve(sig.get(PDFName.of('Cert')));
+  const items = c instanceof PDFArray ? c.asArray() : c ? [c] : [];
+  const out: Uint8Array[] = [];
+  for (const it of items.slice(0, 20)) {
+    const v = await reader.resolve(it);
+    if (v instanceof PDFHexString || v instanceof PDFString) out.push(v.asBytes());
+  }
+  return out;
+}
+
 /** Signer names, cached by certificate (an archive has few distinct signers and many files). */
 const signerCache = new Map<string, SignatureReport['signer']>();
 function signerOf(der: Uint8Array | undefined): SignatureReport['signer'] {
@@ -197,6 +223,23 @@ function trustOf(c: ChainResult | undefined): SignatureReport['trust'] {
     default:
       return 'unknown';
   }
+}
+
+/** Codes that explain a chain status, most telling first; the first one present is the decisive problem. */
+const DECISIVE: Record<string, string[]> = {
+  revoked: ['CERT_REVOKED', 'CA_REVOKED'],
+  untrusted: ['CERT_SIGNER_UNPARSEABLE', 'CHAIN_NO_ISSUER', 'CHAIN_UNTRUSTED_ROOT', 'CA_NOT_CA', 'CA_PATH_LENGTH', 'CA_NO_KEY_CERT_SIGN', 'SIGNER_KEY_USAGE', 'TSA_NO_EKU', 'TSA_KEY_USAGE'],
+  expired: ['CERT_EXPIRED', 'CERT_NOT_YET_VALID'],
+  'not-yet-valid': ['CERT_NOT_YET_VALID', 'CERT_EXPIRED'],
+  unknown: ['REVOCATION_NOT_FRESH', 'REVOCATION_OFFLINE', 'REVOCATION_SOURCE_FAILED'],
+};
+
+function decisiveProblem(c: ChainResult): Problem {
+  for (const code of DECISIVE[c.status] ?? []) {
+    const p = c.problems.find((x) => x.code === code);
+    if (p) return p;
+  }
+  return c.problems[0] ?? problem('CERT_STATUS', { status: c.status });
 }
 
 function chainVerdict(c: ChainResult, proven: boolean): { indication: Indication; sub: string | null } {
@@ -293,22 +336,48 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       }
     }
     const dss = found.length ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
-    // Certification (DocMDP) and locks, known per revision.
-    const sigs: SignatureReport[] = [];
-    const checks: Array<{ f: FoundSignature; br: ByteRangeCheck; cms?: CmsCheck & { time?: Date } }> = [];
+    const checks: Array<{ f: FoundSignature; br: ByteRangeCheck }> = [];
     for (const f of found) checks.push({ f, br: await checkByteRange(src, f.sig, revisionEnds) });
     // Bytes after the last revision that no signature covers and no xref describes (ISA without xref).
     let coveredEnd = revisionEnds[revisionEnds.length - 1] ?? src.size;
     for (const c of checks) if (c.br.ok && c.br.byteRange) coveredEnd = Math.max(coveredEnd, c.br.byteRange[2] + c.br.byteRange[3]);
     const garbage = await trailingGarbage(src, coveredEnd);
-    // Document timestamps first: their times prove existence for LTA levels.
-    const docTs: Array<{ revision: number; valid: boolean; time?: Date }> = [];
+    const now = opts.at ?? opts.now();
+    const embeddedRevocation = { crls: dss.crls, ocsps: dss.ocsps };
 
     const chainDates = new Map<SignatureReport, ChainDates>();
-    for (const c of checks) {
+    /** Signatures whose chain the file's own revocation data validates after the POE (B-LT ready). */
+    const ltReady = new Set<SignatureReport>();
+    /**
+     * Proofs of existence from document timestamps (EN 319 102-1 §5.6.2.4): a document timestamp whose TSA
+     * chain validates proves that everything in the revisions before it existed at its time. They are
+     * validated from the newest to the oldest: the newest at the current time, each older one at the time a
+     * newer trusted one proves (the B-LTA chain), so an expired or revoked TSA is rescued only by a later one.
+     */
+    const docTsPoe: Array<{ revision: number; time: Date }> = [];
+    /** The earliest time a trusted document timestamp in a later revision proves for `revision`. */
+    const laterPoe = (revision: number | null | undefined): Date | undefined => {
+      if (revision === null || revision === undefined) return undefined;
+      let best: Date | undefined;
+      for (const t of docTsPoe) if (t.revision > revision && (!best || t.time.getTime() < best.getTime())) best = t.time;
+      return best;
+    };
+
+    const reports: SignatureReport[] = new Array(checks.length);
+    const order = checks.map((_, k) => k);
+    // Document timestamps first, newest first; then the signatures.
+    order.sort((a, b) => {
+      const ka = checks[a]!.f.kind === 'doc-timestamp' ? 0 : 1;
+      const kb = checks[b]!.f.kind === 'doc-timestamp' ? 0 : 1;
+      if (ka !== kb) return ka - kb;
+      return ka === 0 ? (checks[b]!.br.revisionIndex ?? -1) - (checks[a]!.br.revisionIndex ?? -1) : a - b;
+    });
+    for (const k of order) {
       await yieldToLoop();
-      sigs.push({ ...(await verifyOne(c)), ...(await widgetPlacement(reader, c.f.widgetRefs)) });
+      const r = await verifyOne(checks[k]!);
+      reports[k] = Object.assign(r, await widgetPlacement(reader, checks[k]!.f.widgetRefs));
     }
+    const sigs = reports;
 
     async function verifyOne(c: { f: FoundSignature; br: ByteRangeCheck }): Promise<SignatureReport> {
       const { f, br } = c;
@@ -335,7 +404,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         changes: [],
       };
       if (rep.signingTime) rep.signingTimeSource = 'claimed';
-      const failWith = (ind: Indication, sub: string, why?: string) => {
+      const failWith = (ind: Indication, sub: string, why?: Problem) => {
         const rank = { TOTAL_PASSED: 0, INDETERMINATE: 1, TOTAL_FAILED: 2 } as const;
         if (rank[ind] > rank[rep.indication]) {
           rep.indication = ind;
@@ -347,19 +416,21 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       if (!br.ok || !br.byteRange || !br.contents) {
         rep.integrity = 'broken';
         rep.coverage = 'partial';
-        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', br.problems[br.problems.length - 1] ?? 'malformed signature');
+        const detail = br.problems[br.problems.length - 1] ?? '';
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', br.code ? problem(`BR_${br.code}`, { detail }) : problem('MALFORMED_SIGNATURE'));
         return rep;
       }
       const byteRange = br.byteRange;
-      const der = trimDer(br.contents);
       const digestFor = (alg: string) => digestRanges(src!, byteRange, alg);
       let cms: CmsCheck & { time?: Date };
       try {
-        cms = f.kind === 'doc-timestamp' ? await checkDocumentTimestamp(der, digestFor) : await checkCms(der, digestFor);
+        if (f.kind === 'doc-timestamp') cms = await checkDocumentTimestamp(trimDer(br.contents), digestFor);
+        else if (f.subFilter === 'adbe.x509.rsa_sha1') cms = await checkX509RsaSha1(br.contents, await certsOfSigDict(reader, f.sig), digestFor);
+        else cms = await checkCms(trimDer(br.contents), digestFor, { sha1Content: f.subFilter === 'adbe.pkcs7.sha1' });
       } catch (e) {
         cms = {
           parsed: false,
-          error: e instanceof Error ? e.message : String(e),
+          error: problem('CMS_UNPARSEABLE', { detail: e instanceof Error ? e.message : String(e) }),
           digestAlgorithm: '',
           weakDigest: false,
           messageDigestMatches: false,
@@ -375,50 +446,63 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       }
       rep.signer = signerOf(cms.signerCert);
       rep.digestAlgorithm = cms.digestAlgorithm || null;
-      if (cms.weakDigest) rep.warnings.push(`weak digest algorithm ${cms.digestAlgorithm}`);
+      if (cms.weakDigest) rep.warnings.push(problem('WEAK_DIGEST', { alg: cms.digestAlgorithm }));
+      if (cms.signatureAlgorithm === 'dsa') rep.warnings.push(problem('WEAK_SIGNATURE_ALGORITHM', { alg: 'DSA' }));
+      if (cms.signedAttrsNotDer) rep.warnings.push(problem('SIGNED_ATTRS_NOT_DER', { detail: cms.signedAttrsNotDer }));
       if (!rep.signingTime && cms.claimedSigningTime) {
         rep.signingTime = cms.claimedSigningTime.toISOString();
         rep.signingTimeSource = 'claimed';
       }
       if (!cms.parsed) {
         rep.integrity = 'broken';
-        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', `the signature (CMS) cannot be parsed${cms.error ? `: ${cms.error}` : ''}`);
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', cms.error ?? problem('CMS_UNPARSEABLE', { detail: '' }));
         return rep;
       }
-      // A document timestamp is not a signature of a person: it has no PAdES B-level of its own.
-      if (rep.type === 'signature') rep.level = 'B-B';
-      if (!cms.messageDigestMatches) {
+      if (cms.error) failWith('TOTAL_FAILED', 'FORMAT_FAILURE', cms.error);
+      if (!cms.messageDigestMatches && !cms.digestUnknown) {
         rep.integrity = 'broken';
-        failWith('TOTAL_FAILED', 'HASH_FAILURE', 'the document bytes do not match the signed digest (the file was changed after signing)');
+        failWith('TOTAL_FAILED', 'HASH_FAILURE', problem('DOC_DIGEST_MISMATCH'));
       }
       if (!cms.signatureValid) {
-        rep.integrity = 'broken';
-        failWith('TOTAL_FAILED', 'SIG_CRYPTO_FAILURE', 'the signature value does not verify with the signer certificate');
+        if (cms.signatureUnsupported) {
+          // An algorithm we cannot check says nothing about the file: INDETERMINATE, not "forged".
+          failWith('INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE_NO_POE', problem('ALGORITHM_UNSUPPORTED', { detail: cms.signatureError ?? '' }));
+        } else {
+          rep.integrity = 'broken';
+          failWith('TOTAL_FAILED', 'SIG_CRYPTO_FAILURE', problem('SIG_VALUE_INVALID', { detail: cms.signatureError ?? '' }));
+        }
       }
       if (!cms.attributesConsistent) {
-        const certProblem = cms.attributeProblems.some((p) => /signingCertificate|signing certificate/i.test(p));
+        // Decided on codes, never on text: a signing-certificate problem is INDETERMINATE (EN 319 102-1).
+        const certProblem = cms.attributeProblems.some((p) => SIGNING_CERT_CODES.has(p.code));
+        const chainish = cms.attributeProblems.some((p) => p.code === 'TS_TSA_NOT_VALID_AT_TIME' || p.code === 'TSA_NO_EKU');
         for (const p of cms.attributeProblems) rep.problems.push(p);
         if (certProblem) failWith('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND');
+        else if (chainish && cms.attributeProblems.every((p) => p.code === 'TS_TSA_NOT_VALID_AT_TIME' || p.code === 'TSA_NO_EKU'))
+          failWith('INDETERMINATE', cms.attributeProblems.some((p) => p.code === 'TSA_NO_EKU') ? 'CHAIN_CONSTRAINTS_FAILURE' : 'OUT_OF_BOUNDS_NO_POE');
         else failWith('TOTAL_FAILED', 'FORMAT_FAILURE');
       }
-      if (!cms.signerCert) failWith('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND', 'the signer certificate is not in the signature');
+      if (!cms.signerCert && !cms.attributeProblems.some((p) => p.code === 'SIGNER_CERT_MISSING' || p.code === 'X509_RSA_SHA1_NO_CERT'))
+        failWith('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND', problem('SIGNER_CERT_MISSING'));
+      else if (!cms.signerCert) failWith('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND');
 
-      // Timestamp (signature timestamp, or the document timestamp itself).
-      let proven: Date | undefined;
+      // Proof of existence of this signature (or document timestamp): see docTsPoe above.
+      const fromLater = laterPoe(br.revisionIndex);
+      let proven: Date | undefined = fromLater;
       if (f.kind === 'doc-timestamp') {
         const t = cms.time ?? cms.timestamp?.time;
-        if (t) {
-          rep.timestamp = { time: t.toISOString(), valid: rep.integrity === 'ok' };
-          if (rep.integrity === 'ok') proven = t;
-        }
+        // Its trust is decided below (chain of its TSA); its time proves something only then.
+        if (t) rep.timestamp = { time: t.toISOString(), valid: false };
       } else if (cms.timestamp) {
-        // (helper D) A timestamp proves a time only if its TSA chains to the trust store: otherwise anyone
-        // could back-date a signature past its certificate's revocation with a home-made TSA.
+        // A timestamp proves a time only if its TSA chain validates now, or at an earlier time proven by a
+        // later trusted document timestamp: otherwise an expired or revoked TSA key could back-date at will.
         const tsaChain = cms.timestamp.valid
           ? await validateTimestampTrust(cms.timestamp, {
               trustStore: opts.trustStore,
               intermediates: [...cms.embeddedCerts, ...dss.certs],
               revocationMode: opts.revocationMode,
+              validationTime: now,
+              proofOfExistence: fromLater,
               embeddedRevocation: { crls: [...cms.embeddedCrls, ...dss.crls], ocsps: [...cms.embeddedOcsps, ...dss.ocsps] },
               fetcher: opts.revocationMode === 'off' ? undefined : opts.fetcher,
             }).catch(() => undefined)
@@ -426,21 +510,22 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         // Under soft, a TSA whose revocation status cannot be had still dates the signature (with a warning);
         // under hard it does not. An untrusted, expired or revoked TSA never does.
         const tsaUnknownSoft = tsaChain?.status === 'unknown' && opts.revocationMode === 'soft';
-        if (tsaUnknownSoft) rep.warnings.push(`the revocation status of the timestamp authority could not be checked${tsaChain!.problems[0] ? ` (${tsaChain!.problems[0]})` : ''}`);
+        if (tsaUnknownSoft) rep.warnings.push(problem('TSA_REVOCATION_UNKNOWN'));
         const tsaTrusted = tsaChain?.status === 'trusted' || tsaUnknownSoft;
         rep.timestamp = { time: cms.timestamp.time ? cms.timestamp.time.toISOString() : '', valid: cms.timestamp.valid && tsaTrusted };
         if (cms.timestamp.valid && cms.timestamp.time && tsaTrusted) {
-          proven = cms.timestamp.time;
+          if (!proven || cms.timestamp.time.getTime() < proven.getTime()) proven = cms.timestamp.time;
           rep.level = 'B-T';
         } else if (cms.timestamp.valid) {
-          rep.warnings.push(`the signature timestamp's authority (TSA) is not trusted (${tsaChain?.status ?? 'unknown'}${tsaChain?.problems[0] ? `: ${tsaChain.problems[0]}` : ''}): its time proves nothing`);
+          rep.warnings.push(problem('TSA_NOT_TRUSTED', { status: tsaChain?.status ?? 'unknown' }));
+          for (const p of tsaChain?.problems.slice(0, 3) ?? []) rep.warnings.push(p);
         } else {
-          rep.warnings.push(`the signature timestamp is not valid${cms.timestamp.problems.length ? `: ${cms.timestamp.problems[0]}` : ''}`);
+          rep.warnings.push(problem('TS_INVALID'));
+          for (const p of cms.timestamp.problems.slice(0, 3)) rep.warnings.push(p);
         }
       }
-      if (f.kind === 'doc-timestamp' && rep.integrity === 'ok' && br.revisionIndex !== undefined) {
-        docTs.push({ revision: br.revisionIndex, valid: true, time: proven });
-      }
+      // A document timestamp is not a signature of a person: it has no PAdES B-level of its own.
+      if (rep.type === 'signature' && rep.level === 'none') rep.level = 'B-B';
 
       // Changes after signing.
       await yieldToLoop();
@@ -472,7 +557,8 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         try {
           diff = await diffRevisions(reader, br.revisionIndex, { certification, lockedFields: locked });
         } catch (e) {
-          diff = { modifiedAfter: 'disallowed', changes: [], problems: [`the changes after signing could not be analysed (${e instanceof Error ? e.message : String(e)})`] };
+          diff = { modifiedAfter: 'disallowed', changes: [], problems: [] };
+          rep.problems.push(problem('CHANGES_UNANALYSABLE', { detail: e instanceof Error ? e.message : String(e) }));
         }
         rep.modifiedAfter = diff.modifiedAfter;
         rep.changes = diff.changes
@@ -480,7 +566,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
           .slice(0, 20)
           .map((x) => `${x.verdict}: ${x.reason}`);
         if (diff.modifiedAfter === 'disallowed') {
-          for (const p of diff.problems.slice(0, 5)) rep.problems.push(p);
+          for (const p of diff.problems.slice(0, 5)) rep.problems.push(asProblem(p));
           failWith('TOTAL_FAILED', 'FORMAT_FAILURE');
         }
       } else {
@@ -488,43 +574,58 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       }
       if (!f.presentInFinal) {
         rep.modifiedAfter = 'disallowed';
-        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', 'a later update removed or replaced this signature');
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', problem('SIGNATURE_REMOVED_LATER'));
       }
       if (garbage > 0) {
         rep.coverage = 'partial';
         rep.modifiedAfter = 'disallowed';
-        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', 'bytes were appended after the end of the PDF without a cross-reference section (incremental saving attack)');
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', problem('APPENDED_WITHOUT_XREF'));
       }
       if (rep.coverage === 'partial' && rep.modifiedAfter !== 'disallowed') {
         rep.modifiedAfter = 'disallowed';
-        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', 'the signature does not cover a whole revision of the file');
+        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', problem('PARTIAL_COVERAGE'));
       }
 
-      // Trust.
+      // Trust: the chain at the current time; a proof of existence rescues expiry or a later revocation.
       await yieldToLoop();
       if (cms.signerCert) {
-        const validationTime = proven ?? opts.at ?? opts.now();
         try {
           const chain = await validateCertificate(cms.signerCert, {
             intermediates: [...cms.embeddedCerts, ...dss.certs],
             trustStore: opts.trustStore,
-            validationTime,
+            validationTime: now,
             proofOfExistence: proven,
             revocationMode: opts.revocationMode,
-            embeddedRevocation: { crls: [...cms.embeddedCrls, ...dss.crls], ocsps: [...cms.embeddedOcsps, ...dss.ocsps] },
+            embeddedRevocation: { crls: [...cms.embeddedCrls, ...embeddedRevocation.crls], ocsps: [...cms.embeddedOcsps, ...embeddedRevocation.ocsps] },
             fetcher: opts.revocationMode === 'off' ? undefined : opts.fetcher,
             purpose: f.kind === 'doc-timestamp' ? 'timestamping' : 'signing',
           });
           rep.trust = trustOf(chain);
+          const tsaUnknownSoft = f.kind === 'doc-timestamp' && chain.status === 'unknown' && opts.revocationMode === 'soft';
           const v = chainVerdict(chain, proven !== undefined);
-          if (v.indication !== 'TOTAL_PASSED') failWith(v.indication, v.sub ?? 'TRY_LATER', chain.problems[0] ?? `certificate ${chain.status}`);
-          if (chain.revocation.checked === false && opts.revocationMode !== 'off' && chain.status === 'trusted')
-            rep.warnings.push('revocation status was not checked');
-          // Level: LT when validation data for the chain is embedded (CMS or DSS).
-          if (rep.level === 'B-T' && dss.present && (chain.revocation.source === 'embedded' || dss.crls.length + dss.ocsps.length > 0)) rep.level = 'B-LT';
+          if (v.indication !== 'TOTAL_PASSED') failWith(v.indication, v.sub ?? 'TRY_LATER', decisiveProblem(chain));
+          if (v.indication !== 'TOTAL_PASSED') for (const p of chain.problems.filter((x) => x !== decisiveProblem(chain)).slice(0, 3)) rep.problems.push(p);
+          if (chain.revocation.checked === false && opts.revocationMode !== 'off' && chain.status === 'trusted') rep.warnings.push(problem('REVOCATION_NOT_CHECKED'));
+          for (const p of chain.revocation.problems) if (p.code === 'REVOCATION_NOT_FRESH' || p.code === 'REVOKED_AFTER_POE') rep.warnings.push(p);
+          if (f.kind === 'doc-timestamp') {
+            // The document timestamp proves its time only now that its TSA chain is known to be good.
+            const trusted = rep.integrity === 'ok' && rep.indication === 'TOTAL_PASSED' && (chain.status === 'trusted' || tsaUnknownSoft);
+            if (rep.timestamp) rep.timestamp.valid = trusted;
+            if (trusted && rep.timestamp && br.revisionIndex !== undefined) docTsPoe.push({ revision: br.revisionIndex, time: new Date(rep.timestamp.time) });
+            if (!trusted) rep.warnings.push(problem('DOC_TS_NOT_TRUSTED', { status: chain.status }));
+            if (fromLater) rep.warnings.push(problem('DOC_TS_PROVEN_BY_LATER', { poe: fromLater.toISOString() }));
+          } else if (dss.present && rep.indication === 'TOTAL_PASSED') {
+            // B-LT: the file itself carries revocation data that validates the chain after the POE.
+            const lt = opts.revocationMode === 'off' ? dss.crls.length + dss.ocsps.length > 0 : chain.revocation.allEmbedded === true;
+            if (lt) ltReady.add(rep);
+            if (rep.level === 'B-T') {
+              if (lt) rep.level = 'B-LT';
+              else rep.warnings.push(problem('LEVEL_LT_INCOMPLETE'));
+            }
+          }
         } catch (e) {
           rep.trust = 'unknown';
-          failWith('INDETERMINATE', 'TRY_LATER', `the certificate chain could not be validated (${e instanceof Error ? e.message : String(e)})`);
+          failWith('INDETERMINATE', 'TRY_LATER', problem('CHAIN_UNVALIDATABLE', { detail: e instanceof Error ? e.message : String(e) }));
         }
       }
       const pool = [...cms.embeddedCerts, ...dss.certs, ...opts.trustStore.anchors.map((x) => x.der), ...opts.trustStore.extraIntermediates];
@@ -533,7 +634,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     }
 
     // B-T from a covering document timestamp, B-LT, B-LTA (kyso extend's levels; see extend-levels.ts).
-    applyDocumentTimestampLevels(sigs, { present: dss.present, revision: dss.revision, hasRevocation: dss.crls.length + dss.ocsps.length > 0 });
+    applyDocumentTimestampLevels(sigs, { present: dss.present, revision: dss.revision, hasRevocation: dss.crls.length + dss.ocsps.length > 0, ltReady: (r) => ltReady.has(r) });
     applyValidUntil(sigs, chainDates);
     return { file: displayName, indication: worstIndication(sigs), error: null, signatures: sigs, revisions: reader.revisions.length, ms: Date.now() - t0 };
   } catch (e) {

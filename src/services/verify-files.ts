@@ -113,18 +113,27 @@ export interface VerifyRunOptions {
   progress: ProgressSink;
   /** URL of the compiled worker module (dist/services/verify-worker.js). */
   workerUrl?: URL;
+  /** Verify in this thread whatever the number of inputs (programmatic callers without dist/). */
+  inProcess?: boolean;
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_MEMORY_MB = 1024;
 
-/** Verifies every input, in order, in this thread (jobs <= 1) or in a pool of worker threads. */
+/**
+ * Verifies every input, in order. One input is verified in this thread (start-up matters there; the
+ * caller's watchdog ends the process at the time budget). From two inputs on, every file is verified in a
+ * worker thread (also with --jobs 1) with a heap cap, so that a file over its time budget or memory is
+ * stopped for real (the worker is terminated) and the next file goes on.
+ */
 export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): Promise<VerifyRunResult> {
   const timeoutMs = o.settings.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
   const reports: FileReport[] = new Array(inputs.length);
   o.progress.start(inputs.length, 'verify');
   try {
     const jobs = Math.max(1, Math.min(o.jobs, inputs.length));
-    if (jobs <= 1) {
+    // Run from the TypeScript sources (tests) there is no compiled worker: verify in this thread.
+    if (inputs.length <= 1 || o.inProcess || import.meta.url.endsWith('.ts')) {
       const opts = await prepareVerify(o.settings, o.now);
       for (let k = 0; k < inputs.length; k++) {
         reports[k] = await verifyInput(inputs[k]!, opts, timeoutMs);
@@ -166,8 +175,8 @@ export interface WorkerReply {
  * where the compiler runs on the otherwise idle second core and the default is faster.
  */
 let jitTuned = false;
-function tunePoolJit(): void {
-  if (jitTuned) return;
+function tunePoolJit(jobs: number): void {
+  if (jitTuned || jobs <= 1) return;
   jitTuned = true;
   try {
     setFlagsFromString('--interrupt-budget=1000000');
@@ -187,7 +196,7 @@ const WORKER_QUEUE = 16;
  * the other files queued on that worker go to the replacement (a runaway parse cannot hold the run hostage).
  */
 async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: number, timeoutMs: number, o: VerifyRunOptions): Promise<void> {
-  tunePoolJit();
+  tunePoolJit(jobs);
   const workerUrl = o.workerUrl ?? new URL('./verify-worker.js', import.meta.url);
   const epoch = Date.now();
   let next = 0;
@@ -239,7 +248,7 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
       // [0] = id of the file being verified (-1: none), [1] = when it started (ms since epoch).
       const state = new Int32Array(new SharedArrayBuffer(8));
       state[0] = -1;
-      const w = new Worker(workerUrl, { workerData: { settings: o.settings, state, epoch }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+      const w = new Worker(workerUrl, { workerData: { settings: o.settings, state, epoch }, resourceLimits: { maxOldGenerationSizeMb: o.settings.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB } });
       workers.add(w);
       const queued = new Set<number>();
       let gone = false;
@@ -316,8 +325,11 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
         if (id >= 0 && queued.has(id) && !reports[id]) {
           queued.delete(id);
           const i = inputs[id]!;
-          const en = `${i.display}: verification crashed (${e.message.slice(0, 200)})`;
-          record(id, { file: i.display, indication: 'ERROR', error: { code: 'VERIFY_CRASHED', message: en, messageVi: `${i.display}: kiểm tra bị lỗi (${e.message.slice(0, 200)})` }, signatures: [] });
+          const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+          const mb = o.settings.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB;
+          const en = oom ? `${i.display}: verification needed more than ${mb} MiB of memory and was stopped (--max-memory)` : `${i.display}: verification crashed (${e.message.slice(0, 200)})`;
+          const vi = oom ? `${i.display}: kiểm tra cần hơn ${mb} MiB bộ nhớ và đã bị dừng (--max-memory)` : `${i.display}: kiểm tra bị lỗi (${e.message.slice(0, 200)})`;
+          record(id, { file: i.display, indication: 'ERROR', error: { code: oom ? 'VERIFY_OUT_OF_MEMORY' : 'VERIFY_CRASHED', message: en, messageVi: vi }, signatures: [] });
         }
         retire();
         maybeDone();

@@ -2,6 +2,7 @@
  * The verification report: the JSON shape of /work/shared/spec/cli.md (`kyso verify --json`), which is a
  * contract. Fields may be added, never renamed.
  */
+import type { Problem } from '../core/problem.js';
 
 export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE';
 export type FileIndication = Indication | 'NO_SIGNATURE' | 'ERROR';
@@ -27,9 +28,12 @@ export interface SignatureReport {
   revision: number | null;
   certification: 1 | 2 | 3 | null;
   digestAlgorithm: string | null;
-  /** Plain-English reasons (problems found), first the decisive ones. */
-  problems: string[];
-  warnings: string[];
+  /**
+   * Problems found, first the decisive ones, as `{ code, params }` (src/core/problem.ts). The JSON report
+   * adds `message` (English) and `messageVi` to each (src/cli/report-json.ts); no verdict reads text.
+   */
+  problems: Problem[];
+  warnings: Problem[];
   /** Disallowed/allowed changes after this signature (short list). */
   changes: string[];
   /**
@@ -76,6 +80,8 @@ export interface VerifySettings {
   cacheDir?: string;
   /** Per-file time budget (ms); a file over it gets ERROR VERIFY_TIMEOUT. */
   fileTimeoutMs?: number;
+  /** Heap cap of each worker thread, MiB (--max-memory; default 1024). */
+  maxMemoryMb?: number;
   assetsDir?: string;
 }
 

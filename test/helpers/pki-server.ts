@@ -69,6 +69,27 @@ export async function startPkiServer(): Promise<PkiServer> {
       return readFile(b);
     });
 
+  /**
+   * CRLs are issued on each request (thisUpdate = now), like a CA that publishes on demand: kyso verify
+   * counts embedded revocation data only when it was issued after the signature's proof of existence
+   * (EN 319 102-1 freshness), so a CRL made once at PKI set-up would never make a B-LT file. One openssl
+   * `ca -gencrl` at a time per CA (it rewrites the crlnumber file).
+   */
+  const crlQueue: Record<string, Promise<unknown>> = {};
+  const freshCrl = (which: 'root' | 'inter') => {
+    const run1 = async () =>
+      withTmp(async (a, b) => {
+        const p = pki!;
+        const ca = which === 'root' ? p.root : p.inter;
+        await run('openssl', ['ca', '-gencrl', '-config', path.join(p.dir, `ca-${which}`, 'ca.cnf'), '-cert', ca.cert, '-keyfile', ca.key, '-out', a]);
+        await run('openssl', ['crl', '-in', a, '-outform', 'DER', '-out', b]);
+        return readFile(b);
+      });
+    const next = (crlQueue[which] ?? Promise.resolve()).catch(() => undefined).then(run1);
+    crlQueue[which] = next;
+    return next;
+  };
+
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -82,8 +103,8 @@ export async function startPkiServer(): Promise<PkiServer> {
           return;
         }
         if (!pki) throw new Error('PKI not ready');
-        if (url.pathname === '/crl/inter.crl') return send(res, 'application/pkix-crl', await readFile(pki.crlDer));
-        if (url.pathname === '/crl/root.crl') return send(res, 'application/pkix-crl', await readFile(pki.rootCrlDer));
+        if (url.pathname === '/crl/inter.crl') return send(res, 'application/pkix-crl', await freshCrl('inter'));
+        if (url.pathname === '/crl/root.crl') return send(res, 'application/pkix-crl', await freshCrl('root'));
         if (url.pathname === '/certs/root.cer') return send(res, 'application/pkix-cert', await readFile(pki.root.certDer));
         if (url.pathname === '/certs/inter.cer') return send(res, 'application/pkix-cert', await readFile(pki.inter.certDer));
         if (url.pathname === '/ocsp' && req.method === 'POST') return send(res, 'application/ocsp-response', await ocsp(await body(req)));

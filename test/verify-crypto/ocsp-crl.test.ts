@@ -47,7 +47,7 @@ describe('OCSP responses', () => {
     for (const rogue of [pki.leaves['org-rsa'], pki.other.leaf, pki.tsa]) {
       const s = checkOcspResponse(await ocspAnswer('leader-rsa', rogue), cert, issuer, now());
       expect(s?.status, rogue.name).toBe('unknown');
-      expect(s?.problems.join(' ')).toMatch(/not signed by the issuer or a responder it authorised|OCSPSigning/);
+      expect(s?.problems.map((p) => p.code).join(' ')).toMatch(/OCSP_SIGNER_UNKNOWN|OCSP_RESPONDER_NO_EKU/);
     }
   });
 
@@ -97,7 +97,7 @@ describe('CRLs', () => {
     crl[crl.length - 20] ^= 0x01;
     const s = checkCrl(new Uint8Array(crl), l.cert, l.issuer, now());
     expect(s?.status).toBe('unknown');
-    expect(s?.problems.join(' ')).toMatch(/not signed by the issuer/);
+    expect(s?.problems.map((p) => p.code)).toContain('CRL_SIGNATURE_INVALID');
   });
 
   it('past nextUpdate the CRL is refused online', async () => {

@@ -22,7 +22,7 @@ let dir: string;
 interface FileJson {
   file: string;
   indication: string;
-  signatures: Array<{ field: string; indication: string; modifiedAfter: string; problems: string[] }>;
+  signatures: Array<{ field: string; indication: string; modifiedAfter: string; problems: Array<{ code: string; message: string }> }>;
 }
 const good = new Map<string, FileJson>();
 const bad = new Map<string, FileJson>();

@@ -30,7 +30,7 @@ interface Sig {
   level: string;
   timestamp: { time: string; valid: boolean } | null;
   signer: { subject: string } | null;
-  problems: string[];
+  problems: Array<{ code: string; message: string }>;
 }
 interface FileJson {
   file: string;
