@@ -7,6 +7,7 @@ import { PdfReader } from '../pdf/reader.js';
 import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
 import { scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
 import { diffRevisions, type RevisionDiff } from '../pdf/revision-diff.js';
+import type { Problem } from '../core/problem.js';
 import { checkCms, checkDocumentTimestamp, type CmsCheck } from '../crypto/verify-cms.js';
 import { validateTimestampTrust } from '../crypto/timestamp-verify.js';
 import { validateCertificate, type ChainResult } from '../crypto/chain-builder.js';
@@ -111,15 +112,27 @@ function textOf(o: PDFObject | undefined): string | undefined {
   return undefined;
 }
 
-/** Fields a /Lock (or FieldMDP TransformParams) protects: '*' for /All. */
-function lockedNames(lock: PDFDict | undefined, into: Set<string>): void {
-  if (!lock) return;
+/**
+ * Fields a /Lock (or FieldMDP TransformParams) protects: '*' for /All. Returns the PDF 2.0 FieldMDP /P
+ * (ISO 32000-2 §12.7.5.5: once the field is signed, the document gets that DocMDP-like permission).
+ */
+function lockedNames(lock: PDFDict | undefined, into: Set<string>): 1 | 2 | 3 | undefined {
+  if (!lock) return undefined;
   const action = nameOf(lock, 'Action');
   const fields = lock.get(PDFName.of('Fields'));
   const names = fields instanceof PDFArray ? fields.asArray().map(textOf).filter((x): x is string => !!x) : [];
   if (action === 'All') into.add('*');
   else if (action === 'Include') for (const n of names) into.add(n);
   else if (action === 'Exclude') into.add('*'); // conservative: everything but a few is locked; treat as all
+  const p = lock.get(PDFName.of('P'));
+  const v = p && 'asNumber' in p ? (p as unknown as { asNumber(): number }).asNumber() : undefined;
+  return v === 1 || v === 2 || v === 3 ? v : undefined;
+}
+
+/** A change-analysis problem as report text until reports carry Problem values (code + parameters). */
+function problemText(p: Problem): string {
+  const params = p.params ? Object.entries(p.params).filter(([, v]) => v !== undefined && v !== '') : [];
+  return params.length ? `${p.code} (${params.map(([k, v]) => `${k}: ${String(v)}`).join(', ')})` : p.code;
 }
 
 async function readDss(reader: PdfReader): Promise<Dss> {
@@ -301,6 +314,8 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     const garbage = await trailingGarbage(src, coveredEnd);
     // Document timestamps first: their times prove existence for LTA levels.
     const docTs: Array<{ revision: number; valid: boolean; time?: Date }> = [];
+    // Annotations drawn after a signature, attributed after every signature is known (see below).
+    const pendingAnnotations = new Map<SignatureReport, RevisionDiff['changes']>();
 
     for (const c of checks) {
       await yieldToLoop();
@@ -452,33 +467,46 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         }
         rep.certification = certification ?? null;
         const locked = new Set<string>();
-        for (const o of found) if (o.firstSeenRevision <= br.revisionIndex) lockedNames(o.locked, locked);
+        let lockP: 1 | 2 | 3 | undefined;
+        const minP = (p: 1 | 2 | 3 | undefined) => {
+          if (p !== undefined) lockP = lockP === undefined ? p : (Math.min(lockP, p) as 1 | 2 | 3);
+        };
+        // Locks of fields already signed at this revision (a /Lock binds once its field is signed).
+        for (const o of found) if (o.firstSeenRevision <= br.revisionIndex) minP(lockedNames(o.locked, locked));
         // FieldMDP in this signature's own /Reference.
         const refs = f.sig.get(PDFName.of('Reference'));
+        let certifies = false;
         if (refs instanceof PDFArray) {
           for (const r of refs.asArray()) {
             const rd = await reader.resolve(r);
             if (rd instanceof PDFDict && nameOf(rd, 'TransformMethod') === 'FieldMDP') {
               const tp = await reader.resolve(rd.get(PDFName.of('TransformParams')));
-              if (tp instanceof PDFDict) lockedNames(tp, locked);
+              if (tp instanceof PDFDict) minP(lockedNames(tp, locked));
             }
+            if (rd instanceof PDFDict && nameOf(rd, 'TransformMethod') === 'DocMDP') certifies = true;
           }
         }
-        // The signed field itself is fine to have been signed (its /V): remove the own name from locks.
         let diff: RevisionDiff;
         try {
-          diff = await diffRevisions(reader, br.revisionIndex, { certification, lockedFields: locked });
+          diff = await diffRevisions(reader, br.revisionIndex, { certification, lockedFields: locked, lockPermission: lockP });
         } catch (e) {
-          diff = { modifiedAfter: 'disallowed', changes: [], problems: [`the changes after signing could not be analysed (${e instanceof Error ? e.message : String(e)})`] };
+          diff = { modifiedAfter: 'disallowed', changes: [], problems: [{ code: 'CHANGE_NOT_ANALYSED', params: { reason: e instanceof Error ? e.message : String(e) } }], warnings: [] };
         }
         rep.modifiedAfter = diff.modifiedAfter;
         rep.changes = diff.changes
-          .filter((x) => x.verdict === 'disallowed' || x.role !== 'new')
+          .filter((x) => x.verdict !== 'allowed' || x.role !== 'new')
           .slice(0, 20)
-          .map((x) => `${x.verdict}: ${x.reason}`);
+          .map((x) => `${x.verdict}: ${problemText(x.problem)}`);
+        for (const w of diff.warnings) rep.warnings.push(problemText(w));
+        if (diff.modifiedAfter === 'annotations') pendingAnnotations.set(rep, diff.changes.filter((x) => x.verdict === 'annotation'));
         if (diff.modifiedAfter === 'disallowed') {
-          for (const p of diff.problems.slice(0, 5)) rep.problems.push(p);
+          for (const p of diff.problems.slice(0, 5)) rep.problems.push(problemText(p));
           failWith('TOTAL_FAILED', 'FORMAT_FAILURE');
+        }
+        // ISO 32000-2 §12.8.2.2: a certification signature shall be the first signature of the document.
+        // One placed after approval signatures is itself invalid (the earlier ones are not to blame).
+        if (certifies && found.some((o) => o !== f && o.kind === 'signature' && o.firstSeenRevision < br.revisionIndex!)) {
+          failWith('TOTAL_FAILED', 'FORMAT_FAILURE', problemText({ code: 'CHANGE_CERTIFICATION_NOT_FIRST' }));
         }
       } else {
         rep.coverage = 'partial';
@@ -527,6 +555,8 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       return rep;
     }
 
+    attributeAnnotations(sigs, pendingAnnotations);
+
     // B-LTA: a valid document timestamp in a revision after this signature (and after the DSS).
     for (const s of sigs) {
       if (s.type !== 'signature' || s.level !== 'B-LT' || s.revision === null) continue;
@@ -537,6 +567,29 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     return { ...errorReport(displayName, e), ms: Date.now() - t0 };
   } finally {
     await src?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Annotations that draw on a page, added after an approval signature: if the update that added them is
+ * also the update of a later signature that is valid (TOTAL_PASSED) and covers it, they are that signer's
+ * additions (allowed, listed as "added by <signer> with <field>"); otherwise the signature gets
+ * modifiedAfter "annotations" and a warning: the page looks different from what was signed.
+ */
+function attributeAnnotations(sigs: SignatureReport[], pending: Map<SignatureReport, RevisionDiff['changes']>): void {
+  for (const [rep, list] of pending) {
+    let unattributed = 0;
+    for (const c of list) {
+      const by = sigs.find((s) => s !== rep && s.revision !== null && s.revision === c.revision && s.indication === 'TOTAL_PASSED' && s.integrity === 'ok');
+      if (by) {
+        const who = by.signer?.subject ?? '?';
+        rep.changes.push(`allowed: ${problemText({ code: 'ALLOWED_ANNOTATION_BY_SIGNER', params: { ...c.problem.params, signer: who, field: by.field } })}`);
+      } else unattributed++;
+    }
+    if (unattributed > 0) {
+      rep.modifiedAfter = 'annotations';
+      rep.warnings.push(problemText({ code: 'CHANGE_ANNOTATIONS_UNSIGNED', params: { count: unattributed } }));
+    } else rep.modifiedAfter = 'allowed';
   }
 }
 

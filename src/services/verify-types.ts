@@ -16,7 +16,8 @@ export interface SignatureReport {
   subIndication: string | null;
   integrity: 'ok' | 'broken';
   trust: 'trusted' | 'untrusted' | 'expired' | 'revoked' | 'unknown';
-  modifiedAfter: 'none' | 'allowed' | 'disallowed';
+  /** annotations: annotations drawn on a page after signing that no later valid signature covers. */
+  modifiedAfter: 'none' | 'allowed' | 'annotations' | 'disallowed';
   coverage: 'whole' | 'partial';
   level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA' | 'none';
   /** Claimed time (/M or the signingTime attribute): proves nothing; see `timestamp` for a proven one. */
