@@ -6,7 +6,8 @@ import type { XrefEntry } from '../xref.js';
  * Value comparison of PDF objects across two views of one file (the signed revision and a later one).
  * Objects are compared dereferenced and key-order-free: `<< /A 1 /B 2 >>` equals `<< /B 2 /A 1 >>`, and a
  * reference swapped to a new object holding the same value equals the old reference. Strings compare by
- * bytes (literal and hex alike), numbers by value, streams by dictionary (without /Length) and bytes
+ * bytes (literal and hex alike), numbers by value, a reference to the same object number as itself (that
+ * object is judged on its own), a reference to another number by the value it points at, streams by dictionary (without /Length) and bytes
  * (decoded bytes when the encodings differ). Cycles are handled coinductively (a pair being compared is
  * assumed equal while its children are compared). Exhaustive over the PDF object types pdf-lib models.
  */
@@ -58,7 +59,9 @@ export class ValueComparer {
     if (++this.steps > this.maxSteps || depth > 200) throw new TooComplex('comparison too large');
     if (a instanceof PDFRef && b instanceof PDFRef) {
       const key = `${a.objectNumber}/${a.generationNumber}:${b.objectNumber}/${b.generationNumber}`;
-      if (a.objectNumber === b.objectNumber && a.generationNumber === b.generationNumber && sameBytes(this.va, this.vb, a.objectNumber)) return true;
+      // The same object number is the same reference: that object, if it changed, is judged on its own
+      // (by its role). Only a reference swapped to ANOTHER object is compared by value.
+      if (a.objectNumber === b.objectNumber && a.generationNumber === b.generationNumber) return true;
       const m = this.memo.get(key);
       if (m !== undefined) return m;
       if (this.assumed.has(key)) return true;

@@ -38,11 +38,9 @@ export async function checkXrefIntegrity(reader: PdfReader, signedRevision: numb
       const e = cur.xrefEntry(n);
       if (!e || e.type === 0 || sameEntry(e, prev.xrefEntry(n))) continue;
       if (e.type === 1) {
-        if (e.offset < start) {
-          push(problem('CHANGE_XREF_NO_BODY', { object: n, revision: r + 1 }));
-          continue;
-        }
-        if (!(await headerIs(reader, e.offset, n, e.gen))) push(problem('CHANGE_XREF_WRONG_OBJECT', { object: n, revision: r + 1 }));
+        const holds = await headerIs(reader, e.offset, n, e.gen);
+        if (!holds) push(problem('CHANGE_XREF_WRONG_OBJECT', { object: n, revision: r + 1 }));
+        else if (e.offset < start) push(problem('CHANGE_XREF_NO_BODY', { object: n, revision: r + 1 }));
       } else {
         const se = cur.xrefEntry(e.stream);
         if (!se || se.type !== 1 || se.offset < start) {
