@@ -14,6 +14,7 @@ import { isKysoError } from '../core/errors.js';
 import type { ByteSource } from './byte-source.js';
 import { applyFilters, StreamTooLargeError, type FilterStep } from './filters.js';
 import { ObjectParser, PdfSyntaxError } from './object-parser.js';
+import { StandardDecryptor } from './decrypt.js';
 import { pdfErrors } from './pdf-errors.js';
 import { num, readXrefTable, refOf, withWindow, xrefStreamEntries, type XrefEntry, type XrefSection } from './xref.js';
 
@@ -71,6 +72,8 @@ interface Shared {
   lazy: WeakSet<PDFRawStream>;
   /** xref offsets that were a few bytes off, and where the object really starts */
   offsetFix: Map<number, number>;
+  /** set by enableDecryption() on encrypted files: strings and streams are decrypted as objects load */
+  decryptor?: StandardDecryptor;
 }
 
 // Memory bounds (verify runs on hostile files): streams above EAGER_STREAM_BYTES are read on demand, the
@@ -211,6 +214,24 @@ export class PdfReader {
     return new PdfReader(sh, sections, revisions.slice(0, upTo + 1), xref, recovered, last.trailer, last.xrefKind, revSections.slice(0, upTo + 1));
   }
 
+  /**
+   * Encrypted files (standard security handler): builds the decryptor from /Encrypt and /ID with the empty
+   * password, else `password` (user, then owner), and from then on every object of every view of this file
+   * loads decrypted. Throws INPUT_PASSWORD_REQUIRED / INPUT_ENCRYPTION_UNSUPPORTED (input errors).
+   */
+  async enableDecryption(password?: string): Promise<void> {
+    if (!this.encrypted || this.sh.decryptor) return;
+    const encRef = this.trailer.get(N('Encrypt'));
+    const enc = await this.resolve(encRef);
+    if (!(enc instanceof PDFDict)) throw pdfErrors.malformed(this.sh.file, 'the /Encrypt dictionary cannot be read');
+    const id = this.trailer.get(N('ID'));
+    const id0 = id instanceof PDFArray && (id.get(0) instanceof PDFString || id.get(0) instanceof PDFHexString) ? (id.get(0) as PDFString).asBytes() : new Uint8Array(0);
+    this.sh.decryptor = StandardDecryptor.create(enc, id0, password, this.sh.file, encRef instanceof PDFRef ? encRef.objectNumber : undefined);
+    this.sh.objCache.clear();
+    this.sh.objCacheBytes = 0;
+    this.sh.objStmCache.clear();
+  }
+
   /** A view whose xref holds only revisions 0..index (for change analysis). */
   atRevision(index: number): PdfReader {
     if (!Number.isInteger(index) || index < 0 || index >= this.revisions.length) throw new RangeError(`no revision ${index}`);
@@ -343,13 +364,16 @@ export class PdfReader {
       if (io.num !== expect) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
     }
     offset = this.actualOffset(offset);
-    let obj: PDFObject = io.obj;
+    const dec = this.sh.decryptor;
+    let obj: PDFObject = dec ? dec.decryptObject(io.obj, io.num, io.gen) : io.obj;
     if (io.streamStart !== undefined && io.obj instanceof PDFDict) {
       const start = offset + io.streamStart;
       const length = await this.streamLength(io.obj, start, resolvingLength, offset);
       let contents: Uint8Array = new Uint8Array(0);
-      const lazy = length > EAGER_STREAM_BYTES;
+      // Encrypted streams are read whole (decryption needs the object number; they are rare and big ones rarer).
+      const lazy = length > EAGER_STREAM_BYTES && !dec;
       if (!lazy) contents = await src.read(start, length);
+      if (dec) contents = dec.decryptStream(io.obj, contents, io.num, io.gen);
       const s = PDFRawStream.of(io.obj, contents);
       this.sh.streamLoc.set(s, { start, length });
       if (lazy) this.sh.lazy.add(s);
