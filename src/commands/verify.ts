@@ -7,6 +7,7 @@ import { progressBar } from '../cli/progress.js';
 import { renderVerifyText } from '../cli/report-text.js';
 import { useColor } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
+import { obtainSecret } from '../cli/secrets.js';
 import { noProgress } from '../core/types.js';
 import { collectPdfFiles, verifyFiles } from '../services/verify-files.js';
 import { runOutcome, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
@@ -22,6 +23,27 @@ interface VerifyFlags {
   json?: boolean;
   timeout?: string;
   cacheDir?: string;
+  signedVersion?: string;
+  passwordFile?: string;
+}
+
+/**
+ * Password of encrypted PDFs: --password-file (path or - for stdin) > KYSO_PDF_PASSWORD. Not prompted
+ * here: most PDFs are not encrypted, and an encrypted one with an empty user password needs none; the
+ * masked prompt is asked only when a file needs it (see askPdfPassword).
+ */
+async function pdfPassword(app: App, file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    return obtainSecret(app.ctx, {
+      envVar: 'KYSO_PDF_PASSWORD',
+      file: file === '-' ? '-' : path.resolve(app.ctx.cwd, file),
+      prompt: msg('PDF password', 'Mật khẩu PDF'),
+      missingCode: 'PDF_PASSWORD_MISSING',
+      missing: msg('no PDF password given', 'chưa có mật khẩu PDF'),
+    });
+  }
+  const env = app.ctx.env.KYSO_PDF_PASSWORD;
+  return env !== undefined && env !== '' ? env : undefined;
 }
 
 const OUTCOME_EXIT = { failed: EXIT.verifyFailed, input: EXIT.input, indeterminate: EXIT.verifyIndeterminate, ok: EXIT.ok } as const;
@@ -41,6 +63,8 @@ export function register(program: Command, app: App): void {
     .addOption(new Option('--format <fmt>', vi ? 'định dạng báo cáo' : 'report format').choices(['text', 'json', 'junit']).default('text'))
     .option('--json', vi ? 'xuất JSON (= --format json)' : 'JSON output (= --format json)')
     .option('--timeout <seconds>', vi ? 'thời gian tối đa cho mỗi tệp' : 'time budget per file', '30')
+    .option('--signed-version <dir>', vi ? 'ghi phiên bản mà mỗi chữ ký bao trùm (bản người ký đã thấy) thành tệp PDF vào thư mục' : "write the revision each signature covers (what the signer saw) as a PDF into this folder")
+    .option('--password-file <file>', vi ? 'tệp chứa mật khẩu của PDF mã hóa (- = đầu vào chuẩn); hoặc biến KYSO_PDF_PASSWORD' : 'file holding the password of encrypted PDFs (- = standard input); or KYSO_PDF_PASSWORD')
     .option('--cache-dir <dir>', vi ? 'thư mục bộ đệm OCSP/CRL' : 'OCSP/CRL cache folder')
     .addHelpText(
       'after',
@@ -77,6 +101,8 @@ export function register(program: Command, app: App): void {
             at,
             cacheDir: flags.cacheDir ? path.resolve(ctx.cwd, flags.cacheDir) : path.join(cacheHome, 'kyso', 'revocation'),
             fileTimeoutMs: Math.round(timeout * 1000),
+            signedVersionDir: flags.signedVersion ? path.resolve(ctx.cwd, flags.signedVersion) : undefined,
+            pdfPassword: await pdfPassword(app, flags.passwordFile),
           };
           if (format === 'junit') junit = await import('../cli/report-junit.js');
           const inputs = await collectPdfFiles(paths, ctx.cwd);

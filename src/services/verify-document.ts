@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { PDFArray, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
 import { isKysoError, msg, type Msg } from '../core/errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { basename, join, resolve as resolvePath } from 'node:path';
+import { writeFileAtomic } from '../exchange/atomic-file.js';
 import { bufferSource, openFileSource, type ByteSource } from '../pdf/byte-source.js';
 import { PdfReader } from '../pdf/reader.js';
 import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
@@ -44,6 +47,10 @@ export interface VerifyDocumentOptions {
   fetcher?: RevocationFetcher;
   /** Cap on inflated stream size in the reader (bomb guard). */
   maxStreamBytes?: number;
+  /** Write each signature's covered revision (the signed byte prefix) as a PDF into this folder. */
+  signedVersionDir?: string;
+  /** User (or owner) password of an encrypted PDF; the empty password is always tried first. */
+  pdfPassword?: string;
 }
 
 export const DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024;
@@ -270,16 +277,9 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
   try {
     src = await openSource(path);
     const reader = await PdfReader.open(src, { file: displayName, maxStreamBytes: opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES });
-    if (reader.encrypted) {
-      return {
-        ...errorReport(displayName, { code: 'INPUT_ENCRYPTED' }),
-        error: {
-          code: 'INPUT_ENCRYPTED',
-          message: `${displayName}: the PDF is encrypted; kyso cannot check signatures of encrypted files`,
-          messageVi: `${displayName}: tệp PDF đã được mã hóa; kyso không kiểm tra được chữ ký của tệp mã hóa`,
-        },
-      };
-    }
+    // Encrypted files: decrypted as they load (empty password first, then the one given); the change
+    // analysis then compares decrypted objects. Public-key encryption or a wrong password: ERROR (exit 5).
+    if (reader.encrypted) await reader.enableDecryption(opts.pdfPassword);
     await yieldToLoop();
     const found = await scanSignatures(reader);
     const revisionEnds = reader.revisions.map((r) => r.endOffset);
@@ -363,6 +363,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         return rep;
       }
       const byteRange = br.byteRange;
+      if (opts.signedVersionDir) rep.signedVersion = await writeSignedVersion(src!, path, displayName, f.fieldName, byteRange, opts.signedVersionDir);
       const der = trimDer(br.contents);
       const digestFor = (alg: string) => digestRanges(src!, byteRange, alg);
       let cms: CmsCheck & { time?: Date };
@@ -591,6 +592,25 @@ function attributeAnnotations(sigs: SignatureReport[], pending: Map<SignatureRep
       rep.warnings.push(problemText({ code: 'CHANGE_ANNOTATIONS_UNSIGNED', params: { count: unattributed } }));
     } else rep.modifiedAfter = 'allowed';
   }
+}
+
+/**
+ * --signed-version: the exact bytes this signature covers, i.e. the file up to the end of its /ByteRange,
+ * which is the revision the signer saw (Acrobat's "view signed version"). Named
+ * <input name>.signed.<field>.pdf; never the input itself; written atomically.
+ */
+async function writeSignedVersion(src: ByteSource, inputPath: string, displayName: string, field: string, br: readonly number[], dir: string): Promise<string> {
+  const end = br[2]! + br[3]!;
+  const stem = basename(displayName).replace(/\.pdf$/i, '');
+  const safe = field.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 80) || 'signature';
+  const out = join(dir, `${stem}.signed.${safe}.pdf`);
+  if (resolvePath(out) === resolvePath(inputPath)) throw new Error('the signed version would overwrite the input');
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(out, async (write) => {
+    const CH = 1 << 20;
+    for (let off = 0; off < end; off += CH) await write(await src.read(off, Math.min(CH, end - off)));
+  });
+  return out;
 }
 
 /** Used by tests and the worker: object numbers of a ref (kept exported for the text report). */

@@ -33,6 +33,8 @@ export interface SignatureReport {
   warnings: string[];
   /** Disallowed/allowed changes after this signature (short list). */
   changes: string[];
+  /** --signed-version: the file holding exactly the revision this signature covers (its byte prefix). */
+  signedVersion?: string;
 }
 
 export interface FileReport {
@@ -69,6 +71,10 @@ export interface VerifySettings {
   /** Per-file time budget (ms); a file over it gets ERROR VERIFY_TIMEOUT. */
   fileTimeoutMs?: number;
   assetsDir?: string;
+  /** --signed-version DIR: write each signature's covered revision there (absolute path). */
+  signedVersionDir?: string;
+  /** Password of encrypted PDFs (standard security handler); never logged, never on argv. */
+  pdfPassword?: string;
 }
 
 const RANK: Record<FileIndication, number> = { TOTAL_PASSED: 0, NO_SIGNATURE: 1, INDETERMINATE: 2, TOTAL_FAILED: 3, ERROR: 4 };
