@@ -10,7 +10,7 @@ import { msg, usageError } from '../core/errors.js';
 import { obtainSecret } from '../cli/secrets.js';
 import { noProgress } from '../core/types.js';
 import { collectPdfFiles, verifyFiles } from '../services/verify-files.js';
-import { runOutcome, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
+import { runOutcome, summarize, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
 
 interface VerifyFlags {
   trust: string[];
@@ -109,7 +109,16 @@ export function register(program: Command, app: App): void {
           if (inputs.length === 0)
             app.warn({ code: 'VERIFY_NO_FILES', en: `no PDF files found in ${paths.join(', ')}`, vi: `không tìm thấy tệp PDF nào trong ${paths.join(', ')}` });
           const progress = inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress;
-          const result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
+          let result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
+          // Encrypted files whose password was not given: ask once on a terminal (masked), check them again.
+          const locked = result.files.map((f, i) => (f.error?.code === 'INPUT_PASSWORD_REQUIRED' ? i : -1)).filter((i) => i >= 0);
+          if (locked.length && settings.pdfPassword === undefined && ctx.stdinIsTTY) {
+            const pw = await ctx.prompt(vi ? 'Mật khẩu PDF: ' : 'PDF password: ', { mask: true });
+            const again = await verifyFiles(locked.map((i) => inputs[i]!), { settings: { ...settings, pdfPassword: pw }, jobs, now: () => ctx.now(), progress: noProgress });
+            const files = [...result.files];
+            locked.forEach((i, k) => (files[i] = again.files[k]!));
+            result = { summary: summarize(files), files };
+          }
           return { exitCode: OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))], result };
         },
         (result: VerifyRunResult) => {
