@@ -742,7 +742,10 @@ async function loadChain(sh: Shared, start: number): Promise<XrefSection[]> {
   const seen = new Set<number>();
   let off: number | undefined = start;
   while (off !== undefined) {
-    if (seen.has(off) || out.length > 10000) break;
+    // A /Prev loop means the chain of revisions cannot be trusted: recovery (and verify reports the file as
+    // damaged) instead of silently dropping the revisions behind the loop.
+    if (seen.has(off)) throw new PdfSyntaxError('the xref /Prev chain loops', off);
+    if (out.length > 10000) break;
     seen.add(off);
     if (off < 0 || off >= sh.src.size) throw new PdfSyntaxError('xref offset outside the file', off);
     const sec = await readSection(sh, off);
