@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PDFArray, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
+import { PDFArray, PDFContext, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
 import { isKysoError, msg, type Msg } from '../core/errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../exchange/atomic-file.js';
 import { bufferSource, openFileSource, type ByteSource } from '../pdf/byte-source.js';
 import { PdfReader } from '../pdf/reader.js';
 import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
-import { scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
+import { eofOffsets, scanSignatureDictionaries, scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
 import { diffRevisions, type RevisionDiff } from '../pdf/revision-diff.js';
 import type { Problem } from '../core/problem.js';
 import { checkCms, checkDocumentTimestamp, type CmsCheck } from '../crypto/verify-cms.js';
@@ -274,36 +274,49 @@ async function openSource(path: string): Promise<ByteSource> {
 export async function verifyDocument(path: string, displayName: string, opts: VerifyDocumentOptions): Promise<FileReport> {
   const t0 = Date.now();
   let src: ByteSource | undefined;
+  let damageError: unknown;
   try {
     src = await openSource(path);
-    const reader = await PdfReader.open(src, { file: displayName, maxStreamBytes: opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES });
+    // Damaged files (no usable xref chain: cut tail, /Prev loop, broken xref; or a signed update cut off
+    // after the last readable revision): the file is ERROR, and its signatures are found by scanning the
+    // bytes for signature dictionaries, as pdfsig does, and checked as far as they can be. Never NO_SIGNATURE
+    // when signature dictionaries exist; the change analysis is not run on a repaired file.
+    let reader: PdfReader | undefined;
+    let damaged = false;
+    try {
+      reader = await PdfReader.open(src, { file: displayName, maxStreamBytes: opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES });
+    } catch (e) {
+      if (!(isKysoError(e) && e.code === 'INPUT_MALFORMED')) throw e;
+      damaged = true;
+      damageError = e;
+    }
+    if (reader?.recovered) damaged = true;
+    if (reader && !damaged) {
+      const lastEnd = reader.revisions[reader.revisions.length - 1]!.endOffset;
+      const tailLen = Math.min(src.size - lastEnd, 4 * 1024 * 1024);
+      if (tailLen > 0 && (await src.read(lastEnd, tailLen)).includes('/ByteRange')) damaged = true;
+    }
     // Encrypted files: decrypted as they load (empty password first, then the one given); the change
     // analysis then compares decrypted objects. Public-key encryption or a wrong password: ERROR (exit 5).
-    if (reader.encrypted) await reader.enableDecryption(opts.pdfPassword);
+    if (reader?.encrypted) await reader.enableDecryption(opts.pdfPassword);
     await yieldToLoop();
-    const found = await scanSignatures(reader);
-    const revisionEnds = reader.revisions.map((r) => r.endOffset);
-    if (found.length === 0) {
-      // No signature in any revision, but the bytes after the last %%EOF hold one: a signed update that
-      // was cut off (truncated download) or damaged. That is an unreadable signed file, not an unsigned one.
-      const lastEnd = revisionEnds[revisionEnds.length - 1] ?? src.size;
-      const tailLen = Math.min(src.size - lastEnd, 4 * 1024 * 1024);
-      if (tailLen > 0 && (await src.read(lastEnd, tailLen)).includes('/ByteRange')) {
-        return {
-          file: displayName,
-          indication: 'ERROR',
-          error: {
-            code: 'INPUT_MALFORMED',
-            message: `${displayName}: the file ends with an incomplete signed update (truncated or damaged); ask the sender for the file again`,
-            messageVi: `${displayName}: tệp kết thúc bằng một lần cập nhật có chữ ký bị dở dang (bị cắt cụt hoặc hỏng); đề nghị bên gửi gửi lại`,
-          },
-          signatures: [],
-          revisions: reader.revisions.length,
-          ms: Date.now() - t0,
-        };
+    let found: FoundSignature[];
+    let revisionEnds: number[];
+    if (damaged) {
+      const names = new Map<number, string>();
+      try {
+        for (const sf of reader ? await reader.signatureFields() : []) if (sf.sigRef) names.set(sf.sigRef.objectNumber, sf.name);
+      } catch {
+        /* the form cannot be read either: objects are named by number */
       }
+      found = await scanSignatureDictionaries(src, reader?.context ?? PDFContext.create(), names);
+      revisionEnds = await eofOffsets(src);
+      if (found.length === 0) throw damageError ?? new Error('the cross-reference table is damaged');
+    } else {
+      found = await scanSignatures(reader!);
+      revisionEnds = reader!.revisions.map((r) => r.endOffset);
     }
-    const dss = found.length ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
+    const dss = found.length && reader && !damaged ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
     // Certification (DocMDP) and locks, known per revision.
     const sigs: SignatureReport[] = [];
     const checks: Array<{ f: FoundSignature; br: ByteRangeCheck; cms?: CmsCheck & { time?: Date } }> = [];
@@ -311,7 +324,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     // Bytes after the last revision that no signature covers and no xref describes (ISA without xref).
     let coveredEnd = revisionEnds[revisionEnds.length - 1] ?? src.size;
     for (const c of checks) if (c.br.ok && c.br.byteRange) coveredEnd = Math.max(coveredEnd, c.br.byteRange[2] + c.br.byteRange[3]);
-    const garbage = await trailingGarbage(src, coveredEnd);
+    const garbage = damaged ? 0 : await trailingGarbage(src, coveredEnd);
     // Document timestamps first: their times prove existence for LTA levels.
     const docTs: Array<{ revision: number; valid: boolean; time?: Date }> = [];
     // Annotations drawn after a signature, attributed after every signature is known (see below).
@@ -457,7 +470,9 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
 
       // Changes after signing.
       await yieldToLoop();
-      if (br.revisionIndex !== undefined) {
+      if (damaged) {
+        rep.warnings.push('the file is damaged: what changed after signing could not be analysed');
+      } else if (br.revisionIndex !== undefined && reader) {
         const signedView = br.revisionIndex === reader.revisions.length - 1 ? reader : reader.atRevision(br.revisionIndex);
         let certification: 1 | 2 | 3 | undefined;
         try {
@@ -557,13 +572,28 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     }
 
     attributeAnnotations(sigs, pendingAnnotations);
+    if (damaged) {
+      const detail = damageError instanceof Error ? damageError.message.replace(/^.*?: /, '') : 'the cross-reference table is damaged or the file is cut off';
+      return {
+        file: displayName,
+        indication: 'ERROR',
+        error: {
+          code: 'INPUT_MALFORMED',
+          message: `${displayName}: the PDF is damaged (${detail}); ${sigs.length} signature(s) found by scanning the file are listed as far as they could be checked; ask the sender for the file again`,
+          messageVi: `${displayName}: tệp PDF bị hỏng (${detail}); ${sigs.length} chữ ký tìm được khi quét tệp được liệt kê theo mức kiểm tra được; đề nghị bên gửi gửi lại`,
+        },
+        signatures: sigs,
+        revisions: revisionEnds.length,
+        ms: Date.now() - t0,
+      };
+    }
 
     // B-LTA: a valid document timestamp in a revision after this signature (and after the DSS).
     for (const s of sigs) {
       if (s.type !== 'signature' || s.level !== 'B-LT' || s.revision === null) continue;
       if (docTs.some((t) => t.valid && t.revision > s.revision! && (dss.revision === undefined || t.revision >= dss.revision))) s.level = 'B-LTA';
     }
-    return { file: displayName, indication: worstIndication(sigs), error: null, signatures: sigs, revisions: reader.revisions.length, ms: Date.now() - t0 };
+    return { file: displayName, indication: worstIndication(sigs), error: null, signatures: sigs, revisions: revisionEnds.length, ms: Date.now() - t0 };
   } catch (e) {
     return { ...errorReport(displayName, e), ms: Date.now() - t0 };
   } finally {
