@@ -5,6 +5,7 @@ import { sameBytes, TooComplex, ValueComparer } from './changes/compare.js';
 import { buildRoles, onlyReachedFrom, refList, TRAILER } from './changes/roles.js';
 import { Rules } from './changes/rules.js';
 import { checkXrefIntegrity } from './changes/xref-integrity.js';
+import { rectCoversText } from './changes/text-overlap.js';
 import type { DiffOptions, ObjectChange, RevisionDiff } from './changes/types.js';
 
 export type { ChangeVerdict, DiffOptions, ObjectChange, RevisionDiff } from './changes/types.js';
@@ -168,6 +169,11 @@ export async function diffRevisions(reader: PdfReader, signedRevision: number, o
     return rules.bad(n, 'content', 'CHANGE_OBJECT', { object: n });
   }
 
+  const warnings: Problem[] = [];
+  for (const c of rules.overlapCandidates.slice(0, 10)) {
+    if (await rectCoversText(reader.source, reader.revisions[signedRevision]!.endOffset, c.pageIndex, c.rect))
+      warnings.push(problem('WARN_SIGNATURE_OVER_TEXT', { field: c.field, page: c.pageIndex + 1 }));
+  }
   const problems: Problem[] = [];
   const seen = new Set<string>();
   for (const c of changes) {
@@ -184,6 +190,6 @@ export async function diffRevisions(reader: PdfReader, signedRevision: number, o
     modifiedAfter: anyDisallowed ? 'disallowed' : anyAnnotation ? 'annotations' : changes.length > 0 || last > signedRevision ? 'allowed' : 'none',
     changes,
     problems,
-    warnings: [],
+    warnings,
   };
 }

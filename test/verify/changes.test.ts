@@ -40,6 +40,11 @@ describe('kyso verify: change analysis cases', () => {
     if (dir && !process.env.KYSO_KEEP_CORPUS) await rm(dir, { recursive: true, force: true });
   });
 
+  it('keeps a clean pass clean: the in-margin signature gets no warning', () => {
+    const s = results.get('p2-signed-signature-margin')?.signatures.find((x) => x.field === 'ChungThuc');
+    expect(s?.warnings.filter((w) => w.startsWith('WARN_SIGNATURE_OVER_TEXT'))).toEqual([]);
+  });
+
   it('judges every case as expected', () => {
     const failures: string[] = [];
     for (const c of cases) {

@@ -28,6 +28,8 @@ const keyList = (keys: string[]) => keys.map((k) => '/' + k).join(', ');
 export class Rules {
   readonly P: 1 | 2 | 3 | undefined;
   readonly sigNamesBefore: Set<string>;
+  /** new signed visible signature widgets under P=2: checked for covering page text (a warning) */
+  readonly overlapCandidates: Array<{ field: string; pageIndex: number; rect: number[] }> = [];
   constructor(
     readonly signed: PdfReader,
     readonly final: PdfReader,
@@ -200,6 +202,11 @@ export class Rules {
         if (P === 1) return this.p1(n, 'annots');
         if (P !== undefined && !owner.signed && drawsOnPage(subtype, ad))
           return this.bad(n, 'annots', 'CHANGE_SNEAKY_SIGNATURE', { page, field: owner.name });
+        if (P === 2 && drawsOnPage(subtype, ad)) {
+          const rect = ad.get(N('Rect'));
+          const nums = rect instanceof PDFArray ? rect.asArray().map((v) => Number(v.toString())) : [];
+          if (nums.length === 4 && nums.every(Number.isFinite)) this.overlapCandidates.push({ field: owner.name, pageIndex, rect: nums });
+        }
         continue;
       }
       if (subtype === 'Widget' && owner) {
