@@ -2,6 +2,7 @@ import type { Lang } from '../core/types.js';
 import type { FileReport, SignatureReport, VerifyRunResult } from '../services/verify-types.js';
 import type { OutStream } from './context.js';
 import { problemVi } from './report-problems-vi.js';
+import { hasEntry, renderProblem } from './catalogue/index.js';
 
 /**
  * Human report of `kyso verify`: one block per file, one line per signature, and what to do next in plain
@@ -135,6 +136,20 @@ function sigLine(s: SignatureReport, lang: Lang, useColor: boolean): string {
   return `  ${s.field}${kind}  ${color(useColor, c, ind)}  ${who}  ·  ${parts.join(' · ')}`;
 }
 
+/** "CODE" or "CODE {json params}" (change analysis), rendered from the catalogue; else the English text. */
+const CODED = /^([A-Z][A-Z0-9_]+)(?: (\{.*\}))?$/;
+function problemLine(p: string, lang: Lang): string {
+  const m = CODED.exec(p);
+  if (m && hasEntry(m[1]!)) {
+    try {
+      return renderProblem({ code: m[1]!, params: m[2] ? (JSON.parse(m[2]) as Record<string, string>) : undefined }, lang);
+    } catch {
+      /* not JSON after all: shown as is */
+    }
+  }
+  return lang === 'vi' ? problemVi(p) : p;
+}
+
 export function renderVerifyText(out: OutStream, r: VerifyRunResult, lang: Lang, useColor: boolean): void {
   for (const f of r.files) {
     const c = f.indication === 'TOTAL_PASSED' ? 32 : f.indication === 'TOTAL_FAILED' || f.indication === 'ERROR' ? 31 : 33;
@@ -143,7 +158,8 @@ export function renderVerifyText(out: OutStream, r: VerifyRunResult, lang: Lang,
     if (f.error) out.write(`  ${lang === 'vi' ? (f.error.messageVi ?? f.error.message) : f.error.message}\n`);
     for (const s of f.signatures) {
       out.write(sigLine(s, lang, useColor) + '\n');
-      for (const p of s.problems.slice(0, 3)) out.write(`      - ${lang === 'vi' ? problemVi(p) : p}\n`);
+      for (const p of s.problems.slice(0, 3)) out.write(`      - ${problemLine(p, lang)}\n`);
+      for (const w of s.warnings.filter((x) => CODED.test(x)).slice(0, 3)) out.write(`      ! ${problemLine(w, lang)}\n`);
     }
     out.write(`  → ${advice(f, lang)}\n\n`);
   }

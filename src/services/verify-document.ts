@@ -136,10 +136,14 @@ function lockedNames(lock: PDFDict | undefined, into: Set<string>): 1 | 2 | 3 | 
   return v === 1 || v === 2 || v === 3 ? v : undefined;
 }
 
-/** A change-analysis problem as report text until reports carry Problem values (code + parameters). */
+/**
+ * A change-analysis problem in the report's string lists until reports carry Problem values: the code, then
+ * its parameters as JSON ("CHANGE_PAGE {"page":1,"keys":"/Contents"}"); the text report renders it from
+ * the catalogue (src/cli/catalogue/changes.ts) in the clerk's language.
+ */
 function problemText(p: Problem): string {
-  const params = p.params ? Object.entries(p.params).filter(([, v]) => v !== undefined && v !== '') : [];
-  return params.length ? `${p.code} (${params.map(([k, v]) => `${k}: ${String(v)}`).join(', ')})` : p.code;
+  const params = p.params ? Object.fromEntries(Object.entries(p.params).filter(([, v]) => v !== undefined && v !== '')) : {};
+  return Object.keys(params).length ? `${p.code} ${JSON.stringify(params)}` : p.code;
 }
 
 async function readDss(reader: PdfReader): Promise<Dss> {
