@@ -129,7 +129,7 @@ export async function diffRevisions(reader: PdfReader, signedRevision: number, o
     const onlyFrom = (ok: (m: number) => boolean) => onlyReachedFrom(before, n, ok);
     if (n === after.info && (!usedBefore || onlyFrom((m) => m === TRAILER))) return rules.ok(n, 'info', 'ALLOWED_INFO');
     if (n === after.metadata && (!usedBefore || (n === before.metadata && onlyFrom((m) => m === before.catalog)))) return rules.ok(n, 'metadata', 'ALLOWED_METADATA');
-    if (after.dss.has(n) && (!usedBefore || (before.dss.has(n) && onlyFrom((m) => before.dss.has(m) || m === before.catalog)))) return rules.ok(n, 'dss', 'ALLOWED_DSS');
+    if (after.dss.has(n) && (!usedBefore || (before.dss.has(n) && onlyFrom((m) => (before.dss.has(m) && m !== n) || (m === before.catalog && (before.dssRoot === n || before.dssRoot === undefined)))))) return rules.ok(n, 'dss', 'ALLOWED_DSS');
     if (P === 1 && usedBefore && !after.dss.has(n)) return rules.p1(n, 'object');
     if (before.sigDicts.has(n)) return rules.bad(n, 'signature', 'CHANGE_SIGNATURE_DICT', { object: n });
 

@@ -60,6 +60,8 @@ export interface RoleMap {
   widgets: Map<number, string>; // widget object → field name
   sigDicts: Set<number>;
   dss: Set<number>;
+  /** the DSS dictionary's own object number (when /DSS is a reference) */
+  dssRoot?: number;
   metadata?: number;
   /** AcroForm /DR and what it holds (fonts, encodings). */
   dr: Set<number>;
@@ -277,6 +279,7 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
     await markAppearance(view, ad, name, roles);
   }
   const dss = catalog.get(N('DSS'));
+  if (dss instanceof PDFRef) roles.dssRoot = dss.objectNumber;
   if (dss instanceof PDFRef || dss instanceof PDFDict) await collect(view, dss instanceof PDFRef ? [dss] : refsIn(dss), roles.dss, max);
   const md = catalog.get(N('Metadata'));
   if (md instanceof PDFRef) roles.metadata = md.objectNumber;
@@ -316,29 +319,12 @@ export function drawsOnPage(subtype: string | undefined, a: PDFDict): boolean {
 }
 
 /**
- * The reference tracker's question: is object n, in this view, reached ONLY from the given objects (or
- * from objects that are themselves only reached from them, up to a few hops)? Used before allowing a change
- * because of a role: an appearance stream that the page also draws is not "the field's appearance" only.
+ * The reference tracker's question: is object n, in this view, referenced ONLY by the given objects? Used
+ * before allowing a change because of a role: an appearance stream that the page also draws, a font shared
+ * with page resources, a DSS entry that is also a page's content stream are not "the field's appearance" or
+ * "validation data" only. No climbing: every object that refers to n must itself be allowed.
  */
 export function onlyReachedFrom(roles: RoleMap, n: number, allowed: (m: number) => boolean): boolean {
-  const seen = new Set<number>([n]);
-  let frontier = [n];
-  for (let hop = 0; hop < 8 && frontier.length; hop++) {
-    const next: number[] = [];
-    for (const x of frontier) {
-      for (const from of roles.referrers.get(x) ?? []) {
-        if (allowed(from)) continue;
-        if (from === TRAILER || seen.has(from)) {
-          if (from === TRAILER) return false;
-          continue;
-        }
-        // A referrer that is itself not allowed: allowed only if it is just an intermediate node (a dict
-        // or array whose own referrers are allowed), e.g. an /AP << /N … >> dictionary object.
-        seen.add(from);
-        next.push(from);
-      }
-    }
-    frontier = next;
-  }
-  return frontier.length === 0;
+  for (const from of roles.referrers.get(n) ?? []) if (!allowed(from)) return false;
+  return true;
 }

@@ -247,7 +247,7 @@ export class Rules {
   /** Rule "appearance streams": a field's own appearance follows its fill or signing; nothing shared. */
   async appearance(n: number): Promise<ObjectChange> {
     const owner = this.before.appearance.get(n)!;
-    const exclusive = onlyReachedFrom(this.before, n, (m) => this.before.appearance.get(m) === owner || this.before.widgets.get(m) === owner || this.before.fields.get(m)?.name === owner || m === Number(owner.slice(6)));
+    const exclusive = onlyReachedFrom(this.before, n, (m) => this.before.appearance.get(m) === owner || this.before.widgets.get(m) === owner || this.before.fields.get(m)?.name === owner || (owner.startsWith('annot:') && m === Number(owner.slice(6))));
     if (!exclusive) return this.bad(n, 'appearance', 'CHANGE_SHARED_OBJECT', { object: n });
     if (owner.startsWith('annot:')) {
       const x = Number(owner.slice(6));
