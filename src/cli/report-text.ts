@@ -58,6 +58,8 @@ export function advice(f: FileReport, lang: Lang): string {
   const en = (): string => {
     switch (f.indication) {
       case 'TOTAL_PASSED':
+        if (f.signatures.some((s) => s.modifiedAfter === 'annotations'))
+          return 'The signatures are valid, but annotations were drawn on the page after signing that no signature covers: the page looks different from what was signed. Compare with the signed version (kyso verify --signed-version DIR) before accepting.';
         return 'All signatures are valid and nothing disallowed changed after signing: the document can be accepted.';
       case 'NO_SIGNATURE':
         return 'The file has no signature: do not treat it as a signed document; ask the sender for the signed version.';
@@ -81,6 +83,8 @@ export function advice(f: FileReport, lang: Lang): string {
   const vi = (): string => {
     switch (f.indication) {
       case 'TOTAL_PASSED':
+        if (f.signatures.some((s) => s.modifiedAfter === 'annotations'))
+          return 'Các chữ ký hợp lệ, nhưng sau khi ký có chú thích được vẽ lên trang mà không chữ ký nào bao trùm: trang hiển thị khác với bản đã ký. Hãy so với bản đã ký (kyso verify --signed-version THƯ_MỤC) trước khi tiếp nhận.';
         return 'Mọi chữ ký đều hợp lệ và không có thay đổi trái phép sau khi ký: có thể tiếp nhận văn bản.';
       case 'NO_SIGNATURE':
         return 'Tệp không có chữ ký số: không coi là văn bản đã ký; đề nghị bên gửi gửi bản đã ký.';
@@ -141,6 +145,7 @@ export function renderVerifyText(out: OutStream, r: VerifyRunResult, lang: Lang,
     for (const s of f.signatures) {
       out.write(sigLine(s, lang, useColor) + '\n');
       for (const p of s.problems.slice(0, 3)) out.write(`      - ${renderProblem(p, lang)}\n`);
+      for (const w of s.warnings.slice(0, 3)) out.write(`      ! ${renderProblem(w, lang)}\n`);
     }
     out.write(`  → ${advice(f, lang)}\n\n`);
   }

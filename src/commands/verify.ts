@@ -8,9 +8,10 @@ import { renderVerifyText } from '../cli/report-text.js';
 import { verifyJsonView } from '../cli/report-json.js';
 import { useColor } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
+import { obtainSecret } from '../cli/secrets.js';
 import { noProgress } from '../core/types.js';
 import { collectPdfFiles, verifyFiles } from '../services/verify-files.js';
-import { runOutcome, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
+import { runOutcome, summarize, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
 
 interface VerifyFlags {
   trust: string[];
@@ -27,6 +28,27 @@ interface VerifyFlags {
   maxMemory: string;
   allowEmpty?: boolean;
   cacheDir?: string;
+  signedVersion?: string;
+  passwordFile?: string;
+}
+
+/**
+ * Password of encrypted PDFs: --password-file (path or - for stdin) > KYSO_PDF_PASSWORD. Not prompted
+ * here: most PDFs are not encrypted, and an encrypted one with an empty user password needs none; the
+ * masked prompt is asked only when a file needs it (see askPdfPassword).
+ */
+async function pdfPassword(app: App, file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    return obtainSecret(app.ctx, {
+      envVar: 'KYSO_PDF_PASSWORD',
+      file: file === '-' ? '-' : path.resolve(app.ctx.cwd, file),
+      prompt: msg('PDF password', 'Mật khẩu PDF'),
+      missingCode: 'PDF_PASSWORD_MISSING',
+      missing: msg('no PDF password given', 'chưa có mật khẩu PDF'),
+    });
+  }
+  const env = app.ctx.env.KYSO_PDF_PASSWORD;
+  return env !== undefined && env !== '' ? env : undefined;
 }
 
 const OUTCOME_EXIT = { failed: EXIT.verifyFailed, input: EXIT.input, indeterminate: EXIT.verifyIndeterminate, ok: EXIT.ok } as const;
@@ -48,6 +70,8 @@ export function register(program: Command, app: App): void {
     .option('--timeout <seconds>', vi ? 'thời gian tối đa cho mỗi tệp (quá hạn: LỖI VERIFY_TIMEOUT)' : 'time budget per file (over it: ERROR VERIFY_TIMEOUT)', '30')
     .option('--max-memory <MiB>', vi ? 'bộ nhớ tối đa của mỗi luồng kiểm tra (từ 2 tệp trở lên)' : 'heap cap of each verification worker (two or more files)', '1024')
     .option('--allow-empty', vi ? 'không có tệp PDF nào cũng không phải lỗi' : 'an empty set of input files is not an error')
+    .option('--signed-version <dir>', vi ? 'ghi phiên bản mà mỗi chữ ký bao trùm (bản người ký đã thấy) thành tệp PDF vào thư mục' : "write the revision each signature covers (what the signer saw) as a PDF into this folder")
+    .option('--password-file <file>', vi ? 'tệp chứa mật khẩu của PDF mã hóa (- = đầu vào chuẩn); hoặc biến KYSO_PDF_PASSWORD' : 'file holding the password of encrypted PDFs (- = standard input); or KYSO_PDF_PASSWORD')
     .option('--cache-dir <dir>', vi ? 'thư mục bộ đệm OCSP/CRL' : 'OCSP/CRL cache folder')
     .option('--shard <i/n>', vi ? 'chỉ kiểm tra phân đoạn i trên n (chạy song song nhiều máy; gộp bằng kyso report merge)' : 'verify only share i of n (many machines; join with kyso report merge)')
     .option('--receipt <file.pdf>', vi ? 'ghi phiếu kiểm tra chữ ký số (PDF một trang)' : 'write a one-page PDF verification receipt')
@@ -92,6 +116,8 @@ export function register(program: Command, app: App): void {
             cacheDir: flags.cacheDir ? path.resolve(ctx.cwd, flags.cacheDir) : path.join(cacheHome, 'kyso', 'revocation'),
             fileTimeoutMs: Math.round(timeout * 1000),
             maxMemoryMb: maxMemory,
+            signedVersionDir: flags.signedVersion ? path.resolve(ctx.cwd, flags.signedVersion) : undefined,
+            pdfPassword: await pdfPassword(app, flags.passwordFile),
           };
           if (format === 'junit') junit = await import('../cli/report-junit.js');
           if (format === 'html') html = await import('../cli/report-html.js');
@@ -114,7 +140,16 @@ export function register(program: Command, app: App): void {
           if (inputs.length === 0 && !shard)
             app.warn({ code: 'VERIFY_NO_FILES', en: `no PDF files found in ${paths.join(', ')}`, vi: `không tìm thấy tệp PDF nào trong ${paths.join(', ')}` });
           const progress = inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress;
-          const result: VerifyRunResult & { shard?: typeof shard } = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
+          let result: VerifyRunResult & { shard?: typeof shard } = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
+          // Encrypted files whose password was not given: ask once on a terminal (masked), check them again.
+          const locked = result.files.map((f, i) => (f.error?.code === 'INPUT_PASSWORD_REQUIRED' ? i : -1)).filter((i) => i >= 0);
+          if (locked.length && settings.pdfPassword === undefined && ctx.stdinIsTTY) {
+            const pw = await ctx.prompt(vi ? 'Mật khẩu PDF: ' : 'PDF password: ', { mask: true });
+            const again = await verifyFiles(locked.map((i) => inputs[i]!), { settings: { ...settings, pdfPassword: pw }, jobs, now: () => ctx.now(), progress: noProgress });
+            const files = [...result.files];
+            locked.forEach((i, k) => (files[i] = again.files[k]!));
+            result = { summary: summarize(files), files };
+          }
           if (shard) result.shard = shard;
           if (flags.receipt) {
             const { writeReceipt } = await import('../services/receipt.js');

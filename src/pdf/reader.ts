@@ -14,6 +14,7 @@ import { isKysoError } from '../core/errors.js';
 import type { ByteSource } from './byte-source.js';
 import { applyFilters, StreamTooLargeError, type FilterStep } from './filters.js';
 import { ObjectParser, PdfSyntaxError, type IndirectObject } from './object-parser.js';
+import { StandardDecryptor } from './decrypt.js';
 import { pdfErrors } from './pdf-errors.js';
 import { num, readXrefTable, refOf, withWindow, xrefStreamEntries, type XrefEntry, type XrefSection } from './xref.js';
 
@@ -73,6 +74,8 @@ interface Shared {
   offsetFix: Map<string, number>;
   /** bytes before "%PDF-" (0 for a file that starts with its header) */
   headerOffset: number;
+  /** set by enableDecryption() on encrypted files: strings and streams are decrypted as objects load */
+  decryptor?: StandardDecryptor;
 }
 
 // Memory bounds (verify runs on hostile files): streams above EAGER_STREAM_BYTES are read on demand, the
@@ -236,6 +239,24 @@ export class PdfReader {
     return new PdfReader(sh, sections, revisions.slice(0, upTo + 1), xref, recovered, last.trailer, last.xrefKind, revSections.slice(0, upTo + 1));
   }
 
+  /**
+   * Encrypted files (standard security handler): builds the decryptor from /Encrypt and /ID with the empty
+   * password, else `password` (user, then owner), and from then on every object of every view of this file
+   * loads decrypted. Throws INPUT_PASSWORD_REQUIRED / INPUT_ENCRYPTION_UNSUPPORTED (input errors).
+   */
+  async enableDecryption(password?: string): Promise<void> {
+    if (!this.encrypted || this.sh.decryptor) return;
+    const encRef = this.trailer.get(N('Encrypt'));
+    const enc = await this.resolve(encRef);
+    if (!(enc instanceof PDFDict)) throw pdfErrors.malformed(this.sh.file, 'the /Encrypt dictionary cannot be read');
+    const id = this.trailer.get(N('ID'));
+    const id0 = id instanceof PDFArray && (id.get(0) instanceof PDFString || id.get(0) instanceof PDFHexString) ? (id.get(0) as PDFString).asBytes() : new Uint8Array(0);
+    this.sh.decryptor = StandardDecryptor.create(enc, id0, password, this.sh.file, encRef instanceof PDFRef ? encRef.objectNumber : undefined);
+    this.sh.objCache.clear();
+    this.sh.objCacheBytes = 0;
+    this.sh.objStmCache.clear();
+  }
+
   /** A view whose xref holds only revisions 0..index (for change analysis). */
   atRevision(index: number): PdfReader {
     if (!Number.isInteger(index) || index < 0 || index >= this.revisions.length) throw new RangeError(`no revision ${index}`);
@@ -374,13 +395,16 @@ export class PdfReader {
       if (io.num !== expect) throw new PdfSyntaxError(`object ${expect} is not at its xref offset`, offset);
     }
     offset = this.actualOffset(offset, expect);
-    let obj: PDFObject = io.obj;
+    const dec = this.sh.decryptor;
+    let obj: PDFObject = dec ? dec.decryptObject(io.obj, io.num, io.gen) : io.obj;
     if (io.streamStart !== undefined && io.obj instanceof PDFDict) {
       const start = offset + io.streamStart;
       const length = await this.streamLength(io.obj, start, resolvingLength, offset);
       let contents: Uint8Array = new Uint8Array(0);
-      const lazy = length > EAGER_STREAM_BYTES;
+      // Encrypted streams are read whole (decryption needs the object number; they are rare and big ones rarer).
+      const lazy = length > EAGER_STREAM_BYTES && !dec;
       if (!lazy) contents = await src.read(start, length);
+      if (dec) contents = dec.decryptStream(io.obj, contents, io.num, io.gen);
       const s = PDFRawStream.of(io.obj, contents);
       this.sh.streamLoc.set(s, { start, length });
       if (lazy) this.sh.lazy.add(s);
@@ -749,7 +773,10 @@ async function loadChain(sh: Shared, start: number): Promise<XrefSection[]> {
   const seen = new Set<number>();
   let off: number | undefined = start;
   while (off !== undefined) {
-    if (seen.has(off) || out.length > 10000) break;
+    // A /Prev loop means the chain of revisions cannot be trusted: recovery (and verify reports the file as
+    // damaged) instead of silently dropping the revisions behind the loop.
+    if (seen.has(off)) throw new PdfSyntaxError('the xref /Prev chain loops', off);
+    if (out.length > 10000) break;
     seen.add(off);
     if (off < 0 || off >= sh.src.size) throw new PdfSyntaxError('xref offset outside the file', off);
     const sec = await readSection(sh, off);

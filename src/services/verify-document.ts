@@ -1,10 +1,14 @@
-import { PDFArray, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
+import { createHash } from 'node:crypto';
+import { PDFArray, PDFContext, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
 import { isKysoError, msg, type Msg } from '../core/errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { basename, join, resolve as resolvePath } from 'node:path';
+import { writeFileAtomic } from '../exchange/atomic-file.js';
 import { bufferSource, openFileSource, type ByteSource } from '../pdf/byte-source.js';
 import { PdfReader } from '../pdf/reader.js';
 import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
-import { scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
+import { eofOffsets, scanSignatureDictionaries, scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
 import { diffRevisions, type RevisionDiff } from '../pdf/revision-diff.js';
 import { checkCms, checkDocumentTimestamp, checkX509RsaSha1, type CmsCheck } from '../crypto/verify-cms.js';
 import { problem, type Problem } from '../core/problem.js';
@@ -51,6 +55,10 @@ export interface VerifyDocumentOptions {
   fetcher?: RevocationFetcher;
   /** Cap on inflated stream size in the reader (bomb guard). */
   maxStreamBytes?: number;
+  /** Write each signature's covered revision (the signed byte prefix) as a PDF into this folder. */
+  signedVersionDir?: string;
+  /** User (or owner) password of an encrypted PDF; the empty password is always tried first. */
+  pdfPassword?: string;
 }
 
 export const DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024;
@@ -119,15 +127,31 @@ function textOf(o: PDFObject | undefined): string | undefined {
   return undefined;
 }
 
-/** Fields a /Lock (or FieldMDP TransformParams) protects: '*' for /All. */
-function lockedNames(lock: PDFDict | undefined, into: Set<string>): void {
-  if (!lock) return;
+/**
+ * Fields a /Lock (or FieldMDP TransformParams) protects: '*' for /All. Returns the PDF 2.0 FieldMDP /P
+ * (ISO 32000-2 §12.7.5.5: once the field is signed, the document gets that DocMDP-like permission).
+ */
+function lockedNames(lock: PDFDict | undefined, into: Set<string>): 1 | 2 | 3 | undefined {
+  if (!lock) return undefined;
   const action = nameOf(lock, 'Action');
   const fields = lock.get(PDFName.of('Fields'));
   const names = fields instanceof PDFArray ? fields.asArray().map(textOf).filter((x): x is string => !!x) : [];
   if (action === 'All') into.add('*');
   else if (action === 'Include') for (const n of names) into.add(n);
   else if (action === 'Exclude') into.add('*'); // conservative: everything but a few is locked; treat as all
+  const p = lock.get(PDFName.of('P'));
+  const v = p && 'asNumber' in p ? (p as unknown as { asNumber(): number }).asNumber() : undefined;
+  return v === 1 || v === 2 || v === 3 ? v : undefined;
+}
+
+/**
+ * A change-analysis problem in the report's string lists until reports carry Problem values: the code, then
+ * its parameters as JSON ("CHANGE_PAGE {"page":1,"keys":"/Contents"}"); the text report renders it from
+ * the catalogue (src/cli/catalogue/changes.ts) in the clerk's language.
+ */
+function problemText(p: Problem): string {
+  const params = p.params ? Object.fromEntries(Object.entries(p.params).filter(([, v]) => v !== undefined && v !== '')) : {};
+  return Object.keys(params).length ? `${p.code} ${JSON.stringify(params)}` : p.code;
 }
 
 async function readDss(reader: PdfReader): Promise<Dss> {
@@ -299,51 +323,60 @@ async function openSource(path: string): Promise<ByteSource> {
 export async function verifyDocument(path: string, displayName: string, opts: VerifyDocumentOptions): Promise<FileReport> {
   const t0 = Date.now();
   let src: ByteSource | undefined;
+  let damageError: unknown;
   try {
     src = await openSource(path);
-    const reader = await PdfReader.open(src, { file: displayName, maxStreamBytes: opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES });
-    if (reader.encrypted) {
-      return {
-        ...errorReport(displayName, { code: 'INPUT_ENCRYPTED' }),
-        error: {
-          code: 'INPUT_ENCRYPTED',
-          message: `${displayName}: the PDF is encrypted; kyso cannot check signatures of encrypted files`,
-          messageVi: `${displayName}: tệp PDF đã được mã hóa; kyso không kiểm tra được chữ ký của tệp mã hóa`,
-        },
-      };
+    // Damaged files (no usable xref chain: cut tail, /Prev loop, broken xref; or a signed update cut off
+    // after the last readable revision): the file is ERROR, and its signatures are found by scanning the
+    // bytes for signature dictionaries, as pdfsig does, and checked as far as they can be. Never NO_SIGNATURE
+    // when signature dictionaries exist; the change analysis is not run on a repaired file.
+    let reader: PdfReader | undefined;
+    let damaged = false;
+    try {
+      reader = await PdfReader.open(src, { file: displayName, maxStreamBytes: opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES });
+    } catch (e) {
+      if (!(isKysoError(e) && e.code === 'INPUT_MALFORMED')) throw e;
+      damaged = true;
+      damageError = e;
     }
-    await yieldToLoop();
-    const found = await scanSignatures(reader);
-    const revisionEnds = reader.revisions.map((r) => r.endOffset);
-    if (found.length === 0) {
-      // No signature in any revision, but the bytes after the last %%EOF hold one: a signed update that
-      // was cut off (truncated download) or damaged. That is an unreadable signed file, not an unsigned one.
-      const lastEnd = revisionEnds[revisionEnds.length - 1] ?? src.size;
+    if (reader?.recovered) damaged = true;
+    if (reader && !damaged) {
+      const lastEnd = reader.revisions[reader.revisions.length - 1]!.endOffset;
       const tailLen = Math.min(src.size - lastEnd, 4 * 1024 * 1024);
-      if (tailLen > 0 && (await src.read(lastEnd, tailLen)).includes('/ByteRange')) {
-        return {
-          file: displayName,
-          indication: 'ERROR',
-          error: {
-            code: 'INPUT_MALFORMED',
-            message: `${displayName}: the file ends with an incomplete signed update (truncated or damaged); ask the sender for the file again`,
-            messageVi: `${displayName}: tệp kết thúc bằng một lần cập nhật có chữ ký bị dở dang (bị cắt cụt hoặc hỏng); đề nghị bên gửi gửi lại`,
-          },
-          signatures: [],
-          revisions: reader.revisions.length,
-          ms: Date.now() - t0,
-        };
-      }
+      if (tailLen > 0 && (await src.read(lastEnd, tailLen)).includes('/ByteRange')) damaged = true;
     }
-    const dss = found.length ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
-    const checks: Array<{ f: FoundSignature; br: ByteRangeCheck }> = [];
+    // Encrypted files: decrypted as they load (empty password first, then the one given); the change
+    // analysis then compares decrypted objects. Public-key encryption or a wrong password: ERROR (exit 5).
+    if (reader?.encrypted) await reader.enableDecryption(opts.pdfPassword);
+    await yieldToLoop();
+    let found: FoundSignature[];
+    let revisionEnds: number[];
+    if (damaged) {
+      const names = new Map<number, string>();
+      try {
+        for (const sf of reader ? await reader.signatureFields() : []) if (sf.sigRef) names.set(sf.sigRef.objectNumber, sf.name);
+      } catch {
+        /* the form cannot be read either: objects are named by number */
+      }
+      found = await scanSignatureDictionaries(src, reader?.context ?? PDFContext.create(), names);
+      revisionEnds = await eofOffsets(src);
+      if (found.length === 0) throw damageError ?? new Error('the cross-reference table is damaged');
+    } else {
+      found = await scanSignatures(reader!);
+      revisionEnds = reader!.revisions.map((r) => r.endOffset);
+    }
+    const dss = found.length && reader && !damaged ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
+    // Certification (DocMDP) and locks, known per revision.
+    const checks: Array<{ f: FoundSignature; br: ByteRangeCheck; cms?: CmsCheck & { time?: Date } }> = [];
     for (const f of found) checks.push({ f, br: await checkByteRange(src, f.sig, revisionEnds) });
     // Bytes after the last revision that no signature covers and no xref describes (ISA without xref).
     let coveredEnd = revisionEnds[revisionEnds.length - 1] ?? src.size;
     for (const c of checks) if (c.br.ok && c.br.byteRange) coveredEnd = Math.max(coveredEnd, c.br.byteRange[2] + c.br.byteRange[3]);
-    const garbage = await trailingGarbage(src, coveredEnd);
+    const garbage = damaged ? 0 : await trailingGarbage(src, coveredEnd);
     const now = opts.at ?? opts.now();
     const embeddedRevocation = { crls: dss.crls, ocsps: dss.ocsps };
+    // Annotations drawn after a signature, attributed after every signature is known (see below).
+    const pendingAnnotations = new Map<SignatureReport, RevisionDiff['changes']>();
 
     const chainDates = new Map<SignatureReport, ChainDates>();
     /** Signatures whose chain the file's own revocation data validates after the POE (B-LT ready). */
@@ -375,7 +408,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     for (const k of order) {
       await yieldToLoop();
       const r = await verifyOne(checks[k]!);
-      reports[k] = Object.assign(r, await widgetPlacement(reader, checks[k]!.f.widgetRefs));
+      reports[k] = reader ? Object.assign(r, await widgetPlacement(reader, checks[k]!.f.widgetRefs)) : r;
     }
     const sigs = reports;
 
@@ -421,11 +454,12 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         return rep;
       }
       const byteRange = br.byteRange;
+      if (opts.signedVersionDir) rep.signedVersion = await writeSignedVersion(src!, path, displayName, f.fieldName, byteRange, opts.signedVersionDir);
       const digestFor = (alg: string) => digestRanges(src!, byteRange, alg);
       let cms: CmsCheck & { time?: Date };
       try {
         if (f.kind === 'doc-timestamp') cms = await checkDocumentTimestamp(trimDer(br.contents), digestFor);
-        else if (f.subFilter === 'adbe.x509.rsa_sha1') cms = await checkX509RsaSha1(br.contents, await certsOfSigDict(reader, f.sig), digestFor);
+        else if (f.subFilter === 'adbe.x509.rsa_sha1') cms = await checkX509RsaSha1(br.contents, reader ? await certsOfSigDict(reader, f.sig) : [], digestFor);
         else cms = await checkCms(trimDer(br.contents), digestFor, { sha1Content: f.subFilter === 'adbe.pkcs7.sha1' });
       } catch (e) {
         cms = {
@@ -529,7 +563,9 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
 
       // Changes after signing.
       await yieldToLoop();
-      if (br.revisionIndex !== undefined) {
+      if (damaged) {
+        rep.warnings.push(problem('CHANGES_NOT_ANALYSED_DAMAGED'));
+      } else if (br.revisionIndex !== undefined && reader) {
         const signedView = br.revisionIndex === reader.revisions.length - 1 ? reader : reader.atRevision(br.revisionIndex);
         let certification: 1 | 2 | 3 | undefined;
         try {
@@ -540,34 +576,46 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         }
         rep.certification = certification ?? null;
         const locked = new Set<string>();
-        for (const o of found) if (o.firstSeenRevision <= br.revisionIndex) lockedNames(o.locked, locked);
+        let lockP: 1 | 2 | 3 | undefined;
+        const minP = (p: 1 | 2 | 3 | undefined) => {
+          if (p !== undefined) lockP = lockP === undefined ? p : (Math.min(lockP, p) as 1 | 2 | 3);
+        };
+        // Locks of fields already signed at this revision (a /Lock binds once its field is signed).
+        for (const o of found) if (o.firstSeenRevision <= br.revisionIndex) minP(lockedNames(o.locked, locked));
         // FieldMDP in this signature's own /Reference.
         const refs = f.sig.get(PDFName.of('Reference'));
+        let certifies = false;
         if (refs instanceof PDFArray) {
           for (const r of refs.asArray()) {
             const rd = await reader.resolve(r);
             if (rd instanceof PDFDict && nameOf(rd, 'TransformMethod') === 'FieldMDP') {
               const tp = await reader.resolve(rd.get(PDFName.of('TransformParams')));
-              if (tp instanceof PDFDict) lockedNames(tp, locked);
+              if (tp instanceof PDFDict) minP(lockedNames(tp, locked));
             }
+            if (rd instanceof PDFDict && nameOf(rd, 'TransformMethod') === 'DocMDP') certifies = true;
           }
         }
-        // The signed field itself is fine to have been signed (its /V): remove the own name from locks.
         let diff: RevisionDiff;
         try {
-          diff = await diffRevisions(reader, br.revisionIndex, { certification, lockedFields: locked });
+          diff = await diffRevisions(reader, br.revisionIndex, { certification, lockedFields: locked, lockPermission: lockP });
         } catch (e) {
-          diff = { modifiedAfter: 'disallowed', changes: [], problems: [] };
-          rep.problems.push(problem('CHANGES_UNANALYSABLE', { detail: e instanceof Error ? e.message : String(e) }));
+          diff = { modifiedAfter: 'disallowed', changes: [], problems: [{ code: 'CHANGE_NOT_ANALYSED', params: { reason: e instanceof Error ? e.message : String(e) } }], warnings: [] };
         }
         rep.modifiedAfter = diff.modifiedAfter;
         rep.changes = diff.changes
-          .filter((x) => x.verdict === 'disallowed' || x.role !== 'new')
+          .filter((x) => x.verdict !== 'allowed' || x.role !== 'new')
           .slice(0, 20)
-          .map((x) => `${x.verdict}: ${x.reason}`);
+          .map((x) => `${x.verdict}: ${problemText(x.problem)}`);
+        for (const w of diff.warnings) rep.warnings.push(asProblem(w));
+        if (diff.modifiedAfter === 'annotations') pendingAnnotations.set(rep, diff.changes.filter((x) => x.verdict === 'annotation'));
         if (diff.modifiedAfter === 'disallowed') {
           for (const p of diff.problems.slice(0, 5)) rep.problems.push(asProblem(p));
           failWith('TOTAL_FAILED', 'FORMAT_FAILURE');
+        }
+        // ISO 32000-2 §12.8.2.2: a certification signature shall be the first signature of the document.
+        // One placed after approval signatures is itself invalid (the earlier ones are not to blame).
+        if (certifies && found.some((o) => o !== f && o.kind === 'signature' && o.firstSeenRevision < br.revisionIndex!)) {
+          failWith('TOTAL_FAILED', 'FORMAT_FAILURE', problem('CHANGE_CERTIFICATION_NOT_FIRST'));
         }
       } else {
         rep.coverage = 'partial';
@@ -633,15 +681,73 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       return rep;
     }
 
+    attributeAnnotations(sigs, pendingAnnotations);
     // B-T from a covering document timestamp, B-LT, B-LTA (kyso extend's levels; see extend-levels.ts).
     applyDocumentTimestampLevels(sigs, { present: dss.present, revision: dss.revision, hasRevocation: dss.crls.length + dss.ocsps.length > 0, ltReady: (r) => ltReady.has(r) });
     applyValidUntil(sigs, chainDates);
-    return { file: displayName, indication: worstIndication(sigs), error: null, signatures: sigs, revisions: reader.revisions.length, ms: Date.now() - t0 };
+    if (damaged) {
+      const detail = damageError instanceof Error ? damageError.message.replace(/^.*?: /, '') : 'the cross-reference table is damaged or the file is cut off';
+      return {
+        file: displayName,
+        indication: 'ERROR',
+        error: {
+          code: 'INPUT_MALFORMED',
+          message: `${displayName}: the PDF is damaged (${detail}); ${sigs.length} signature(s) found by scanning the file are listed as far as they could be checked; ask the sender for the file again`,
+          messageVi: `${displayName}: tệp PDF bị hỏng (${detail}); ${sigs.length} chữ ký tìm được khi quét tệp được liệt kê theo mức kiểm tra được; đề nghị bên gửi gửi lại`,
+        },
+        signatures: sigs,
+        revisions: revisionEnds.length,
+        ms: Date.now() - t0,
+      };
+    }
+    return { file: displayName, indication: worstIndication(sigs), error: null, signatures: sigs, revisions: revisionEnds.length, ms: Date.now() - t0 };
   } catch (e) {
     return { ...errorReport(displayName, e), ms: Date.now() - t0 };
   } finally {
     await src?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Annotations that draw on a page, added after an approval signature: if the update that added them is
+ * also the update of a later signature that is valid (TOTAL_PASSED) and covers it, they are that signer's
+ * additions (allowed, listed as "added by <signer> with <field>"); otherwise the signature gets
+ * modifiedAfter "annotations" and a warning: the page looks different from what was signed.
+ */
+function attributeAnnotations(sigs: SignatureReport[], pending: Map<SignatureReport, RevisionDiff['changes']>): void {
+  for (const [rep, list] of pending) {
+    let unattributed = 0;
+    for (const c of list) {
+      const by = sigs.find((s) => s !== rep && s.revision !== null && s.revision === c.revision && s.indication === 'TOTAL_PASSED' && s.integrity === 'ok');
+      if (by) {
+        const who = by.signer?.subject ?? '?';
+        rep.changes.push(`allowed: ${problemText({ code: 'ALLOWED_ANNOTATION_BY_SIGNER', params: { ...c.problem.params, signer: who, field: by.field } })}`);
+      } else unattributed++;
+    }
+    if (unattributed > 0) {
+      rep.modifiedAfter = 'annotations';
+      rep.warnings.push(problem('CHANGE_ANNOTATIONS_UNSIGNED', { count: unattributed }));
+    } else rep.modifiedAfter = 'allowed';
+  }
+}
+
+/**
+ * --signed-version: the exact bytes this signature covers, i.e. the file up to the end of its /ByteRange,
+ * which is the revision the signer saw (Acrobat's "view signed version"). Named
+ * <input name>.signed.<field>.pdf; never the input itself; written atomically.
+ */
+async function writeSignedVersion(src: ByteSource, inputPath: string, displayName: string, field: string, br: readonly number[], dir: string): Promise<string> {
+  const end = br[2]! + br[3]!;
+  const stem = basename(displayName).replace(/\.pdf$/i, '');
+  const safe = field.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 80) || 'signature';
+  const out = join(dir, `${stem}.signed.${safe}.pdf`);
+  if (resolvePath(out) === resolvePath(inputPath)) throw new Error('the signed version would overwrite the input');
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(out, async (write) => {
+    const CH = 1 << 20;
+    for (let off = 0; off < end; off += CH) await write(await src.read(off, Math.min(CH, end - off)));
+  });
+  return out;
 }
 
 /** Used by tests and the worker: object numbers of a ref (kept exported for the text report). */

@@ -77,6 +77,8 @@ export async function prepareVerify(settings: VerifySettings, now: () => Date): 
     at: settings.at ? new Date(settings.at) : undefined,
     now,
     fetcher,
+    signedVersionDir: settings.signedVersionDir,
+    pdfPassword: settings.pdfPassword,
   };
 }
 

@@ -17,7 +17,8 @@ export interface SignatureReport {
   subIndication: string | null;
   integrity: 'ok' | 'broken';
   trust: 'trusted' | 'untrusted' | 'expired' | 'revoked' | 'unknown';
-  modifiedAfter: 'none' | 'allowed' | 'disallowed';
+  /** annotations: annotations drawn on a page after signing that no later valid signature covers. */
+  modifiedAfter: 'none' | 'allowed' | 'annotations' | 'disallowed';
   coverage: 'whole' | 'partial';
   level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA' | 'none';
   /** Claimed time (/M or the signingTime attribute): proves nothing; see `timestamp` for a proven one. */
@@ -45,6 +46,8 @@ export interface SignatureReport {
   page?: number | null;
   rect?: [number, number, number, number] | null;
   visible?: boolean;
+  /** --signed-version: the file holding exactly the revision this signature covers (its byte prefix). */
+  signedVersion?: string;
 }
 
 export interface FileReport {
@@ -83,6 +86,10 @@ export interface VerifySettings {
   /** Heap cap of each worker thread, MiB (--max-memory; default 1024). */
   maxMemoryMb?: number;
   assetsDir?: string;
+  /** --signed-version DIR: write each signature's covered revision there (absolute path). */
+  signedVersionDir?: string;
+  /** Password of encrypted PDFs (standard security handler); never logged, never on argv. */
+  pdfPassword?: string;
 }
 
 const RANK: Record<FileIndication, number> = { TOTAL_PASSED: 0, NO_SIGNATURE: 1, INDETERMINATE: 2, TOTAL_FAILED: 3, ERROR: 4 };
