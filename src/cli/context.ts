@@ -26,6 +26,8 @@ export interface Context {
   /** Registers cleanup for Ctrl-C / SIGTERM; returns an unregister function. */
   onInterrupt(fn: () => void | Promise<void>): () => void;
   lang: Lang;
+  /** the global `--config FILE` (trusted like the user file; replaces the project file) */
+  configFile?: string;
 }
 
 export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {

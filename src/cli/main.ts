@@ -23,13 +23,14 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   outbox: () => import('../commands/outbox.js'),
   hub: () => import('../commands/hub.js'),
   demo: () => import('../commands/demo.js'),
+  config: () => import('../commands/config.js'),
 };
 
 /** The command word: the first argument that is not a global option (nor --lang's value). */
 function commandWord(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--lang') {
+    if (a === '--lang' || a === '--config') {
       i++;
       continue;
     }
@@ -44,9 +45,37 @@ export { realContext };
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
 
+/**
+ * Takes the global `--config FILE` (or `--config=FILE`) out of argv wherever it stands (before `--`), so that
+ * every command (sign and token included) reads the same explicit, trusted configuration file.
+ */
+export function takeConfigOption(argv: string[]): { argv: string[]; configFile?: string } {
+  const out: string[] = [];
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--config' && i + 1 < argv.length) {
+      configFile = argv[++i];
+      continue;
+    }
+    if (a.startsWith('--config=')) {
+      configFile = a.slice('--config='.length);
+      continue;
+    }
+    out.push(a);
+  }
+  return { argv: out, configFile };
+}
+
 /** The whole CLI: argv in, exit code out. `process.exit` is never called here. */
-export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?: Context['lang'] }): Promise<number> {
-  const ctx: Context = { ...base, lang: base.lang ?? detectLang(argv, base.env) };
+export async function main(argvIn: string[], base: Omit<Context, 'lang'> & { lang?: Context['lang'] }): Promise<number> {
+  const taken = takeConfigOption(argvIn);
+  const argv = taken.argv;
+  const ctx: Context = { ...base, lang: base.lang ?? detectLang(argv, base.env), ...(taken.configFile ? { configFile: taken.configFile } : {}) };
   const app = createApp(ctx);
   app.invoke = (args, sub) => main(args, sub);
   const program = new Command('kyso');
@@ -54,6 +83,7 @@ export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?
     .description(ctx.lang === 'vi' ? 'Ký số, kiểm tra chữ ký và liên thông văn bản điện tử' : 'Sign and verify PDF documents and exchange them over LGSP/VDXP')
     .version(VERSION, '-V, --version')
     .option('--lang <vi|en>', 'language of messages (default from LANG)')
+    .option('--config <file>', 'configuration file trusted like the user file, instead of ./kyso.config.json (also KYSO_CONFIG)')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({

@@ -17,6 +17,8 @@ export interface ExchangeEffects {
   homeDir: string;
   /** returns undefined when the file does not exist */
   readConfigFile: (p: string) => string | undefined;
+  /** canonical path of a folder (for the trustedProjectDirs check); default path.resolve */
+  realpath?: (p: string) => string;
   secretFs: SecretFs;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
@@ -48,7 +50,7 @@ export interface ExchangeSession {
  * secret) are opened lazily: `kyso outbox list` needs neither.
  */
 export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags & { profileOptional?: boolean }): ExchangeSession {
-  const config = loadConfig({ cwd: fx.cwd, env: fx.env, readFile: fx.readConfigFile, homeDir: fx.homeDir }, flags);
+  const config = loadConfig({ cwd: fx.cwd, env: fx.env, readFile: fx.readConfigFile, homeDir: fx.homeDir, realpath: fx.realpath }, flags);
   // `kyso outbox list/show` work without any profile configured (the data folder is enough)
   let profileError: unknown;
   let resolved: ResolvedProfile | undefined;
