@@ -3,6 +3,7 @@ import os from 'node:os';
 import { loadConfig, type ConfigFlags, type ConfigSources, type LoadedConfig } from '../core/config.js';
 import type { Warning } from '../core/types.js';
 import type { Context } from './context.js';
+import { escapeControl } from './escape.js';
 import { tr } from './i18n.js';
 
 /** The real file system for src/core/config.ts. */
@@ -32,7 +33,7 @@ export function printConfigWarnings(ctx: Context, warnings: Warning[]): void {
   for (const w of warnings) {
     if (seen.has(w.en)) continue;
     seen.add(w.en);
-    ctx.stderr.write(`kyso: ${ctx.lang === 'vi' ? 'cảnh báo' : 'warning'}: ${tr(ctx.lang, w)}\n`);
+    ctx.stderr.write(`kyso: ${ctx.lang === 'vi' ? 'cảnh báo' : 'warning'}: ${escapeControl(tr(ctx.lang, w))}\n`);
   }
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { KysoError, msg, usageError } from './errors.js';
 import type { Warning } from './types.js';
+import { assertTransportAllowed, redactUrls } from './url-safety.js';
 
 /**
  * kyso configuration (exchange profiles, data folder). Precedence, highest first:
@@ -81,8 +82,10 @@ export interface ConfigFile {
 export interface ResolvedProfile {
   name: string;
   adapter: AdapterName;
-  /** base URL, e.g. https://lgsp.example.gov.vn/vdxp (http:// only for loopback training hubs) */
+  /** base URL, e.g. https://lgsp.example.gov.vn/vdxp (http:// only for loopback and `insecureHosts`) */
   endpoint: string;
+  /** hosts the user configuration allows over plain http:// besides loopback */
+  insecureHosts?: string[];
   systemId: string;
   organId: string;
   /** name of the environment variable holding the secret */
@@ -473,8 +476,11 @@ export function resolveProfile(cfg: LoadedConfig, env: Record<string, string | u
     const u = new URL(endpoint);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
   } catch {
-    throw bad('endpoint', `"${endpoint}" is not an http(s) URL`, `"${endpoint}" không phải URL http(s)`);
+    throw bad('endpoint', `"${redactUrls(endpoint)}" is not an http(s) URL`, `"${redactUrls(endpoint)}" không phải URL http(s)`);
   }
+  // https only, except loopback and the user's insecureHosts: refused here, before any connection
+  assertTransportAllowed(endpoint, `profile "${name}" endpoint`, cfg.insecureHosts ?? []);
+  if (p.tokenUrl) assertTransportAllowed(p.tokenUrl, `profile "${name}" tokenUrl`, cfg.insecureHosts ?? []);
   if (!systemId) throw bad('systemId', 'is missing', 'bị thiếu');
   if (!organId) throw bad('organId', 'is missing', 'bị thiếu');
   if (!ORGAN_ID_RE.test(organId)) throw bad('organId', `"${organId}" is not a valid organ id (≤ 35 characters of 0-9 A-Z .)`, `"${organId}" không phải mã định danh hợp lệ (≤ 35 ký tự 0-9 A-Z .)`);
@@ -486,6 +492,7 @@ export function resolveProfile(cfg: LoadedConfig, env: Record<string, string | u
     name,
     adapter,
     endpoint,
+    insecureHosts: cfg.insecureHosts ?? [],
     systemId,
     organId,
     secretEnv: p.secretEnv,

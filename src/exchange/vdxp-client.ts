@@ -50,6 +50,8 @@ export class VdxpClient implements ExchangeTransport {
       headers,
       body: typeof body === 'function' ? (body() as import('node:stream').Readable) : body,
       sending,
+      // a whole message may come back inside getEdoc's JSON: the document cap applies, not the JSON one
+      kind: what === 'getEdoc' ? 'document' : 'json',
     });
     return this.answer(what, res, sending);
   }
