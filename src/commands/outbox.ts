@@ -39,6 +39,7 @@ export function exchangeEffects(ctx: Context): ExchangeEffects {
     homeDir: os.homedir(),
     readConfigFile: configSources(ctx).readFile,
     realpath: (p) => realpathSync(p),
+    warn: (w) => printConfigWarnings(ctx, [w]),
     secretFs: { mode: (p) => statSync(p).mode, read: (p) => readFileSync(p, 'utf8') },
     now: () => ctx.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -64,7 +65,6 @@ export function exchangeEffects(ctx: Context): ExchangeEffects {
 /** Opens the session, runs `fn`, always closes (database, keep-alive sockets). */
 export async function withSession<T>(ctx: Context, flags: ExchangeFlags, fn: (s: ExchangeSession) => Promise<T>, opts: { profileOptional?: boolean } = {}): Promise<T> {
   const s = openExchangeSession(exchangeEffects(ctx), { profile: flags.profile, dataDir: flags.dataDir, configFile: flags.config ?? ctx.configFile, profileOptional: opts.profileOptional });
-  printConfigWarnings(ctx, s.config.warnings);
   try {
     return await fn(s);
   } finally {

@@ -4,6 +4,7 @@ import { loadConfig, resolveProfile } from '../core/config.js';
 import { readProfileSecret, type SecretFs } from '../core/config-secret.js';
 import type { ExchangeTransport } from '../exchange/transport.js';
 import { isKysoError } from '../core/errors.js';
+import type { Warning } from '../core/types.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
 import type { DeliverDeps, DeliveryEvent } from './outbox-deliver.js';
 
@@ -19,6 +20,8 @@ export interface ExchangeEffects {
   readConfigFile: (p: string) => string | undefined;
   /** canonical path of a folder (for the trustedProjectDirs check); default path.resolve */
   realpath?: (p: string) => string;
+  /** configuration warnings (sensitive keys ignored in an untrusted project file) */
+  warn?: (w: Warning) => void;
   secretFs: SecretFs;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
@@ -51,6 +54,7 @@ export interface ExchangeSession {
  */
 export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags & { profileOptional?: boolean }): ExchangeSession {
   const config = loadConfig({ cwd: fx.cwd, env: fx.env, readFile: fx.readConfigFile, homeDir: fx.homeDir, realpath: fx.realpath }, flags);
+  for (const w of config.warnings) fx.warn?.(w);
   // `kyso outbox list/show` work without any profile configured (the data folder is enough)
   let profileError: unknown;
   let resolved: ResolvedProfile | undefined;
