@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { KysoError, msg } from '../core/errors.js';
+import { cleanupTempsSync } from '../io/atomic-write.js';
 import type { Lang } from '../core/types.js';
 
 export interface OutStream {
@@ -44,6 +45,8 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
     if (installed) return;
     installed = true;
     const onSig = (sig: NodeJS.Signals) => {
+      // temp files of the one atomic writer go first, synchronously (nothing may outlive the signal)
+      cleanupTempsSync();
       void (async () => {
         for (const h of [...handlers].reverse()) {
           try {
@@ -52,12 +55,15 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
             /* cleanup is best effort */
           }
         }
-        process.exit(sig === 'SIGINT' ? 130 : 143);
+        process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGHUP' ? 129 : 143);
       })();
     };
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
+    process.once('SIGHUP', onSig);
   };
+  // installed up front: any command may have temp files of the atomic writer to remove on a signal
+  install();
   return {
     stdout: {
       write: (s) => void process.stdout.write(s),

@@ -3,8 +3,9 @@
  * URL (+ which certificate, for OCSP) that honours nextUpdate. Callers validate what they get; when a
  * cached answer fails validation they call invalidate() so the next run fetches again.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { sweepStaleTempsSync, writeBytesAtomicSync } from '../io/atomic-write.js';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { crlNextUpdate } from './crl-check.js';
@@ -122,6 +123,7 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
         mkdirSync(opts.cacheDir, { recursive: true, mode: 0o700 });
         dirReady = true;
         pruneExpired(opts.cacheDir, now);
+        sweepStaleTempsSync(opts.cacheDir);
       }
       atomicWrite(fileOf(key)!, der);
       atomicWrite(metaOf(key)!, Buffer.from(JSON.stringify({ url, expires, stored: now })));
@@ -205,13 +207,5 @@ function pruneExpired(dir: string, now: number): void {
 }
 
 function atomicWrite(file: string, data: Uint8Array): void {
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600 });
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  writeBytesAtomicSync(file, data);
 }

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { open } from 'node:fs/promises';
 import { CappedSingleUnzip } from './unzip-capped.js';
 import { inputError, msg, type KysoError } from '../core/errors.js';

@@ -1,5 +1,5 @@
 import type { ExchangeProfile } from './profile.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';

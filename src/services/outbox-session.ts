@@ -6,6 +6,7 @@ import type { ExchangeTransport } from '../exchange/transport.js';
 import { isKysoError } from '../core/errors.js';
 import type { Warning } from '../core/types.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
+import { sweepStaleTempsSync } from '../io/atomic-write.js';
 import type { DeliverDeps, DeliveryEvent } from './outbox-deliver.js';
 
 /**
@@ -70,6 +71,8 @@ export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags & { 
   };
   const dataDir = config.dataDir;
   const store = OutboxStore.open(dataDir);
+  // temp files of ours left by a killed run (kill -9, power cut): removed before this run writes anything
+  for (const d of [dataDir, path.join(dataDir, 'outbox'), path.join(dataDir, 'inbox'), path.join(dataDir, 'status-in')]) sweepStaleTempsSync(d);
   const transports = new Map<string, Promise<{ transport: ExchangeTransport; retry: ResolvedProfile['retry'] }>>();
   const open = (name: string) => {
     let t = transports.get(name);

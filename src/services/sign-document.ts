@@ -4,11 +4,12 @@
  * the temp file to the output. One Signer serves the whole batch (one passphrase / one token login).
  * A failure leaves no output and no temp file; Ctrl-C removes the temp file being written.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, unlink } from 'node:fs/promises';
 import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
+import { commitTemp, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp } from '../io/atomic-write.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
 import { noProgress, type ProgressSink } from '../core/types.js';
 import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
@@ -97,43 +98,6 @@ export function validateSignOptions(opts: SignDocumentsOptions): { level: SignLe
   return { level, hash };
 }
 
-function tempPathFor(output: string): string {
-  return path.join(path.dirname(output), `.${path.basename(output)}.kyso-tmp-${randomBytes(6).toString('hex')}`);
-}
-
-async function fsyncPath(p: string, flags: string): Promise<void> {
-  const fh = await open(p, flags);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Moves the finished temp file to `output`; without `force`, never replaces a file that appeared meanwhile. */
-async function publish(tmp: string, output: string, force: boolean, shown: string): Promise<void> {
-  if (force) {
-    await rename(tmp, output);
-  } else {
-    try {
-      await link(tmp, output); // atomic "create if absent"
-      await unlink(tmp);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') {
-        throw usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè)`));
-      }
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV' || code === 'ENOSYS') await rename(tmp, output);
-      else throw e;
-    }
-  }
-  try {
-    await fsyncPath(path.dirname(output), 'r');
-  } catch {
-    /* some filesystems cannot fsync a directory */
-  }
-}
-
 export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocumentsDeps): Promise<SignDocumentsResult> {
   const { level, hash } = validateSignOptions(opts);
   const force = Boolean(opts.force);
@@ -142,6 +106,9 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   const files: SignFileOutcome[] = [];
   const warnings: Warning[] = [];
   const todo = planned.filter((p) => !p.error);
+  const allInputs = planned.map((p) => p.input);
+  // temp files of ours left by a killed run (kill -9, power cut) in the output folders
+  for (const d of new Set(todo.map((p) => path.dirname(p.output!)))) await sweepStaleTemps(d);
   if (todo.length === 0) {
     return { files: planned.map((p) => ({ input: p.display, output: p.outputDisplay, error: p.error! })), warnings };
   }
@@ -196,6 +163,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       }
       const tmp = tempPathFor(p.output!);
       temps.add(tmp);
+      trackTemp(tmp);
       try {
         const { field, sha256 } = await signOne(p, tmp, {
           signer,
@@ -207,7 +175,11 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           opts,
           now: deps.now,
           force,
-          track: (t) => temps.add(t),
+          inputs: allInputs,
+          track: (t) => {
+            temps.add(t);
+            trackTemp(t);
+          },
         });
         files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
       } catch (e) {
@@ -219,6 +191,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
         if (err.category === 'credentials') stopped = err;
       } finally {
+        for (const t of temps) untrackTemp(t);
         temps.clear();
       }
       progress.tick();
@@ -243,6 +216,8 @@ interface SignOneContext {
   opts: SignDocumentsOptions;
   now: () => Date;
   force: boolean;
+  /** every input of the batch: no output may replace one */
+  inputs: string[];
 }
 
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string }> {
@@ -295,8 +270,8 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
         final = withTs;
       } else sha256 = await sha256File(withDss);
     } else sha256 = await ranges.finishFileSha256();
-    await fsyncPath(final, 'r+');
-    await publish(final, output, c.force, p.outputDisplay ?? output);
+    // fsync, compare with the input again (device+inode) right before the rename, rename/link, fsync folder
+    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output });
     return { field: prepared.fieldName, sha256 };
   }
 }

@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
+import { assertNotAnInput } from '../io/atomic-write.js';
 
 export interface ExpandedInput {
   /** absolute path */
@@ -189,6 +190,13 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     p.outputDisplay = shown;
     if (inputs.has(out) || out === f.file) {
       p.error = usageError('OUTPUT_IS_INPUT', msg(`${shown}: the output would overwrite an input; choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào; hãy chọn tên khác`));
+      continue;
+    }
+    try {
+      // the same file under another path: a symlinked folder, a symlink, a hard link (device+inode, real path)
+      await assertNotAnInput(out, [...inputs], shown);
+    } catch (e) {
+      p.error = e as KysoError;
       continue;
     }
     if (taken.has(out)) {
