@@ -55,12 +55,15 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
             /* cleanup is best effort */
           }
         }
+        // the command kept running during the awaits above and may have started another temp file
+        cleanupTempsSync();
         process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGHUP' ? 129 : 143);
       })();
     };
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
     process.once('SIGHUP', onSig);
+    process.once('exit', () => cleanupTempsSync());
   };
   // installed up front: any command may have temp files of the atomic writer to remove on a signal
   install();

@@ -151,24 +151,41 @@ async function futureReal(p: string): Promise<string> {
   }
 }
 
+/** Device+inode and real paths of a set of inputs, computed once for a whole batch. */
+export interface InputIdentities {
+  readonly ids: ReadonlyMap<string, string>;
+  readonly reals: ReadonlyMap<string, string>;
+}
+
+export async function inputIdentities(inputs: readonly string[]): Promise<InputIdentities> {
+  const ids = new Map<string, string>();
+  const reals = new Map<string, string>();
+  for (const i of inputs) {
+    const id = await idOf(i);
+    if (!id) continue;
+    ids.set(`${id.dev}:${id.ino}`, i);
+    reals.set(id.real, i);
+  }
+  return { ids, reals };
+}
+
 /**
  * Throws OUTPUT_IS_INPUT (usage, exit 2) when writing `output` would replace or alias any of `inputs`:
  * same device+inode (hard link, symlink to it, a symlinked folder) or same real path.
  */
-export async function assertNotAnInput(output: string, inputs: readonly string[], shown = output): Promise<void> {
-  if (!inputs.length) return;
+export async function assertNotAnInput(output: string, inputs: readonly string[] | InputIdentities, shown = output): Promise<void> {
+  if (Array.isArray(inputs) && inputs.length === 0) return;
+  const known = Array.isArray(inputs) ? await inputIdentities(inputs) : (inputs as InputIdentities);
+  if (known.ids.size === 0) return;
   const out = await idOf(output);
   const outReal = out?.real ?? (await futureReal(output));
-  for (const i of inputs) {
-    const id = await idOf(i);
-    if (!id) continue;
-    if ((out && out.dev === id.dev && out.ino === id.ino) || outReal === id.real) {
-      throw usageError(
-        'OUTPUT_IS_INPUT',
-        msg(`${shown}: the output would overwrite an input (the same file by another path or link); choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào (cùng một tệp qua đường dẫn hoặc liên kết khác); hãy chọn tên khác`),
-        { details: { input: i } },
-      );
-    }
+  const hit = (out && known.ids.get(`${out.dev}:${out.ino}`)) ?? known.reals.get(outReal);
+  if (hit !== undefined) {
+    throw usageError(
+      'OUTPUT_IS_INPUT',
+      msg(`${shown}: the output would overwrite an input (the same file by another path or link); choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào (cùng một tệp qua đường dẫn hoặc liên kết khác); hãy chọn tên khác`),
+      { details: { input: hit } },
+    );
   }
 }
 
@@ -176,7 +193,7 @@ export interface CommitOptions {
   /** replace an existing destination (default true); false = fail with OUTPUT_EXISTS if it exists */
   overwrite?: boolean;
   /** files that must never be replaced (checked by device+inode and real path right before the rename) */
-  inputs?: readonly string[];
+  inputs?: readonly string[] | InputIdentities;
   /** name shown in messages (default: the destination path) */
   shown?: string;
 }

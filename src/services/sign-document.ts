@@ -9,7 +9,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
-import { commitTemp, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp } from '../io/atomic-write.js';
+import { commitTemp, inputIdentities, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
 import { noProgress, type ProgressSink } from '../core/types.js';
 import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
@@ -106,7 +106,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   const files: SignFileOutcome[] = [];
   const warnings: Warning[] = [];
   const todo = planned.filter((p) => !p.error);
-  const allInputs = planned.map((p) => p.input);
+  const allInputs = await inputIdentities(planned.map((p) => p.input));
   // temp files of ours left by a killed run (kill -9, power cut) in the output folders
   for (const d of new Set(todo.map((p) => path.dirname(p.output!)))) await sweepStaleTemps(d);
   if (todo.length === 0) {
@@ -217,7 +217,7 @@ interface SignOneContext {
   now: () => Date;
   force: boolean;
   /** every input of the batch: no output may replace one */
-  inputs: string[];
+  inputs: InputIdentities;
 }
 
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string }> {

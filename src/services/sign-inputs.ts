@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
-import { assertNotAnInput } from '../io/atomic-write.js';
+import { assertNotAnInput, inputIdentities } from '../io/atomic-write.js';
 
 export interface ExpandedInput {
   /** absolute path */
@@ -170,6 +170,7 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     }
   }
   const inputs = new Set(files.map((f) => f.file));
+  const inputIds = await inputIdentities([...inputs]);
   const taken = new Set<string>();
   const planned: PlannedFile[] = [];
   for (const f of files) {
@@ -194,7 +195,7 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     }
     try {
       // the same file under another path: a symlinked folder, a symlink, a hard link (device+inode, real path)
-      await assertNotAnInput(out, [...inputs], shown);
+      await assertNotAnInput(out, inputIds, shown);
     } catch (e) {
       p.error = e as KysoError;
       continue;
