@@ -110,6 +110,8 @@ export interface VerifyRunOptions {
   progress: ProgressSink;
   /** URL of the compiled worker module (dist/services/verify-worker.js). */
   workerUrl?: URL;
+  /** verify in a worker thread (memory cap, killable on timeout) even for one file (kyso receive: hostile input) */
+  isolate?: boolean;
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 30_000;
@@ -121,7 +123,7 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
   o.progress.start(inputs.length, 'verify');
   try {
     const jobs = Math.max(1, Math.min(o.jobs, inputs.length));
-    if (jobs <= 1) {
+    if (jobs <= 1 && !o.isolate) {
       const opts = await prepareVerify(o.settings, o.now);
       for (let k = 0; k < inputs.length; k++) {
         reports[k] = await verifyInput(inputs[k]!, opts, timeoutMs);
