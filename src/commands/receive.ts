@@ -63,7 +63,7 @@ export function register(program: Command, app: App): void {
           // loaded on use: the verification stack is the heaviest import of the CLI
           const { createPdfVerifier } = await import('../services/receive-verify.js');
           const verifyPdf = await createPdfVerifier(
-            { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheHome, 'kyso', 'revocation'), fileTimeoutMs: Math.round(timeout * 1000) },
+            { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheHome, 'kyso', 'revocation'), fileTimeoutMs: Math.round(timeout * 1000), fetchAllowHosts: s.config.fetchAllowHosts },
             () => ctx.now(),
           );
           const r = await receiveDocuments({ outDir: o.outDir ? path.resolve(ctx.cwd, o.outDir) : undefined, verifyPdf }, s);

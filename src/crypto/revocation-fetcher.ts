@@ -40,6 +40,16 @@ export interface RevocationFetcherOptions {
   maxBytes?: number;
   /** How long an answer without nextUpdate may be reused (default 0: not cached on disk). */
   ttlWithoutNextUpdateMs?: number;
+  /**
+   * When set, only these hosts (lowercase) are ever contacted; any other URL fails before a connection is
+   * made (so a received document cannot make this machine call an arbitrary address: SSRF, read receipts).
+   */
+  allowHosts?: readonly string[];
+}
+
+/** Thrown for a URL whose host is not on the allow-list (no connection was attempted). */
+export class HostNotAllowedError extends Error {
+  readonly code = 'FETCH_HOST_NOT_ALLOWED';
 }
 
 /** `$XDG_CACHE_HOME/kyso/revocation`, else `~/.cache/kyso/revocation` (env passed in by the CLI). */
@@ -132,7 +142,20 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
     }
   };
 
+  const allow = opts.allowHosts ? new Set(opts.allowHosts.map((h) => h.toLowerCase())) : undefined;
   const get = (kind: 'ocsp' | 'crl' | 'cert', url: string, k: string, fetchIt: () => Promise<Uint8Array>, next: (d: Uint8Array) => Date | undefined) => {
+    if (allow) {
+      let host = '';
+      try {
+        host = new URL(url).hostname.toLowerCase();
+      } catch {
+        /* not a URL: refused below */
+      }
+      if (!allow.has(host)) {
+        stats.errors++;
+        return Promise.reject(new HostNotAllowedError(`${host || url}: not on the fetch allow-list (fetchAllowHosts)`));
+      }
+    }
     const key = keyOf(kind, url, k);
     const hit = lookup(key);
     if (hit) {

@@ -61,13 +61,15 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
 /** Loads the trust store and the revocation fetcher the settings describe (in each worker too). */
 export async function prepareVerify(settings: VerifySettings, now: () => Date): Promise<VerifyDocumentOptions> {
   // Loaded on demand (pkijs): the main thread of a worker pool never needs it.
-  const { loadTrustStore } = await import('../crypto/trust-store.js');
+  const { loadTrustStore, trustHosts } = await import('../crypto/trust-store.js');
   const trustStore = await loadTrustStore({ defaultTrust: settings.defaultTrust, extra: settings.trust, assetsDir: settings.assetsDir });
+  // kyso receive: fetch only from the trust material's own hosts plus the configured ones (no SSRF)
+  const allowHosts = settings.fetchAllowHosts ? [...new Set([...settings.fetchAllowHosts, ...trustHosts(trustStore)])] : undefined;
   // Loaded only when needed: the fetcher pulls in undici, which a --revocation off worker does not need.
   const fetcher =
     settings.revocation === 'off'
       ? undefined
-      : (await import('../crypto/revocation-fetcher.js')).createRevocationFetcher({ cacheDir: settings.cacheDir, timeoutMs: 5000, now });
+      : (await import('../crypto/revocation-fetcher.js')).createRevocationFetcher({ cacheDir: settings.cacheDir, timeoutMs: 5000, now, allowHosts });
   return {
     trustStore,
     revocationMode: settings.revocation,

@@ -67,6 +67,11 @@ export interface VerifySettings {
   cacheDir?: string;
   /** Per-file time budget (ms); a file over it gets ERROR VERIFY_TIMEOUT. */
   fileTimeoutMs?: number;
+  /**
+   * When set (kyso receive), AIA/OCSP/CRL are fetched only from these hosts plus those named in the trust
+   * store's anchors and intermediates; undefined = no restriction (kyso verify of the clerk's own files).
+   */
+  fetchAllowHosts?: string[];
   assetsDir?: string;
 }
 
