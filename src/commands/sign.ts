@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { App } from '../cli/app.js';
+import { escapeControl } from '../cli/escape.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
 import { progressBar } from '../cli/progress.js';
@@ -178,7 +179,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
       // Per-file failures are reported on stderr in both modes (one line each).
       for (const f of result.files) {
         if (!isFailed(f)) continue;
-        ctx.stderr.write(`kyso: ${tr(ctx.lang, f.error.msg)}\n`);
+        ctx.stderr.write(`kyso: ${escapeControl(tr(ctx.lang, f.error.msg))}\n`);
         if (f.error.hint) ctx.stderr.write(`  ${tr(ctx.lang, f.error.hint)}\n`);
       }
       return { exitCode, result: toJsonResult(result, ctx.lang) as never };
