@@ -29,7 +29,10 @@ const shown = new WeakMap<object, Set<string>>();
 /** Prints configuration warnings (ignored project keys) once per run. */
 export function printConfigWarnings(ctx: Context, warnings: Warning[]): void {
   let seen = shown.get(ctx.stderr);
-  if (!seen) shown.set(ctx.stderr, (seen = new Set()));
+  if (!seen) {
+    seen = new Set();
+    shown.set(ctx.stderr, seen);
+  }
   for (const w of warnings) {
     if (seen.has(w.en)) continue;
     seen.add(w.en);
