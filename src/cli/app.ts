@@ -4,6 +4,8 @@ import type { Warning } from '../core/types.js';
 import type { Context } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { tr } from './i18n.js';
+import { redactUrls } from '../core/url-safety.js';
+import { escapeControl } from './escape.js';
 
 export interface CommandOutcome<T> {
   exitCode: number;
@@ -33,7 +35,7 @@ export function createApp(ctx: Context): App {
       throw new Error('invoke is set by main()');
     },
     warn(w) {
-      ctx.stderr.write(`kyso: ${ctx.lang === 'vi' ? 'cảnh báo' : 'warning'}: ${tr(ctx.lang, w)}\n`);
+      ctx.stderr.write(`kyso: ${ctx.lang === 'vi' ? 'cảnh báo' : 'warning'}: ${escapeControl(redactUrls(tr(ctx.lang, w)))}\n`);
     },
     async run(json, body, render) {
       try {
@@ -57,7 +59,8 @@ export function writeJson(ctx: Context, doc: unknown): void {
 export function reportError(ctx: Context, e: unknown, json: boolean): number {
   if (isKysoError(e)) {
     const err = e as KysoError;
-    const line = tr(ctx.lang, err.msg);
+    // no URL credentials (user:password@) in any message, whoever built it (issue 12)
+    const line = escapeControl(redactUrls(tr(ctx.lang, err.msg)));
     if (json) {
       writeJson(ctx, {
         schemaVersion: SCHEMA_VERSION,
@@ -67,10 +70,10 @@ export function reportError(ctx: Context, e: unknown, json: boolean): number {
       });
     }
     ctx.stderr.write(`kyso: ${line}\n`);
-    if (err.hint) ctx.stderr.write(`  ${tr(ctx.lang, err.hint)}\n`);
+    if (err.hint) ctx.stderr.write(`  ${redactUrls(tr(ctx.lang, err.hint))}\n`);
     return exitCodeFor(err.category);
   }
-  const m = e instanceof Error ? e.message : String(e);
+  const m = redactUrls(e instanceof Error ? e.message : String(e));
   if (json) {
     writeJson(ctx, { schemaVersion: SCHEMA_VERSION, ok: false, result: null, error: { code: 'INTERNAL', message: m } });
   }

@@ -72,6 +72,10 @@ export const COMMANDS: Record<string, CommandDeclaration> = {
     summary: { en: 'local exchange server (vdxp API) for training, demos and tests', vi: 'máy chủ liên thông cục bộ (API vdxp) để tập huấn, trình diễn và kiểm thử' },
     load: () => import('../commands/hub.js'),
   },
+  config: {
+    summary: { en: 'Show the effective configuration', vi: 'Xem cấu hình đang dùng' },
+    load: () => import('../commands/config.js'),
+  },
   demo: {
     summary: {
       en: 'run the whole job end to end on embedded defaults: test PKI, sample công văn, sign twice, verify, local hub, send, receive, status',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { KysoError, msg } from '../core/errors.js';
+import { cleanupTempsSync } from '../io/atomic-write.js';
 import type { Lang } from '../core/types.js';
 
 export interface OutStream {
@@ -31,6 +32,8 @@ export interface Context {
    */
   exitNow?(code: number): void;
   lang: Lang;
+  /** the global `--config FILE` (trusted like the user file; replaces the project file) */
+  configFile?: string;
 }
 
 export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
@@ -47,6 +50,8 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
     if (installed) return;
     installed = true;
     const onSig = (sig: NodeJS.Signals) => {
+      // temp files of the one atomic writer go first, synchronously (nothing may outlive the signal)
+      cleanupTempsSync();
       void (async () => {
         for (const h of [...handlers].reverse()) {
           try {
@@ -55,11 +60,15 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
             /* cleanup is best effort */
           }
         }
-        process.exit(sig === 'SIGINT' ? 130 : 143);
+        // the command kept running during the awaits above and may have started another temp file
+        cleanupTempsSync();
+        process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGHUP' ? 129 : 143);
       })();
     };
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
+    process.once('SIGHUP', onSig);
+    process.once('exit', () => cleanupTempsSync());
   };
   const exitNow = (code: number) => {
     let pending = 2;
@@ -69,6 +78,8 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
     process.stdout.write('', done);
     process.stderr.write('', done);
   };
+  // installed up front: any command may have temp files of the atomic writer to remove on a signal
+  install();
   return {
     exitNow,
     stdout: {

@@ -17,7 +17,7 @@ import { commanderErrorText, localizeHelp } from './commander-vi.js';
 function commandWord(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--lang') {
+    if (a === '--lang' || a === '--config') {
       i++;
       continue;
     }
@@ -32,9 +32,37 @@ export { realContext };
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
 
+/**
+ * Takes the global `--config FILE` (or `--config=FILE`) out of argv wherever it stands (before `--`), so that
+ * every command (sign and token included) reads the same explicit, trusted configuration file.
+ */
+export function takeConfigOption(argv: string[]): { argv: string[]; configFile?: string } {
+  const out: string[] = [];
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--config' && i + 1 < argv.length) {
+      configFile = argv[++i];
+      continue;
+    }
+    if (a.startsWith('--config=')) {
+      configFile = a.slice('--config='.length);
+      continue;
+    }
+    out.push(a);
+  }
+  return { argv: out, configFile };
+}
+
 /** The whole CLI: argv in, exit code out. `process.exit` is never called here. */
-export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?: Context['lang'] }): Promise<number> {
-  const ctx: Context = { ...base, lang: base.lang ?? detectLang(argv, base.env) };
+export async function main(argvIn: string[], base: Omit<Context, 'lang'> & { lang?: Context['lang'] }): Promise<number> {
+  const taken = takeConfigOption(argvIn);
+  const argv = taken.argv;
+  const ctx: Context = { ...base, lang: base.lang ?? detectLang(argv, base.env), ...(taken.configFile ? { configFile: taken.configFile } : {}) };
   const app = createApp(ctx);
   app.invoke = (args, sub) => main(args, sub);
   const program = new Command('kyso');
@@ -42,6 +70,7 @@ export async function main(argv: string[], base: Omit<Context, 'lang'> & { lang?
     .description(ctx.lang === 'vi' ? 'Ký số, kiểm tra chữ ký và liên thông văn bản điện tử' : 'Sign and verify PDF documents and exchange them over LGSP/VDXP')
     .version(VERSION, '-V, --version', ctx.lang === 'vi' ? 'in số phiên bản' : 'output the version number')
     .option('--lang <vi|en>', ctx.lang === 'vi' ? 'ngôn ngữ của thông báo (mặc định theo LANG)' : 'language of messages (default from LANG)')
+    .option('--config <file>', ctx.lang === 'vi' ? 'tệp cấu hình được tin như tệp của người dùng, thay cho ./kyso.config.json (hoặc biến KYSO_CONFIG)' : 'configuration file trusted like the user file, instead of ./kyso.config.json (also KYSO_CONFIG)')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({

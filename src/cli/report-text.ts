@@ -1,3 +1,4 @@
+import { escapeControl, escapeName } from './escape.js';
 import type { Lang } from '../core/types.js';
 import type { FileReport, SignatureReport, VerifyRunResult } from '../services/verify-types.js';
 import type { OutStream } from './context.js';
@@ -133,19 +134,22 @@ function sigLine(s: SignatureReport, lang: Lang, useColor: boolean): string {
   const ind = s.subIndication ? `${s.indication}/${s.subIndication}` : s.indication;
   const c = s.indication === 'TOTAL_PASSED' ? 32 : s.indication === 'TOTAL_FAILED' ? 31 : 33;
   const kind = s.type === 'timestamp' ? ` [${t.docTs}]` : '';
-  return `  ${s.field}${kind}  ${color(useColor, c, ind)}  ${who}  ·  ${parts.join(' · ')}`;
+  // field names and signer names come from the document: escaped (no terminal control from a PDF)
+  return `  ${escapeName(s.field)}${kind}  ${color(useColor, c, ind)}  ${escapeName(who)}  ·  ${escapeName(parts.join(' · '))}`;
 }
 
 export function renderVerifyText(out: OutStream, r: VerifyRunResult, lang: Lang, useColor: boolean): void {
   for (const f of r.files) {
     const c = f.indication === 'TOTAL_PASSED' ? 32 : f.indication === 'TOTAL_FAILED' || f.indication === 'ERROR' ? 31 : 33;
-    const head = `${f.file}: ${color(useColor, c, indicationLabel(f.indication, lang))}`;
+    const head = `${escapeName(f.file)}: ${color(useColor, c, indicationLabel(f.indication, lang))}`;
     out.write(f.signatures.length ? `${head} (${T[lang].sigs(f.signatures.length)})\n` : `${head}\n`);
-    if (f.error) out.write(`  ${lang === 'vi' ? (f.error.messageVi ?? f.error.message) : f.error.message}\n`);
+    if (f.error) out.write(`  ${escapeControl(lang === 'vi' ? (f.error.messageVi ?? f.error.message) : f.error.message)}\n`);
     for (const s of f.signatures) {
       out.write(sigLine(s, lang, useColor) + '\n');
-      for (const p of s.problems.slice(0, 3)) out.write(`      - ${renderProblem(p, lang)}\n`);
-      for (const w of s.warnings.slice(0, 3)) out.write(`      ! ${renderProblem(w, lang)}\n`);
+      for (const p of s.problems.slice(0, 3)) out.write(`      - ${escapeControl(renderProblem(p, lang))}
+`);
+      for (const w of s.warnings.slice(0, 3)) out.write(`      ! ${escapeControl(renderProblem(w, lang))}
+`);
     }
     out.write(`  → ${advice(f, lang)}\n\n`);
   }

@@ -1,9 +1,12 @@
+import { escapeName } from './escape.js';
 import type { OutStream } from './context.js';
 
 /** Aligned columns on a TTY, tab-separated lines in a pipe (like the GitHub CLI). */
-export function renderTable(out: OutStream, headers: string[], rows: string[][]): void {
+export function renderTable(out: OutStream, headers: string[], rowsIn: string[][]): void {
+  // cells often hold names from outside (file names, received subjects): no control character reaches the terminal
+  const rows = rowsIn.map((r) => r.map((c) => escapeName(c.replace(/[\t\n]/g, ' '))));
   if (!out.isTTY) {
-    for (const r of rows) out.write(r.map((c) => c.replace(/[\t\n]/g, ' ')).join('\t') + '\n');
+    for (const r of rows) out.write(r.join('\t') + '\n');
     return;
   }
   const width = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { configSources, printConfigWarnings } from '../cli/config-load.js';
 import os from 'node:os';
 import type { App } from '../cli/app.js';
 import type { Context } from '../cli/context.js';
@@ -36,14 +37,9 @@ export function exchangeEffects(ctx: Context): ExchangeEffects {
     cwd: ctx.cwd,
     env: ctx.env,
     homeDir: os.homedir(),
-    readConfigFile: (p) => {
-      try {
-        return readFileSync(p, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw e;
-      }
-    },
+    readConfigFile: configSources(ctx).readFile,
+    realpath: (p) => realpathSync(p),
+    warn: (w) => printConfigWarnings(ctx, [w]),
     secretFs: { mode: (p) => statSync(p).mode, read: (p) => readFileSync(p, 'utf8') },
     now: () => ctx.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -68,7 +64,7 @@ export function exchangeEffects(ctx: Context): ExchangeEffects {
 
 /** Opens the session, runs `fn`, always closes (database, keep-alive sockets). */
 export async function withSession<T>(ctx: Context, flags: ExchangeFlags, fn: (s: ExchangeSession) => Promise<T>, opts: { profileOptional?: boolean } = {}): Promise<T> {
-  const s = openExchangeSession(exchangeEffects(ctx), { profile: flags.profile, dataDir: flags.dataDir, configFile: flags.config, profileOptional: opts.profileOptional });
+  const s = openExchangeSession(exchangeEffects(ctx), { profile: flags.profile, dataDir: flags.dataDir, configFile: flags.config ?? ctx.configFile, profileOptional: opts.profileOptional });
   try {
     return await fn(s);
   } finally {

@@ -3,8 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
+import { escapeControl } from '../cli/escape.js';
 import { tr } from '../cli/i18n.js';
 import { renderTable } from '../cli/table.js';
+import { msg, usageError } from '../core/errors.js';
 import { receiveDocuments, type ReceiveResult } from '../services/receive-documents.js';
 import { addExchangeFlags, deliveryExitCode, EXCHANGE_EXIT_ORDER, withSession, type ExchangeFlags } from './outbox.js';
 
@@ -13,6 +15,7 @@ interface ReceiveFlags extends ExchangeFlags {
   trust: string[];
   defaultTrust: boolean;
   revocation: 'hard' | 'soft' | 'off';
+  timeout?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -46,17 +49,21 @@ export function register(program: Command, app: App): void {
       .option('--trust <pem|der|p7b|folder>', 'extra trust anchors for verification (repeatable)', collect, [])
       .option('--no-default-trust', 'only the --trust anchors')
       .addOption(new Option('--revocation <mode>', 'revocation checking').choices(['hard', 'soft', 'off']).default('soft'))
+      .option('--timeout <seconds>', ctx.lang === 'vi' ? 'thời gian tối đa kiểm tra mỗi tệp PDF nhận được (quá 3 lần: cách ly)' : 'time budget to verify each received PDF (exceeded 3 times: quarantined)', '60')
       .addHelpText('after', '\nExample:\n  kyso receive --out-dir ~/van-ban-den\nEach document lands in <inbox>/<docId>/ (message.edxml, the attachments, metadata.json).\nINDETERMINATE signatures are stored with status 01 and flagged for the clerk.'),
   ).action(async (o: ReceiveFlags) => {
     await app.run(
       Boolean(o.json),
       async () =>
         withSession(ctx, o, async (s) => {
+          const timeout = Number(o.timeout ?? '60');
+          if (!Number.isFinite(timeout) || timeout <= 0)
+            throw usageError('USAGE', msg(`--timeout must be a positive number of seconds (got "${o.timeout}")`, `--timeout phải là số giây dương (nhận "${o.timeout}")`));
           const cacheHome = ctx.env.XDG_CACHE_HOME || path.join(ctx.env.HOME || os.homedir(), '.cache');
           // loaded on use: the verification stack is the heaviest import of the CLI
           const { createPdfVerifier } = await import('../services/receive-verify.js');
           const verifyPdf = await createPdfVerifier(
-            { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheHome, 'kyso', 'revocation'), fileTimeoutMs: 60_000 },
+            { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheHome, 'kyso', 'revocation'), fileTimeoutMs: Math.round(timeout * 1000), fetchAllowHosts: s.config.fetchAllowHosts },
             () => ctx.now(),
           );
           const r = await receiveDocuments({ outDir: o.outDir ? path.resolve(ctx.cwd, o.outDir) : undefined, verifyPdf }, s);
@@ -82,15 +89,20 @@ export function register(program: Command, app: App): void {
           );
         }
         for (const d of r.documents) {
-          for (const f of d.flags) ctx.stderr.write(`kyso: ${vi ? 'cần văn thư kiểm tra' : 'for the clerk to check'}: ${d.docId}: ${f}\n`);
-          if (d.reason) ctx.stderr.write(`kyso: ${vi ? 'đã từ chối (02)' : 'rejected (02)'}: ${d.docId}: ${d.reason}\n`);
-          if (d.error) ctx.stderr.write(`kyso: ${d.docId}: ${tr(ctx.lang, d.error.message)}\n`);
+          if (d.outcome === 'quarantined') continue;
+          for (const f of d.flags) ctx.stderr.write(escapeControl(`kyso: ${vi ? 'cần văn thư kiểm tra' : 'for the clerk to check'}: ${d.docId}: ${f}`) + '\n');
+          if (d.reason) ctx.stderr.write(escapeControl(`kyso: ${vi ? 'đã từ chối (02)' : 'rejected (02)'}: ${d.docId}: ${d.reason}`) + '\n');
+          if (d.error) ctx.stderr.write(escapeControl(`kyso: ${d.docId}: ${tr(ctx.lang, d.error.message)}`) + '\n');
+        }
+        if (r.quarantined.length) {
+          ctx.stdout.write(vi ? `Cách ly (${r.quarantined.length}, đã báo nhận "fail", không lưu vào hộp thư đến):\n` : `Quarantined (${r.quarantined.length}, acknowledged "fail", not stored in the inbox):\n`);
+          renderTable(ctx.stdout, ['QUARANTINED-DOCID', 'FROM', 'REASON', 'ATTEMPTS', 'WHEN'], r.quarantined.map((q) => [q.docId, q.from ?? '', `${q.code}: ${tr(ctx.lang, q.reason)}`, String(q.attempts), q.at]));
         }
         if (r.statuses.length) {
           renderTable(ctx.stdout, ['STATUS-DOCID', 'FROM', 'DOCUMENT', 'CODE', 'RESULT'], r.statuses.map((st) => [st.docId, st.from, st.documentId ?? '', st.statusCode ?? '', st.outcome]));
         }
         for (const st of r.statuses) {
-          if (st.error) ctx.stderr.write(`kyso: ${st.docId}: ${tr(ctx.lang, st.error.message)}\n`);
+          if (st.error) ctx.stderr.write(escapeControl(`kyso: ${st.docId}: ${tr(ctx.lang, st.error.message)}`) + '\n');
           if (st.statusCode === '13') {
             const target = st.recallOf ?? st.documentId ?? '';
             ctx.stderr.write(

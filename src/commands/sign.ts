@@ -5,6 +5,7 @@ import { appearanceConfig, type AppearanceConfig } from '../core/config-appearan
 import { loadConfig } from '../core/config.js';
 import { Command, Option } from 'commander';
 import type { App } from '../cli/app.js';
+import { escapeControl } from '../cli/escape.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
 import { progressBar } from '../cli/progress.js';
@@ -234,7 +235,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
       for (const f of result.files) {
         if (!isFailed(f) || said.has(f.error)) continue;
         said.add(f.error);
-        ctx.stderr.write(`kyso: ${tr(ctx.lang, f.error.msg)}\n`);
+        ctx.stderr.write(`kyso: ${escapeControl(tr(ctx.lang, f.error.msg))}\n`);
         if (f.error.hint) ctx.stderr.write(`  ${tr(ctx.lang, f.error.hint)}\n`);
       }
       return { exitCode, result: toJsonResult(result, ctx.lang) as never };

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import type { App } from '../cli/app.js';
 import type { Context } from '../cli/context.js';
 import { tr } from '../cli/i18n.js';
 import { obtainSecret } from '../cli/secrets.js';
 import { renderTable } from '../cli/table.js';
-import { loadConfig } from '../core/config.js';
+import { loadCliConfig } from '../cli/config-load.js';
 import { msg, usageError } from '../core/errors.js';
 import type { ModuleDiscoveryOptions } from '../crypto/pkcs11-modules.js';
 import type { ModuleReport } from '../crypto/pkcs11-probe.js';
@@ -51,19 +49,7 @@ function discoveryFrom(ctx: Context): ModuleDiscoveryOptions {
  */
 export function defaultPkcs11Module(ctx: Context): string | undefined {
   if (ctx.env.KYSO_PKCS11_MODULE) return ctx.env.KYSO_PKCS11_MODULE;
-  const cfg = loadConfig({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    homeDir: ctx.env.HOME || os.homedir(),
-    readFile: (p) => {
-      try {
-        return readFileSync(p, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw e;
-      }
-    },
-  });
+  const cfg = loadCliConfig(ctx);
   return cfg.pkcs11Module;
 }
 

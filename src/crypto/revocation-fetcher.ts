@@ -3,8 +3,9 @@
  * URL (+ which certificate, for OCSP) that honours nextUpdate. Callers validate what they get; when a
  * cached answer fails validation they call invalidate() so the next run fetches again.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { sweepStaleTempsSync, writeBytesAtomicSync } from '../io/atomic-write.js';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { crlNextUpdate } from './crl-check.js';
@@ -39,6 +40,16 @@ export interface RevocationFetcherOptions {
   maxBytes?: number;
   /** How long an answer without nextUpdate may be reused (default 0: not cached on disk). */
   ttlWithoutNextUpdateMs?: number;
+  /**
+   * When set, only these hosts (lowercase) are ever contacted; any other URL fails before a connection is
+   * made (so a received document cannot make this machine call an arbitrary address: SSRF, read receipts).
+   */
+  allowHosts?: readonly string[];
+}
+
+/** Thrown for a URL whose host is not on the allow-list (no connection was attempted). */
+export class HostNotAllowedError extends Error {
+  readonly code = 'FETCH_HOST_NOT_ALLOWED';
 }
 
 /** `$XDG_CACHE_HOME/kyso/revocation`, else `~/.cache/kyso/revocation` (env passed in by the CLI). */
@@ -122,6 +133,7 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
         mkdirSync(opts.cacheDir, { recursive: true, mode: 0o700 });
         dirReady = true;
         pruneExpired(opts.cacheDir, now);
+        sweepStaleTempsSync(opts.cacheDir);
       }
       atomicWrite(fileOf(key)!, der);
       atomicWrite(metaOf(key)!, Buffer.from(JSON.stringify({ url, expires, stored: now })));
@@ -130,7 +142,20 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
     }
   };
 
+  const allow = opts.allowHosts ? new Set(opts.allowHosts.map((h) => h.toLowerCase())) : undefined;
   const get = (kind: 'ocsp' | 'crl' | 'cert', url: string, k: string, fetchIt: () => Promise<Uint8Array>, next: (d: Uint8Array) => Date | undefined) => {
+    if (allow) {
+      let host = '';
+      try {
+        host = new URL(url).hostname.toLowerCase();
+      } catch {
+        /* not a URL: refused below */
+      }
+      if (!allow.has(host)) {
+        stats.errors++;
+        return Promise.reject(new HostNotAllowedError(`${host || url}: not on the fetch allow-list (fetchAllowHosts)`));
+      }
+    }
     const key = keyOf(kind, url, k);
     const hit = lookup(key);
     if (hit) {
@@ -205,13 +230,5 @@ function pruneExpired(dir: string, now: number): void {
 }
 
 function atomicWrite(file: string, data: Uint8Array): void {
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600 });
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  writeBytesAtomicSync(file, data);
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { KysoError, msg, usageError } from '../core/errors.js';
+import { assertTransportAllowed, redactUrl, redactUrls } from '../core/url-safety.js';
 import type { HashAlgorithm } from '../core/types.js';
 import { HASH_OID } from './cades.js';
 import { OID, toArrayBuffer } from './x509.js';
@@ -21,19 +22,36 @@ export interface TimestampOptions {
   post?: TimestampPost;
 }
 
+const TSA_REPLY_CAP = 1024 * 1024;
+
 export const undiciPost: TimestampPost = async (url, body, timeoutMs) => {
   // undici is loaded on first use: B-B signing should not pay its start-up cost.
   const { request } = await import('undici');
-  const res = await request(url, {
+  // user:password@ in the URL becomes HTTP Basic authentication and never reaches a message (issue 12)
+  const u = new URL(url);
+  const auth = u.username || u.password ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined;
+  u.username = '';
+  u.password = '';
+  const res = await request(u, {
     method: 'POST',
-    headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
+    headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply', ...(auth ? { authorization: auth } : {}) },
     body: Buffer.from(body),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const buf = Buffer.from(await res.body.arrayBuffer());
-  return { status: res.statusCode, body: new Uint8Array(buf) };
+  // a time-stamp reply is a few KB: anything past 1 MiB is refused rather than buffered
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const c of res.body) {
+    size += (c as Buffer).length;
+    if (size > TSA_REPLY_CAP) {
+      res.body.destroy();
+      throw Object.assign(new Error(`answer larger than ${TSA_REPLY_CAP} bytes`), { code: 'TSA_REPLY_TOO_LARGE' });
+    }
+    parts.push(c as Buffer);
+  }
+  return { status: res.statusCode, body: new Uint8Array(Buffer.concat(parts)) };
 };
 
 const PKI_STATUS = ['granted', 'grantedWithMods', 'rejection', 'waiting', 'revocationWarning', 'revocationNotification'];
@@ -126,8 +144,10 @@ export async function requestTimestamp(
       /* below */
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-      throw usageError('TSA_URL_INVALID', msg(`--tsa ${u}: not an http(s) URL`, `--tsa ${u}: không phải địa chỉ http(s)`));
+      throw usageError('TSA_URL_INVALID', msg(`--tsa ${redactUrls(u)}: not an http(s) URL`, `--tsa ${redactUrls(u)}: không phải địa chỉ http(s)`));
     }
+    // TSA credentials travel over https only (loopback excepted); a plain time-stamp request may use http
+    if (parsed.username || parsed.password) assertTransportAllowed(parsed, '--tsa');
   }
   const post = opts.post ?? undiciPost;
   const timeoutMs = opts.timeoutMs ?? 15_000;
@@ -148,7 +168,7 @@ export async function requestTimestamp(
     } catch (e) {
       if (!(e instanceof TsaAttemptError)) throw e;
       anyRetryable ||= e.retryable;
-      failures.push(`${url}: ${e.message}`);
+      failures.push(redactUrls(`${redactUrl(url)}: ${e.message}`));
     }
   }
   const detail = failures.join('; ');

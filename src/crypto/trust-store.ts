@@ -92,3 +92,26 @@ function parseOrThrow(der: Uint8Array, file: string) {
     throw inputError('TRUST_MALFORMED', msg(`${file}: not a valid X.509 certificate`, `${file}: không phải chứng thư số X.509 hợp lệ`), { cause: e });
   }
 }
+
+/**
+ * Hosts named in the AIA (caIssuers, OCSP) and CRL distribution points of the anchors and known
+ * intermediates: the default fetch allow-list of verification started by `kyso receive` (issue 12).
+ */
+export function trustHosts(store: TrustStore): string[] {
+  const hosts = new Set<string>();
+  for (const der of [...store.anchors.map((a) => a.der), ...store.extraIntermediates]) {
+    try {
+      const c = getChainCert(der);
+      for (const u of [...c.ocspUrls, ...c.caIssuersUrls, ...c.crlUrls]) {
+        try {
+          hosts.add(new URL(u).hostname.toLowerCase());
+        } catch {
+          /* not a URL */
+        }
+      }
+    } catch {
+      /* unparseable certificate: contributes nothing */
+    }
+  }
+  return [...hosts].sort();
+}

@@ -1,6 +1,6 @@
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { open } from 'node:fs/promises';
-import { Unzip, UnzipInflate } from 'fflate';
+import { CappedSingleUnzip } from './unzip-capped.js';
 import { inputError, msg, type KysoError } from '../core/errors.js';
 import type { ParsedEdoc } from './edxml-parse.js';
 import type { ParsedAttachment } from './edxml-types.js';
@@ -123,49 +123,19 @@ export async function decodeAttachmentToFile(p: ParsedEdoc, contentId: string, o
   let unzipped = false;
   const written = await writeFileAtomic(outPath, async (write) => {
     let first = true;
-    let uz: Unzip | undefined;
-    const queue: Uint8Array[] = [];
-    let gotFile = false;
-    let fileDone = false;
-    let zipErr: unknown;
+    let uz: CappedSingleUnzip | undefined;
     for await (const b of decoded(p, a)) {
       if (first) {
         first = false;
         if (wantZip && b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) {
           unzipped = true;
-          uz = new Unzip();
-          uz.register(UnzipInflate);
-          uz.onfile = (f) => {
-            if (gotFile || f.name.endsWith('/')) return;
-            gotFile = true;
-            f.ondata = (err, data, final) => {
-              if (err) zipErr = err;
-              else queue.push(data);
-              if (final) fileDone = true;
-            };
-            f.start();
-          };
+          uz = new CappedSingleUnzip(`${p.name}: ${a.name}`);
         }
       }
-      if (uz) {
-        try {
-          uz.push(b, false);
-        } catch (e) {
-          zipErr = e;
-        }
-        if (zipErr) throw corrupt(p, a, 'broken zip', 'tệp zip hỏng');
-        while (queue.length) await write(queue.shift()!);
-      } else await write(b);
+      if (uz) await uz.push(b, write);
+      else await write(b);
     }
-    if (uz) {
-      try {
-        uz.push(new Uint8Array(0), true);
-      } catch (e) {
-        zipErr = e;
-      }
-      while (queue.length) await write(queue.shift()!);
-      if (zipErr || !fileDone) throw corrupt(p, a, 'zip archive incomplete', 'tệp zip không đầy đủ');
-    }
+    if (uz) await uz.push(new Uint8Array(0), write, true);
   });
   return { path: outPath, ...written, unzipped };
 }
@@ -178,16 +148,10 @@ export async function decodeAttachment(p: ParsedEdoc, contentId: string): Promis
   const all = Buffer.concat(parts);
   const wantZip = ZIP_TYPES.has(a.contentType.toLowerCase()) && !a.name.toLowerCase().endsWith('.zip');
   if (wantZip && all.length >= 4 && all.readUInt32LE(0) === 0x04034b50) {
-    const { unzipSync } = await import('fflate');
-    let files: Record<string, Uint8Array>;
-    try {
-      files = unzipSync(all);
-    } catch {
-      throw corrupt(p, a, 'broken zip', 'tệp zip hỏng');
-    }
-    const first = Object.entries(files).find(([n]) => !n.endsWith('/'));
-    if (!first) throw corrupt(p, a, 'empty zip', 'tệp zip rỗng');
-    return first[1];
+    const uz = new CappedSingleUnzip(`${p.name}: ${a.name}`);
+    const out: Uint8Array[] = [];
+    await uz.push(all, async (b) => void out.push(b), true);
+    return new Uint8Array(Buffer.concat(out));
   }
   return new Uint8Array(all);
 }

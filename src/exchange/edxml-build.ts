@@ -1,4 +1,4 @@
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { create } from 'xmlbuilder2';

@@ -1,9 +1,10 @@
 import type { ExchangeProfile } from './profile.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { KysoError, inputError, msg, type ErrorCategory } from '../core/errors.js';
+import { assertTransportAllowed } from '../core/url-safety.js';
 
 export interface HttpClientOptions {
   /** profile name, used in messages */
@@ -18,7 +19,20 @@ export interface HttpClientOptions {
   env?: Record<string, string | undefined>;
   /** replaces the agent (tests) */
   dispatcher?: Dispatcher;
+  /** hosts allowed over plain http:// besides loopback (from the user configuration) */
+  insecureHosts?: string[];
+  /** caps on response bodies per request kind (defaults: RESPONSE_CAPS) */
+  maxResponseBytes?: Partial<Record<ResponseKind, number>>;
 }
+
+/** What a request fetches: JSON/XML answers are small; documents (edXML messages) can be large. */
+export type ResponseKind = 'json' | 'document';
+
+/** Default caps on response bodies, by kind. A body past its cap is refused (input/RESPONSE_TOO_LARGE). */
+export const RESPONSE_CAPS: Record<ResponseKind, number> = {
+  json: 16 * 1024 * 1024,
+  document: 512 * 1024 * 1024,
+};
 
 export interface HttpResponse {
   status: number;
@@ -35,6 +49,8 @@ export interface HttpRequest {
   body?: Buffer | Uint8Array | string | Readable;
   /** true for requests that change server state (a dropped connection may then have reached it) */
   sending?: boolean;
+  /** which response cap applies (default: json for request(), document for requestToFile()) */
+  kind?: ResponseKind;
 }
 
 const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);
@@ -105,6 +121,7 @@ export function httpClientFor(profile: ExchangeProfile, deps: { env?: Record<str
     timeoutMs: profile.timeoutMs,
     env: deps.env,
     dispatcher: deps.dispatcher,
+    insecureHosts: profile.insecureHosts,
   });
 }
 
@@ -113,6 +130,7 @@ export class HttpClient {
   readonly proxyUrl: string | undefined;
   private readonly timeoutMs: number;
   private readonly base: URL;
+  private readonly caps: Record<ResponseKind, number>;
 
   constructor(private readonly opts: HttpClientOptions) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -122,13 +140,17 @@ export class HttpClient {
     } catch {
       throw inputError('EXCHANGE_ENDPOINT', msg(`profile "${opts.label}": invalid endpoint URL "${opts.endpoint}"`, `hồ sơ "${opts.label}": địa chỉ endpoint không hợp lệ "${opts.endpoint}"`));
     }
+    // https only, except loopback and the user's insecureHosts: refused before any connection (exit 2)
+    assertTransportAllowed(base, `profile "${opts.label}" endpoint`, opts.insecureHosts);
     this.base = base;
+    this.caps = { ...RESPONSE_CAPS, ...opts.maxResponseBytes };
     const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
     if (opts.caFile) tls.ca = readPem(opts.caFile, { en: 'CA bundle', vi: 'tệp chứng thư CA' });
     if (opts.clientCert) tls.cert = readPem(opts.clientCert, { en: 'client certificate', vi: 'chứng thư máy khách' });
     if (opts.clientKey) tls.key = readPem(opts.clientKey, { en: 'client key', vi: 'khóa máy khách' });
     this.proxyUrl = chooseProxy(base.href, opts.proxy, opts.env);
-    const common = { keepAliveTimeout: 10_000, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
+    // undici's own maxResponseSize is the backstop; the per-kind caps are checked while reading (readCapped)
+    const common = { keepAliveTimeout: 10_000, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, maxResponseSize: Math.max(...Object.values(this.caps)) };
     if (opts.dispatcher) this.dispatcher = opts.dispatcher;
     else if (this.proxyUrl) {
       this.dispatcher = new ProxyAgent({ uri: this.proxyUrl, ...common, requestTls: { ...tls, timeout: this.timeoutMs }, proxyTls: { timeout: this.timeoutMs } });
@@ -138,13 +160,46 @@ export class HttpClient {
   }
 
   url(p: string, query?: Record<string, string>): URL {
-    const u = /^https?:\/\//.test(p) ? new URL(p) : new URL(p.replace(/^\//, ''), this.base);
+    const u = /^[a-z][a-z0-9+.-]*:/i.test(p) ? assertTransportAllowed(p, `profile "${this.opts.label}"`, this.opts.insecureHosts) : new URL(p.replace(/^\//, ''), this.base);
     for (const [k, v] of Object.entries(query ?? {})) u.searchParams.set(k, v);
     return u;
   }
 
   async request(r: HttpRequest): Promise<HttpResponse> {
-    return this.exchange(r, async (res) => Buffer.from(await res.body.arrayBuffer()));
+    return this.exchange(r, (res) => this.readCapped(r, res, r.kind ?? 'json'));
+  }
+
+  /** Reads a whole body, refusing it as soon as it declares or reaches more than the kind's cap. */
+  private async readCapped(r: HttpRequest, res: Dispatcher.ResponseData, kind: ResponseKind): Promise<Buffer> {
+    const cap = this.caps[kind];
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > cap) {
+      res.body.destroy();
+      throw this.tooLarge(r, cap, declared);
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const c of res.body) {
+      size += (c as Buffer).length;
+      if (size > cap) {
+        res.body.destroy();
+        throw this.tooLarge(r, cap);
+      }
+      parts.push(c as Buffer);
+    }
+    return Buffer.concat(parts);
+  }
+
+  private tooLarge(r: HttpRequest, cap: number, declared?: number): KysoError {
+    const what = `${this.opts.label} ${r.path.split('?')[0]!.split('/').pop()}`;
+    return inputError(
+      'RESPONSE_TOO_LARGE',
+      msg(
+        `${what}: the server's answer is larger than ${cap} bytes${declared !== undefined ? ` (it declares ${declared})` : ''}; refused`,
+        `${what}: câu trả lời của máy chủ lớn hơn ${cap} byte${declared !== undefined ? ` (khai báo ${declared})` : ''}; bị từ chối`,
+      ),
+      { details: { cap, declared } },
+    );
   }
 
   /**
@@ -154,9 +209,23 @@ export class HttpClient {
   async requestToFile(r: HttpRequest, outPath: string): Promise<HttpResponse & { file?: { size: number; sha256: string } }> {
     let file: { size: number; sha256: string } | undefined;
     const res = await this.exchange(r, async (res) => {
-      if (res.statusCode < 200 || res.statusCode >= 300) return Buffer.from(await res.body.arrayBuffer());
+      if (res.statusCode < 200 || res.statusCode >= 300) return this.readCapped(r, res, 'json');
+      const cap = this.caps[r.kind ?? 'document'];
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > cap) {
+        res.body.destroy();
+        throw this.tooLarge(r, cap, declared);
+      }
       file = await writeFileAtomic(outPath, async (write) => {
-        for await (const c of res.body) await write(c as Buffer);
+        let size = 0;
+        for await (const c of res.body) {
+          size += (c as Buffer).length;
+          if (size > cap) {
+            res.body.destroy();
+            throw this.tooLarge(r, cap);
+          }
+          await write(c as Buffer);
+        }
       });
       return Buffer.alloc(0);
     });
@@ -183,6 +252,7 @@ export class HttpClient {
     } catch (e) {
       if (e instanceof KysoError) throw e;
       const code = errCode(e);
+      if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') throw this.tooLarge(r, Math.max(...Object.values(this.caps)));
       if (TLS_TRUST.test(code)) {
         throw new KysoError(
           'EXCHANGE_TLS',

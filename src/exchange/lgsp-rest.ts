@@ -121,7 +121,7 @@ export abstract class LgspRestClient implements ExchangeTransport {
   }
 
   async getEdoc(docId: string): Promise<Uint8Array> {
-    const j = await this.call('getEdoc', { method: 'GET', path: 'v1/getEdoc', query: { docId } });
+    const j = await this.call('getEdoc', { method: 'GET', path: 'v1/getEdoc', query: { docId }, kind: 'document' });
     const data = (j.data ?? {}) as Record<string, unknown>;
     const edxml = data.edxml ?? data.content;
     if (typeof edxml !== 'string' || edxml === '') {

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { KysoError, inputError, msg } from '../core/errors.js';
+import { writeBytesAtomic } from '../io/atomic-write.js';
 import { checkHttpStatus, httpClientFor, type HttpClient, parseJsonBody, type HttpResponse } from './http-client.js';
 import type { ExchangeProfile } from './profile.js';
 import type { Agency, ExchangeTransport, MessageType, ReceivedItem, SendMeta, SentItem } from './transport.js';
@@ -50,6 +51,8 @@ export class VdxpClient implements ExchangeTransport {
       headers,
       body: typeof body === 'function' ? (body() as import('node:stream').Readable) : body,
       sending,
+      // a whole message may come back inside getEdoc's JSON: the document cap applies, not the JSON one
+      kind: what === 'getEdoc' ? 'document' : 'json',
     });
     return this.answer(what, res, sending);
   }
@@ -140,11 +143,7 @@ export class VdxpClient implements ExchangeTransport {
     if (res.file) return res.file;
     if (res.status === 404 || res.status === 405) {
       const bytes = await this.getEdoc(docId);
-      const { writeFile, rename } = await import('node:fs/promises');
-      const tmp = `${outPath}.${process.pid}.tmp`;
-      await writeFile(tmp, bytes, { flush: true });
-      await rename(tmp, outPath);
-      return hashAndSize(bytes);
+      return writeBytesAtomic(outPath, bytes);
     }
     this.answer('downloadEdoc', res, false);
     throw new KysoError('EXCHANGE_BAD_ANSWER', 'exchange-retry', msg(`${this.profile.name} downloadEdoc ${docId}: unexpected answer`, `${this.profile.name} downloadEdoc ${docId}: câu trả lời không mong đợi`));
@@ -216,10 +215,6 @@ export class VdxpClient implements ExchangeTransport {
   async close(): Promise<void> {
     await this.http.close();
   }
-}
-
-function hashAndSize(b: Uint8Array): { size: number; sha256: string } {
-  return { size: b.byteLength, sha256: hashFile(b).hex };
 }
 
 function parseTo(v: unknown): string[] | undefined {

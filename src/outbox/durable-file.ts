@@ -1,42 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { writeBytesAtomic } from '../io/atomic-write.js';
 
-/** fsync a folder so a rename inside it survives a crash (no-op where folders cannot be opened). */
-export async function fsyncDir(dir: string): Promise<void> {
-  let fh: fsp.FileHandle | undefined;
-  try {
-    fh = await fsp.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    /* some platforms cannot fsync a directory */
-  } finally {
-    await fh?.close();
-  }
-}
+/*
+ * The durable writes of the outbox and the inbox go through the one atomic writer (src/io/atomic-write.ts:
+ * random temp name, 0600, fsync file and folder, signal cleanup, stale-temp sweep). These names stay for
+ * the callers that use them.
+ */
+export { commitTemp as commitFile, fsyncDir } from '../io/atomic-write.js';
 
-/** fsync a written file, rename it to its final name, fsync the folder. */
-export async function commitFile(tmpPath: string, finalPath: string): Promise<void> {
-  const fh = await fsp.open(tmpPath, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fsp.rename(tmpPath, finalPath);
-  await fsyncDir(path.dirname(finalPath));
-}
-
-/** Writes bytes durably: temp file in the same folder, fsync, rename, fsync folder. */
+/** Writes bytes durably: temp file in the same folder, fsync, rename, fsync folder (mode 0600). */
 export async function writeFileDurable(finalPath: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${finalPath}.tmp-${randomBytes(6).toString('hex')}`;
-  try {
-    await fsp.writeFile(tmp, data, { mode: 0o600 });
-    await commitFile(tmp, finalPath);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
+  await writeBytesAtomic(finalPath, data);
 }
 
 /** SHA-256 (lowercase hex) and size of a file, streamed. */

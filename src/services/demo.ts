@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * `kyso demo`: the whole job end to end on embedded defaults. Each step runs a real kyso command (the
  * same code a clerk's terminal runs, handed in as `kyso`), and the result lists the command line so a
@@ -69,7 +70,10 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<DemoRe
     deps.onStep?.(s);
   };
 
-  const run = async (cwd: string, env: Record<string, string>, args: string[]): Promise<{ doc: any; line: string }> => {
+  const run = async (cwd: string, env: Record<string, string>, argsIn: string[]): Promise<{ doc: any; line: string }> => {
+    // a project kyso.config.json may not set endpoints or secrets (issue 12): name it explicitly with --config
+    const cfgFile = path.join(cwd, 'kyso.config.json');
+    const args = existsSync(cfgFile) ? [...argsIn, '--config', cfgFile] : argsIn;
     const r = await deps.kyso([...args, '--json'], { cwd, env });
     // Paths are passed absolute (robust whatever the command resolves against) and shown relative.
     const shown = args.map((a) => (path.isAbsolute(a) && a.startsWith(dir) ? path.relative(cwd, a) || '.' : a));

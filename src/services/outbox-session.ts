@@ -4,7 +4,9 @@ import { loadConfig, resolveProfile } from '../core/config.js';
 import { readProfileSecret, type SecretFs } from '../core/config-secret.js';
 import type { ExchangeTransport } from '../exchange/transport.js';
 import { isKysoError } from '../core/errors.js';
+import type { Warning } from '../core/types.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
+import { sweepStaleTempsSync } from '../io/atomic-write.js';
 import type { DeliverDeps, DeliveryEvent } from './outbox-deliver.js';
 
 /**
@@ -17,6 +19,10 @@ export interface ExchangeEffects {
   homeDir: string;
   /** returns undefined when the file does not exist */
   readConfigFile: (p: string) => string | undefined;
+  /** canonical path of a folder (for the trustedProjectDirs check); default path.resolve */
+  realpath?: (p: string) => string;
+  /** configuration warnings (sensitive keys ignored in an untrusted project file) */
+  warn?: (w: Warning) => void;
   secretFs: SecretFs;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
@@ -48,7 +54,8 @@ export interface ExchangeSession {
  * secret) are opened lazily: `kyso outbox list` needs neither.
  */
 export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags & { profileOptional?: boolean }): ExchangeSession {
-  const config = loadConfig({ cwd: fx.cwd, env: fx.env, readFile: fx.readConfigFile, homeDir: fx.homeDir }, flags);
+  const config = loadConfig({ cwd: fx.cwd, env: fx.env, readFile: fx.readConfigFile, homeDir: fx.homeDir, realpath: fx.realpath }, flags);
+  for (const w of config.warnings) fx.warn?.(w);
   // `kyso outbox list/show` work without any profile configured (the data folder is enough)
   let profileError: unknown;
   let resolved: ResolvedProfile | undefined;
@@ -64,6 +71,8 @@ export function openExchangeSession(fx: ExchangeEffects, flags: ConfigFlags & { 
   };
   const dataDir = config.dataDir;
   const store = OutboxStore.open(dataDir);
+  // temp files of ours left by a killed run (kill -9, power cut): removed before this run writes anything
+  for (const d of [dataDir, path.join(dataDir, 'outbox'), path.join(dataDir, 'inbox'), path.join(dataDir, 'status-in')]) sweepStaleTempsSync(d);
   const transports = new Map<string, Promise<{ transport: ExchangeTransport; retry: ResolvedProfile['retry'] }>>();
   const open = (name: string) => {
     let t = transports.get(name);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, open } from 'node:fs/promises';
 import path from 'node:path';
-import { isKysoError, KysoError, msg, type Msg } from '../core/errors.js';
+import { inputError, isKysoError, KysoError, msg, type Msg } from '../core/errors.js';
 import { decodeAttachmentToFile } from '../exchange/edxml-attachment.js';
 import { codeString, formatEdxmlTimestamp } from '../exchange/edxml-format.js';
 import { parseEdxmlFile, type ParsedEdoc } from '../exchange/edxml-parse.js';
@@ -13,6 +13,7 @@ import type { ReceivedRecord } from '../outbox/outbox-store.js';
 import { deliverAll, type DeliveryResult } from './outbox-deliver.js';
 import type { ExchangeSession } from './outbox-session.js';
 import { queueStatus } from './status-send.js';
+import { isContentFault, MAX_ATTEMPTS, Quarantine, repeatedFailure, type QuarantineEntry } from './quarantine.js';
 
 /** What receive needs from signature verification (the verify service, injected). */
 export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE' | 'NO_SIGNATURE' | 'ERROR';
@@ -48,8 +49,9 @@ export interface ReceivedDocument {
   code?: string;
   subject?: string;
   dir?: string;
-  /** new: stored in this run; already: stored earlier (nothing stored twice); unparseable: acked `fail` */
-  outcome: 'new' | 'already' | 'unparseable' | 'error';
+  /** new: stored in this run; already: stored earlier (nothing stored twice); unparseable: acked `fail`;
+   * quarantined: hostile content (a cap broken, or unfinished 3 times) moved to quarantine/ and acked `fail` */
+  outcome: 'new' | 'already' | 'unparseable' | 'error' | 'quarantined';
   statusCode?: '01' | '02';
   reason?: string;
   /** a revocation (1), update (2) or replacement (3): no automatic status, the clerk answers 15/16 */
@@ -86,6 +88,8 @@ export interface ReceiveResult {
   statuses: ReceivedStatus[];
   /** status messages (and other queued items) delivered or left queued in this run */
   outbox: DeliveryResult[];
+  /** every message in quarantine (this run's and earlier ones) */
+  quarantined: QuarantineEntry[];
 }
 
 /**
@@ -189,7 +193,7 @@ async function receiveLocked(opts: ReceiveOptions, s: ExchangeSession): Promise<
     const code = localFaultOf(e);
     throw code ? localFault(e, code) : e;
   }
-  const result: ReceiveResult = { profile: profile.name, inbox, documents: [], statuses: [], outbox: [] };
+  const result: ReceiveResult = { profile: profile.name, inbox, documents: [], statuses: [], outbox: [], quarantined: [] };
   const statusItems: string[] = [];
 
   for (const it of await transport.listReceived('edoc')) {
@@ -212,6 +216,7 @@ async function receiveLocked(opts: ReceiveOptions, s: ExchangeSession): Promise<
   const queued = s.store.list({ states: ['queued', 'sending'], profile: profile.name }).filter((i) => i.messageType === 'status').map((i) => i.id);
   const ids = [...new Set([...statusItems, ...queued])];
   result.outbox = await deliverAll(ids, s.deliverDeps);
+  result.quarantined = await new Quarantine(s.dataDir).list();
   for (const d of result.documents) {
     const rec = s.store.getReceived(profile.name, d.docId);
     if (rec?.statusItemId) d.status = result.outbox.find((o) => o.id === rec.statusItemId);
@@ -238,7 +243,9 @@ async function receiveOne(it: ReceivedItem, opts: ReceiveOptions, s: ExchangeSes
       doc = await fromMetadata(rec, base);
       doc.outcome = rec.acked ? 'already' : doc.outcome === 'unparseable' ? 'unparseable' : 'already';
     } else {
-      doc = await fetchAndStore(it, opts, s, inbox);
+      const q = await guardedFetch(it, opts, s, inbox);
+      if ('quarantined' in q) return q.quarantined;
+      doc = q.doc;
       rec = s.store.getReceived(profile.name, it.docId)!;
     }
     // queue the business status (durably) before the transport ack, so it cannot be lost; a revocation,
@@ -265,6 +272,37 @@ async function receiveOne(it: ReceivedItem, opts: ReceiveOptions, s: ExchangeSes
   } catch (e) {
     const local = localFaultOf(e);
     return { ...base, outcome: 'error', error: errInfo(local ? localFault(e, local) : e), acked: rec?.acked ?? false };
+  }
+}
+
+/**
+ * fetchAndStore under the quarantine rules (src/services/quarantine.ts): an attempt is counted before the
+ * work and forgotten after it; content that breaks a cap is quarantined at once, a verification that times
+ * out (or a run that dies on the message) is retried until the MAX_ATTEMPTS-th time; either way the message
+ * is then acked `fail` so the inbox moves on. Local faults are never quarantined.
+ */
+async function guardedFetch(it: ReceivedItem, opts: ReceiveOptions, s: ExchangeSession, inbox: string): Promise<{ doc: ReceivedDocument } | { quarantined: ReceivedDocument }> {
+  const profile = s.profile;
+  const q = new Quarantine(s.dataDir);
+  const n = await q.begin(profile.name, it.docId);
+  const isolate = async (code: string, reason: Msg): Promise<{ quarantined: ReceivedDocument }> => {
+    await q.put({ docId: it.docId, from: it.from, profile: profile.name, code, reason, attempts: n, at: s.deliverDeps.now() });
+    await (await s.transport()).ack(it.docId, 'fail');
+    return { quarantined: { docId: it.docId, from: it.from, outcome: 'quarantined', flagged: true, flags: [], attachments: [], acked: true, dir: q.folderOf(it.docId), error: { code, category: 'input', message: reason } } };
+  };
+  if (n > MAX_ATTEMPTS) return isolate('REPEATED_FAILURE', repeatedFailure(n - 1));
+  try {
+    const doc = await fetchAndStore(it, opts, s, inbox);
+    await q.done(profile.name, it.docId);
+    return { doc };
+  } catch (e) {
+    if (!isContentFault(e)) {
+      await q.done(profile.name, it.docId);
+      throw e;
+    }
+    const err = e as KysoError;
+    if (err.code === 'VERIFY_TIMEOUT' && n < MAX_ATTEMPTS) throw e;
+    return isolate(err.code, err.code === 'VERIFY_TIMEOUT' ? repeatedFailure(n, err.msg) : err.msg);
   }
 }
 
@@ -328,8 +366,9 @@ async function fetchAndStore(it: ReceivedItem, opts: ReceiveOptions, s: Exchange
           att.sha256 = d.sha256;
           att.size = d.size;
         } catch (e) {
-          // disk full, permissions…: our fault, the message is fetched again next run
-          if (localFaultOf(e)) throw e;
+          // disk full, permissions…: our fault, the message is fetched again next run; hostile content (a zip
+          // bomb): quarantine (src/services/quarantine.ts), never a status 02
+          if (localFaultOf(e) || isContentFault(e)) throw e;
           // the attachment cannot be decoded (cut short, bad base64/zip): proven damaged
           att.error = errInfo(e);
         }
@@ -472,9 +511,12 @@ async function sniff(file: string): Promise<'pdf' | 'zip' | 'other'> {
 
 async function verifyOne(opts: ReceiveOptions, file: string): Promise<PdfVerdict> {
   try {
-    return await opts.verifyPdf(file);
+    const v = await opts.verifyPdf(file);
+    // a PDF whose verification runs out of time is hostile content: counted towards the quarantine
+    if (v.subIndication === 'VERIFY_TIMEOUT') throw inputError('VERIFY_TIMEOUT', v.summary);
+    return v;
   } catch (e) {
-    if (localFaultOf(e)) throw e;
+    if (localFaultOf(e) || isContentFault(e)) throw e;
     // a verifier failure proves nothing about the document: the clerk decides
     const m = errInfo(e).message;
     return { indication: 'INDETERMINATE', subIndication: 'VERIFY_ERROR', summary: msg(`verification could not run: ${m.en}`, `không chạy được kiểm tra chữ ký: ${m.vi}`) };
@@ -493,11 +535,7 @@ async function unpackZip(opts: ReceiveOptions, doc: ReceivedDocument, att: Recei
   try {
     entries = await unzipToDir(path.join(tmpDir, name), path.join(tmpDir, folder));
   } catch (e) {
-    if (localFaultOf(e)) throw e;
-    if (isKysoError(e) && e.code === 'ZIP_CAP_EXCEEDED') {
-      doc.flags.push(`${att.name}: ${e.msg.en}`);
-      return;
-    }
+    if (localFaultOf(e) || isContentFault(e)) throw e; // over the caps: quarantined, not answered
     att.error = errInfo(e);
     return;
   }

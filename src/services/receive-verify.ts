@@ -1,15 +1,27 @@
 import path from 'node:path';
 import { msg } from '../core/errors.js';
 import { verifyDocument } from './verify-document.js';
-import { prepareVerify } from './verify-files.js';
+import { prepareVerify, verifyFiles } from './verify-files.js';
+import { noProgress } from '../core/types.js';
 import type { FileReport, VerifySettings } from './verify-types.js';
 import type { PdfVerdict, VerifyPdf } from './receive-documents.js';
 
-/** The verify service (helper E's) as the one-function view `kyso receive` needs. */
-export async function createPdfVerifier(settings: VerifySettings, now: () => Date): Promise<VerifyPdf> {
-  const opts = await prepareVerify(settings, now);
-  // messages name the attachment, not the temporary folder it is verified in
-  return async (file: string) => verdictOf(await verifyDocument(file, path.basename(file), opts));
+/**
+ * The verify service as the one-function view `kyso receive` needs. A received PDF is hostile input: it is
+ * verified in a worker thread of the verify pool (src/services/verify-files.ts: resourceLimits, killed at
+ * the per-file timeout, reported as VERIFY_TIMEOUT) rather than in this process (issue 12).
+ * `inProcess` keeps the old in-thread path for tests that run from the TypeScript sources (no dist worker).
+ */
+export async function createPdfVerifier(settings: VerifySettings, now: () => Date, o: { inProcess?: boolean } = {}): Promise<VerifyPdf> {
+  if (o.inProcess) {
+    const opts = await prepareVerify(settings, now);
+    // messages name the attachment, not the temporary folder it is verified in
+    return async (file: string) => verdictOf(await verifyDocument(file, path.basename(file), opts));
+  }
+  return async (file: string) => {
+    const r = await verifyFiles([{ path: file, display: path.basename(file) }], { settings, jobs: 1, isolate: true, now, progress: noProgress });
+    return verdictOf(r.files[0]!);
+  };
 }
 
 export function verdictOf(r: FileReport): PdfVerdict {

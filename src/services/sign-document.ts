@@ -4,11 +4,12 @@
  * the temp file to the output. One Signer serves the whole batch (one passphrase / one token login).
  * A failure leaves no output and no temp file; Ctrl-C removes the temp file being written.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
+import { commitTemp, inputIdentities, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
 import { noProgress, type ProgressSink } from '../core/types.js';
 import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
@@ -103,10 +104,9 @@ export function validateSignOptions(opts: SignDocumentsOptions): { level: SignLe
   return { level, hash };
 }
 
-export function tempPathFor(output: string): string {
-  return path.join(path.dirname(output), `.${path.basename(output)}.kyso-tmp-${randomBytes(6).toString('hex')}`);
-}
+export { tempPathFor };
 
+/** fsyncs a file (remote signing and extend finish their temp files through publish below). */
 export async function fsyncPath(p: string, flags: string): Promise<void> {
   const fh = await open(p, flags);
   try {
@@ -116,28 +116,9 @@ export async function fsyncPath(p: string, flags: string): Promise<void> {
   }
 }
 
-/** Moves the finished temp file to `output`; without `force`, never replaces a file that appeared meanwhile. */
-export async function publish(tmp: string, output: string, force: boolean, shown: string): Promise<void> {
-  if (force) {
-    await rename(tmp, output);
-  } else {
-    try {
-      await link(tmp, output); // atomic "create if absent"
-      await unlink(tmp);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') {
-        throw usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè)`));
-      }
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV' || code === 'ENOSYS') await rename(tmp, output);
-      else throw e;
-    }
-  }
-  try {
-    await fsyncPath(path.dirname(output), 'r');
-  } catch {
-    /* some filesystems cannot fsync a directory */
-  }
+/** Moves the finished temp file to `output` through the one atomic writer (never over an input). */
+export async function publish(tmp: string, output: string, force: boolean, shown: string, inputs?: InputIdentities | readonly string[]): Promise<void> {
+  await commitTemp(tmp, output, { overwrite: force, shown, inputs });
 }
 
 export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocumentsDeps): Promise<SignDocumentsResult> {
@@ -150,6 +131,9 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   const files: SignFileOutcome[] = [];
   const warnings: Warning[] = [];
   const todo = planned.filter((p) => !p.error);
+  const allInputs = await inputIdentities(planned.map((p) => p.input));
+  // temp files of ours left by a killed run (kill -9, power cut) in the output folders
+  for (const d of new Set(todo.map((p) => path.dirname(p.output!)))) await sweepStaleTemps(d);
   if (todo.length === 0) {
     return { files: planned.map((p) => ({ input: p.display, output: p.outputDisplay, error: p.error! })), warnings };
   }
@@ -207,6 +191,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       }
       const tmp = tempPathFor(p.output!);
       temps.add(tmp);
+      trackTemp(tmp);
       try {
         const { field, sha256, preparedField } = await signOne(p, tmp, {
           signer,
@@ -222,7 +207,11 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
             warnings.push(w);
             deps.warn(w);
           }) : undefined,
-          track: (t) => temps.add(t),
+          inputs: allInputs,
+          track: (t) => {
+            temps.add(t);
+            trackTemp(t);
+          },
         });
         if (preparedField) {
           const w: Warning = {
@@ -243,6 +232,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
         if (err.category === 'credentials') stopped = err;
       } finally {
+        for (const t of temps) untrackTemp(t);
         temps.clear();
       }
       progress.tick();
@@ -268,6 +258,8 @@ interface SignOneContext {
   now: () => Date;
   force: boolean;
   visible?: (signingTime: Date) => VisibleHook;
+  /** every input of the batch: no output may replace one */
+  inputs: InputIdentities;
 }
 
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean }> {
@@ -322,8 +314,8 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
         final = withTs;
       } else sha256 = await sha256File(withDss);
     } else sha256 = await ranges.finishFileSha256();
-    await fsyncPath(final, 'r+');
-    await publish(final, output, c.force, p.outputDisplay ?? output);
+    // fsync, compare with the input again (device+inode) right before the rename, rename/link, fsync folder
+    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output });
     return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true };
   }
 }

@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
+import { assertNotAnInput, inputIdentities } from '../io/atomic-write.js';
 
 export interface ExpandedInput {
   /** absolute path */
@@ -169,6 +170,7 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     }
   }
   const inputs = new Set(files.map((f) => f.file));
+  const inputIds = await inputIdentities([...inputs]);
   const taken = new Set<string>();
   const planned: PlannedFile[] = [];
   for (const f of files) {
@@ -189,6 +191,13 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     p.outputDisplay = shown;
     if (inputs.has(out) || out === f.file) {
       p.error = usageError('OUTPUT_IS_INPUT', msg(`${shown}: the output would overwrite an input; choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào; hãy chọn tên khác`));
+      continue;
+    }
+    try {
+      // the same file under another path: a symlinked folder, a symlink, a hard link (device+inode, real path)
+      await assertNotAnInput(out, inputIds, shown);
+    } catch (e) {
+      p.error = e as KysoError;
       continue;
     }
     if (taken.has(out)) {

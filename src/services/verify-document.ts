@@ -4,7 +4,7 @@ import { isKysoError, msg, type Msg } from '../core/errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
-import { writeFileAtomic } from '../exchange/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { bufferSource, openFileSource, type ByteSource } from '../pdf/byte-source.js';
 import { PdfReader } from '../pdf/reader.js';
 import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';

@@ -64,13 +64,15 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
 /** Loads the trust store and the revocation fetcher the settings describe (in each worker too). */
 export async function prepareVerify(settings: VerifySettings, now: () => Date): Promise<VerifyDocumentOptions> {
   // Loaded on demand (pkijs): the main thread of a worker pool never needs it.
-  const { loadTrustStore } = await import('../crypto/trust-store.js');
+  const { loadTrustStore, trustHosts } = await import('../crypto/trust-store.js');
   const trustStore = await loadTrustStore({ defaultTrust: settings.defaultTrust, extra: settings.trust, assetsDir: settings.assetsDir });
+  // kyso receive: fetch only from the trust material's own hosts plus the configured ones (no SSRF)
+  const allowHosts = settings.fetchAllowHosts ? [...new Set([...settings.fetchAllowHosts, ...trustHosts(trustStore)])] : undefined;
   // Loaded only when needed: the fetcher pulls in undici, which a --revocation off worker does not need.
   const fetcher =
     settings.revocation === 'off'
       ? undefined
-      : (await import('../crypto/revocation-fetcher.js')).createRevocationFetcher({ cacheDir: settings.cacheDir, timeoutMs: 5000, now });
+      : (await import('../crypto/revocation-fetcher.js')).createRevocationFetcher({ cacheDir: settings.cacheDir, timeoutMs: 5000, now, allowHosts });
   return {
     trustStore,
     revocationMode: settings.revocation,
@@ -117,6 +119,8 @@ export interface VerifyRunOptions {
   workerUrl?: URL;
   /** Verify in this thread whatever the number of inputs (programmatic callers without dist/). */
   inProcess?: boolean;
+  /** verify in a worker thread (memory cap, killable on timeout) even for one file (kyso receive: hostile input) */
+  isolate?: boolean;
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 30_000;
@@ -135,7 +139,8 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
   try {
     const jobs = Math.max(1, Math.min(o.jobs, inputs.length));
     // Run from the TypeScript sources (tests) there is no compiled worker: verify in this thread.
-    if (inputs.length <= 1 || o.inProcess || import.meta.url.endsWith('.ts')) {
+    // kyso receive isolates even one file (hostile input: memory cap, killed at the timeout).
+    if ((inputs.length <= 1 && !o.isolate) || o.inProcess || import.meta.url.endsWith('.ts')) {
       const opts = await prepareVerify(o.settings, o.now);
       for (let k = 0; k < inputs.length; k++) {
         reports[k] = await verifyInput(inputs[k]!, opts, timeoutMs);

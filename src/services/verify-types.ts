@@ -85,6 +85,11 @@ export interface VerifySettings {
   fileTimeoutMs?: number;
   /** Heap cap of each worker thread, MiB (--max-memory; default 1024). */
   maxMemoryMb?: number;
+  /**
+   * When set (kyso receive), AIA/OCSP/CRL are fetched only from these hosts plus those named in the trust
+   * store's anchors and intermediates; undefined = no restriction (kyso verify of the clerk's own files).
+   */
+  fetchAllowHosts?: string[];
   assetsDir?: string;
   /** --signed-version DIR: write each signature's covered revision there (absolute path). */
   signedVersionDir?: string;

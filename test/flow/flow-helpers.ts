@@ -49,6 +49,10 @@ export async function makeParty(root: string, org: typeof ORG_A, endpoint: strin
       profiles: { hub: { adapter: 'vdxp', endpoint, systemId: org.systemId, organId: org.organId, secretEnv: 'TEST_EXCHANGE_SECRET', timeoutMs: 5000, retry, organ: { name: org.organName, place: 'Hà Nội' } } },
     }),
   );
+  // this folder is trusted in the user file, so its kyso.config.json may set endpoint and secretEnv; the test
+  // PKI's OCSP/CRL/AIA services on 127.0.0.1 are on the receive-time fetch allow-list (issue 12)
+  await mkdir(path.join(dir, 'xdg-config', 'kyso'), { recursive: true });
+  await writeFile(path.join(dir, 'xdg-config', 'kyso', 'config.json'), JSON.stringify({ trustedProjectDirs: [dir], fetchAllowHosts: ['127.0.0.1'] }));
   const env = { TEST_EXCHANGE_SECRET: secret, XDG_CONFIG_HOME: path.join(dir, 'xdg-config'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), XDG_CACHE_HOME: path.join(dir, 'xdg-cache') };
   const run = (args: string[], extraEnv: Record<string, string> = {}) => runBin(args, { cwd: dir, env: { ...env, ...extraEnv }, timeoutMs: 120_000 });
   return {

@@ -56,7 +56,8 @@ function session(t: ExchangeTransport) {
     cwd: dir,
     env: { KYSO_EXCHANGE_SECRET: 'x', XDG_CONFIG_HOME: path.join(dir, 'none') },
     homeDir: dir,
-    readConfigFile: (p) => (p === path.join(dir, 'kyso.config.json') ? cfg : undefined),
+    // the user file names the config explicitly trusted: a project file may not set endpoints (issue 12)
+    readConfigFile: (p) => (p === path.join(dir, 'kyso.config.json') ? cfg : p === path.join(dir, 'none', 'kyso', 'config.json') ? JSON.stringify({ trustedProjectDirs: [dir] }) : undefined),
     secretFs: { mode: () => 0o600, read: () => 'x' },
     now: () => new Date(),
     sleep: async () => {},

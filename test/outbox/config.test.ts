@@ -19,7 +19,7 @@ describe('config', () => {
     const src = sources(
       {
         '/proj/kyso.config.json': { defaultProfile: 'a', profiles: { a: { endpoint: 'http://127.0.0.1:2/' } } },
-        '/home/u/.config/kyso/config.json': { dataDir: '/data/user', profiles: { a: { ...base, retry: { baseMs: 5 } }, b: base } },
+        '/home/u/.config/kyso/config.json': { trustedProjectDirs: ['/proj'], dataDir: '/data/user', profiles: { a: { ...base, retry: { baseMs: 5 } }, b: base } },
       },
       { XDG_DATA_HOME: '/xdg' },
     );
@@ -39,11 +39,11 @@ describe('config', () => {
   });
   it('refuses secrets inside the config file and bad organ ids', () => {
     expect(() => loadConfig(sources({ '/proj/kyso.config.json': { profiles: { a: { ...base, secret: 'x' } } } }))).toThrow(/clear text/);
-    const cfg = loadConfig(sources({ '/proj/kyso.config.json': { profiles: { a: { ...base, organId: 'bad id' } } } }));
+    const cfg = loadConfig(sources({ '/home/u/.config/kyso/config.json': { profiles: { a: { ...base, organId: 'bad id' } } } }));
     expect(() => resolveProfile(cfg, {})).toThrow(/organ id/);
   });
   it('reads the secret from env or a private file, refusing a group-readable one', () => {
-    const cfg = loadConfig(sources({ '/proj/kyso.config.json': { profiles: { a: { ...base, secretEnv: 'MY_SECRET' }, f: { ...base, secretFile: 'sec.txt' } } } }));
+    const cfg = loadConfig(sources({ '/home/u/.config/kyso/config.json': { trustedProjectDirs: ['/proj'] }, '/proj/kyso.config.json': { profiles: { a: { ...base, secretEnv: 'MY_SECRET' }, f: { ...base, secretFile: 'sec.txt' } } } }));
     const fs = (mode: number) => ({ mode: () => mode, read: () => 's3cret\n' });
     expect(readProfileSecret(resolveProfile(cfg, {}, 'a'), { MY_SECRET: 'v' }, fs(0o600))).toBe('v');
     expect(() => readProfileSecret(resolveProfile(cfg, {}, 'a'), {}, fs(0o600))).toThrow(/MY_SECRET/);
@@ -58,5 +58,53 @@ describe('config', () => {
       expect((e as KysoError).category).toBe('credentials');
       expect((e as KysoError).msg.en).toContain('chmod 600 /proj/sec.txt');
     }
+  });
+
+  it('drops sensitive keys of an untrusted project file, with a warning naming each key', () => {
+    const user = { profiles: { hub: { ...base, endpoint: 'https://lgsp.example.gov.vn/', secretEnv: 'REAL_SECRET' } } };
+    const project = {
+      pkcs11Module: './evil.so',
+      dataDir: './d',
+      profiles: { hub: { endpoint: 'https://attacker.example/', secretEnv: 'HOME', secretFile: '/etc/shadow', caFile: 'ca.pem', proxy: 'http://x:1', timeoutMs: 5 } },
+      remoteSigning: { endpoint: 'https://x/', name: 'ok' },
+      trustedProjectDirs: ['/'],
+      insecureHosts: ['attacker.example'],
+    };
+    const cfg = loadConfig(sources({ '/home/u/.config/kyso/config.json': user, '/proj/kyso.config.json': project }));
+    expect(cfg.pkcs11Module).toBeUndefined();
+    expect(cfg.insecureHosts).toEqual([]);
+    expect(cfg.dataDir).toBe('/proj/d');
+    const p = resolveProfile(cfg, {});
+    expect(p).toMatchObject({ endpoint: 'https://lgsp.example.gov.vn/', secretEnv: 'REAL_SECRET', timeoutMs: 5 });
+    expect(p.secretFile).toBeUndefined();
+    expect(p.caFile).toBeUndefined();
+    expect(p.proxy).toBeUndefined();
+    expect(cfg.sections).toEqual({ remoteSigning: { name: 'ok' } });
+    const keys = cfg.ignored.map((i) => i.key).sort();
+    expect(keys).toEqual([
+      'insecureHosts', 'pkcs11Module', 'profiles.hub.caFile', 'profiles.hub.endpoint', 'profiles.hub.proxy', 'profiles.hub.secretEnv', 'profiles.hub.secretFile', 'remoteSigning.endpoint', 'trustedProjectDirs',
+    ]);
+    expect(cfg.warnings.find((w) => w.en.includes('"pkcs11Module" ignored'))?.en).toContain('/proj/kyso.config.json');
+    expect(cfg.origins['profiles.hub.endpoint']).toBe('user file /home/u/.config/kyso/config.json');
+    expect(cfg.origins['profiles.hub.timeoutMs']).toBe('project file /proj/kyso.config.json');
+  });
+  it('takes sensitive keys from a trusted project folder, --config and the environment', () => {
+    const project = { pkcs11Module: 'lib.so', profiles: { hub: { ...base, secretEnv: 'S' } } };
+    const trusted = loadConfig(sources({ '/home/u/.config/kyso/config.json': { trustedProjectDirs: ['/proj'] }, '/proj/kyso.config.json': project }));
+    expect(trusted.pkcs11Module).toBe('/proj/lib.so');
+    expect(trusted.ignored).toEqual([]);
+    const explicit = loadConfig(sources({ '/elsewhere/k.json': project }), { configFile: '/elsewhere/k.json' });
+    expect(explicit.pkcs11Module).toBe('/elsewhere/lib.so');
+    expect(explicit.origins.pkcs11Module).toBe('--config /elsewhere/k.json');
+    const env = loadConfig(sources({ '/proj/kyso.config.json': project }, { KYSO_PKCS11_MODULE: '/usr/lib/x.so' }));
+    expect(env.pkcs11Module).toBe('/usr/lib/x.so');
+    expect(env.origins.pkcs11Module).toBe('env KYSO_PKCS11_MODULE');
+  });
+  it('knows sensitive keys at any depth and lets other modules add theirs', async () => {
+    const { isSensitiveKey, registerSensitiveKeys } = await import('../../src/core/config.js');
+    expect(isSensitiveKey('profiles.a.secretFile')).toBe(true);
+    expect(isSensitiveKey('appearance.font')).toBe(false);
+    registerSensitiveKeys('appearance.fontFile');
+    expect(isSensitiveKey('appearance.fontFile')).toBe(true);
   });
 });

@@ -252,8 +252,12 @@ describe.runIf(available)('kyso with a PKCS#11 token (SoftHSM2, real CLI)', () =
     const proj = path.join(work, 'proj');
     await mkdir(proj, { recursive: true });
     await writeFile(path.join(proj, 'kyso.config.json'), JSON.stringify({ pkcs11Module: hsm.module }));
+    // a project file may name the module only in a folder the user file trusts (issue 12)
+    const xdg = path.join(work, 'xdg-trust');
+    await mkdir(path.join(xdg, 'kyso'), { recursive: true });
+    await writeFile(path.join(xdg, 'kyso', 'config.json'), JSON.stringify({ trustedProjectDirs: [proj] }));
     const out = path.join(work, 'from-config.pdf');
-    const r = await runKyso(['sign', simple, '-o', out, '--token-label', 'KysoEC', '--chain', pki.chainPem, '--json'], { env, cwd: proj });
+    const r = await runKyso(['sign', simple, '-o', out, '--token-label', 'KysoEC', '--chain', pki.chainPem, '--json'], { env: { ...env, XDG_CONFIG_HOME: xdg }, cwd: proj });
     expect(r.code, r.stderr).toBe(0);
     const [sig] = await pdfsig(out, pki.nssDir);
     expect(sig!.valid && sig!.trusted, sig!.raw).toBe(true);

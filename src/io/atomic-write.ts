@@ -1,0 +1,336 @@
+/**
+ * The one atomic writer of kyso (sign, receive, outbox, caches, edXML, HTTP downloads).
+ *
+ * - The bytes go to a temp file in the destination folder named `.<name>.kyso-tmp-<pid>-<random>`, created
+ *   exclusively (O_EXCL: never follows a planted symlink), mode 0600 unless the caller asks otherwise.
+ * - The temp file is fsynced, renamed over the destination (or linked, when an existing file must not be
+ *   replaced), and the folder is fsynced, so a crash leaves either the old file or the new one.
+ * - An output is never an input: before writing and again just before the rename, the destination is
+ *   compared with every input by device+inode (which catches hard links and symlinks) and by real path;
+ *   a match is refused with OUTPUT_IS_INPUT (usage, exit 2).
+ * - Every live temp file is registered; cleanupTempsSync() (called by the CLI on SIGINT, SIGTERM, SIGHUP)
+ *   removes them; a kill -9 leaves them behind, and sweepStaleTemps(dir) removes those whose process is
+ *   gone at the start of the next run in the same folder.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { link, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { msg, usageError } from '../core/errors.js';
+
+/** Marker in every temp file name of ours (tests and the sweep look for it). */
+export const TEMP_MARK = '.kyso-tmp-';
+const TEMP_RE = /\.kyso-tmp-(\d+)-[0-9a-f]{12}$/;
+
+const live = new Set<string>();
+
+/** A fresh temp path beside `finalPath` (not created). */
+export function tempPathFor(finalPath: string): string {
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** Records a temp file so that cleanupTempsSync (signals) removes it; returns an unregister function. */
+export function trackTemp(p: string): () => void {
+  live.add(p);
+  return () => live.delete(p);
+}
+
+/** Forgets a temp file (it was published or removed). */
+export function untrackTemp(p: string): void {
+  live.delete(p);
+}
+
+/** Removes every registered temp file (synchronous: safe inside a signal handler). */
+export function cleanupTempsSync(): void {
+  for (const p of live) {
+    try {
+      unlinkSync(p);
+    } catch {
+      /* already gone */
+    }
+  }
+  live.clear();
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files of ours left in `dir` by a process that no longer runs (kill -9, power loss).
+ * Returns the names removed. Never throws (a folder that cannot be read is simply not swept).
+ */
+export async function sweepStaleTemps(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return removed;
+  }
+  for (const n of names) {
+    const m = TEMP_RE.exec(n);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    try {
+      await unlink(path.join(dir, n));
+      removed.push(n);
+    } catch {
+      /* raced with another sweeper, or not a file */
+    }
+  }
+  return removed;
+}
+
+/** Synchronous sweepStaleTemps (for synchronous set-up code). */
+export function sweepStaleTempsSync(dir: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const n of names) {
+    const m = TEMP_RE.exec(n);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    try {
+      unlinkSync(path.join(dir, n));
+      removed.push(n);
+    } catch {
+      /* raced, or not a file */
+    }
+  }
+  return removed;
+}
+
+/** fsync a folder so a rename inside it survives a crash (no-op where folders cannot be opened). */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    /* some platforms cannot fsync a directory */
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
+interface FileId {
+  dev: number;
+  ino: number;
+  real: string;
+}
+
+async function idOf(p: string): Promise<FileId | undefined> {
+  try {
+    const s = await stat(p);
+    return { dev: s.dev, ino: s.ino, real: await realpath(p) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The real path `p` would have once created: real path of its folder + its name. */
+async function futureReal(p: string): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch {
+    try {
+      return path.join(await realpath(path.dirname(p)), path.basename(p));
+    } catch {
+      return path.resolve(p);
+    }
+  }
+}
+
+/** Device+inode and real paths of a set of inputs, computed once for a whole batch. */
+export interface InputIdentities {
+  readonly ids: ReadonlyMap<string, string>;
+  readonly reals: ReadonlyMap<string, string>;
+}
+
+export async function inputIdentities(inputs: readonly string[]): Promise<InputIdentities> {
+  const ids = new Map<string, string>();
+  const reals = new Map<string, string>();
+  for (const i of inputs) {
+    const id = await idOf(i);
+    if (!id) continue;
+    ids.set(`${id.dev}:${id.ino}`, i);
+    reals.set(id.real, i);
+  }
+  return { ids, reals };
+}
+
+/**
+ * Throws OUTPUT_IS_INPUT (usage, exit 2) when writing `output` would replace or alias any of `inputs`:
+ * same device+inode (hard link, symlink to it, a symlinked folder) or same real path.
+ */
+export async function assertNotAnInput(output: string, inputs: readonly string[] | InputIdentities, shown = output): Promise<void> {
+  if (Array.isArray(inputs) && inputs.length === 0) return;
+  const known = Array.isArray(inputs) ? await inputIdentities(inputs) : (inputs as InputIdentities);
+  if (known.ids.size === 0) return;
+  const out = await idOf(output);
+  const outReal = out?.real ?? (await futureReal(output));
+  const hit = (out && known.ids.get(`${out.dev}:${out.ino}`)) ?? known.reals.get(outReal);
+  if (hit !== undefined) {
+    throw usageError(
+      'OUTPUT_IS_INPUT',
+      msg(`${shown}: the output would overwrite an input (the same file by another path or link); choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào (cùng một tệp qua đường dẫn hoặc liên kết khác); hãy chọn tên khác`),
+      { details: { input: hit } },
+    );
+  }
+}
+
+export interface CommitOptions {
+  /** replace an existing destination (default true); false = fail with OUTPUT_EXISTS if it exists */
+  overwrite?: boolean;
+  /** files that must never be replaced (checked by device+inode and real path right before the rename) */
+  inputs?: readonly string[] | InputIdentities;
+  /** name shown in messages (default: the destination path) */
+  shown?: string;
+}
+
+/**
+ * Publishes a finished temp file: fsync it, check it replaces no input, rename (or link when
+ * overwrite=false: atomic create-if-absent), fsync the folder. The temp file is gone afterwards.
+ */
+export async function commitTemp(tmp: string, finalPath: string, opts: CommitOptions = {}): Promise<void> {
+  const shown = opts.shown ?? finalPath;
+  const fh = await open(tmp, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await assertNotAnInput(finalPath, opts.inputs ?? [], shown);
+  if (opts.overwrite === false) {
+    try {
+      await link(tmp, finalPath);
+      await unlink(tmp);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        throw usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè)`));
+      }
+      // file systems without hard links: a plain rename
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV' || code === 'ENOSYS') await rename(tmp, finalPath);
+      else throw e;
+    }
+  } else await rename(tmp, finalPath);
+  live.delete(tmp);
+  await fsyncDir(path.dirname(finalPath));
+}
+
+export interface AtomicWriteOptions extends CommitOptions {
+  /** file mode of the new file (default 0600: received content, secrets and caches are private) */
+  mode?: number;
+}
+
+export interface WrittenFile {
+  size: number;
+  /** lowercase hex SHA-256 of the written bytes */
+  sha256: string;
+}
+
+/**
+ * Writes `finalPath` atomically while hashing it: `fill` gets a `write` function; the bytes go to the temp
+ * file, which is published by commitTemp only when `fill` succeeds (on failure it is removed). Memory stays
+ * flat: nothing is buffered here.
+ */
+export async function writeFileAtomic(
+  finalPath: string,
+  fill: (write: (b: Uint8Array) => Promise<void>) => Promise<void>,
+  opts: AtomicWriteOptions = {},
+): Promise<WrittenFile> {
+  await assertNotAnInput(finalPath, opts.inputs ?? [], opts.shown);
+  const tmp = tempPathFor(finalPath);
+  const fh = await open(tmp, 'wx', opts.mode ?? 0o600);
+  live.add(tmp);
+  const hash = createHash('sha256');
+  let size = 0;
+  const write = async (b: Uint8Array) => {
+    hash.update(b);
+    size += b.length;
+    let off = 0;
+    while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
+  };
+  try {
+    await fill(write);
+    await fh.sync();
+    await fh.close();
+    await commitTemp(tmp, finalPath, opts);
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    live.delete(tmp);
+    throw e;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+/** writeFileAtomic for bytes or text already in memory. */
+export async function writeBytesAtomic(finalPath: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<WrittenFile> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return writeFileAtomic(finalPath, (write) => write(bytes), opts);
+}
+
+/** Synchronous variant for small files written from synchronous code (caches). Same temp naming, 0600. */
+export function writeBytesAtomicSync(finalPath: string, data: Uint8Array, mode = 0o600): void {
+  const tmp = tempPathFor(finalPath);
+  live.add(tmp);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', mode);
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, finalPath);
+    live.delete(tmp);
+    try {
+      const dfd = openSync(path.dirname(finalPath), 'r');
+      try {
+        fsyncSync(dfd);
+      } finally {
+        closeSync(dfd);
+      }
+    } catch {
+      /* folders cannot be fsynced everywhere */
+    }
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created */
+    }
+    live.delete(tmp);
+    throw e;
+  }
+}
+
+/** Device+inode and real path of a file, for callers that check inputs synchronously. */
+export function sameFileSync(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+export function isKysoTemp(name: string): boolean {
+  return name.includes(TEMP_MARK);
+}
+
