@@ -16,6 +16,7 @@ import { checkSigningCertificate } from '../crypto/certificate-checks.js';
 import type { SignatureScheme, Signer } from '../crypto/signer.js';
 import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
 import { digestRangeWithFileHash } from './sign-digest.js';
+import { asOutputError } from '../core/output-error.js';
 import { expandInputs, planOutputs, type PlannedFile } from './sign-inputs.js';
 
 export type SignLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
@@ -212,12 +213,15 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
       } catch (e) {
         for (const t of temps) await unlink(t).catch(() => undefined);
-        const err = isKysoError(e)
+        // a write that failed (disk full, read-only…) is named after the real output, never the temp file
+        const err = asOutputError(e, p.outputDisplay ?? p.output!, p.input) ?? (isKysoError(e)
           ? e
-          : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e });
+          : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e }));
         files.push({ input: p.display, output: p.outputDisplay, error: err });
         // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
         if (err.category === 'credentials') stopped = err;
+        // nor will a full or read-only disk
+        if (err.category === 'output' && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(String(err.details?.errno))) stopped = err;
       } finally {
         temps.clear();
       }
