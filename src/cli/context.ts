@@ -23,8 +23,11 @@ export interface Context {
   now(): Date;
   /** Asks on the terminal; `mask` hides what is typed. Only called when stdinIsTTY. */
   prompt(question: string, opts: { mask: boolean }): Promise<string>;
-  /** Registers cleanup for Ctrl-C / SIGTERM; returns an unregister function. */
-  onInterrupt(fn: () => void | Promise<void>): () => void;
+  /**
+   * Registers work for Ctrl-C / SIGTERM / SIGHUP (cleanup, then the report of what was done); handlers run
+   * newest first and are told the signal's name. Returns an unregister function.
+   */
+  onInterrupt(fn: (signal?: string) => void | Promise<void>): () => void;
   lang: Lang;
 }
 
@@ -36,7 +39,7 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
       throw e;
     });
   }
-  const handlers = new Set<() => void | Promise<void>>();
+  const handlers = new Set<(signal?: string) => void | Promise<void>>();
   let installed = false;
   const install = () => {
     if (installed) return;
@@ -45,16 +48,17 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
       void (async () => {
         for (const h of [...handlers].reverse()) {
           try {
-            await h();
+            await h(sig);
           } catch {
             /* cleanup is best effort */
           }
         }
-        process.exit(sig === 'SIGINT' ? 130 : 143);
+        process.exit(signalExitCode(sig));
       })();
     };
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
+    process.once('SIGHUP', onSig);
   };
   return {
     stdout: {
@@ -91,6 +95,11 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
       return () => handlers.delete(fn);
     },
   };
+}
+
+/** 128 + the signal number, as shells report it: SIGINT 130, SIGTERM 143, SIGHUP 129. */
+export function signalExitCode(sig: string): number {
+  return sig === 'SIGINT' ? 130 : sig === 'SIGHUP' ? 129 : 143;
 }
 
 /** Masked prompt on the controlling terminal (stderr for the question, raw stdin for the answer). */
