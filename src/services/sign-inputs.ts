@@ -220,7 +220,7 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
         'OUTPUT_IS_INPUT',
         out === f.file
           ? msg(`${f.display}: the output would overwrite this input itself; choose another name`, `${f.display}: tệp đầu ra sẽ ghi đè chính tệp đầu vào này; hãy chọn tên khác`)
-          : msg(`${f.display}: its output ${shown} would overwrite the input ${other}; choose another name or --out-dir`, `${f.display}: tệp đầu ra ${shown} sẽ ghi đè tệp đầu vào ${other}; hãy chọn tên khác hoặc dùng --out-dir`),
+          : msg(`${f.display}: its output would overwrite ${other}, which is also an input; choose another name or --out-dir`, `${f.display}: tệp đầu ra sẽ ghi đè ${other}, cũng là một tệp đầu vào; hãy chọn tên khác hoặc dùng --out-dir`),
       );
       continue;
     }

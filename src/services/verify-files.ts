@@ -108,6 +108,8 @@ export interface VerifyRunOptions {
   jobs: number;
   now: () => Date;
   progress: ProgressSink;
+  /** told of each file's report as soon as it is known (the report written on Ctrl-C lists what was done) */
+  onReport?(index: number, report: FileReport): void;
   /** URL of the compiled worker module (dist/services/verify-worker.js). */
   workerUrl?: URL;
 }
@@ -125,6 +127,7 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
       const opts = await prepareVerify(o.settings, o.now);
       for (let k = 0; k < inputs.length; k++) {
         reports[k] = await verifyInput(inputs[k]!, opts, timeoutMs);
+        o.onReport?.(k, reports[k]!);
         o.progress.tick();
       }
     } else {
@@ -193,6 +196,7 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
   const record = (id: number, r: FileReport) => {
     if (reports[id]) return;
     reports[id] = r;
+    o.onReport?.(id, r);
     remaining--;
     o.progress.tick();
   };
