@@ -86,8 +86,8 @@ function runUntilFifo(args: string[], fifo: string, signal: NodeJS.Signals, env:
 
 describe('batches a clerk can trust', () => {
   it('SIGINT mid-batch: exit 130, valid JSON listing the files done; --skip-existing then resumes to the full set', async () => {
-    const part1 = await folderOf('int-a', 40, 'a');
-    const part2 = await folderOf('int-b', 60, 'b');
+    await folderOf('int-a', 40, 'a');
+    await folderOf('int-b', 60, 'b');
     const fifo = path.join(dir, 'int-pipe.pdf');
     execFileSync('mkfifo', [fifo]);
     const out = path.join(dir, 'int-out');
