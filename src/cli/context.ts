@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { KysoError, msg } from '../core/errors.js';
+import { EXIT } from './exit-codes.js';
 import type { Lang } from '../core/types.js';
 
 export interface OutStream {
@@ -99,7 +100,7 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
 
 /** 128 + the signal number, as shells report it: SIGINT 130, SIGTERM 143, SIGHUP 129. */
 export function signalExitCode(sig: string): number {
-  return sig === 'SIGINT' ? 130 : sig === 'SIGHUP' ? 129 : 143;
+  return sig === 'SIGINT' ? EXIT.interrupted : sig === 'SIGHUP' ? EXIT.hangup : EXIT.terminated;
 }
 
 /** Masked prompt on the controlling terminal (stderr for the question, raw stdin for the answer). */

@@ -13,6 +13,8 @@ export const EXIT = {
   internal: 70,
   /** EX_IOERR of sysexits.h: an output could not be written */
   output: 74,
+  /** SIGHUP (128 + 1): the terminal closed */
+  hangup: 129,
   interrupted: 130,
   /** SIGTERM (128 + 15) */
   terminated: 143,
