@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { KysoError, msg } from '../core/errors.js';
 import { cleanupTempsSync } from '../io/atomic-write.js';
+import { EXIT } from './exit-codes.js';
 import type { Lang } from '../core/types.js';
 
 export interface OutStream {
@@ -24,8 +25,11 @@ export interface Context {
   now(): Date;
   /** Asks on the terminal; `mask` hides what is typed. Only called when stdinIsTTY. */
   prompt(question: string, opts: { mask: boolean }): Promise<string>;
-  /** Registers cleanup for Ctrl-C / SIGTERM; returns an unregister function. */
-  onInterrupt(fn: () => void | Promise<void>): () => void;
+  /**
+   * Registers work for Ctrl-C / SIGTERM / SIGHUP (cleanup, then the report of what was done); handlers run
+   * newest first and are told the signal's name. Returns an unregister function.
+   */
+  onInterrupt(fn: (signal?: string) => void | Promise<void>): () => void;
   /**
    * Ends the process now with `code` once stdout and stderr are flushed, even while abandoned work is still
    * pending (a verification stopped by its watchdog). Only the real process has it; in-process runs do not.
@@ -44,7 +48,7 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
       throw e;
     });
   }
-  const handlers = new Set<() => void | Promise<void>>();
+  const handlers = new Set<(signal?: string) => void | Promise<void>>();
   let installed = false;
   const install = () => {
     if (installed) return;
@@ -55,14 +59,14 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
       void (async () => {
         for (const h of [...handlers].reverse()) {
           try {
-            await h();
+            await h(sig);
           } catch {
             /* cleanup is best effort */
           }
         }
         // the command kept running during the awaits above and may have started another temp file
         cleanupTempsSync();
-        process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGHUP' ? 129 : 143);
+        process.exit(signalExitCode(sig));
       })();
     };
     process.once('SIGINT', onSig);
@@ -116,6 +120,11 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
       return () => handlers.delete(fn);
     },
   };
+}
+
+/** 128 + the signal number, as shells report it: SIGINT 130, SIGTERM 143, SIGHUP 129. */
+export function signalExitCode(sig: string): number {
+  return sig === 'SIGINT' ? EXIT.interrupted : sig === 'SIGHUP' ? EXIT.hangup : EXIT.terminated;
 }
 
 /** Masked prompt on the controlling terminal (stderr for the question, raw stdin for the answer). */

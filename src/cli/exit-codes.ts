@@ -11,7 +11,13 @@ export const EXIT = {
   exchangeRetry: 6,
   exchangeRejected: 7,
   internal: 70,
+  /** EX_IOERR of sysexits.h: an output could not be written */
+  output: 74,
+  /** SIGHUP (128 + 1): the terminal closed */
+  hangup: 129,
   interrupted: 130,
+  /** SIGTERM (128 + 15) */
+  terminated: 143,
 } as const;
 
 export function exitCodeFor(category: ErrorCategory): number {
@@ -28,6 +34,8 @@ export function exitCodeFor(category: ErrorCategory): number {
       return EXIT.exchangeRejected;
     case 'interrupted':
       return EXIT.interrupted;
+    case 'output':
+      return EXIT.output;
     case 'internal':
       return EXIT.internal;
   }
@@ -39,5 +47,5 @@ export function combineExitCodes(codes: number[], order: number[]): number {
   return codes.find((c) => c !== 0) ?? 0;
 }
 
-export const SIGN_EXIT_ORDER = [EXIT.credentials, EXIT.input, EXIT.usage, EXIT.ok];
+export const SIGN_EXIT_ORDER = [EXIT.credentials, EXIT.output, EXIT.input, EXIT.usage, EXIT.ok];
 export const VERIFY_EXIT_ORDER = [EXIT.verifyFailed, EXIT.input, EXIT.verifyIndeterminate, EXIT.ok];

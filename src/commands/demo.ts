@@ -44,8 +44,8 @@ export function register(program: Command, app: App): void {
           ctx.stdout.write(
             r.kept
               ? ctx.lang === 'vi'
-                ? `\nXong. Các tệp nằm trong ${r.dir} (mở cong-van.ban-hanh.pdf để xem chữ ký; xóa bằng --clean).\n`
-                : `\nDone. The files are in ${r.dir} (open cong-van.ban-hanh.pdf to see the signatures; --clean removes them).\n`
+                ? `\nXong. Các tệp nằm trong ${r.dir} (mở cong-van.ban-hanh.pdf để xem chữ ký; xóa bằng --clean).\nMật khẩu của các tệp .p12 thử nghiệm được ghi trong ${r.files.pkiReadme} (để chạy lại các lệnh kyso sign ở trên).\n`
+                : `\nDone. The files are in ${r.dir} (open cong-van.ban-hanh.pdf to see the signatures; --clean removes them).\nThe passphrase of the test .p12 files is written in ${r.files.pkiReadme} (to re-run the kyso sign commands above).\n`
               : ctx.lang === 'vi'
                 ? '\nXong (đã xóa thư mục chạy thử).\n'
                 : '\nDone (the demo folder was removed).\n',

@@ -75,6 +75,6 @@ export async function signRemote(
     now: () => ctx.now(),
     warn: (w) => app.warn(w),
     onInterrupt: (fn) => ctx.onInterrupt(fn),
-    progress: progressBar(ctx.stderr),
+    progress: progressBar(ctx.stderr, ctx.lang),
   });
 }

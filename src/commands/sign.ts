@@ -8,17 +8,21 @@ import type { App } from '../cli/app.js';
 import { escapeControl } from '../cli/escape.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
+import { countOutcomes, interruptedLine, summaryLine, writeSkipNotes } from '../cli/batch-report.js';
+import { writeJson, SCHEMA_VERSION } from '../cli/app.js';
+import { signalExitCode } from '../cli/context.js';
 import { progressBar } from '../cli/progress.js';
 import { obtainSecret, secretIsPrompted } from '../cli/secrets.js';
 import { renderTable } from '../cli/table.js';
 import { msg, usageError } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
-import type { SignDocumentsResult, SignLevel } from '../services/sign-document.js';
+import type { SignDocumentsResult, SignFileOutcome, SignLevel } from '../services/sign-document.js';
 
 interface SignFlags {
   output?: string;
   outDir?: string;
   force?: boolean;
+  skipExisting?: boolean;
   json?: boolean;
   p12?: string;
   passphraseFile?: string;
@@ -65,6 +69,7 @@ export function register(program: Command, app: App): void {
     .option('-o, --output <file>', vi ? 'tệp đầu ra (một tệp đầu vào)' : 'output file (one input)')
     .option('--out-dir <dir>', vi ? 'thư mục đầu ra (nhiều tệp, giữ cấu trúc thư mục)' : 'output folder for many inputs (mirrors relative paths)')
     .option('--force', vi ? 'ghi đè tệp đầu ra đã có' : 'replace an existing output')
+    .option('--skip-existing', vi ? 'bỏ qua tệp đã có đầu ra (chạy tiếp một lần ký bị dừng giữa chừng)' : 'skip files whose output exists already (resumes an interrupted batch)')
     .option('--json', vi ? 'kết quả dạng JSON' : 'print the result as JSON')
     .option('--p12 <file>', vi ? 'tệp PKCS#12 (.p12/.pfx)' : 'PKCS#12 / PFX file')
     .option('--passphrase-file <file>', vi ? 'đọc mật khẩu p12 từ tệp (- = stdin)' : 'read the p12 passphrase from a file (- = stdin)')
@@ -120,8 +125,57 @@ export function register(program: Command, app: App): void {
 
 async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<void> {
   const ctx = app.ctx;
+  const json = Boolean(flags.json);
+  const startedAt = ctx.now().getTime();
+  const progress = progressBar(ctx.stderr, ctx.lang);
+  // What is known so far, for the report written when a signal stops the batch.
+  let plan: { input: string; output?: string }[] = [];
+  const done: SignFileOutcome[] = [];
+  const warnings: SignDocumentsResult['warnings'] = [];
+  let finished = false;
+  // Registered first, so it runs last on a signal: after the signing service removed its temp file.
+  const unregister = ctx.onInterrupt((signal = 'SIGINT') => {
+    if (finished) return;
+    finished = true;
+    progress.done();
+    const stoppedAt = done.length;
+    const rest = plan.slice(stoppedAt);
+    const line = interruptedLine(signal, ctx.lang);
+    const files: JsonFile[] = [
+      ...toJsonResult({ files: done, warnings }, ctx.lang).files,
+      ...rest.map((r) => ({
+        input: r.input,
+        output: r.output,
+        error: { code: 'NOT_SIGNED_INTERRUPTED', message: ctx.lang === 'vi' ? `${r.input}: chưa ký: ${line}` : `${r.input}: not signed: ${line}` },
+      })),
+    ];
+    if (json) {
+      writeJson(ctx, {
+        schemaVersion: SCHEMA_VERSION,
+        ok: false,
+        result: { ...toJsonResult({ files: done, warnings }, ctx.lang), files, interrupted: { signal, exitCode: signalExitCode(signal) } },
+        error: { code: 'INTERRUPTED', message: line },
+      });
+    } else renderSigned(toJsonResult({ files: done, warnings }, ctx.lang));
+    ctx.stderr.write(`kyso: ${line}\n`);
+    ctx.stderr.write(`${summaryLine(countOutcomes(done, Math.max(plan.length, done.length)), ctx.now().getTime() - startedAt, ctx.lang)}\n`);
+  });
+  const renderSigned = (res: JsonResult) => {
+    const rows = res.files.filter((f) => !f.error && !f.skipped).map((f) => [f.input, f.output!, res.signerName ?? f.signer!, f.level!]);
+    // on a terminal the failed files are in the table too (their reason is on stderr above)
+    if (ctx.stdout.isTTY) for (const f of res.files) if (f.error) rows.push([f.input, f.output ?? '-', ctx.lang === 'vi' ? 'LỖI' : 'FAILED', f.error.code]);
+    if (rows.length) renderTable(ctx.stdout, ctx.lang === 'vi' ? ['TỆP', 'ĐẦU RA', 'NGƯỜI KÝ', 'MỨC'] : ['FILE', 'OUTPUT', 'SIGNER', 'LEVEL'], rows);
+  };
+  try {
+    await runSignBody();
+  } finally {
+    finished = true;
+    unregister();
+  }
+
+  async function runSignBody(): Promise<void> {
   await app.run<SignDocumentsResult & { jsonFiles?: unknown }>(
-    Boolean(flags.json),
+    json,
     async () => {
       if (flags.docmdp && !flags.certify) {
         throw usageError('DOCMDP_WITHOUT_CERTIFY', msg('--docmdp only goes with --certify', '--docmdp chỉ dùng cùng --certify'));
@@ -140,6 +194,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
           output: flags.output,
           outDir: flags.outDir,
           force: flags.force,
+          skipExisting: flags.skipExisting,
           level: flags.level as SignLevel,
           tsa: flags.tsa,
           hash: flags.hash as HashAlgorithm,
@@ -222,9 +277,14 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
               },
             ),
           now: () => ctx.now(),
-          warn: (w) => app.warn(w),
+          warn: (w) => {
+            warnings.push(w);
+            app.warn(w);
+          },
           onInterrupt: (fn) => ctx.onInterrupt(fn),
-          progress: progressBar(ctx.stderr),
+          progress,
+          onPlan: (p) => (plan = p),
+          onFile: (f) => done.push(f),
         });
       const exitCode = combineExitCodes(
         result.files.map((f) => ('error' in f ? exitCodeFor(f.error.category) : 0)),
@@ -238,14 +298,18 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         ctx.stderr.write(`kyso: ${escapeControl(tr(ctx.lang, f.error.msg))}\n`);
         if (f.error.hint) ctx.stderr.write(`  ${tr(ctx.lang, f.error.hint)}\n`);
       }
+      writeSkipNotes(ctx.stderr, result.files, ctx.lang);
+      finished = true; // from here on the normal report is written
       return { exitCode, result: toJsonResult(result, ctx.lang) as never };
     },
     (r) => {
       const res = r as unknown as JsonResult;
-      const rows = res.files.filter((f) => !f.error).map((f) => [f.input, f.output!, res.signerName ?? f.signer!, f.level!]);
-      if (rows.length) renderTable(ctx.stdout, ctx.lang === 'vi' ? ['TỆP', 'ĐẦU RA', 'NGƯỜI KÝ', 'MỨC'] : ['FILE', 'OUTPUT', 'SIGNER', 'LEVEL'], rows);
+      renderSigned(res);
+      // a closing summary for the person watching (a script reading a pipe gets the table only)
+      if (ctx.stderr.isTTY) ctx.stderr.write(`${summaryLine(countOutcomes(res.files as never), ctx.now().getTime() - startedAt, ctx.lang)}\n`);
     },
   );
+  }
 }
 
 /** The configuration's "appearance" section (read only when an appearance flag is given). */
@@ -273,6 +337,7 @@ interface JsonFile {
   level?: string;
   signer?: string;
   sha256?: string;
+  skipped?: string;
   error?: { code: string; message: string };
 }
 interface JsonResult {
@@ -285,7 +350,9 @@ interface JsonResult {
 function toJsonResult(r: SignDocumentsResult & { remote?: unknown }, lang: 'en' | 'vi'): JsonResult {
   return {
     files: r.files.map((f) =>
-      'error' in f
+      'skipped' in f
+        ? { input: f.input, output: f.output, skipped: f.skipped }
+        : 'error' in f
         ? { input: f.input, output: f.output, error: { code: f.error.code, message: tr(lang, f.error.msg) } }
         : { input: f.input, output: f.output, field: f.field, level: f.level, signer: f.signer, sha256: f.sha256 },
     ),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
-import type { App } from '../cli/app.js';
+import { SCHEMA_VERSION, writeJson, type App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { progressBar } from '../cli/progress.js';
 import { renderVerifyText } from '../cli/report-text.js';
@@ -11,7 +11,7 @@ import { msg, usageError } from '../core/errors.js';
 import { obtainSecret } from '../cli/secrets.js';
 import { noProgress } from '../core/types.js';
 import { collectPdfFiles, verifyFiles } from '../services/verify-files.js';
-import { runOutcome, summarize, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
+import { runOutcome, summarize, type FileReport, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
 
 interface VerifyFlags {
   trust: string[];
@@ -81,7 +81,13 @@ export function register(program: Command, app: App): void {
         ? '\nVí dụ:\n  kyso verify hop-thu-den/ --format junit > ket-qua.xml\n  kyso verify van-ban.pdf --trust goc.pem --revocation off'
         : '\nExamples:\n  kyso verify inbox/ --format junit > report.xml\n  kyso verify doc.pdf --trust root.pem --revocation off',
     )
-    .action(async (paths: string[], flags: VerifyFlags) => {
+    .action(async (paths: string[], flags: VerifyFlags, cmd: Command) => {
+      if (flags.json && cmd.getOptionValueSource('format') === 'cli' && flags.format !== 'json') {
+        await app.run(true, async () => {
+          throw usageError('FLAGS_CONFLICT', msg(`--json and --format ${flags.format} ask for two different reports; give only one`, `--json và --format ${flags.format} yêu cầu hai loại báo cáo khác nhau; chỉ dùng một`));
+        }, () => {});
+        return;
+      }
       const format = flags.json ? 'json' : flags.format;
       // xmlbuilder2 is loaded only for --format junit (~0.1 s of start-up otherwise).
       let junit: typeof import('../cli/report-junit.js') | undefined;
@@ -139,8 +145,32 @@ export function register(program: Command, app: App): void {
           }
           if (inputs.length === 0 && !shard)
             app.warn({ code: 'VERIFY_NO_FILES', en: `no PDF files found in ${paths.join(', ')}`, vi: `không tìm thấy tệp PDF nào trong ${paths.join(', ')}` });
-          const progress = inputs.length >= 10 ? progressBar(ctx.stderr) : noProgress;
-          let result: VerifyRunResult & { shard?: typeof shard } = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress });
+          const progress = inputs.length >= 10 ? progressBar(ctx.stderr, ctx.lang) : noProgress;
+          // On Ctrl-C / SIGTERM / SIGHUP the report of the files verified so far is still written (a valid
+          // JUnit file or JSON envelope for CI); the files not reached are listed as not verified.
+          const reports: (FileReport | undefined)[] = new Array(inputs.length);
+          let finished = false;
+          const unregister = ctx.onInterrupt((signal = 'SIGINT') => {
+            if (finished) return;
+            finished = true;
+            progress.done();
+            const line = ctx.lang === 'vi' ? `đã dừng theo yêu cầu (${signal})` : `interrupted (${signal})`;
+            const files = inputs.map((i, k): FileReport =>
+              reports[k] ?? { file: i.display, indication: 'ERROR', error: { code: 'NOT_VERIFIED_INTERRUPTED', message: `${i.display}: not verified: interrupted (${signal})`, messageVi: `${i.display}: chưa kiểm tra: đã dừng theo yêu cầu (${signal})` }, signatures: [] },
+            );
+            const partial: VerifyRunResult = { summary: summarize(files), files };
+            if (format === 'json') writeJson(ctx, { schemaVersion: SCHEMA_VERSION, ok: false, result: { ...(verifyJsonView(partial) as object), interrupted: { signal } }, error: { code: 'INTERRUPTED', message: line } });
+            else if (format === 'junit' && junit) ctx.stdout.write(junit.renderVerifyJunit(partial, { allowUnsigned: Boolean(flags.allowUnsigned) }));
+            else renderVerifyText(ctx.stdout, partial, ctx.lang, useColor(ctx.stdout, ctx.env));
+            ctx.stderr.write(`kyso: ${line}\n`);
+          });
+          let result: VerifyRunResult & { shard?: typeof shard };
+          try {
+            result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress, onReport: (k, r) => (reports[k] = r) });
+          } finally {
+            finished = true;
+            unregister();
+          }
           // Encrypted files whose password was not given: ask once on a terminal (masked), check them again.
           const locked = result.files.map((f, i) => (f.error?.code === 'INPUT_PASSWORD_REQUIRED' ? i : -1)).filter((i) => i >= 0);
           if (locked.length && settings.pdfPassword === undefined && ctx.stdinIsTTY) {

@@ -14,6 +14,7 @@ export type ErrorCategory =
   | 'input' // 5
   | 'exchange-retry' // 6
   | 'exchange-rejected' // 7
+  | 'output' // 74: the output could not be written (disk full, read-only, permission denied)
   | 'internal' // 70
   | 'interrupted'; // 130
 

@@ -1,6 +1,7 @@
 import { constants as fsc } from 'node:fs';
 import { copyFile, open, rm, type FileHandle } from 'node:fs/promises';
-import { KysoError, msg, usageError } from '../core/errors.js';
+import { type KysoError, msg, usageError } from '../core/errors.js';
+import { outputWriteError } from '../core/output-error.js';
 import { openFileSource, type ByteSource } from './byte-source.js';
 import { buildUpdate, type BuiltUpdate, type UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
@@ -53,9 +54,8 @@ export function outputError(path: string, e: unknown): KysoError {
   if (code === 'EEXIST') return usageError('OUTPUT_EXISTS', msg(`${path}: file already exists`, `${path}: tệp đã tồn tại`), { cause: e });
   if (code === 'ENOENT')
     return usageError('OUTPUT_DIR_MISSING', msg(`${path}: the output folder does not exist`, `${path}: thư mục đầu ra không tồn tại`), { cause: e });
-  return new KysoError('OUTPUT_WRITE_FAILED', 'input', msg(`${path}: cannot write the output (${code ?? 'error'})`, `${path}: không ghi được tệp đầu ra (${code ?? 'lỗi'})`), {
-    cause: e,
-  });
+  // named after the path given here (the temp file); the sign service renames it after the real output
+  return outputWriteError(path, e);
 }
 
 export async function writeAll(fh: FileHandle, buf: Buffer, at: number): Promise<void> {

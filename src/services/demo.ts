@@ -55,6 +55,21 @@ export interface DemoResult {
 const ORG_SEND = { systemId: 'UBND-PL', organId: '000.00.21.H55', secret: '', organName: 'UBND huyện Phú Lương (DEMO)' };
 const ORG_RECV = { systemId: 'SNV-TN', organId: '000.00.11.H55', secret: '', organName: 'Sở Nội vụ tỉnh Thái Nguyên (DEMO)' };
 
+/** pki/README.txt of the demo: the passphrase of its .p12 files and how to use it (vi + en). */
+export function demoPkiReadme(password: string): string {
+  return [
+    'PKI THỬ NGHIỆM của kyso demo — KHÔNG dùng cho văn bản thật.',
+    `Mật khẩu của các tệp .p12 trong thư mục này: ${password}`,
+    'Ký lại thử:  KYSO_P12_PASSWORD=<mật khẩu> kyso sign ../cong-van.pdf -o ../thu.pdf --p12 lanh-dao.p12',
+    '   hoặc:     kyso sign ../cong-van.pdf -o ../thu.pdf --p12 lanh-dao.p12 --passphrase-file <tệp chứa mật khẩu>',
+    '',
+    'Throw-away TEST PKI made by kyso demo — NEVER use it for real documents.',
+    `Passphrase of the .p12 files in this folder: ${password}`,
+    'Sign again:  KYSO_P12_PASSWORD=<passphrase> kyso sign ../cong-van.pdf -o ../try.pdf --p12 lanh-dao.p12',
+    '',
+  ].join('\n');
+}
+
 function quote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
@@ -95,9 +110,12 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<DemoRe
     // 1. PKI
     const pki = await makeDemoPki(path.join(dir, 'pki'), deps.now());
     const env = { KYSO_P12_PASSWORD: pki.password };
+    // The throw-away passphrase is written down so that the printed `kyso sign … --p12 pki/…` can be re-run.
+    const readme = path.join(dir, 'pki', 'README.txt');
+    await writeFile(readme, demoPkiReadme(pki.password), { mode: 0o600 });
     step(
       { en: 'Throw-away test PKI (root, issuing CA, leader, organisation)', vi: 'Tạo PKI thử nghiệm (CA gốc, CA cấp phát, lãnh đạo, cơ quan)' },
-      `${path.relative(dir, pki.leader.p12)}, ${path.relative(dir, pki.organisation.p12)}, ${path.relative(dir, pki.rootPem)}`,
+      `${path.relative(dir, pki.leader.p12)}, ${path.relative(dir, pki.organisation.p12)}, ${path.relative(dir, pki.rootPem)}; passphrase/mật khẩu: ${path.relative(dir, readme)}`,
     );
 
     // 2. document
@@ -218,6 +236,7 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<DemoRe
         issued,
         received: att ? path.join(got.dir, att.file) : '',
         root: pki.rootPem,
+        pkiReadme: path.join(dir, 'pki', 'README.txt'),
       },
     };
   } finally {

@@ -17,7 +17,9 @@ import { checkSigningCertificate } from '../crypto/certificate-checks.js';
 import type { SignatureScheme, Signer } from '../crypto/signer.js';
 import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
 import { digestRangeWithFileHash } from './sign-digest.js';
-import { expandInputs, planOutputs, type PlannedFile } from './sign-inputs.js';
+import { asOutputError } from '../core/output-error.js';
+import { expandInputs, planOutputs, type PlannedFile, type SkipReason } from './sign-inputs.js';
+import { priorSignatures, sameCertificate } from './sign-prior.js';
 import type { AppearanceConfig } from '../core/config-appearance.js';
 import type { AppearanceOptions, VisibleHook } from './sign-appearance.js';
 
@@ -29,6 +31,8 @@ export interface SignDocumentsOptions {
   output?: string;
   outDir?: string;
   force?: boolean;
+  /** an existing output is skipped, not an error (resuming an interrupted batch) */
+  skipExisting?: boolean;
   level?: SignLevel;
   tsa?: string[];
   hash?: HashAlgorithm;
@@ -52,6 +56,10 @@ export interface SignDocumentsDeps {
   warn(w: Warning): void;
   onInterrupt(fn: () => void | Promise<void>): () => void;
   progress?: ProgressSink;
+  /** told of the planned files (in order) before any is signed */
+  onPlan?(files: { input: string; output?: string }[]): void;
+  /** told of each file's outcome as soon as it is known (a report written on Ctrl-C lists what was done) */
+  onFile?(outcome: SignFileOutcome): void;
   /** RFC 3161 client (default: requestTimestamp over undici to opts.tsa) */
   timestamp?(imprint: Uint8Array, hash: HashAlgorithm): Promise<Uint8Array>;
   /** the configuration's "appearance" section (read only when an appearance flag is given) */
@@ -75,7 +83,14 @@ export interface FailedFile {
   error: KysoError;
 }
 
-export type SignFileOutcome = SignedFile | FailedFile;
+/** A file left alone on purpose (not an error): see SkipReason. */
+export interface SkippedFile {
+  input: string;
+  output?: string;
+  skipped: SkipReason;
+}
+
+export type SignFileOutcome = SignedFile | FailedFile | SkippedFile;
 
 export interface SignDocumentsResult {
   files: SignFileOutcome[];
@@ -86,6 +101,10 @@ export interface SignDocumentsResult {
 
 export function isFailed(f: SignFileOutcome): f is FailedFile {
   return (f as FailedFile).error !== undefined;
+}
+
+export function isSkipped(f: SignFileOutcome): f is SkippedFile {
+  return (f as SkippedFile).skipped !== undefined;
 }
 
 /** Validates option combinations that do not depend on files (usage errors, exit 2). */
@@ -127,15 +146,21 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   const appearance = await import('./sign-appearance.js').then((m) => (m.wantsAppearance(opts.appearance) ? m : undefined));
   appearance?.validateAppearanceFlags(opts.appearance!);
   const expanded = await expandInputs(opts.inputs, opts.cwd);
-  const planned = await planOutputs(expanded, { cwd: opts.cwd, output: opts.output, outDir: opts.outDir, force });
+  const planned = await planOutputs(expanded, { cwd: opts.cwd, output: opts.output, outDir: opts.outDir, force, skipExisting: opts.skipExisting });
   const files: SignFileOutcome[] = [];
   const warnings: Warning[] = [];
-  const todo = planned.filter((p) => !p.error);
+  deps.onPlan?.(planned.map((p) => ({ input: p.display, output: p.outputDisplay })));
+  const record = (o: SignFileOutcome) => {
+    files.push(o);
+    deps.onFile?.(o);
+  };
+  const todo = planned.filter((p) => !p.error && !p.skipped);
   const allInputs = await inputIdentities(planned.map((p) => p.input));
   // temp files of ours left by a killed run (kill -9, power cut) in the output folders
   for (const d of new Set(todo.map((p) => path.dirname(p.output!)))) await sweepStaleTemps(d);
   if (todo.length === 0) {
-    return { files: planned.map((p) => ({ input: p.display, output: p.outputDisplay, error: p.error! })), warnings };
+    for (const p of planned) record(p.skipped ? { input: p.display, output: p.outputDisplay, skipped: p.skipped } : { input: p.display, output: p.outputDisplay, error: p.error! });
+    return { files, warnings };
   }
 
   const signer = await deps.openSigner();
@@ -174,20 +199,54 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     const progress = deps.progress ?? noProgress;
     progress.start(planned.length, 'sign');
     let stopped: KysoError | undefined;
+    const warn = (w: Warning) => {
+      warnings.push(w);
+      deps.warn(w);
+    };
     for (const p of planned) {
+      if (p.skipped) {
+        record({ input: p.display, output: p.outputDisplay, skipped: p.skipped });
+        progress.tick();
+        continue;
+      }
       if (p.error) {
-        files.push({ input: p.display, output: p.outputDisplay, error: p.error });
+        record({ input: p.display, output: p.outputDisplay, error: p.error });
         progress.tick();
         continue;
       }
       if (stopped) {
-        files.push({
+        record({
           input: p.display,
           output: p.outputDisplay,
           error: new KysoError('BATCH_STOPPED', stopped.category, msg(`${p.display}: not signed: the batch stopped (${stopped.msg.en})`, `${p.display}: chưa ký: quá trình ký đã dừng (${stopped.msg.vi})`)),
         });
         progress.tick();
         continue;
+      }
+      // What the file already carries: our own signature again (skipped when found in a folder or glob,
+      // a warning when named), or a signature whose bytes no longer match (a warning: the new signature
+      // would seal a document that is already broken).
+      const prior = await priorSignatures(p.input);
+      if (prior.some((s) => sameCertificate(s.signerCert, signer.certificate))) {
+        if (!p.explicit) {
+          record({ input: p.display, output: p.outputDisplay, skipped: 'already-signed' });
+          progress.tick();
+          continue;
+        }
+        warn({
+          code: 'ALREADY_SIGNED_BY_SIGNER',
+          en: `${p.display}: already carries a signature by this same certificate; signing it again adds a second one`,
+          vi: `${p.display}: đã có chữ ký của chính chứng thư này; ký lại sẽ thêm một chữ ký thứ hai`,
+        });
+      }
+      const broken = prior.filter((s) => !s.intact);
+      if (broken.length) {
+        const names = broken.map((s) => s.field).join(', ');
+        warn({
+          code: 'PRIOR_SIGNATURE_BROKEN',
+          en: `${p.display}: an earlier signature (${names}) is already broken: the document changed after it was signed; your signature will not repair it`,
+          vi: `${p.display}: chữ ký trước đó (${names}) đã không còn hợp lệ: văn bản đã bị thay đổi sau khi ký; chữ ký mới không khắc phục được điều này`,
+        });
       }
       const tmp = tempPathFor(p.output!);
       temps.add(tmp);
@@ -222,15 +281,18 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           warnings.push(w);
           deps.warn(w);
         }
-        files.push({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
+        record({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
       } catch (e) {
         for (const t of temps) await unlink(t).catch(() => undefined);
-        const err = isKysoError(e)
+        // a write that failed (disk full, read-only…) is named after the real output, never the temp file
+        const err = asOutputError(e, p.outputDisplay ?? p.output!, p.input) ?? (isKysoError(e)
           ? e
-          : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e });
-        files.push({ input: p.display, output: p.outputDisplay, error: err });
+          : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e }));
+        record({ input: p.display, output: p.outputDisplay, error: err });
         // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
         if (err.category === 'credentials') stopped = err;
+        // nor will a full or read-only disk
+        if (err.category === 'output' && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(String(err.details?.errno))) stopped = err;
       } finally {
         for (const t of temps) untrackTemp(t);
         temps.clear();

@@ -16,7 +16,12 @@ export interface ExpandedInput {
   display: string;
   /** path relative to its root (folder or glob base), for --out-dir mirroring */
   rel: string;
+  /** named on the command line (not found by expanding a folder or glob): always signed */
+  explicit: boolean;
 }
+
+/** Why a file found in a batch is left alone (not an error): see planOutputs and signDocuments. */
+export type SkipReason = 'signed-name' | 'output-exists' | 'already-signed';
 
 export interface PlannedFile {
   input: string;
@@ -26,6 +31,9 @@ export interface PlannedFile {
   outputDisplay?: string;
   /** set when this file cannot be signed as planned */
   error?: KysoError;
+  /** set when this file is left alone on purpose */
+  skipped?: SkipReason;
+  explicit: boolean;
 }
 
 const GLOB_CHARS = /[*?[]/;
@@ -96,17 +104,17 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
         .map((f) => ({ f, rel: path.relative(base, f).split(path.sep).join('/') }))
         .filter((x) => re.test(x.rel));
       if (matched.length === 0) {
-        add({ file: abs, display: raw, rel: path.basename(raw) });
+        add({ file: abs, display: raw, rel: path.basename(raw), explicit: true });
         continue;
       }
-      for (const m of matched) add({ file: m.f, display: path.join(baseRel, m.rel), rel: m.rel });
+      for (const m of matched) add({ file: m.f, display: path.join(baseRel, m.rel), rel: m.rel, explicit: false });
       continue;
     }
     let st;
     try {
       st = await stat(abs);
     } catch {
-      add({ file: abs, display: raw, rel: path.basename(abs) });
+      add({ file: abs, display: raw, rel: path.basename(abs), explicit: true });
       continue;
     }
     if (st.isDirectory()) {
@@ -114,9 +122,9 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
       await walk(abs, files);
       for (const f of files.filter((f) => /\.pdf$/i.test(f))) {
         const rel = path.relative(abs, f).split(path.sep).join('/');
-        add({ file: f, display: path.join(raw, rel), rel });
+        add({ file: f, display: path.join(raw, rel), rel, explicit: false });
       }
-    } else add({ file: abs, display: raw, rel: path.basename(abs) });
+    } else add({ file: abs, display: raw, rel: path.basename(abs), explicit: true });
   }
   return out;
 }
@@ -146,6 +154,13 @@ export interface PlanOptions {
   output?: string;
   outDir?: string;
   force: boolean;
+  /** an existing output is skipped (not an error): re-running an interrupted batch resumes it */
+  skipExisting?: boolean;
+}
+
+/** kyso's own default output name: `<name>.signed.pdf` */
+export function isSignedName(file: string): boolean {
+  return /\.signed\.pdf$/i.test(file);
 }
 
 /** Decides each output; whole-run usage errors (e.g. -o with several inputs) are thrown. */
@@ -169,13 +184,25 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
       });
     }
   }
-  const inputs = new Set(files.map((f) => f.file));
-  const inputIds = await inputIdentities([...inputs]);
+  if (opts.output && files.length === 1 && (await exists(path.resolve(opts.cwd, opts.output))) === 'dir') {
+    throw usageError('OUTPUT_IS_DIR', msg(`${opts.output}: the output is a folder`, `${opts.output}: tệp đầu ra là một thư mục`), {
+      hint: msg(`To write into this folder use --out-dir ${opts.output}`, `Để ghi vào thư mục này, dùng --out-dir ${opts.output}`),
+    });
+  }
+  // Files found by expanding a folder or glob and named like kyso's own outputs are left alone (signing
+  // a folder twice must not produce *.signed.signed.pdf); files named on the command line are always signed.
+  const skippedByName = new Set(files.filter((f) => !f.explicit && isSignedName(f.file)).map((f) => f.file));
+  const inputs = new Map(files.filter((f) => !skippedByName.has(f.file)).map((f) => [f.file, f.display]));
+  const inputIds = await inputIdentities([...inputs.keys()]);
   const taken = new Set<string>();
   const planned: PlannedFile[] = [];
   for (const f of files) {
-    const p: PlannedFile = { input: f.file, display: f.display };
+    const p: PlannedFile = { input: f.file, display: f.display, explicit: f.explicit };
     planned.push(p);
+    if (skippedByName.has(f.file)) {
+      p.skipped = 'signed-name';
+      continue;
+    }
     const kind = await exists(f.file);
     if (kind === undefined) {
       p.error = inputError('INPUT_NOT_FOUND', msg(`${f.display}: file not found`, `${f.display}: không tìm thấy tệp`));
@@ -190,7 +217,13 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     const shown = opts.output ?? (outDir ? path.join(opts.outDir!, f.rel) : relOrAbs(opts.cwd, out));
     p.outputDisplay = shown;
     if (inputs.has(out) || out === f.file) {
-      p.error = usageError('OUTPUT_IS_INPUT', msg(`${shown}: the output would overwrite an input; choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào; hãy chọn tên khác`));
+      const other = out === f.file ? f.display : inputs.get(out)!;
+      p.error = usageError(
+        'OUTPUT_IS_INPUT',
+        out === f.file
+          ? msg(`${f.display}: the output would overwrite this input itself; choose another name`, `${f.display}: tệp đầu ra sẽ ghi đè chính tệp đầu vào này; hãy chọn tên khác`)
+          : msg(`${f.display}: its output would overwrite ${other}, which is also an input; choose another name or --out-dir`, `${f.display}: tệp đầu ra sẽ ghi đè ${other}, cũng là một tệp đầu vào; hãy chọn tên khác hoặc dùng --out-dir`),
+      );
       continue;
     }
     try {
@@ -221,8 +254,12 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
       p.error = usageError('OUTPUT_IS_DIR', msg(`${shown}: the output is a folder`, `${shown}: tệp đầu ra là một thư mục`));
       continue;
     }
+    if (outKind === 'file' && opts.skipExisting && !opts.force) {
+      p.skipped = 'output-exists';
+      continue;
+    }
     if (outKind === 'file' && !opts.force) {
-      p.error = usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè)`));
+      p.error = usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it, or --skip-existing to leave it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè, hoặc --skip-existing để bỏ qua)`));
     }
   }
   return planned;

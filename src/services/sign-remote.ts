@@ -82,10 +82,12 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
   const { level, hash } = validateSignOptions(opts);
   const force = Boolean(opts.force);
   const expanded = await expandInputs(opts.inputs, opts.cwd);
-  const planned = await planOutputs(expanded, { cwd: opts.cwd, output: opts.output, outDir: opts.outDir, force });
+  const planned = await planOutputs(expanded, { cwd: opts.cwd, output: opts.output, outDir: opts.outDir, force, skipExisting: opts.skipExisting });
   const warnings: Warning[] = [];
-  const outcomes: (SignFileOutcome | undefined)[] = planned.map((p) => (p.error ? { input: p.display, output: p.outputDisplay, error: p.error } : undefined));
-  if (planned.every((p) => p.error)) return { files: outcomes as SignFileOutcome[], warnings };
+  const outcomes: (SignFileOutcome | undefined)[] = planned.map((p) =>
+    p.skipped ? { input: p.display, output: p.outputDisplay, skipped: p.skipped } : p.error ? { input: p.display, output: p.outputDisplay, error: p.error } : undefined,
+  );
+  if (planned.every((p) => p.error || p.skipped)) return { files: outcomes as SignFileOutcome[], warnings };
   if (opts.rsaPss) throw usageError('REMOTE_PSS_UNSUPPORTED', msg('--rsa-pss is not available with --remote', 'không dùng được --rsa-pss cùng --remote'));
 
   const signer = await deps.openSigner();
@@ -126,7 +128,7 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
     progress.start(planned.length, 'prepare');
     for (const [i, p] of planned.entries()) {
       progress.tick();
-      if (p.error) continue;
+      if (p.error || p.skipped) continue;
       const tmp = tempPathFor(p.output!);
       temps.add(tmp);
       try {

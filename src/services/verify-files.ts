@@ -115,6 +115,8 @@ export interface VerifyRunOptions {
   jobs: number;
   now: () => Date;
   progress: ProgressSink;
+  /** told of each file's report as soon as it is known (the report written on Ctrl-C lists what was done) */
+  onReport?(index: number, report: FileReport): void;
   /** URL of the compiled worker module (dist/services/verify-worker.js). */
   workerUrl?: URL;
   /** Verify in this thread whatever the number of inputs (programmatic callers without dist/). */
@@ -144,6 +146,7 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
       const opts = await prepareVerify(o.settings, o.now);
       for (let k = 0; k < inputs.length; k++) {
         reports[k] = await verifyInput(inputs[k]!, opts, timeoutMs);
+        o.onReport?.(k, reports[k]!);
         o.progress.tick();
       }
     } else {
@@ -212,6 +215,7 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
   const record = (id: number, r: FileReport) => {
     if (reports[id]) return;
     reports[id] = r;
+    o.onReport?.(id, r);
     remaining--;
     o.progress.tick();
   };

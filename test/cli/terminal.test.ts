@@ -2,9 +2,9 @@
  * kyso at a real terminal: `script` (util-linux) gives the CLI a pseudo-terminal, and the test types into it
  * the way a clerk would, waiting for each prompt before answering.
  */
-import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { closeSync, constants as fsc, existsSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,5 +97,67 @@ describe('kyso sign at a terminal', () => {
     expect(r.code, r.screen).toBe(4);
     expect(r.screen).toContain('wrong passphrase');
     expect(existsSync(path.join(dir, 'out.pdf'))).toBe(false);
+  });
+});
+
+describe('a signing batch at a terminal', () => {
+  /** 12 PDFs in a/, a FIFO, 20 in b/: kyso's open() of the FIFO blocks, a deterministic point mid-batch. */
+  async function batch(): Promise<{ dir: string; fifo: string }> {
+    const { dir, input } = await setup();
+    for (const [part, n] of [['a', 12], ['b', 20]] as const) {
+      await mkdir(path.join(dir, part));
+      for (let i = 1; i <= n; i++) await copyFile(input, path.join(dir, part, `${part}${String(i).padStart(2, '0')}.pdf`));
+    }
+    const fifo = path.join(dir, 'pipe.pdf');
+    execFileSync('mkfifo', [fifo]);
+    return { dir, fifo };
+  }
+
+  it('Ctrl-C mid-batch: the progress line is cleared, the table of what was done and a summary are shown, exit 130', async () => {
+    const pki = getPki();
+    const { dir, fifo } = await batch();
+    const cmd = [process.execPath, KYSO_BIN, 'sign', 'a', 'pipe.pdf', 'b', '--out-dir', 'out', '--p12', 'lanh-dao.p12', '--lang', 'vi'].map(shq).join(' ');
+    await mkdir(path.join(dir, 'out'));
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, env: cleanEnv({ TERM: 'dumb', KYSO_P12_PASSWORD: pki.password }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (screen += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let fd: number | undefined;
+    for (;;) {
+      try {
+        fd = openSync(fifo, fsc.O_WRONLY | fsc.O_NONBLOCK);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENXIO') throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    child.stdin.write('\x03'); // Ctrl-C typed at the terminal: SIGINT to the foreground process group
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    closeSync(fd);
+    expect(code, screen).toBe(130);
+    expect(screen).toContain('Đang ký ['); // the progress label, in Vietnamese
+    expect(screen).toContain('\r\x1b[K'); // the progress line was cleared before the report
+    expect(screen).toMatch(/TỆP\s+ĐẦU RA\s+NGƯỜI KÝ\s+MỨC/);
+    for (let i = 1; i <= 12; i++) expect(screen).toContain(`a/a${String(i).padStart(2, '0')}.pdf`);
+    expect(screen).toMatch(/kyso: đã dừng theo yêu cầu \(SIGINT\)\r?\nĐã ký \d+\/33 tệp \((\d+ lỗi, )?\d+ chưa ký\) trong [\d,]+ giây/);
+  });
+
+  it('a finished batch: a closing summary with counts and time, and a time-left estimate on the progress line', async () => {
+    const pki = getPki();
+    const { dir } = await batch();
+    await rm(path.join(dir, 'pipe.pdf'));
+    await copyFile(path.join(dir, 'lanh-dao.p12'), path.join(dir, 'b', 'b99.pdf')); // not a PDF: one failure
+    const cmd = [process.execPath, KYSO_BIN, 'sign', 'a', 'b', '--p12', 'lanh-dao.p12', '--lang', 'en'].map(shq).join(' ');
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, env: cleanEnv({ TERM: 'dumb', KYSO_P12_PASSWORD: pki.password }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (screen += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, screen).toBe(5);
+    expect(screen).toMatch(/signing \[[#.]+\] \d+\/33  about \d+ s left/);
+    // the failed file is in the table too
+    expect(screen).toMatch(/b\/b99\.pdf\s+b\/b99\.signed\.pdf\s+FAILED\s+\S+/);
+    expect(screen).toMatch(/Signed 32 of 33 file\(s\) \(1 failed\) in \d+\.\d s/);
   });
 });

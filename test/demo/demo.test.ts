@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -45,6 +45,26 @@ describe('kyso demo', () => {
     const { stdout: text } = await exec('pdftotext', ['-layout', files.issued, '-']);
     expect(text).toMatch(/Số:\s+123 ?\/UBND-VP/);
     expect(text).toMatch(/ngày\s+\d{2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}/);
+  });
+
+  it('writes the throw-away passphrase to pki/README.txt and says where, so its printed kyso sign can be re-run', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kyso-demo-test-'));
+    dirs.push(dir);
+    const r = await runKyso(['demo', '--data-dir', dir, '--lang', 'en'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const readme = path.join(dir, 'pki', 'README.txt');
+    expect(r.stdout).toContain(`The passphrase of the test .p12 files is written in ${readme}`);
+    const text = await readFile(readme, 'utf8');
+    expect(text).toContain('Mật khẩu của các tệp .p12 trong thư mục này:');
+    const passphrase = /Passphrase of the \.p12 files in this folder: (\S+)/.exec(text)?.[1];
+    expect(passphrase).toBeTruthy();
+    // the leader's signing step exactly as printed, in the demo folder
+    const printed = /\$ (kyso sign cong-van\.pdf -o cong-van\.lanh-dao\.pdf --p12 pki\/lanh-dao\.p12[^\n]*)/.exec(r.stdout)?.[1];
+    expect(printed).toBeTruthy();
+    const args = printed!.replace(' -o cong-van.lanh-dao.pdf', ' -o lai.pdf').match(/'[^']*'|\S+/g)!.slice(1).map((a) => a.replace(/^'|'$/g, ''));
+    const again = await runKyso(args, { cwd: dir, env: { KYSO_P12_PASSWORD: passphrase } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'lai.pdf'))).toBe(true);
   });
 
   it('--clean removes its folder; human output names every step in Vietnamese with --lang vi', async () => {

@@ -109,7 +109,7 @@ describe.concurrent('usage → exit 2', () => {
     await writeFile(c.out, 'old');
     const r = await kysoSign([c.in, '-o', c.out, '--p12', leader(), '--lang', 'en']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/out\.pdf: the output file exists already \(use --force to replace it\)/);
+    expect(r.stderr).toMatch(/out\.pdf: the output file exists already \(use --force to replace it, or --skip-existing to leave it\)/);
     await expectNothingLeft(c.d, ['in.pdf', 'out.pdf']);
     const f = await kysoSign([c.in, '-o', c.out, '--p12', leader(), '--force']);
     expect(f.code).toBe(0);
@@ -131,7 +131,7 @@ describe.concurrent('usage → exit 2', () => {
     const c = await caseDir('same', samples.simple);
     const r = await kysoSign([c.in, '-o', c.in, '--force', '--p12', leader(), '--lang', 'en']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/would overwrite an input/);
+    expect(r.stderr).toMatch(/in\.pdf: the output would overwrite this input itself/);
     await expectNothingLeft(c.d, ['in.pdf']);
   });
   it('B-T / B-LTA without --tsa; an unknown level; -o with several inputs; no credentials', async () => {

@@ -1,0 +1,66 @@
+/**
+ * What a PDF about to be signed already carries: for each earlier signature (not document timestamps), who
+ * signed it and whether its bytes are still intact (ByteRange well formed and the CMS message digest equal
+ * to the digest of the ranges). Used by `kyso sign` to skip its own outputs found again in a folder, and to
+ * warn before adding a signature on top of a broken one. Reuses the verifier's pieces (reader, signature
+ * scan, ByteRange check, CMS check); trust and revocation are not looked at here.
+ */
+import { createHash } from 'node:crypto';
+import { openFileSource, type ByteSource } from '../pdf/byte-source.js';
+import { checkByteRange, trimDer } from '../pdf/byte-range-check.js';
+import { PdfReader } from '../pdf/reader.js';
+import { scanSignatures } from '../pdf/signature-scan.js';
+import { checkCms } from '../crypto/verify-cms.js';
+
+export interface PriorSignature {
+  field: string;
+  /** DER of the signer's certificate, when the CMS names one */
+  signerCert?: Uint8Array;
+  /** false: the signed bytes changed or the signature value does not match them */
+  intact: boolean;
+}
+
+async function digestRanges(src: ByteSource, br: readonly number[], alg: string): Promise<Uint8Array> {
+  const h = createHash(alg);
+  const CH = 1 << 20;
+  for (const [start, len] of [
+    [br[0]!, br[1]!],
+    [br[2]!, br[3]!],
+  ] as const) {
+    for (let off = 0; off < len; off += CH) h.update(await src.read(start + off, Math.min(CH, len - off)));
+  }
+  return h.digest();
+}
+
+/** Earlier signatures of `file`; an unreadable or encrypted file gives [] (signing reports its own error). */
+export async function priorSignatures(file: string): Promise<PriorSignature[]> {
+  let src: ByteSource | undefined;
+  try {
+    src = await openFileSource(file);
+    const reader = await PdfReader.open(src, { file });
+    if (reader.encrypted) return [];
+    const found = (await scanSignatures(reader)).filter((f) => f.kind === 'signature' && f.presentInFinal);
+    if (found.length === 0) return [];
+    const revisionEnds = reader.revisions.map((r) => r.endOffset);
+    const out: PriorSignature[] = [];
+    for (const f of found) {
+      const br = await checkByteRange(src, f.sig, revisionEnds);
+      if (!br.ok || !br.byteRange || !br.contents) {
+        out.push({ field: f.fieldName, intact: false });
+        continue;
+      }
+      const range = br.byteRange;
+      const cms = await checkCms(trimDer(br.contents), (alg) => digestRanges(src!, range, alg));
+      out.push({ field: f.fieldName, signerCert: cms.signerCert, intact: cms.parsed && cms.messageDigestMatches && cms.signatureValid });
+    }
+    return out;
+  } catch {
+    return [];
+  } finally {
+    await src?.close().catch(() => undefined);
+  }
+}
+
+export function sameCertificate(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && Buffer.from(a).equals(Buffer.from(b));
+}
