@@ -11,7 +11,7 @@ import * as pkijs from 'pkijs';
 import { ChainCert, normSerial } from './chain-cert.js';
 import type { CmsAttributes, CmsSignerInfo } from './cms-signer-info.js';
 import { verifyRsaPkcs1Digest, verifySignature } from './verify-signature.js';
-import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex, u8 } from './verify-util.js';
+import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex } from './verify-util.js';
 
 export interface SignerInfoCheck {
   digestAlgorithm: string;
