@@ -1,5 +1,5 @@
 // `npm run bench`: the benchmarks of kyso, section by section (not timed tests: they take minutes).
-// Usage: node bench/run.mjs [sign] [startup] [verify] [--sizes 1,10,100,1024] [--runs 5] [--smoke]
+// Usage: node bench/run.mjs [sign] [startup] [verify] [token] [--sizes 1,10,100,1024] [--runs 5] [--smoke]
 // Needs dist/ (npm run build). Each section writes its figures into BENCHMARKS.md.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -30,4 +30,9 @@ if (want('verify') && existsSync(path.join(here, 'verify-bench.mjs'))) {
     console.log('\n== kyso verify ==');
     await mod.runVerifyBench({});
   }
+}
+if (want('token')) {
+  console.log('\n== kyso sign: 200 small PDFs on a SoftHSM token, one login ==');
+  const { runTokenBench } = await import('./token-bench.mjs');
+  await runTokenBench({});
 }
