@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxStore } from '../../src/outbox/outbox-store.js';
 import type { RunningHub } from '../../src/services/hub-server.js';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
+import { mulberry32, seededRandom } from '../helpers/seeded-random.js';
 import { BIN, makeParty, META, ORG_A, ORG_B, startTestHub, tmpRoot, type Party } from './flow-helpers.js';
 
 /**
@@ -59,6 +60,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('reliability (real CLI, hub on loopback)', () => {
   it(`SIGKILL at random points of a send, then restart: exactly one accepted sendEdoc per document (dedup OFF), ${RUNS} runs`, async () => {
+    const { seed } = seededRandom(); // kill points are replayable: the seed is printed on failure
     // calibrate: how long does one uninterrupted send take on this machine right now?
     const calHub = await hub({ dedup: false });
     const cal = await makeParty(root, { ...ORG_A, systemId: 'SYS-A' }, calHub.url, FAST);
@@ -68,6 +70,7 @@ describe('reliability (real CLI, hub on loopback)', () => {
 
     const phases: Record<string, number> = {};
     const results = await lanes(async (lane) => {
+      const random = mulberry32(seed + lane); // one stream per lane: lanes interleave
       const h = await hub({ dedup: false, faults: 'slow:120ms:path=sendEdoc,drop-after-receive:0.2:path=sendEdoc' });
       const party = await makeParty(path.join(root, `kill-${lane}`), ORG_A, h.url, FAST);
       const out: { code: string; accepted: number }[] = [];
@@ -80,9 +83,9 @@ describe('reliability (real CLI, hub on loopback)', () => {
             // right when the hub sees our sendEdoc: in flight, stored-but-unanswered, or just answered
             const deadline = Date.now() + 20_000;
             while ((h.stats().requests.sendEdoc ?? 0) === before && Date.now() < deadline && child.exitCode === null) await sleep(3);
-            await sleep(Math.random() * 200);
+            await sleep(random() * 200);
           } else {
-            await sleep(Math.random() * typical * 1.1);
+            await sleep(random() * typical * 1.1);
           }
         });
         // what the killed run left behind
