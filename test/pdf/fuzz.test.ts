@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFRawStream, PDFRef } from '../../src/pdf/pdf-lib.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { isKysoError } from '../../src/core/errors.js';
 import { bufferSource } from '../../src/pdf/byte-source.js';
 import { PdfReader } from '../../src/pdf/reader.js';
