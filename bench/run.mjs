@@ -1,5 +1,5 @@
 // `npm run bench`: the benchmarks of kyso, section by section (not timed tests: they take minutes).
-// Usage: node bench/run.mjs [sign] [startup] [appearance] [verify] [sweep] [--sizes 1,10,100,1024] [--runs 5] [--docs 200] [--pages 7000] [--smoke]
+// Usage: node bench/run.mjs [sign] [startup] [appearance] [verify] [sweep] [token] [--sizes 1,10,100,1024] [--runs 5] [--docs 200] [--pages 7000] [--smoke]
 // Needs dist/ (npm run build). Each section writes its figures into BENCHMARKS.md.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -41,4 +41,9 @@ if (want('sweep')) {
   const { runSweep } = await import('./real-world-sweep.mjs');
   const { counts } = await runSweep({ bigPages: Number(opt('--pages') ?? 7000) });
   if (counts.broken > 0 || counts.unexpected > 0) process.exitCode = 1;
+}
+if (want('token')) {
+  console.log('\n== kyso sign: 200 small PDFs on a SoftHSM token, one login ==');
+  const { runTokenBench } = await import('./token-bench.mjs');
+  await runTokenBench({});
 }

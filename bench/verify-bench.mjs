@@ -4,7 +4,7 @@
 // Needs dist/ (npm run build), openssl, pdfsig, certutil.
 import { writeBenchmarkSection } from './benchmarks-md.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';

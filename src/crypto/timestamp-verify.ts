@@ -12,7 +12,7 @@ import { validateCertificate } from './chain-builder.js';
 import { parseCerts, type ChainCert } from './chain-cert.js';
 import { checkSignerInfo } from './verify-signer-info.js';
 import { decodeOid, fromPkijsSignerInfo, parseSignerInfo, type CmsSignerInfo } from './cms-signer-info.js';
-import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, parseDer, rawBytes, readTlv, children, toHex, trimDer, u8, type Tlv } from './verify-util.js';
+import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, parseDer, rawBytes, readTlv, children, toHex, trimDer, type Tlv } from './verify-util.js';
 
 export interface TimestampCheck {
   valid: boolean;

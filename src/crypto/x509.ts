@@ -30,7 +30,7 @@ export function toBuffer(b: Uint8Array | ArrayBuffer): Buffer {
 }
 
 export { sha256Hex, toArrayBuffer } from './der-cert.js';
-import { sha256Hex, toArrayBuffer } from './der-cert.js';
+import { toArrayBuffer } from './der-cert.js';
 
 /** Parses a DER certificate; throws an input error naming `label` when it is not one. */
 export function parseCertificate(der: Uint8Array, label = 'certificate'): pkijs.Certificate {

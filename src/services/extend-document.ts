@@ -204,10 +204,12 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
       cur = t;
       added.documentTimestamps++;
     }
-    // 2. Validation data for every chain, the new timestamp's included.
+    // 2. Validation data for every chain, the new timestamp's included. Fetched afresh (not from the cache
+    // the first verification filled): revocation data counts only when issued after the proof of existence,
+    // i.e. after the document timestamp just added (EN 319 102-1 §5.6.2.4).
     const material = await collectFileValidationData(await readFileMaterial(cur), {
       trustStore: deps.verify.trustStore,
-      fetcher: deps.verify.fetcher ?? (await import('../crypto/revocation-fetcher.js')).createRevocationFetcher({ now: deps.now }),
+      fetcher: added.documentTimestamps > 0 || !deps.verify.fetcher ? (await import('../crypto/revocation-fetcher.js')).createRevocationFetcher({ now: deps.now }) : deps.verify.fetcher,
       now: deps.now,
       timeoutMs: opts.timeoutMs,
     });

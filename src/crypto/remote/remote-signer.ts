@@ -10,7 +10,7 @@ import { credentialError, KysoError, msg, usageError, type Msg } from '../../cor
 import type { HashAlgorithm } from '../../core/types.js';
 import { completeChain } from '../chain-completion.js';
 import type { KeyAlgorithm, SignRequest, Signer } from '../signer.js';
-import type { DigestItem, RemoteAdapter, RemoteCredential, RemoteTransaction } from './types.js';
+import type { DigestItem, RemoteAdapter, RemoteTransaction } from './types.js';
 
 export type RemoteTxState = 'pending' | 'confirmed' | 'signed' | 'declined' | 'expired' | 'failed' | 'cancelled';
 
