@@ -65,7 +65,7 @@ export const COMMANDS: Record<string, CommandDeclaration> = {
     load: () => import('../commands/outbox.js'),
   },
   org: {
-    summary: { en: 'The organisation directory (fills the edXML To/From blocks)', vi: 'Danh bạ cơ quan (điền đủ khối To/From của edXML)' },
+    summary: { en: 'The organisation directory (fills the edXML To/From blocks)', vi: 'Danh bạ cơ quan (điền đủ thông tin nơi gửi, nơi nhận trong gói edXML)' },
     load: () => import('../commands/org.js'),
   },
   hub: {

@@ -12,8 +12,8 @@ export function register(program: Command, app: App): void {
     .command('show')
     .description(vi ? 'In mọi khóa cấu hình có hiệu lực (--origin: kèm nguồn của từng khóa)' : 'Print every effective configuration key (--origin: with where it came from)')
     .option('--origin', vi ? 'in nguồn của từng khóa (tệp, biến môi trường, cờ, mặc định)' : 'print where each key came from (file, environment, flag, default)')
-    .option('--data-dir <dir>', 'as for the exchange commands')
-    .option('--json', 'one JSON document on stdout')
+    .option('--data-dir <dir>', vi ? 'như ở các lệnh liên thông (send, receive, status, outbox)' : 'as for the exchange commands')
+    .option('--json', vi ? 'kết quả dạng JSON' : 'one JSON document on stdout')
     .action(async (o: { origin?: boolean; dataDir?: string; json?: boolean }) => {
       await app.run(
         Boolean(o.json),

@@ -14,14 +14,19 @@ interface DemoFlags {
 }
 
 export function register(program: Command, app: App): void {
+  const vi = app.ctx.lang === 'vi';
   program
     .command('demo')
-    .description('run the whole job end to end on embedded defaults: test PKI, sample công văn, sign twice, verify, local hub, send, receive, status')
-    .option('--data-dir <dir>', 'work in this folder (default: a new temp folder, kept for you to open)')
-    .option('--port <n>', 'port of the local exchange hub (default: a free one)')
-    .option('--clean', 'remove the folder at the end')
-    .option('--json', 'one JSON document on stdout')
-    .addHelpText('after', '\nExample:\n  kyso demo\n  kyso demo --data-dir ./thu-nghiem --clean')
+    .description(
+      vi
+        ? 'chạy trọn quy trình với dữ liệu mẫu: PKI thử nghiệm, công văn mẫu, ký hai lần, kiểm tra, trục cục bộ, gửi, nhận, trạng thái'
+        : 'run the whole job end to end on embedded defaults: test PKI, sample công văn, sign twice, verify, local hub, send, receive, status',
+    )
+    .option('--data-dir <dir>', vi ? 'thư mục làm việc (mặc định: một thư mục tạm mới, được giữ lại để bạn mở xem)' : 'work in this folder (default: a new temp folder, kept for you to open)')
+    .option('--port <n>', vi ? 'cổng của trục liên thông cục bộ (mặc định: một cổng còn trống)' : 'port of the local exchange hub (default: a free one)')
+    .option('--clean', vi ? 'xóa thư mục làm việc khi chạy xong' : 'remove the folder at the end')
+    .option('--json', vi ? 'kết quả dạng JSON' : 'one JSON document on stdout')
+    .addHelpText('after', `\n${vi ? 'Ví dụ' : 'Example'}:\n  kyso demo\n  kyso demo --data-dir ./thu-nghiem --clean`)
     .action(async (o: DemoFlags) => {
       const ctx = app.ctx;
       const json = Boolean(o.json);

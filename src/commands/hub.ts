@@ -22,19 +22,31 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** `kyso hub serve`: a local vdxp-compatible exchange (training rooms, the demo, tests). */
 export function register(program: Command, app: App): void {
-  const hub = program.command('hub').description('local exchange server (vdxp API) for training, demos and tests');
+  const vi = app.ctx.lang === 'vi';
+  const hub = program.command('hub').description(vi ? 'máy chủ liên thông cục bộ (API vdxp) để tập huấn, trình diễn và kiểm thử' : 'local exchange server (vdxp API) for training, demos and tests');
   hub
     .command('serve')
-    .description('run a local exchange server until Ctrl-C; prints its URL on stdout')
-    .option('--port <n>', 'port (default: a free one)')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--data-dir <dir>', 'storage folder (default $XDG_DATA_HOME/kyso/hub)')
-    .option('--systems <file>', 'JSON array [{systemId, organId, secret, organName?}] (default <data-dir>/systems.json, or KYSO_HUB_SYSTEMS)')
-    .option('--faults <spec>', 'inject faults, e.g. drop-after-receive:0.3,500:0.2,429:0.1:retry-after=1,slow:200ms')
-    .option('--no-dedup', 'accept duplicates (same sender, DocumentId and SHA-256) as new documents')
-    .option('--platform-rules <mode>', 'strict: refuse documents as the strictest provincial platform does (full To/From, Content, OtherInfo, Type 1/2, no future date); lenient (default)', 'lenient')
-    .option('--log', 'one line per request on stderr')
-    .option('--json', 'print the start line as JSON')
+    .description(vi ? 'chạy máy chủ liên thông cục bộ cho đến khi bấm Ctrl-C; in địa chỉ URL của máy chủ ra stdout' : 'run a local exchange server until Ctrl-C; prints its URL on stdout')
+    .option('--port <n>', vi ? 'cổng (mặc định: một cổng còn trống)' : 'port (default: a free one)')
+    .option('--host <addr>', vi ? 'địa chỉ nghe kết nối' : 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', vi ? 'thư mục lưu dữ liệu (mặc định "$XDG_DATA_HOME/kyso/hub")' : 'storage folder (default $XDG_DATA_HOME/kyso/hub)')
+    .option(
+      '--systems <file>',
+      vi
+        ? 'danh sách hệ thống dạng mảng JSON [{systemId, organId, secret, organName?}] (mặc định <data-dir>/systems.json hoặc biến KYSO_HUB_SYSTEMS)'
+        : 'JSON array [{systemId, organId, secret, organName?}] (default <data-dir>/systems.json, or KYSO_HUB_SYSTEMS)',
+    )
+    .option('--faults <spec>', vi ? 'giả lập sự cố, ví dụ "drop-after-receive:0.3,500:0.2,429:0.1:retry-after=1,slow:200ms"' : 'inject faults, e.g. drop-after-receive:0.3,500:0.2,429:0.1:retry-after=1,slow:200ms')
+    .option('--no-dedup', vi ? 'nhận cả văn bản trùng (cùng bên gửi, cùng mã văn bản (DocumentId) và SHA-256) như văn bản mới' : 'accept duplicates (same sender, DocumentId and SHA-256) as new documents')
+    .option(
+      '--platform-rules <mode>',
+      vi
+        ? '"strict": từ chối văn bản như trục liên thông cấp tỉnh khắt khe nhất (đủ thông tin nơi gửi, nơi nhận, nội dung, thông tin bổ sung, loại văn bản 1/2, không có ngày trong tương lai); "lenient": nới lỏng'
+        : 'strict: refuse documents as the strictest provincial platform does (full To/From, Content, OtherInfo, Type 1/2, no future date); lenient (default)',
+      'lenient',
+    )
+    .option('--log', vi ? 'ghi một dòng cho mỗi yêu cầu ra stderr' : 'one line per request on stderr')
+    .option('--json', vi ? 'in dòng khởi động dạng JSON' : 'print the start line as JSON')
     .action(async (o: ServeFlags) => {
       const ctx = app.ctx;
       await app.run(

@@ -10,6 +10,7 @@ import { renderTable } from '../cli/table.js';
 import { createTransport } from '../exchange/transport-factory.js';
 import type { OutboxItem } from '../outbox/outbox-store.js';
 import type { OutboxState } from '../outbox/state-machine.js';
+import type { Lang } from '../core/types.js';
 import type { DeliveryResult } from '../services/outbox-deliver.js';
 import { findOutboxItem, listOutbox, resendOutbox, retryOutbox } from '../services/outbox-manage.js';
 import { openExchangeSession, type ExchangeEffects, type ExchangeSession } from '../services/outbox-session.js';
@@ -23,12 +24,13 @@ export interface ExchangeFlags {
   json?: boolean;
 }
 
-export function addExchangeFlags(cmd: Command): Command {
+export function addExchangeFlags(cmd: Command, lang: Lang): Command {
+  const vi = lang === 'vi';
   return cmd
-    .option('--profile <name>', 'exchange profile from kyso.config.json (default: defaultProfile / KYSO_PROFILE)')
-    .option('--data-dir <dir>', 'outbox database and inbox folder (default $XDG_DATA_HOME/kyso)')
-    .option('--config <file>', 'configuration file instead of ./kyso.config.json (also KYSO_CONFIG)')
-    .option('--json', 'one JSON document on stdout');
+    .option('--profile <name>', vi ? 'hồ sơ kết nối trục trong kyso.config.json (mặc định: "defaultProfile" hoặc KYSO_PROFILE)' : 'exchange profile from kyso.config.json (default: defaultProfile / KYSO_PROFILE)')
+    .option('--data-dir <dir>', vi ? 'nơi lưu cơ sở dữ liệu hộp thư đi và thư mục văn bản đến (mặc định "$XDG_DATA_HOME/kyso")' : 'outbox database and inbox folder (default $XDG_DATA_HOME/kyso)')
+    .option('--config <file>', vi ? 'tệp cấu hình dùng thay cho ./kyso.config.json (hoặc biến KYSO_CONFIG)' : 'configuration file instead of ./kyso.config.json (also KYSO_CONFIG)')
+    .option('--json', vi ? 'kết quả dạng JSON' : 'one JSON document on stdout');
 }
 
 /** The real effects (file system, clock, process table) for the exchange services. */
@@ -165,17 +167,21 @@ function itemJson(it: OutboxItem) {
 
 export function register(program: Command, app: App): void {
   const ctx = app.ctx;
+  const lang = ctx.lang;
+  const vi = lang === 'vi';
   const outbox = program
     .command('outbox')
-    .description(ctx.lang === 'vi' ? 'Hộp thư đi bền vững: danh sách, chi tiết, gửi lại' : 'The durable outbox: list, show, retry')
-    .addHelpText('after', '\nExamples:\n  kyso outbox list\n  kyso outbox show 3f2a9c1e\n  kyso outbox retry');
+    .description(vi ? 'Hộp thư đi bền vững: danh sách, chi tiết, gửi lại' : 'The durable outbox: list, show, retry')
+    .addHelpText('after', `\n${vi ? 'Ví dụ' : 'Examples'}:\n  kyso outbox list\n  kyso outbox show 3f2a9c1e\n  kyso outbox retry`);
+  const idArg = vi ? 'mã của mục trong hộp thư đi, hoặc vài ký tự đầu đủ để phân biệt' : 'item id or a unique prefix';
 
   addExchangeFlags(
     outbox
       .command('list', { isDefault: true })
-      .description('list outbox items (table on a TTY, tab-separated in a pipe)')
-      .addOption(new Option('--state <state>', 'only items in this state').choices(STATES))
-      .option('--all-profiles', 'items of every profile, not only the selected one'),
+      .description(vi ? 'liệt kê các mục trong hộp thư đi (dạng bảng khi xem trên màn hình; các cột cách nhau bằng dấu tab khi đầu ra chuyển cho chương trình khác)' : 'list outbox items (table on a TTY, tab-separated in a pipe)')
+      .addOption(new Option('--state <state>', vi ? 'chỉ các mục ở trạng thái này' : 'only items in this state').choices(STATES))
+      .option('--all-profiles', vi ? 'các mục của mọi hồ sơ, không chỉ hồ sơ đang chọn' : 'items of every profile, not only the selected one'),
+    lang,
   ).action(async (o: ExchangeFlags & { state?: OutboxState; allProfiles?: boolean }) => {
     await app.run(
       Boolean(o.json),
@@ -199,7 +205,13 @@ export function register(program: Command, app: App): void {
     );
   });
 
-  addExchangeFlags(outbox.command('show').description('one item with every attempt (time, HTTP status, server answer) and its status history').argument('<id>', 'item id or a unique prefix')).action(
+  addExchangeFlags(
+    outbox
+      .command('show')
+      .description(vi ? 'chi tiết một mục: mọi lần gửi (thời điểm, mã HTTP, máy chủ trả lời) và các trạng thái bên nhận đã báo' : 'one item with every attempt (time, HTTP status, server answer) and its status history')
+      .argument('<id>', idArg),
+    lang,
+  ).action(
     async (id: string, o: ExchangeFlags) => {
       await app.run(
         Boolean(o.json),
@@ -234,9 +246,10 @@ export function register(program: Command, app: App): void {
   addExchangeFlags(
     outbox
       .command('resend')
-      .description('send an item again after checking the recipient does not have it (needs --not-delivered)')
-      .argument('<id>', 'item id or a unique prefix')
-      .option('--not-delivered', 'I checked on the platform: the recipient does not have this message'),
+      .description(vi ? 'gửi lại một mục sau khi đã kiểm tra bên nhận chưa có văn bản (cần --not-delivered)' : 'send an item again after checking the recipient does not have it (needs --not-delivered)')
+      .argument('<id>', idArg)
+      .option('--not-delivered', vi ? 'tôi đã kiểm tra trên trục liên thông: bên nhận chưa nhận được văn bản này' : 'I checked on the platform: the recipient does not have this message'),
+    lang,
   ).action(async (id: string, o: ExchangeFlags & { notDelivered?: boolean }) => {
     await app.run(
       Boolean(o.json),
@@ -249,7 +262,17 @@ export function register(program: Command, app: App): void {
     );
   });
 
-  addExchangeFlags(outbox.command('retry').description('deliver queued (and failed) items now; unknown items: ask the sent list again, never resend; with an id only that one').argument('[id]', 'item id or a unique prefix')).action(
+  addExchangeFlags(
+    outbox
+      .command('retry')
+      .description(
+        vi
+          ? 'gửi ngay các mục đang chờ (và các mục thất bại); mục chưa rõ đã gửi hay chưa: hỏi lại danh sách đã gửi trên trục, không bao giờ gửi lại; có mã mục thì chỉ gửi mục đó'
+          : 'deliver queued (and failed) items now; unknown items: ask the sent list again, never resend; with an id only that one',
+      )
+      .argument('[id]', idArg),
+    lang,
+  ).action(
     async (id: string | undefined, o: ExchangeFlags) => {
       await app.run(
         Boolean(o.json),

@@ -41,16 +41,23 @@ export function receiveExitCode(r: ReceiveResult): number {
 
 export function register(program: Command, app: App): void {
   const ctx = app.ctx;
+  const vi = ctx.lang === 'vi';
   addExchangeFlags(
     program
       .command('receive')
-      .description(ctx.lang === 'vi' ? 'Nhận văn bản đến, kiểm tra chữ ký, lưu và gửi trạng thái 01/02' : 'Fetch incoming documents, verify their signatures, store them, send status 01/02')
-      .option('--out-dir <dir>', 'inbox folder (default <data dir>/inbox)')
-      .option('--trust <pem|der|p7b|folder>', 'extra trust anchors for verification (repeatable)', collect, [])
-      .option('--no-default-trust', 'only the --trust anchors')
-      .addOption(new Option('--revocation <mode>', 'revocation checking').choices(['hard', 'soft', 'off']).default('soft'))
-      .option('--timeout <seconds>', ctx.lang === 'vi' ? 'thời gian tối đa kiểm tra mỗi tệp PDF nhận được (quá 3 lần: cách ly)' : 'time budget to verify each received PDF (exceeded 3 times: quarantined)', '60')
-      .addHelpText('after', '\nExample:\n  kyso receive --out-dir ~/van-ban-den\nEach document lands in <inbox>/<docId>/ (message.edxml, the attachments, metadata.json).\nINDETERMINATE signatures are stored with status 01 and flagged for the clerk.'),
+      .description(vi ? 'Nhận văn bản đến, kiểm tra chữ ký, lưu và gửi trạng thái 01/02' : 'Fetch incoming documents, verify their signatures, store them, send status 01/02')
+      .option('--out-dir <dir>', vi ? 'thư mục lưu văn bản đến (mặc định <data-dir>/inbox)' : 'inbox folder (default <data dir>/inbox)')
+      .option('--trust <pem|der|p7b|folder>', vi ? 'thêm chứng thư gốc tin cậy để kiểm tra chữ ký (lặp lại được)' : 'extra trust anchors for verification (repeatable)', collect, [])
+      .option('--no-default-trust', vi ? 'chỉ tin các chứng thư gốc nêu ở --trust' : 'only the --trust anchors')
+      .addOption(new Option('--revocation <mode>', vi ? 'cách kiểm tra thu hồi chứng thư' : 'revocation checking').choices(['hard', 'soft', 'off']).default('soft'))
+      .option('--timeout <seconds>', vi ? 'thời gian tối đa kiểm tra mỗi tệp PDF nhận được (quá 3 lần: cách ly)' : 'time budget to verify each received PDF (exceeded 3 times: quarantined)', '60')
+      .addHelpText(
+        'after',
+        vi
+          ? '\nVí dụ:\n  kyso receive --out-dir ~/van-ban-den\nMỗi văn bản được lưu vào thư mục <inbox>/<docId>/ (tệp "message.edxml", các tệp đính kèm, tệp "metadata.json").\nVăn bản có chữ ký chưa xác định được hợp lệ hay không vẫn được lưu, gửi trạng thái 01 và đánh dấu để văn thư kiểm tra.'
+          : '\nExample:\n  kyso receive --out-dir ~/van-ban-den\nEach document lands in <inbox>/<docId>/ (message.edxml, the attachments, metadata.json).\nINDETERMINATE signatures are stored with status 01 and flagged for the clerk.',
+      ),
+    ctx.lang,
   ).action(async (o: ReceiveFlags) => {
     await app.run(
       Boolean(o.json),
@@ -70,7 +77,6 @@ export function register(program: Command, app: App): void {
           return { exitCode: receiveExitCode(r), result: r };
         }),
       (r) => {
-        const vi = ctx.lang === 'vi';
         if (!r.documents.length && !r.statuses.length) ctx.stdout.write(vi ? 'Không có văn bản hay trạng thái mới.\n' : 'No new documents or status messages.\n');
         if (r.documents.length) {
           renderTable(

@@ -37,34 +37,47 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function register(program: Command, app: App): void {
   const ctx = app.ctx;
+  const vi = ctx.lang === 'vi';
   addExchangeFlags(
     program
       .command('send')
-      .description(ctx.lang === 'vi' ? 'Gửi văn bản đã ký qua trục liên thông (qua hộp thư đi bền vững)' : 'Send signed PDFs over the exchange (through the durable outbox)')
-      .argument('[signed.pdf...]', 'the main document first, then its attachments (one edXML message)')
-      .option('--to <organId>', 'receiving organ id(s), comma-separated or repeated (default for --revoke/--update-of/--replace: the original\'s)', collect)
-      .option('--revoke <docRef>', 'revoke (thu hồi) a sent document: its DocumentId, outbox id or docId')
-      .option('--update-of <docRef>', 'send an update (cập nhật) of a sent document: corrected metadata and/or PDF')
-      .option('--replace <docRef>', 'send a new document (own --code) replacing (thay thế) a sent one')
-      .option('--reason <text>', 'BussinessDocReason of a revoke/update/replace')
-      .option('--meta <file.json>', 'document metadata as JSON (same names as the flags, camelCase); flags win')
-      .option('--code <number/notation>', 'số và ký hiệu, e.g. 123/UBND-VP')
+      .description(vi ? 'Gửi văn bản đã ký qua trục liên thông (qua hộp thư đi bền vững)' : 'Send signed PDFs over the exchange (through the durable outbox)')
+      .argument('[signed.pdf...]', vi ? 'văn bản chính trước, sau đó các tệp đính kèm (gửi chung một gói edXML)' : 'the main document first, then its attachments (one edXML message)')
+      .option(
+        '--to <organId>',
+        vi
+          ? 'mã định danh cơ quan nhận, nhiều mã cách nhau bằng dấu phẩy hoặc lặp lại tùy chọn (với --revoke/--update-of/--replace mặc định là nơi nhận của văn bản gốc)'
+          : "receiving organ id(s), comma-separated or repeated (default for --revoke/--update-of/--replace: the original's)",
+        collect,
+      )
+      .option('--revoke <docRef>', vi ? 'thu hồi một văn bản đã gửi: mã văn bản (DocumentId), mã mục trong hộp thư đi hoặc docId' : 'revoke (thu hồi) a sent document: its DocumentId, outbox id or docId')
+      .option('--update-of <docRef>', vi ? 'gửi bản cập nhật của một văn bản đã gửi: sửa thông tin văn bản và/hoặc tệp PDF' : 'send an update (cập nhật) of a sent document: corrected metadata and/or PDF')
+      .option('--replace <docRef>', vi ? 'gửi văn bản mới (có --code riêng) thay thế một văn bản đã gửi' : 'send a new document (own --code) replacing (thay thế) a sent one')
+      .option('--reason <text>', vi ? 'lý do thu hồi/cập nhật/thay thế' : 'BussinessDocReason of a revoke/update/replace')
+      .option('--meta <file.json>', vi ? 'thông tin văn bản dạng JSON (cùng tên với các tùy chọn, viết kiểu "camelCase"); giá trị nhập ở tùy chọn được ưu tiên' : 'document metadata as JSON (same names as the flags, camelCase); flags win')
+      .option('--code <number/notation>', vi ? 'số và ký hiệu, ví dụ "123/UBND-VP"' : 'số và ký hiệu, e.g. 123/UBND-VP')
       .option('--subject <text>', 'trích yếu')
-      .option('--type <name|code>', 'document type name (e.g. "Công văn") or Type code')
-      .option('--content <text>', 'content summary')
-      .option('--signer-name <name>', 'full name of the signer')
-      .option('--signer-position <position>', 'position of the signer, e.g. "Chủ tịch"')
-      .option('--signer-competence <TM.|KT.|TL.|TUQ.|Q.>', 'authority prefix')
-      .option('--priority <n>', 'OtherInfo/Priority: 0 thường, 1 khẩn, 2 thượng khẩn, 3 hỏa tốc')
+      .option('--type <name|code>', vi ? 'tên loại văn bản (ví dụ "Công văn") hoặc mã loại' : 'document type name (e.g. "Công văn") or Type code')
+      .option('--content <text>', vi ? 'tóm tắt nội dung' : 'content summary')
+      .option('--signer-name <name>', vi ? 'họ và tên người ký' : 'full name of the signer')
+      .option('--signer-position <position>', vi ? 'chức vụ người ký, ví dụ "Chủ tịch"' : 'position of the signer, e.g. "Chủ tịch"')
+      .option('--signer-competence <TM.|KT.|TL.|TUQ.|Q.>', vi ? 'thẩm quyền ký (TM., KT., TL., TUQ., Q.)' : 'authority prefix')
+      .option('--priority <n>', vi ? 'độ khẩn: 0 thường, 1 khẩn, 2 thượng khẩn, 3 hỏa tốc' : 'OtherInfo/Priority: 0 thường, 1 khẩn, 2 thượng khẩn, 3 hỏa tốc')
       .option('--due-date <YYYY-MM-DD>', 'hạn xử lý')
-      .option('--promulgation-place <place>', 'nơi ban hành (default: the profile\'s organ.place)')
-      .option('--promulgation-date <YYYY-MM-DD>', 'ngày ban hành (default: today in Vietnam)')
-      .option('--to-place <text>', 'nơi nhận line (repeatable)', collect)
-      .option('--sphere <text>', 'OtherInfo/SphereOfPromulgation (phạm vi ban hành)')
-      .option('--typer-notation <initials>', 'OtherInfo/TyperNotation (ký hiệu người đánh máy)')
-      .option('--promulgation-amount <n>', 'OtherInfo/PromulgationAmount (số bản phát hành)')
-      .option('--appendix <text>', 'OtherInfo/Appendixes/Appendix (repeatable)', collect)
-      .addHelpText('after', '\nExample:\n  kyso send cv-123.signed.pdf --to 000.00.00.H41 --code 123/UBND-VP --subject "V/v kế hoạch năm 2027" \\\n    --signer-name "Nguyễn Văn A" --signer-position "Chủ tịch"\n  kyso send --revoke "000.00.00.A01,2026/12/06,123/UBND-VP" --reason "Ban hành nhầm"\n  kyso send cv-123-sua.pdf --update-of "000.00.00.A01,2026/12/06,123/UBND-VP" --subject "V/v kế hoạch năm 2027 (sửa)"\nExit: 0 delivered, 6 queued for retry or delivery unknown (kyso outbox retry), 7 rejected, 4 credentials, 5 input, 2 refused by the platform rules.'),
+      .option('--promulgation-place <place>', vi ? 'nơi ban hành (mặc định: "organ.place" của hồ sơ)' : "nơi ban hành (default: the profile's organ.place)")
+      .option('--promulgation-date <YYYY-MM-DD>', vi ? 'ngày ban hành (mặc định: hôm nay, giờ Việt Nam)' : 'ngày ban hành (default: today in Vietnam)')
+      .option('--to-place <text>', vi ? 'một dòng "Nơi nhận" (lặp lại được)' : 'nơi nhận line (repeatable)', collect)
+      .option('--sphere <text>', vi ? 'phạm vi ban hành' : 'OtherInfo/SphereOfPromulgation (phạm vi ban hành)')
+      .option('--typer-notation <initials>', vi ? 'ký hiệu người đánh máy (chữ viết tắt tên)' : 'OtherInfo/TyperNotation (ký hiệu người đánh máy)')
+      .option('--promulgation-amount <n>', vi ? 'số bản phát hành' : 'OtherInfo/PromulgationAmount (số bản phát hành)')
+      .option('--appendix <text>', vi ? 'tên một phụ lục (lặp lại được)' : 'OtherInfo/Appendixes/Appendix (repeatable)', collect)
+      .addHelpText(
+        'after',
+        vi
+          ? '\nVí dụ:\n  kyso send cong-van-123.signed.pdf --to 000.00.00.H41 --code 123/UBND-VP --subject "V/v kế hoạch năm 2027" \\\n    --signer-name "Nguyễn Văn A" --signer-position "Chủ tịch"\n  kyso send --revoke "000.00.00.A01,2026/12/06,123/UBND-VP" --reason "Ban hành nhầm"\n  kyso send cong-van-123-sua.pdf --update-of "000.00.00.A01,2026/12/06,123/UBND-VP" --subject "V/v kế hoạch năm 2027 (sửa)"\nMã thoát: 0 đã gửi, 6 đang chờ gửi lại hoặc chưa rõ đã gửi hay chưa (kyso outbox retry), 7 bị từ chối, 4 lỗi thông tin xác thực, 5 lỗi dữ liệu đầu vào, 2 bị từ chối vì không đúng quy tắc của trục liên thông.'
+          : '\nExample:\n  kyso send cv-123.signed.pdf --to 000.00.00.H41 --code 123/UBND-VP --subject "V/v kế hoạch năm 2027" \\\n    --signer-name "Nguyễn Văn A" --signer-position "Chủ tịch"\n  kyso send --revoke "000.00.00.A01,2026/12/06,123/UBND-VP" --reason "Ban hành nhầm"\n  kyso send cv-123-sua.pdf --update-of "000.00.00.A01,2026/12/06,123/UBND-VP" --subject "V/v kế hoạch năm 2027 (sửa)"\nExit: 0 delivered, 6 queued for retry or delivery unknown (kyso outbox retry), 7 rejected, 4 credentials, 5 input, 2 refused by the platform rules.',
+      ),
+    ctx.lang,
   ).action(async (files: string[], o: SendFlags) => {
     await app.run(
       Boolean(o.json),
