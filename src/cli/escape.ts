@@ -5,7 +5,6 @@
  * safe (their encoders escape) and must not use this.
  */
 export function escapeControl(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => {
     const n = c.charCodeAt(0);
     return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
@@ -14,6 +13,5 @@ export function escapeControl(s: string): string {
 
 /** Like escapeControl, also escaping tab and newline (for a single value printed inside a line or a table cell). */
 export function escapeName(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

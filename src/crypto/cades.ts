@@ -5,6 +5,8 @@
  * (der.ts): pkijs, and even asn1js, cost more to load than the whole signing work of a small document.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type * as Asn1 from 'asn1js';
 import type { HashAlgorithm } from '../core/types.js';
 import type { SignatureScheme, Signer } from './signer.js';
 import { parseCertFields, sha256Hex } from './der-cert.js';
@@ -146,20 +148,42 @@ export async function buildCadesSignedData(opts: CadesOptions): Promise<Uint8Arr
   return tlv(0x30, SIGNED_DATA_OID, tlv(0xa0, signedData));
 }
 
-/** The SignedData inside a DER ContentInfo, and its parts. */
-function signedDataParts(cmsDer: Uint8Array, what = 'CMS'): Tlv[] {
+/** The SignedData inside a DER ContentInfo, and its parts (undefined when it is not DER). */
+function signedDataParts(cmsDer: Uint8Array): Tlv[] | undefined {
   try {
     const ci = children(cmsDer, readRoot(cmsDer));
-    if (!isUniversal(ci[0], TAG.oid) || oidString(cmsDer, ci[0]) !== OID.signedData || !isContext(ci[1], 0)) throw new Error();
-    return children(cmsDer, expect(children(cmsDer, ci[1])[0], TAG.sequence, what));
+    if (!isUniversal(ci[0], TAG.oid) || oidString(cmsDer, ci[0]) !== OID.signedData || !isContext(ci[1], 0)) return undefined;
+    return children(cmsDer, expect(children(cmsDer, ci[1])[0], TAG.sequence, 'CMS'));
   } catch {
-    throw new Error(`${what} is not DER SignedData`);
+    return undefined;
   }
 }
 
+/**
+ * Signatures made by other tools may be BER (openssl cms writes indefinite lengths): those are read with
+ * asn1js, loaded only then (kyso's own signatures are DER, so the signing path never loads it).
+ */
+function berSignedData(cmsDer: Uint8Array): Asn1.BaseBlock[] {
+  const asn1js = createRequire(import.meta.url)('asn1js') as typeof Asn1;
+  const asn = asn1js.fromBER(new Uint8Array(cmsDer).buffer);
+  const ci = asn.offset === -1 ? undefined : (asn.result as Asn1.Sequence);
+  const [type, content] = ci?.valueBlock?.value ?? [];
+  if (!(type instanceof asn1js.ObjectIdentifier) || type.valueBlock.toString() !== OID.signedData) throw new Error('CMS is not SignedData');
+  const sd = (content as Asn1.Constructed | undefined)?.valueBlock?.value?.[0] as Asn1.Sequence | undefined;
+  if (!sd) throw new Error('CMS is not SignedData');
+  return sd.valueBlock.value;
+}
+const berBytes = (b: Asn1.BaseBlock) => new Uint8Array(b.toBER(false));
+const isCtx = (b: Asn1.BaseBlock, n: number) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === n;
+function berFirstSignerInfo(cmsDer: Uint8Array): Asn1.BaseBlock[] {
+  const sd = berSignedData(cmsDer);
+  const si = (sd[sd.length - 1] as Asn1.Constructed).valueBlock.value[0] as Asn1.Sequence | undefined;
+  if (!si) throw new Error('CMS has no SignerInfo');
+  return si.valueBlock.value;
+}
+
 /** The first SignerInfo's parts. */
-function firstSignerInfo(cmsDer: Uint8Array): Tlv[] {
-  const sd = signedDataParts(cmsDer);
+function firstSignerInfo(cmsDer: Uint8Array, sd: Tlv[]): Tlv[] {
   const si = children(cmsDer, sd[sd.length - 1]!)[0];
   if (!si) throw new Error('CMS has no SignerInfo');
   return children(cmsDer, si);
@@ -167,14 +191,32 @@ function firstSignerInfo(cmsDer: Uint8Array): Tlv[] {
 
 /** The first SignerInfo's signature value (what a signature timestamp covers). */
 export function signatureValueOf(cmsDer: Uint8Array): Uint8Array {
-  const sig = firstSignerInfo(cmsDer).find((p, i) => i >= 4 && isUniversal(p, TAG.octetString));
+  const sd = signedDataParts(cmsDer);
+  if (!sd) {
+    const sig = berFirstSignerInfo(cmsDer).find((p, i) => i >= 4 && p.idBlock.tagClass === 1 && p.idBlock.tagNumber === 4) as Asn1.OctetString | undefined;
+    if (!sig) throw new Error('SignerInfo has no signature');
+    return new Uint8Array(sig.getValue());
+  }
+  const sig = firstSignerInfo(cmsDer, sd).find((p, i) => i >= 4 && isUniversal(p, TAG.octetString));
   if (!sig) throw new Error('SignerInfo has no signature');
   return new Uint8Array(value(cmsDer, sig));
 }
 
 /** The first SignerInfo's id-aa-signatureTimeStampToken, if any (DER ContentInfo). */
 export function signatureTimestampOf(cmsDer: Uint8Array): Uint8Array | undefined {
-  const unsigned = firstSignerInfo(cmsDer).find((p) => isContext(p, 1));
+  const sd = signedDataParts(cmsDer);
+  if (!sd) {
+    const unsigned = berFirstSignerInfo(cmsDer).find((p) => isCtx(p, 1)) as Asn1.Constructed | undefined;
+    for (const attr of unsigned?.valueBlock.value ?? []) {
+      const [type, values] = (attr as Asn1.Sequence).valueBlock.value;
+      if ((type as Asn1.ObjectIdentifier).valueBlock.toString() === OID.signatureTimeStampToken) {
+        const v = (values as Asn1.Set).valueBlock.value[0];
+        return v ? berBytes(v) : undefined;
+      }
+    }
+    return undefined;
+  }
+  const unsigned = firstSignerInfo(cmsDer, sd).find((p) => isContext(p, 1));
   for (const attr of unsigned ? children(cmsDer, unsigned) : []) {
     const [type, values] = children(cmsDer, attr);
     if (type && values && oidString(cmsDer, type) === OID.signatureTimeStampToken) {
@@ -195,8 +237,13 @@ export function estimateCmsSize(signer: Signer, opts: { timestamp: boolean; extr
   return certs + sig + 2048 + (opts.timestamp ? 12_288 : 0);
 }
 
-/** The certificates embedded in a DER ContentInfo(SignedData) (a signature or a time-stamp token). */
+/** The certificates embedded in a ContentInfo(SignedData) (a signature or a time-stamp token; DER or BER). */
 export function certificatesOf(cmsDer: Uint8Array): Uint8Array[] {
-  const certSet = signedDataParts(cmsDer).find((p) => isContext(p, 0));
+  const sd = signedDataParts(cmsDer);
+  if (!sd) {
+    const certSet = berSignedData(cmsDer).find((b) => isCtx(b, 0)) as Asn1.Constructed | undefined;
+    return (certSet?.valueBlock.value ?? []).filter((b) => b.idBlock.tagClass === 1 && b.idBlock.tagNumber === 16).map(berBytes);
+  }
+  const certSet = sd.find((p) => isContext(p, 0));
   return (certSet ? children(cmsDer, certSet) : []).filter((c) => isUniversal(c, TAG.sequence)).map((c) => new Uint8Array(whole(cmsDer, c)));
 }

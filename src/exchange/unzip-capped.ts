@@ -60,7 +60,6 @@ export function zipCapError(zipName: string, what: string, vi: string, details: 
 /** A file name safe to create inside outDir: last path component, no control characters, not . or .. */
 export function safeEntryName(raw: string, index: number): string {
   const last = raw.split(/[\\/]/).filter(Boolean).pop() ?? '';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const clean = last.replace(/[\u0000-\u001f\u007f-\u009f]/g, '_').replace(/^\.+/, (m) => '_'.repeat(m.length));
   return clean && clean.length <= 200 ? clean : `entry-${index + 1}`;
 }

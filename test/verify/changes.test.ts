@@ -59,7 +59,7 @@ describe('kyso verify: change analysis cases', () => {
         if (!s) failures.push(`${c.name} ${e.field}: ${got}`);
         else if (e.modifiedAfter && s.modifiedAfter !== e.modifiedAfter) failures.push(`${c.name} ${e.field}: expected ${e.modifiedAfter}, got ${got}`);
         else if (e.indication && s.indication !== e.indication) failures.push(`${c.name} ${e.field}: expected ${e.indication}, got ${got}`);
-        else if (e.code && ![...s.problems, ...s.warnings, ...s.changes.map((x) => x.replace(/^\w+: /, ''))].some((p) => p.startsWith(e.code!)))
+        else if (e.code && ![...s.problems, ...s.warnings, ...s.changes.map((x) => x.replace(/^\w+: /, ''))].some((p) => (typeof p === 'string' ? p : (p as { code: string }).code).startsWith(e.code!)))
           failures.push(`${c.name} ${e.field}: expected ${e.code}, got ${got}`);
       }
     }

@@ -164,6 +164,7 @@ const ALLOWED_DISAGREEMENTS: Record<string, string> = {
   'annotation-edited-after-approval': 'editing a comment after an approval signature is allowed; pdfsig calls the later update partial',
   'signature-wrapping': 'the unsigned gap is not exactly /Contents (signature wrapping): kyso fails the format, pdfsig only sees a partial file',
   'malformed-flate-bomb-dss': 'the DSS update after the signature is allowed (validation data); pdfsig calls it partial',
+  'malformed-garbage-startxref': 'a damaged file (startxref points at garbage): kyso reports the file ERROR and lists the signature it found by scanning; pdfsig repairs silently and calls the signature valid',
 };
 /** Signed files pdfsig could read and judge; the number is exact so that a new disagreement cannot slip in. */
 const PDFSIG_COMPARED = 44;
