@@ -138,57 +138,5 @@ export function rawBytes(v: asn1js.AsnType | asn1js.BaseBlock): Uint8Array {
   return new Uint8Array(anyV.toBER(false));
 }
 
-/** One DER TLV: where its value starts/ends inside `buf`. */
-export interface Tlv {
-  cls: number; // 0 universal, 1 application, 2 context, 3 private
-  constructed: boolean;
-  tag: number;
-  start: number; // first byte of the TLV
-  valueStart: number;
-  end: number; // one past the last byte
-}
-
-/**
- * Reads the TLV at `off` (definite lengths only). A few lines instead of asn1js.fromBER so that big
- * structures (a CMS with its certificate chain) can be split without parsing every certificate.
- */
-export function readTlv(buf: Uint8Array, off: number, limit = buf.length): Tlv {
-  if (off + 2 > limit) throw new Error('truncated DER');
-  const b0 = buf[off]!;
-  let p = off + 1;
-  let tag = b0 & 0x1f;
-  if (tag === 0x1f) {
-    tag = 0;
-    for (let k = 0; ; k++) {
-      if (p >= limit || k > 4) throw new Error('bad DER tag');
-      const b = buf[p++]!;
-      tag = tag * 128 + (b & 0x7f);
-      if (!(b & 0x80)) break;
-    }
-  }
-  if (p >= limit) throw new Error('truncated DER');
-  const l0 = buf[p++]!;
-  let len: number;
-  if (l0 < 0x80) len = l0;
-  else if (l0 === 0x80) throw new Error('indefinite length');
-  else {
-    const n = l0 & 0x7f;
-    if (n > 4 || p + n > limit) throw new Error('bad DER length');
-    len = 0;
-    for (let k = 0; k < n; k++) len = len * 256 + buf[p++]!;
-  }
-  const end = p + len;
-  if (end > limit) throw new Error('DER value runs past its container');
-  return { cls: b0 >> 6, constructed: (b0 & 0x20) !== 0, tag, start: off, valueStart: p, end };
-}
-
-/** The TLVs directly inside a constructed TLV. */
-export function children(buf: Uint8Array, t: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let p = t.valueStart; p < t.end; ) {
-    const c = readTlv(buf, p, t.end);
-    out.push(c);
-    p = c.end;
-  }
-  return out;
-}
+/** DER reading by offset (one implementation, shared with the signing path: der.ts). */
+export { children, readTlv, type Tlv } from './der.js';
