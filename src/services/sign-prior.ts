@@ -10,7 +10,6 @@ import { openFileSource, type ByteSource } from '../pdf/byte-source.js';
 import { checkByteRange, trimDer } from '../pdf/byte-range-check.js';
 import { PdfReader } from '../pdf/reader.js';
 import { scanSignatures } from '../pdf/signature-scan.js';
-import { checkCms } from '../crypto/verify-cms.js';
 
 export interface PriorSignature {
   field: string;
@@ -50,6 +49,8 @@ export async function priorSignatures(file: string): Promise<PriorSignature[]> {
         continue;
       }
       const range = br.byteRange;
+      // the CMS checker (pkijs) is loaded only for files that carry signatures: signing stays light
+      const { checkCms } = await import('../crypto/verify-cms.js');
       const cms = await checkCms(trimDer(br.contents), (alg) => digestRanges(src!, range, alg));
       out.push({ field: f.fieldName, signerCert: cms.signerCert, intact: cms.parsed && cms.messageDigestMatches && cms.signatureValid });
     }
