@@ -12,7 +12,7 @@ import { problem, type Problem } from '../core/problem.js';
 import { ChainCert, normSerial } from './chain-cert.js';
 import type { CmsAttributes, CmsSignerInfo } from './cms-signer-info.js';
 import { verifyRsaPkcs1Digest, verifySignature } from './verify-signature.js';
-import { OID, asnTimeToDate, children, readTlv, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex, } from './verify-util.js';
+import { OID, asnTimeToDate, children, readTlv, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex } from './verify-util.js';
 
 export interface SignerInfoCheck {
   digestAlgorithm: string;

@@ -1,4 +1,3 @@
-
 import { PDFArray, PDFContext, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
 import { isKysoError, msg, type Msg } from '../core/errors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';

@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KYSO_BIN, ROOT } from '../helpers/cli.js';
+import { getPki } from '../helpers/pki.js';
+import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 import { COMMANDS } from '../../src/cli/command-list.js';
 import { createApp } from '../../src/cli/app.js';
 import type { Context } from '../../src/cli/context.js';
@@ -18,10 +20,10 @@ const dir = mkdtempSync(path.join(tmpdir(), 'kyso-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
-function loaded(args: string[]): { code: number | null; files: string[]; stdout: string } {
+function loaded(args: string[], extraEnv: Record<string, string> = {}): { code: number | null; files: string[]; stdout: string } {
   const rec = path.join(dir, `rec-${n++}.txt`);
   const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/record-imports.mjs'), KYSO_BIN, ...args], {
-    env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_RECORD_IMPORTS: rec },
+    env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_RECORD_IMPORTS: rec, ...extraEnv },
     encoding: 'utf8',
   });
   let text = '';
@@ -62,6 +64,21 @@ describe('kyso start-up', () => {
       expect(r.code).toBe(0);
       expect(r.files.filter((f) => f.startsWith('cmd-'))).toEqual([want]);
     }
+  });
+
+  it('signing an unsigned PDF with a PKCS#12 loads neither pkijs nor asn1js (no heavy library on the hot path)', async () => {
+    const pki = getPki();
+    const input = (await makeSamplePdfs(dir)).simple;
+    const r = loaded(['sign', input, '-o', path.join(dir, 'hot.pdf'), '--p12', pki.leaves['leader-rsa'].p12], { KYSO_P12_PASSWORD: pki.password });
+    expect(r.code).toBe(0);
+    const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const libs = new Set<string>();
+    for (const f of r.files) for (const input of Object.keys(meta.outputs[`dist/bundle/${f}`]?.inputs ?? {})) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      if (m) libs.add(m[1]!);
+    }
+    expect(libs.size).toBeGreaterThan(0); // the meta file matches the bundle
+    expect([...libs].filter((l) => /^(pkijs|asn1js|node-forge|undici)$/.test(l))).toEqual([]);
   });
 
   it('each declared summary is the description its command registers', async () => {
