@@ -154,3 +154,18 @@ export async function trailingGarbage(src: ByteSource, lastRevisionEnd: number):
   }
   return count;
 }
+
+/**
+ * Feeds the two byte ranges of a signature to `hash` through the ByteSource already open, in 1 MiB chunks
+ * (bounded memory); the caller picks the algorithm (the CMS names it: SHA-1, SHA-2, SHA-3, SHAKE256).
+ */
+export async function digestByteRanges(src: ByteSource, br: readonly number[], hash: { update(b: Uint8Array): unknown; digest(): Uint8Array }): Promise<Uint8Array> {
+  const CH = 1 << 20;
+  for (const [start, len] of [
+    [br[0]!, br[1]!],
+    [br[2]!, br[3]!],
+  ] as const) {
+    for (let off = 0; off < len; off += CH) hash.update(await src.read(start + off, Math.min(CH, len - off)));
+  }
+  return new Uint8Array(hash.digest());
+}

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { openFileSource, type ByteSource } from '../pdf/byte-source.js';
-import { checkByteRange, trimDer } from '../pdf/byte-range-check.js';
+import { checkByteRange, digestByteRanges, trimDer } from '../pdf/byte-range-check.js';
 import { PdfReader } from '../pdf/reader.js';
 import { scanSignatures } from '../pdf/signature-scan.js';
 
@@ -19,17 +19,6 @@ export interface PriorSignature {
   intact: boolean;
 }
 
-async function digestRanges(src: ByteSource, br: readonly number[], alg: string): Promise<Uint8Array> {
-  const h = createHash(alg);
-  const CH = 1 << 20;
-  for (const [start, len] of [
-    [br[0]!, br[1]!],
-    [br[2]!, br[3]!],
-  ] as const) {
-    for (let off = 0; off < len; off += CH) h.update(await src.read(start + off, Math.min(CH, len - off)));
-  }
-  return h.digest();
-}
 
 /** Earlier signatures of `file`; an unreadable or encrypted file gives [] (signing reports its own error). */
 export async function priorSignatures(file: string): Promise<PriorSignature[]> {
@@ -51,7 +40,7 @@ export async function priorSignatures(file: string): Promise<PriorSignature[]> {
       const range = br.byteRange;
       // the CMS checker (pkijs) is loaded only for files that carry signatures: signing stays light
       const { checkCms } = await import('../crypto/verify-cms.js');
-      const cms = await checkCms(trimDer(br.contents), (alg) => digestRanges(src!, range, alg));
+      const cms = await checkCms(trimDer(br.contents), (alg) => digestByteRanges(src!, range, createHash(alg)));
       out.push({ field: f.fieldName, signerCert: cms.signerCert, intact: cms.parsed && cms.messageDigestMatches && cms.signatureValid });
     }
     return out;

@@ -6,7 +6,7 @@ import { basename, join, resolve as resolvePath } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { bufferSource, openFileSource, type ByteSource } from '../pdf/byte-source.js';
 import { PdfReader } from '../pdf/reader.js';
-import { checkByteRange, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
+import { checkByteRange, digestByteRanges, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
 import { eofOffsets, scanSignatureDictionaries, scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
 import { diffRevisions, type RevisionDiff } from '../pdf/revision-diff.js';
 import { checkCms, checkDocumentTimestamp, checkX509RsaSha1, type CmsCheck } from '../crypto/verify-cms.js';
@@ -87,22 +87,6 @@ export function errorReport(file: string, e: unknown): FileReport {
   return { file, indication: 'ERROR', error: { code, message: m.en, messageVi: m.vi }, signatures: [] };
 }
 
-/**
- * Digest of the two byte ranges through the ByteSource already open (same result as sign-pdf's
- * digestByteRange, without reopening the file, and for any algorithm the CMS names, sha1 included).
- * Bounded memory: 1 MiB chunks.
- */
-async function digestRanges(src: ByteSource, br: readonly number[], alg: string): Promise<Uint8Array> {
-  const h = createDigest(alg);
-  const CH = 1 << 20;
-  for (const [start, len] of [
-    [br[0]!, br[1]!],
-    [br[2]!, br[3]!],
-  ] as const) {
-    for (let off = 0; off < len; off += CH) h.update(await src.read(start + off, Math.min(CH, len - off)));
-  }
-  return h.digest();
-}
 
 function pdfDate(s: string | undefined): string | null {
   if (!s) return null;
@@ -454,7 +438,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
       }
       const byteRange = br.byteRange;
       if (opts.signedVersionDir) rep.signedVersion = await writeSignedVersion(src!, path, displayName, f.fieldName, byteRange, opts.signedVersionDir);
-      const digestFor = (alg: string) => digestRanges(src!, byteRange, alg);
+      const digestFor = (alg: string) => digestByteRanges(src!, byteRange, createDigest(alg));
       let cms: CmsCheck & { time?: Date };
       try {
         if (f.kind === 'doc-timestamp') cms = await checkDocumentTimestamp(trimDer(br.contents), digestFor);

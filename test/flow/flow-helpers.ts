@@ -78,16 +78,7 @@ export async function startTestHub(root: string, opts: { dedup?: boolean; faults
 }
 
 /** A seeded PRNG (mulberry32): a failing randomised run can be replayed with the seed it prints. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seeded } from '../helpers/seeded-random.js';
 
 export const tmpRoot = () => mkdtemp(path.join(os.tmpdir(), 'kyso-flow-'));
 
