@@ -123,6 +123,21 @@ export function validateSignOptions(opts: SignDocumentsOptions): { level: SignLe
   return { level, hash };
 }
 
+/** The signature time-stamp (B-T and above): the test hook, else the TSAs of --tsa; undefined for B-B. */
+export function signatureTimestamper(
+  level: SignLevel,
+  hash: HashAlgorithm,
+  opts: Pick<SignDocumentsOptions, 'tsa' | 'tsaTimeoutMs'>,
+  deps: Pick<SignDocumentsDeps, 'timestamp'>,
+): ((imprint: Uint8Array) => Promise<Uint8Array>) | undefined {
+  if (level === 'B-B') return undefined;
+  return async (imprint) => {
+    if (deps.timestamp) return deps.timestamp(imprint, hash);
+    const { requestTimestamp } = await import('../crypto/timestamp-client.js');
+    return requestTimestamp(opts.tsa!, imprint, hash, { timeoutMs: opts.tsaTimeoutMs });
+  };
+}
+
 export { tempPathFor };
 
 /** fsyncs a file (remote signing and extend finish their temp files through publish below). */
@@ -187,14 +202,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       ? await appearance.prepareAppearance(opts.appearance!, deps.appearanceConfig?.() ?? { signatures: {} }, signer.certificate, opts.cwd)
       : undefined;
     const scheme: SignatureScheme = signer.keyAlgorithm === 'ec' ? 'ecdsa' : opts.rsaPss ? 'rsa-pss' : 'rsa-pkcs1';
-    const timestamp =
-      level !== 'B-B'
-        ? async (imprint: Uint8Array) => {
-            if (deps.timestamp) return deps.timestamp(imprint, hash);
-            const { requestTimestamp } = await import('../crypto/timestamp-client.js');
-            return requestTimestamp(opts.tsa!, imprint, hash, { timeoutMs: opts.tsaTimeoutMs });
-          }
-        : undefined;
+    const timestamp = signatureTimestamper(level, hash, opts, deps);
     const contentsBytes = estimateCmsSize(signer, { timestamp: level !== 'B-B' });
     const progress = deps.progress ?? noProgress;
     progress.start(planned.length, 'sign');

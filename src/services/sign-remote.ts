@@ -27,6 +27,7 @@ import {
   fsyncPath,
   publish,
   sha256File,
+  signatureTimestamper,
   tempPathFor,
   validateSignOptions,
   type SignDocumentsDeps,
@@ -181,14 +182,7 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
     }
 
     // 3. assemble, time-stamp, embed, publish
-    const timestamp =
-      level !== 'B-B'
-        ? async (imprint: Uint8Array) => {
-            if (deps.timestamp) return deps.timestamp(imprint, hash);
-            const { requestTimestamp } = await import('../crypto/timestamp-client.js');
-            return requestTimestamp(opts.tsa!, imprint, hash, { timeoutMs: opts.tsaTimeoutMs });
-          }
-        : undefined;
+    const timestamp = signatureTimestamper(level, hash, opts, deps);
     const replay = replaySigner(signer);
     progress.start(prepared.length, 'sign');
     for (const [k, x] of prepared.entries()) {

@@ -7,7 +7,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSignature, makeBasePdf } from '../fixtures/attacks/pdf-raw.js';
+import { makeVerdictSamples } from '../fixtures/verdict-samples.js';
 import { ROOT, runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
 import { countColour, decodePng } from '../helpers/png.js';
@@ -19,13 +19,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kyso-html-'));
-  const base = await makeBasePdf();
-  const leader = pki.leaves['leader-rsa'];
-  const valid = await addSignature(Buffer.from(base), { signer: { cert: leader.cert, key: leader.key }, chainPem: pki.chainPem, fieldName: 'LanhDao' });
-  const tampered = Buffer.from(valid);
-  const j = tampered.indexOf('/Producer');
-  tampered[j + 3] = tampered[j + 3]! ^ 1;
-  const untrusted = await addSignature(Buffer.from(base), { signer: { cert: pki.other.leaf.cert, key: pki.other.leaf.key }, fieldName: 'Khac' });
+  const { valid, tampered, unsigned: base, untrusted } = await makeVerdictSamples(pki);
   await mkdir(path.join(dir, 'hop-thu'));
   for (let i = 1; i <= 5; i++) await writeFile(path.join(dir, 'hop-thu', `cong-van-${i}.pdf`), valid);
   await writeFile(path.join(dir, 'hop-thu', 'quyet-dinh-bi-sua.pdf'), tampered);

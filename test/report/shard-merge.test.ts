@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSignature, makeBasePdf } from '../fixtures/attacks/pdf-raw.js';
+import { makeVerdictSamples } from '../fixtures/verdict-samples.js';
 import { KYSO_BIN, ROOT, runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
 
@@ -33,13 +33,7 @@ async function makeArchive(root: string, n: number, kinds: Record<string, Buffer
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kyso-shard-'));
-  const base = await makeBasePdf();
-  const leader = pki.leaves['leader-rsa'];
-  const valid = await addSignature(Buffer.from(base), { signer: { cert: leader.cert, key: leader.key }, chainPem: pki.chainPem, fieldName: 'LanhDao' });
-  const tampered = Buffer.from(valid);
-  const j = tampered.indexOf('/Producer');
-  tampered[j + 3] = tampered[j + 3]! ^ 1;
-  const untrusted = await addSignature(Buffer.from(base), { signer: { cert: pki.other.leaf.cert, key: pki.other.leaf.key }, fieldName: 'Khac' });
+  const { valid, tampered, unsigned: base, untrusted } = await makeVerdictSamples(pki);
   const kinds = { valid, tampered, unsigned: base, untrusted };
   big = path.join(dir, 'big');
   await makeArchive(big, 1000, kinds);

@@ -10,7 +10,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
-import { addSignature, makeBasePdf } from '../fixtures/attacks/pdf-raw.js';
+import { makeVerdictSamples } from '../fixtures/verdict-samples.js';
 
 const pki = getPki();
 let dir: string;
@@ -20,13 +20,7 @@ const common = () => ['--no-default-trust', '--trust', pki.root.cert, '--revocat
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kyso-verify-cli-'));
-  const base = await makeBasePdf();
-  const leader = pki.leaves['leader-rsa'];
-  const valid = await addSignature(Buffer.from(base), { signer: { cert: leader.cert, key: leader.key }, chainPem: pki.chainPem, fieldName: 'LanhDao' });
-  const tampered = Buffer.from(valid);
-  const j = tampered.indexOf('/Producer');
-  tampered[j + 3] = tampered[j + 3]! ^ 1;
-  const untrusted = await addSignature(Buffer.from(base), { signer: { cert: pki.other.leaf.cert, key: pki.other.leaf.key }, fieldName: 'Khac' });
+  const { valid, tampered, unsigned: base, untrusted } = await makeVerdictSamples(pki);
   await mkdir(path.join(dir, 'inbox', 'sub'), { recursive: true });
   F.valid = path.join(dir, 'inbox', 'hop-le.pdf');
   F.tampered = path.join(dir, 'inbox', 'sub', 'bi-sua.pdf');
