@@ -10,7 +10,7 @@ import { isValidOrganId } from '../exchange/edxml-format.js';
 import { codeString } from '../exchange/edxml-format.js';
 import { parseEdxml } from '../exchange/edxml-parse.js';
 import { strictRuleViolations } from '../exchange/edxml-rules.js';
-import { javaHexQuirk, verifyVdxpHeaders } from '../exchange/vdxp-auth.js';
+import { javaHexQuirk, nonSdkHeaders, verifyVdxpHeaders } from '../exchange/vdxp-auth.js';
 import { decideFault, parseFaults, type FaultRule } from './hub-faults.js';
 import { HubStore } from './hub-store.js';
 
@@ -271,6 +271,15 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
       if (endpoint === 'sendEdoc') counters.sendEdoc.unauthorized++;
       await drain(req);
       return fail(res, 401, '15', `authentication failed: ${auth.reason}`);
+    }
+    if (opts.platformRules === 'strict') {
+      // the real axis is spoken to by the official SDK: XroadVnpt-* headers only (plus Content-Type)
+      const extra = nonSdkHeaders(req.headers);
+      if (extra.length) {
+        if (endpoint === 'sendEdoc') counters.sendEdoc.rejected++;
+        await drain(req);
+        return fail(res, 400, '15', `headers the official SDK does not send: ${extra.join(', ')} (only XroadVnpt-${extra[0]})`);
+      }
     }
     const organ = systems.get(auth.systemId)!.organId;
     if (endpoint === 'sendEdoc') return sendEdoc(req, res, organ);
