@@ -111,7 +111,6 @@ CREATE TABLE IF NOT EXISTS history (
   source_doc_id TEXT PRIMARY KEY, item_id TEXT, document_id TEXT NOT NULL, status_code TEXT NOT NULL, description TEXT,
   at TEXT, from_organ TEXT NOT NULL, received_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS history_item ON history(item_id);
-CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, token TEXT NOT NULL, pid INTEGER, host TEXT, until TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS received (
   doc_id TEXT NOT NULL, profile TEXT NOT NULL, message_type TEXT NOT NULL, from_organ TEXT NOT NULL, document_id TEXT,
   dir TEXT, state TEXT NOT NULL, verdict TEXT, flagged INTEGER NOT NULL DEFAULT 0, status_code TEXT, status_item_id TEXT,
@@ -222,31 +221,6 @@ export class OutboxStore {
         .prepare("UPDATE items SET state = 'queued', uncertain = 0, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state IN ('unknown', 'failed', 'queued')")
         .run(now.toISOString(), now.toISOString(), id).changes > 0
     );
-  }
-
-  /**
-   * A named lease outside the items (e.g. "receive:<profile>"): taken when free or expired, so a second
-   * `kyso receive` sees the first one running. Returns false when someone else holds it.
-   */
-  takeLease(name: string, token: string, owner: { pid: number; host: string }, now: Date, ms: number, ownerGone: (pid: number, host: string | undefined) => boolean): boolean {
-    return this.db
-      .transaction(() => {
-        const row = this.db.prepare('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
-        if (row && String(row.token) !== token && Date.parse(String(row.until)) > now.getTime() && !ownerGone(Number(row.pid), opt(row.host))) return false;
-        this.db
-          .prepare('INSERT INTO leases (name, token, pid, host, until) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token, pid = excluded.pid, host = excluded.host, until = excluded.until')
-          .run(name, token, owner.pid, owner.host, new Date(now.getTime() + ms).toISOString());
-        return true;
-      })
-      .immediate();
-  }
-
-  renewLease(name: string, token: string, until: Date): void {
-    this.db.prepare('UPDATE leases SET until = ? WHERE name = ? AND token = ?').run(until.toISOString(), name, token);
-  }
-
-  releaseLease(name: string, token: string): void {
-    this.db.prepare('DELETE FROM leases WHERE name = ? AND token = ?').run(name, token);
   }
 
   get(id: string): OutboxItem | undefined {
