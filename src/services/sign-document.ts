@@ -9,7 +9,7 @@ import { mkdir, open, unlink } from 'node:fs/promises';
 import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
-import { commitTemp, inputIdentities, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
+import { commitTemp, flushFolders, flushFoldersSync, inputIdentities, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
 import { noProgress, type ProgressSink } from '../core/types.js';
 import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
@@ -180,6 +180,10 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
 
   const signer = await deps.openSigner();
   const temps = new Set<string>();
+  // Output folders are fsynced once per batch, not once per file (issue 16): see CommitOptions.folders.
+  // Each output is fsynced before its rename, so atomicity is per file as before; the folders are synced
+  // before the batch returns (and so before the summary and exit 0), on every error path, and on a signal.
+  const folders = new Set<string>();
   const unregister = deps.onInterrupt(() => {
     for (const t of temps) {
       try {
@@ -188,6 +192,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         /* already gone */
       }
     }
+    flushFoldersSync(folders);
   });
   try {
     const check = checkSigningCertificate(signer.certificate, { now: deps.now(), source: signer.description });
@@ -275,6 +280,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
             deps.warn(w);
           }) : undefined,
           inputs: allInputs,
+          folders,
           track: (t) => {
             temps.add(t);
             trackTemp(t);
@@ -307,9 +313,11 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       }
       progress.tick();
     }
+    await flushFolders(folders);
     progress.done();
     return { files, warnings, signerName: check.description.commonName };
   } finally {
+    await flushFolders(folders);
     unregister();
     await signer.close();
   }
@@ -330,6 +338,8 @@ interface SignOneContext {
   visible?: (signingTime: Date) => VisibleHook;
   /** every input of the batch: no output may replace one */
   inputs: InputIdentities;
+  /** the batch's output folders, fsynced once at the end (CommitOptions.folders) */
+  folders: Set<string>;
 }
 
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean }> {
@@ -384,8 +394,9 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
         final = withTs;
       } else sha256 = await sha256File(withDss);
     } else sha256 = await ranges.finishFileSha256();
-    // fsync, compare with the input again (device+inode) right before the rename, rename/link, fsync folder
-    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output });
+    // fsync, compare with the input again (device+inode) right before the rename, rename/link; the folder is
+    // fsynced once for the batch
+    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output, folders: c.folders });
     return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true };
   }
 }
