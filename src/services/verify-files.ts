@@ -6,6 +6,7 @@ import { KysoError, msg, type ErrorCategory, type Msg } from '../core/errors.js'
 import type { ProgressSink } from '../core/types.js';
 import type { VerifyDocumentOptions } from './verify-document.js';
 import { summarize, type FileReport, type VerifyRunResult, type VerifySettings } from './verify-types.js';
+import { startWatchdog, type Watchdog } from './verify-watchdog.js';
 
 /** One input file: the absolute path to read and the name to show (as the user wrote it). */
 export interface VerifyInput {
@@ -155,9 +156,11 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
     // Run from the TypeScript sources (tests) there is no compiled worker: verify in this thread.
     // kyso receive isolates even one file (hostile input: memory cap, killed at the timeout).
     if ((inputs.length <= 1 && !o.isolate) || o.inProcess || import.meta.url.endsWith('.ts')) {
+      // Started before the verification stack loads (its start-up overlaps that), armed when the file starts.
+      const guard = inputs.length === 1 && !inputs[0]!.missing && o.watchdogOutput ? guardSingle(inputs[0]!, timeoutMs, o) : undefined;
       const opts = await prepareVerify(o.settings, o.now);
-      const guard = inputs.length === 1 && !inputs[0]!.missing && o.watchdogOutput ? await guardSingle(inputs[0]!, timeoutMs, o) : undefined;
       for (let k = 0; k < inputs.length; k++) {
+        guard?.arm();
         reports[k] = await verifyInput(inputs[k]!, opts, timeoutMs);
         // The watchdog fired first: it is writing this file's report and ending the process; write nothing.
         if (guard && !guard.disarm()) await new Promise<never>(() => undefined);
@@ -178,8 +181,7 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
 }
 
 /** Starts the single-input watchdog with the two reports it may have to write (rendered now, while we can). */
-async function guardSingle(i: VerifyInput, timeoutMs: number, o: VerifyRunOptions): Promise<import('./verify-watchdog.js').Watchdog> {
-  const { startWatchdog } = await import('./verify-watchdog.js');
+function guardSingle(i: VerifyInput, timeoutMs: number, o: VerifyRunOptions): Watchdog {
   const one = (r: FileReport): VerifyRunResult => ({ summary: summarize([r]), files: [r] });
   return startWatchdog({
     timeoutMs,

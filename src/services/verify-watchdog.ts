@@ -24,8 +24,8 @@ import { Worker } from 'node:worker_threads';
  *    the given code (it calls the C library's exit(), from any thread), so the watchdog exits 5 whatever
  *    the main thread is doing. If that fails the process is killed (SIGKILL) after the report was written.
  *
- * Cost: one thread with a ~1 KB script (no bundle), started without waiting for it; measured in issue 10's
- * report. The memory bound is on resident memory growth since the watchdog started (V8 cannot change the
+ * Cost: one thread with a ~1 KB script (no bundle), started before the verification stack loads so that
+ * its start-up overlaps that work; figures in BENCHMARKS.md. The memory bound is on resident memory growth since the watchdog started (V8 cannot change the
  * main thread's heap limit after start-up; RSS also counts buffers, which a heap limit does not).
  */
 export interface WatchdogOptions {
@@ -43,6 +43,8 @@ export interface WatchdogOptions {
 }
 
 export interface Watchdog {
+  /** Starts the clock and takes the memory baseline: the file's verification begins now. */
+  arm(): void;
   /**
    * Called by the main thread as soon as the file's report is known (or its own timer fired). Returns true
    * when the main thread owns the output; false when the watchdog has already fired and is writing the
@@ -56,11 +58,12 @@ export function watchdogGraceMs(timeoutMs: number): number {
   return Math.min(2000, 250 + Math.round(timeoutMs / 10));
 }
 
-// CommonJS, evaluated in the thread: states 0 = armed, 1 = disarmed by the main thread, 2 = fired.
+// CommonJS, evaluated in the thread. state[0]: 0 = live, 1 = disarmed by the main thread, 2 = fired;
+// state[1]: 1 once armed; state[2]: deadline (ms after epoch); state[3]: memory limit (KiB of RSS).
 const SCRIPT = `
 const { workerData } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
-const { state, deadline, rssLimit, out, exitCode, pollMs } = workerData;
+const { state, epoch, out, exitCode, pollMs } = workerData;
 function writeAll(fd, s) {
   const b = Buffer.from(s, 'utf8');
   let off = 0;
@@ -71,6 +74,7 @@ function writeAll(fd, s) {
 }
 function endProcess(code) {
   try {
+    process.removeAllListeners('warning'); // WASI's ExperimentalWarning (Node 20): nothing of ours on stderr
     const { WASI } = require('node:wasi');
     const wasi = new WASI({ version: 'preview1', returnOnExit: false });
     // (module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
@@ -98,27 +102,37 @@ function fire(kind) {
 }
 const timer = setInterval(() => {
   if (Atomics.load(state, 0) !== 0) { clearInterval(timer); return; }
-  if (Date.now() >= deadline) fire('timeout');
-  else if (process.memoryUsage.rss() > rssLimit) fire('memory');
+  if (Atomics.load(state, 1) !== 1) return;
+  if (Date.now() - epoch >= Atomics.load(state, 2)) fire('timeout');
+  else if (process.memoryUsage.rss() / 1024 > Atomics.load(state, 3)) fire('memory');
 }, pollMs);
 `;
 
+/**
+ * Starts the thread now, unarmed: its start-up (a Node environment, some tens of ms of CPU on another core)
+ * then overlaps the loading of the verification stack and trust store in this thread; `arm()` starts the
+ * budget when the file's verification begins.
+ */
 export function startWatchdog(o: WatchdogOptions): Watchdog {
-  const state = new Int32Array(new SharedArrayBuffer(4));
-  const rssLimit = process.memoryUsage.rss() + o.maxMemoryMb * 1024 * 1024;
-  const deadline = Date.now() + o.timeoutMs + watchdogGraceMs(o.timeoutMs);
+  const state = new Int32Array(new SharedArrayBuffer(16));
+  const epoch = Date.now();
   const w = new Worker(SCRIPT, {
     eval: true,
-    // WASI prints an ExperimentalWarning on Node 20; nothing of the thread's own goes to stderr.
-    execArgv: ['--no-warnings'],
-    workerData: { state, deadline, rssLimit, out: { timeout: o.timeoutOutput, memory: o.memoryOutput }, exitCode: o.exitCode, pollMs: o.pollMs ?? 25 },
-    // The thread itself needs almost nothing.
-    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    // Its own stdio is never used (it writes fd 1 directly): no piping streams set up in either thread.
+    stdout: true,
+    stderr: true,
+    env: {},
+    workerData: { state, epoch, out: { timeout: o.timeoutOutput, memory: o.memoryOutput }, exitCode: o.exitCode, pollMs: o.pollMs ?? 25 },
   });
   w.unref();
   // A thread that cannot start (resource limits of the host) must not fail the verification it guards.
   w.on('error', () => undefined);
   return {
+    arm(): void {
+      Atomics.store(state, 2, Math.min(2 ** 31 - 1, Date.now() - epoch + o.timeoutMs + watchdogGraceMs(o.timeoutMs)));
+      Atomics.store(state, 3, Math.min(2 ** 31 - 1, Math.round(process.memoryUsage.rss() / 1024) + o.maxMemoryMb * 1024));
+      Atomics.store(state, 1, 1);
+    },
     disarm(): boolean {
       const won = Atomics.compareExchange(state, 0, 0, 1) === 0;
       if (won) void w.terminate();
