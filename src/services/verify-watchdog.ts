@@ -25,7 +25,9 @@ import { Worker } from 'node:worker_threads';
  *    the main thread is doing. If that fails the process is killed (SIGKILL) after the report was written.
  *
  * Cost: one thread with a ~1 KB script (no bundle), started before the verification stack loads so that
- * its start-up overlaps that work; figures in BENCHMARKS.md. The memory bound is on resident memory growth since the watchdog started (V8 cannot change the
+ * its start-up (a Node environment: some tens of ms of CPU) overlaps that work on another core. Measured on
+ * a 2-CPU machine at load ~15 (issue 10): +0.1 s CPU, +0.15 s wall (median of 20) for one verify; the
+ * `kyso verify` row of `npm run bench -- startup` tracks it on a quiet machine. The memory bound is on resident memory growth since the watchdog started (V8 cannot change the
  * main thread's heap limit after start-up; RSS also counts buffers, which a heap limit does not).
  */
 export interface WatchdogOptions {

@@ -189,11 +189,12 @@ describe('limits that stop work', { timeout: 180_000 }, () => {
 
   // A budget of a few seconds here: the next file is verified by a fresh worker, whose cold start (JIT) on a
   // machine loaded by parallel test runs can take more than a second for a small file.
-  it('--timeout among several (--jobs 1): the worker is terminated, the next file is verified', async () => {
-    const r = await runKyso(['verify', slow, good, '--timeout', '5', '--jobs', '1', ...common()], { timeoutMs: 150_000 });
+  it('--timeout among several (--jobs 1), also one stuck in a synchronous step: the worker is terminated, the next file is verified', async () => {
+    const r = await runKyso(['verify', slow, stuck, good, '--timeout', '5', '--jobs', '1', ...common()], { timeoutMs: 150_000 });
     const f = JSON.parse(r.stdout).result.files as FileJson[];
     expect(f.map((x) => [path.basename(x.file), x.indication, x.error?.code ?? null])).toEqual([
       ['a-slow.pdf', 'ERROR', 'VERIFY_TIMEOUT'],
+      ['stuck.pdf', 'ERROR', 'VERIFY_TIMEOUT'],
       ['b-good.pdf', 'TOTAL_PASSED', null],
     ]);
     expect(r.code).toBe(5);
