@@ -65,7 +65,8 @@ async function writeSlowPdf(file: string, cms: Buffer): Promise<void> {
  * streams that each inflate to 40 MiB (padding), together more than the reader's object-stream cache, so
  * every field read inflates 40 MiB again (inflateSync) from a file read whole into memory: the main thread
  * never reaches the event loop while it scans the form (minutes of CPU; a timer in that thread cannot fire).
- * It is also a memory hog: each inflate holds ~80 MiB.
+ * It is also a memory hog: each inflate holds ~80 MiB. (An amplification the reader could bound; if it
+ * does, this fixture needs another synchronous hog, or these tests see NO_SIGNATURE and exit 1.)
  */
 function thrashPdf(fields = 400, padMiB = 40): Buffer {
   const FIRST = 10;
