@@ -76,7 +76,7 @@ export function advice(f: FileReport, lang: Lang): string {
           return 'The signer\'s certificate does not lead to a trusted root: if you trust its issuer, add it with --trust; otherwise ask the sender.';
         if (sub === 'TRY_LATER') return 'The revocation status could not be checked (network or responder down): run the check again later.';
         if (sub === 'OUT_OF_BOUNDS_NO_POE')
-          return 'The signer\'s certificate is expired (or not yet valid) and no timestamp proves when the document was signed: ask the sender for a timestamped (B-T or higher) signature.';
+          return 'The signer\'s certificate is expired (or not yet valid) and no trusted timestamp proves the document was signed while it was valid (a later one does not): ask the sender for a signature timestamped in time (B-T or higher).';
         if (sub === 'REVOKED_NO_POE') return 'The signer\'s certificate is revoked and no timestamp proves the document was signed before that: do not accept without confirming with the sender.';
         return 'The signature could not be confirmed: check the details above and ask the sender if in doubt.';
     }
@@ -101,7 +101,7 @@ export function advice(f: FileReport, lang: Lang): string {
           return 'Chứng thư số của người ký không dẫn tới chứng thư gốc tin cậy: nếu tin cậy tổ chức cấp, hãy thêm bằng --trust; nếu không, hãy hỏi lại bên gửi.';
         if (sub === 'TRY_LATER') return 'Không kiểm tra được tình trạng thu hồi (mạng hoặc máy chủ OCSP/CRL lỗi): hãy kiểm tra lại sau.';
         if (sub === 'OUT_OF_BOUNDS_NO_POE')
-          return 'Chứng thư số của người ký đã hết hạn (hoặc chưa có hiệu lực) và không có dấu thời gian chứng minh thời điểm ký: đề nghị bên gửi ký lại có dấu thời gian (B-T trở lên).';
+          return 'Chứng thư số của người ký đã hết hạn (hoặc chưa có hiệu lực) và không có dấu thời gian tin cậy chứng minh văn bản được ký khi chứng thư còn hiệu lực (dấu thời gian sau đó không đủ): đề nghị bên gửi ký lại có dấu thời gian kịp thời (B-T trở lên).';
         if (sub === 'REVOKED_NO_POE') return 'Chứng thư số đã bị thu hồi và không có dấu thời gian chứng minh văn bản được ký trước đó: không tiếp nhận khi chưa xác minh với bên gửi.';
         return 'Chưa xác nhận được chữ ký: xem chi tiết ở trên và hỏi lại bên gửi nếu còn nghi ngờ.';
     }

@@ -7,6 +7,7 @@ import { progressBar } from '../cli/progress.js';
 import { renderVerifyText } from '../cli/report-text.js';
 import { verifyJsonView } from '../cli/report-json.js';
 import { useColor } from '../cli/table.js';
+import type { OutStream } from '../cli/context.js';
 import { msg, usageError } from '../core/errors.js';
 import { obtainSecret } from '../cli/secrets.js';
 import { noProgress } from '../core/types.js';
@@ -68,7 +69,7 @@ export function register(program: Command, app: App): void {
     .addOption(new Option('--format <fmt>', vi ? 'định dạng báo cáo' : 'report format').choices(['text', 'json', 'junit', 'html']).default('text'))
     .option('--json', vi ? 'xuất JSON (= --format json)' : 'JSON output (= --format json)')
     .option('--timeout <seconds>', vi ? 'thời gian tối đa cho mỗi tệp (quá hạn: LỖI VERIFY_TIMEOUT)' : 'time budget per file (over it: ERROR VERIFY_TIMEOUT)', '30')
-    .option('--max-memory <MiB>', vi ? 'bộ nhớ tối đa của mỗi luồng kiểm tra (từ 2 tệp trở lên)' : 'heap cap of each verification worker (two or more files)', '1024')
+    .option('--max-memory <MiB>', vi ? 'bộ nhớ tối đa cho kiểm tra mỗi tệp (quá: LỖI VERIFY_OUT_OF_MEMORY)' : 'memory cap per file: worker heap, or RSS growth for one input (over it: ERROR VERIFY_OUT_OF_MEMORY)', '1024')
     .option('--allow-empty', vi ? 'không có tệp PDF nào cũng không phải lỗi' : 'an empty set of input files is not an error')
     .option('--signed-version <dir>', vi ? 'ghi phiên bản mà mỗi chữ ký bao trùm (bản người ký đã thấy) thành tệp PDF vào thư mục' : "write the revision each signature covers (what the signer saw) as a PDF into this folder")
     .option('--password-file <file>', vi ? 'tệp chứa mật khẩu của PDF mã hóa (- = đầu vào chuẩn); hoặc biến KYSO_PDF_PASSWORD' : 'file holding the password of encrypted PDFs (- = standard input); or KYSO_PDF_PASSWORD')
@@ -93,6 +94,18 @@ export function register(program: Command, app: App): void {
       let junit: typeof import('../cli/report-junit.js') | undefined;
       let html: typeof import('../cli/report-html.js') | undefined;
       let stopNow = false;
+      const renderHuman = (out: OutStream, result: VerifyRunResult) => {
+        if (format === 'junit' && junit) out.write(junit.renderVerifyJunit(result, { allowUnsigned: Boolean(flags.allowUnsigned) }));
+        else if (format === 'html' && html) out.write(html.renderVerifyHtml(result, { lang: app.ctx.lang, allowUnsigned: Boolean(flags.allowUnsigned), generatedAt: app.ctx.now() }));
+        else renderVerifyText(out, result, app.ctx.lang, useColor(app.ctx.stdout, app.ctx.env));
+      };
+      /** The whole stdout of this command for `result` (what app.run writes), as a string. */
+      const renderReport = (result: VerifyRunResult, exitCode: number): string => {
+        if (format === 'json') return `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ok: exitCode === 0, result: verifyJsonView(result), error: null }, null, 2)}\n`;
+        let text = '';
+        renderHuman({ write: (s: string) => void (text += s), isTTY: app.ctx.stdout.isTTY, columns: app.ctx.stdout.columns }, result);
+        return text;
+      };
       await app.run(
         format === 'json',
         async () => {
@@ -165,8 +178,14 @@ export function register(program: Command, app: App): void {
             ctx.stderr.write(`kyso: ${line}\n`);
           });
           let result: VerifyRunResult & { shard?: typeof shard };
+          // One input in this process: the watchdog thread holds --timeout and --max-memory even while this thread
+          // is stuck; it writes exactly the report this command would write for that file, rendered beforehand.
+          // Only in the real process (ctx.exitNow): it ends the process.
+          const watchdogOutput = ctx.exitNow
+            ? (run: VerifyRunResult) => renderReport(shard ? ({ ...run, shard } as VerifyRunResult) : run, OUTCOME_EXIT[runOutcome(run.files, Boolean(flags.allowUnsigned))])
+            : undefined;
           try {
-            result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress, onReport: (k, r) => (reports[k] = r) });
+            result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress, onReport: (k, r) => (reports[k] = r), watchdogOutput, watchdogExitCode: EXIT.input });
           } finally {
             finished = true;
             unregister();
@@ -191,11 +210,7 @@ export function register(program: Command, app: App): void {
           const exitCode = OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))];
           return { exitCode, result: (format === 'json' ? verifyJsonView(result) : result) as VerifyRunResult };
         },
-        (result: VerifyRunResult) => {
-          if (format === 'junit' && junit) app.ctx.stdout.write(junit.renderVerifyJunit(result, { allowUnsigned: Boolean(flags.allowUnsigned) }));
-          else if (format === 'html' && html) app.ctx.stdout.write(html.renderVerifyHtml(result, { lang: app.ctx.lang, allowUnsigned: Boolean(flags.allowUnsigned), generatedAt: app.ctx.now() }));
-          else renderVerifyText(app.ctx.stdout, result, app.ctx.lang, useColor(app.ctx.stdout, app.ctx.env));
-        },
+        (result: VerifyRunResult) => renderHuman(app.ctx.stdout, result),
       );
       if (stopNow && app.ctx.exitNow) app.ctx.exitNow(app.exitCode);
     });

@@ -44,7 +44,6 @@ export type ChainSubIndication =
   | 'OUT_OF_BOUNDS_NO_POE'
   | 'OUT_OF_BOUNDS_NOT_REVOKED'
   | 'NOT_YET_VALID'
-  | 'EXPIRED'
   | 'REVOKED'
   | 'REVOKED_NO_POE'
   | 'TRY_LATER'
@@ -222,8 +221,15 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
       problems.push(problem('CERT_NOT_YET_VALID', { subject: c.subject, at: iso(t), from: iso(c.notBefore) }));
       validity ??= { status: 'not-yet-valid', sub: 'NOT_YET_VALID' };
     } else {
-      problems.push(problem('CERT_EXPIRED', { subject: c.subject, notAfter: iso(c.notAfter), at: iso(t) }));
-      validity ??= { status: 'expired', sub: poe ? 'EXPIRED' : 'OUT_OF_BOUNDS_NO_POE' };
+      // EN 319 102-1 §5.6.2.4 (past signature validation): a proof of existence only bounds the signing time
+      // from above. One after the expiry does not show the signature was made after it, so the signature
+      // stays INDETERMINATE / OUT_OF_BOUNDS_NO_POE (as in EU DSS and pyHanko), never TOTAL_FAILED / EXPIRED.
+      problems.push(
+        poe
+          ? problem('CERT_EXPIRED_POE_TOO_LATE', { subject: c.subject, notAfter: iso(c.notAfter), at: iso(t), poe: iso(poe) })
+          : problem('CERT_EXPIRED', { subject: c.subject, notAfter: iso(c.notAfter), at: iso(t) }),
+      );
+      validity ??= { status: 'expired', sub: 'OUT_OF_BOUNDS_NO_POE' };
     }
   }
 

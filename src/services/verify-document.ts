@@ -34,8 +34,9 @@ import { widgetPlacement } from '../pdf/widget-placement.js';
  *  - Disallowed change after signing (DocMDP/FieldMDP violation, content changed by a later update, content
  *    after the last %%EOF) → TOTAL_FAILED / FORMAT_FAILURE: DSS checks DocMDP, FieldMDP, field locks and
  *    "undefined changes" inside its Format Checking building block, whose failure is FORMAT_FAILURE.
- *  - Chain: untrusted → INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND; expired without POE → INDETERMINATE /
- *    OUT_OF_BOUNDS_NO_POE; revoked before the proven time → TOTAL_FAILED / REVOKED; revoked without a
+ *  - Chain: untrusted → INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND; expired without a POE inside the
+ *    validity (none, or only later ones) → INDETERMINATE / OUT_OF_BOUNDS_NO_POE; a POE before notBefore →
+ *    TOTAL_FAILED / NOT_YET_VALID; revoked before the proven time → TOTAL_FAILED / REVOKED; revoked without a
  *    proven time → INDETERMINATE / REVOKED_NO_POE; revocation unknown (soft or hard) → INDETERMINATE /
  *    TRY_LATER: EN 319 102-1 has no "failed" for missing revocation data, so `hard` differs from `soft` in
  *    that the crypto layer demands status for every certificate of the path, not in the indication.
@@ -236,8 +237,8 @@ function trustOf(c: ChainResult | undefined): SignatureReport['trust'] {
 const DECISIVE: Record<string, string[]> = {
   revoked: ['CERT_REVOKED', 'CA_REVOKED'],
   untrusted: ['CERT_SIGNER_UNPARSEABLE', 'CHAIN_NO_ISSUER', 'CHAIN_UNTRUSTED_ROOT', 'CA_NOT_CA', 'CA_PATH_LENGTH', 'CA_NO_KEY_CERT_SIGN', 'SIGNER_KEY_USAGE', 'TSA_NO_EKU', 'TSA_KEY_USAGE'],
-  expired: ['CERT_EXPIRED', 'CERT_NOT_YET_VALID'],
-  'not-yet-valid': ['CERT_NOT_YET_VALID', 'CERT_EXPIRED'],
+  expired: ['CERT_EXPIRED_POE_TOO_LATE', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID'],
+  'not-yet-valid': ['CERT_NOT_YET_VALID', 'CERT_EXPIRED_POE_TOO_LATE', 'CERT_EXPIRED'],
   unknown: ['REVOCATION_NOT_FRESH', 'REVOCATION_OFFLINE', 'REVOCATION_SOURCE_FAILED'],
 };
 
@@ -259,10 +260,13 @@ function chainVerdict(c: ChainResult, proven: boolean): { indication: Indication
       return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'NO_CERTIFICATE_CHAIN_FOUND' };
     case 'expired':
     case 'not-yet-valid':
-      // EN 319 102-1 (table 5): EXPIRED / NOT_YET_VALID are TOTAL-FAILED sub-indications — a proof of existence
-      // (a valid timestamp) shows the signature was made outside the certificate's validity. Without such a
-      // proof the validator cannot tell: INDETERMINATE / OUT_OF_BOUNDS_NO_POE.
-      if (proven && (c.subIndication === 'EXPIRED' || c.subIndication === 'NOT_YET_VALID')) return { indication: 'TOTAL_FAILED', sub: c.subIndication };
+      // EN 319 102-1 §5.6.2.4 (past signature validation): a proof of existence bounds the signing time from
+      // above only. One BEFORE the certificate's notBefore proves the signature was made before the
+      // certificate existed: TOTAL_FAILED / NOT_YET_VALID. One after its notAfter proves nothing about when
+      // it was made, so an expired signer stays INDETERMINATE / OUT_OF_BOUNDS_NO_POE (EU DSS and pyHanko agree;
+      // TOTAL_FAILED / EXPIRED would need proof that the signature was made after the expiry, which no
+      // timestamp gives).
+      if (proven && c.subIndication === 'NOT_YET_VALID') return { indication: 'TOTAL_FAILED', sub: 'NOT_YET_VALID' };
       return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'OUT_OF_BOUNDS_NO_POE' };
     default:
       return { indication: 'INDETERMINATE', sub: c.subIndication ?? 'TRY_LATER' };

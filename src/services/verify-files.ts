@@ -6,6 +6,7 @@ import { KysoError, msg, type ErrorCategory, type Msg } from '../core/errors.js'
 import type { ProgressSink } from '../core/types.js';
 import type { VerifyDocumentOptions } from './verify-document.js';
 import { summarize, type FileReport, type VerifyRunResult, type VerifySettings } from './verify-types.js';
+import { startWatchdog, type Watchdog } from './verify-watchdog.js';
 
 /** One input file: the absolute path to read and the name to show (as the user wrote it). */
 export interface VerifyInput {
@@ -127,14 +128,23 @@ export interface VerifyRunOptions {
   inProcess?: boolean;
   /** verify in a worker thread (memory cap, killable on timeout) even for one file (kyso receive: hostile input) */
   isolate?: boolean;
+  /**
+   * The CLI's single-input run: the stdout the command would write for a run whose only file has this report.
+   * Given, one input verified in this thread is guarded by a watchdog thread (verify-watchdog.ts) that holds
+   * --timeout and --max-memory even while this thread is stuck in one synchronous step: it writes that
+   * output and ends the process with `watchdogExitCode`.
+   */
+  watchdogOutput?: (run: VerifyRunResult) => string;
+  watchdogExitCode?: number;
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_MEMORY_MB = 1024;
 
 /**
- * Verifies every input, in order. One input is verified in this thread (start-up matters there; the
- * caller's watchdog ends the process at the time budget). From two inputs on, every file is verified in a
+ * Verifies every input, in order. One input is verified in this thread (start-up matters there); given
+ * `watchdogOutput`, a watchdog thread ends the process at the time budget or memory cap even while this
+ * thread is stuck (verify-watchdog.ts). From two inputs on, every file is verified in a
  * worker thread (also with --jobs 1) with a heap cap, so that a file over its time budget or memory is
  * stopped for real (the worker is terminated) and the next file goes on.
  */
@@ -147,9 +157,14 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
     // Run from the TypeScript sources (tests) there is no compiled worker: verify in this thread.
     // kyso receive isolates even one file (hostile input: memory cap, killed at the timeout).
     if ((inputs.length <= 1 && !o.isolate) || o.inProcess || import.meta.url.endsWith('.ts')) {
+      // Started before the verification stack loads (its start-up overlaps that), armed when the file starts.
+      const guard = inputs.length === 1 && !inputs[0]!.missing && o.watchdogOutput ? guardSingle(inputs[0]!, timeoutMs, o) : undefined;
       const opts = await prepareVerify(o.settings, o.now);
       for (let k = 0; k < inputs.length; k++) {
+        guard?.arm();
         reports[k] = await verifyInput(inputs[k]!, opts, timeoutMs);
+        // The watchdog fired first: it is writing this file's report and ending the process; write nothing.
+        if (guard && !guard.disarm()) await new Promise<never>(() => undefined);
         o.onReport?.(k, reports[k]!);
         o.progress.tick();
       }
@@ -164,6 +179,23 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
     o.progress.done();
   }
   return { summary: summarize(reports), files: reports };
+}
+
+/** Starts the single-input watchdog with the two reports it may have to write (rendered now, while we can). */
+function guardSingle(i: VerifyInput, timeoutMs: number, o: VerifyRunOptions): Watchdog {
+  const one = (r: FileReport): VerifyRunResult => ({ summary: summarize([r]), files: [r] });
+  return startWatchdog({
+    timeoutMs,
+    maxMemoryMb: o.settings.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB,
+    timeoutOutput: o.watchdogOutput!(one(timeoutReport(i, timeoutMs))),
+    memoryOutput: o.watchdogOutput!(one(outOfMemoryReport(i, o.settings.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB))),
+    exitCode: o.watchdogExitCode ?? 5,
+  });
+}
+
+export function outOfMemoryReport(i: VerifyInput, mb: number): FileReport {
+  const m = msg(`${i.display}: verification needed more than ${mb} MiB of memory and was stopped (--max-memory)`, `${i.display}: kiểm tra cần hơn ${mb} MiB bộ nhớ và đã bị dừng (--max-memory)`);
+  return { file: i.display, indication: 'ERROR', error: { code: 'VERIFY_OUT_OF_MEMORY', message: m.en, messageVi: m.vi }, signatures: [] };
 }
 
 /** One file handed to a worker: its index in the run and where to read it. */
@@ -341,10 +373,11 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
           queued.delete(id);
           const i = inputs[id]!;
           const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-          const mb = o.settings.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB;
-          const en = oom ? `${i.display}: verification needed more than ${mb} MiB of memory and was stopped (--max-memory)` : `${i.display}: verification crashed (${e.message.slice(0, 200)})`;
-          const vi = oom ? `${i.display}: kiểm tra cần hơn ${mb} MiB bộ nhớ và đã bị dừng (--max-memory)` : `${i.display}: kiểm tra bị lỗi (${e.message.slice(0, 200)})`;
-          record(id, { file: i.display, indication: 'ERROR', error: { code: oom ? 'VERIFY_OUT_OF_MEMORY' : 'VERIFY_CRASHED', message: en, messageVi: vi }, signatures: [] });
+          if (oom) record(id, outOfMemoryReport(i, o.settings.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB));
+          else {
+            const m = msg(`${i.display}: verification crashed (${e.message.slice(0, 200)})`, `${i.display}: kiểm tra bị lỗi (${e.message.slice(0, 200)})`);
+            record(id, { file: i.display, indication: 'ERROR', error: { code: 'VERIFY_CRASHED', message: m.en, messageVi: m.vi }, signatures: [] });
+          }
         }
         retire();
         maybeDone();

@@ -79,10 +79,12 @@ describe('chain building', () => {
     // a timestamp proving existence while valid rescues it
     const rescued = await validate('expired-rsa', { proofOfExistence: inside });
     expect(rescued.status).toBe('trusted');
-    // a proof of existence after expiry → EXPIRED
+    // a proof of existence after expiry proves nothing about when it was signed (EN 319 102-1 §5.6.2.4):
+    // still OUT_OF_BOUNDS_NO_POE, with the problem naming the late proof
     const late = await validate('expired-rsa', { proofOfExistence: new Date() });
     expect(late.status).toBe('expired');
-    expect(late.subIndication).toBe('EXPIRED');
+    expect(late.subIndication).toBe('OUT_OF_BOUNDS_NO_POE');
+    expect(late.problems.map((p) => p.code)).toContain('CERT_EXPIRED_POE_TOO_LATE');
   });
 
   it('a signer certificate trusted directly (--trust leaf.pem) is an anchor, but its dates still count', async () => {

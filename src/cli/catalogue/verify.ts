@@ -126,6 +126,10 @@ export const verifyEntries: CatalogueSection = {
   },
   CERT_NOT_YET_VALID: { en: '"{subject}" is not valid yet at {at} (valid from {from})', vi: '"{subject}" chưa có hiệu lực tại {at} (hiệu lực từ {from})' },
   CERT_EXPIRED: { en: '"{subject}" expired on {notAfter} (validation time {at})', vi: '"{subject}" đã hết hạn ngày {notAfter} (thời điểm kiểm tra {at})' },
+  CERT_EXPIRED_POE_TOO_LATE: {
+    en: '"{subject}" expired on {notAfter}; the earliest trusted timestamp ({poe}) is later, so nothing proves the signature was made while it was valid',
+    vi: '"{subject}" đã hết hạn ngày {notAfter}; dấu thời gian tin cậy sớm nhất ({poe}) lại muộn hơn, nên không có gì chứng minh chữ ký được tạo khi chứng thư còn hiệu lực',
+  },
   CERT_REVOKED: { en: '"{subject}" was revoked on {revokedAt}{reason}', vi: '"{subject}" đã bị thu hồi ngày {revokedAt}{reason}' },
   CA_REVOKED: { en: 'the issuing CA certificate "{subject}" is revoked', vi: 'chứng thư CA cấp phát "{subject}" đã bị thu hồi' },
   REVOKED_AFTER_POE: {
