@@ -77,7 +77,12 @@ const pdfLibPlugin = {
       if (contents === text) throw new Error('scripts/build.mjs: pdf-lib/es/utils/objects.js changed; review the FontNames inlining');
       return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
     });
-    // pdf-lib's ES modules (and those they import: its standard-font metrics, pako) are declared free of
+    // pdf-lib uses pako only to deflate: it gets node:zlib instead (scripts/pako-zlib.mjs).
+    b.onResolve({ filter: /^pako$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]pdf-lib[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(root, 'scripts', 'pako-zlib.mjs'), sideEffects: false };
+    });
+    // pdf-lib's ES modules (and those they import: its standard-font metrics) are declared free of
     // side effects.
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData === 'kyso-pdf-lib') return undefined;

@@ -13,6 +13,9 @@ import type { OutboxState } from '../outbox/state-machine.js';
 import type { Lang } from '../core/types.js';
 import type { DeliveryResult } from '../services/outbox-deliver.js';
 import { findOutboxItem, listOutbox, resendOutbox, retryOutbox } from '../services/outbox-manage.js';
+import { findReceivedChange, kindText, listReceivedChanges, type ReceivedChange } from '../services/received-changes.js';
+import { isKysoError } from '../core/errors.js';
+import { escapeControl } from '../cli/escape.js';
 import { openExchangeSession, type ExchangeEffects, type ExchangeSession } from '../services/outbox-session.js';
 
 /* ---------- shared by send / receive / status / outbox ---------- */
@@ -124,6 +127,50 @@ export function renderDelivery(ctx: Context, r: DeliveryResult): void {
 
 /* ---------- kyso outbox ---------- */
 
+/** A received change for the JSON and the tables, with the state of the answer's outbox item. */
+function changeJson(s: ExchangeSession, c: ReceivedChange) {
+  return { ...c, answer: c.answer ? { ...c.answer, state: s.store.get(c.answer.itemId)?.state ?? null } : null };
+}
+type ChangeJson = ReturnType<typeof changeJson>;
+
+function answerText(c: ChangeJson, vi: boolean): string {
+  if (!c.answer) return vi ? 'CHƯA TRẢ LỜI' : 'NOT ANSWERED';
+  const what = c.answer.code === '15' ? (vi ? 'đồng ý' : 'accepted') : vi ? 'từ chối' : 'refused';
+  return `${c.answer.code} ${what} (${c.answer.itemId.slice(0, 8)}${c.answer.state ? ` ${c.answer.state}` : ''})`;
+}
+
+/** The received changes table of `kyso outbox list`: what was asked, of which original, and the answer. */
+function renderChanges(ctx: Context, changes: ChangeJson[]): void {
+  const vi = ctx.lang === 'vi';
+  const open = changes.filter((c) => !c.answer).length;
+  ctx.stdout.write(
+    vi
+      ? `\nYêu cầu thu hồi, cập nhật, thay thế, lấy lại đã nhận (${open} chưa trả lời; trả lời: kyso status <docId> 15 đồng ý | 16 từ chối):\n`
+      : `\nReceived revocations, updates, replacements and recall requests (${open} not answered; answer: kyso status <docId> 15 accept | 16 refuse):\n`,
+  );
+  renderTable(
+    ctx.stdout,
+    ['DOCID', 'FROM', 'KIND', 'CONCERNS', 'ORIGINAL', 'ANSWER', 'RECEIVED'],
+    changes.map((c) => [c.docId, c.from, kindText(c.kind, ctx.lang), c.concerns, c.original ?? (vi ? '(chưa nhận)' : '(not received here)'), answerText(c, vi), c.receivedAt]),
+  );
+}
+
+/** `kyso outbox show <docId>` of a received change. */
+function renderChangeDetail(ctx: Context, c: ChangeJson): void {
+  const vi = ctx.lang === 'vi';
+  const w = (k: string, v: unknown) => ctx.stdout.write(escapeControl(`${k.padEnd(12)} ${v ?? ''}`) + '\n');
+  w('docId', c.docId);
+  w(vi ? 'loại' : 'kind', kindText(c.kind, ctx.lang));
+  w(vi ? 'từ' : 'from', c.from);
+  if (c.documentId) w('document', c.documentId);
+  w(vi ? 'về văn bản' : 'concerns', c.concerns);
+  w(vi ? 'bản gốc' : 'original', c.original ? (vi ? `docId ${c.original}` : `received as docId ${c.original}`) : vi ? 'chưa nhận được ở đây' : 'not received here');
+  if (c.requestDocId) w(vi ? 'yêu cầu 13' : 'request', `docId ${c.requestDocId}`);
+  if (c.reason) w(vi ? 'lý do' : 'reason', c.reason);
+  w(vi ? 'nhận lúc' : 'received', c.receivedAt);
+  w(vi ? 'trả lời' : 'answer', c.answer ? `${answerText(c, vi)} ${c.answer.at}` : `${answerText(c, vi)}: kyso status ${c.docId} 15 | 16 --description "…"`);
+}
+
 const STATES: OutboxState[] = ['queued', 'sending', 'delivered', 'rejected', 'failed', 'unknown'];
 
 function itemJson(it: OutboxItem) {
@@ -161,6 +208,7 @@ function itemJson(it: OutboxItem) {
     })),
     businessType: it.businessType ?? null,
     code: it.code ?? null,
+    answers: it.answers ?? null,
     statusHistory: it.history.map((h) => ({ statusCode: h.statusCode, description: h.description ?? null, at: h.at ?? null, from: h.from, receivedAt: h.receivedAt, docId: h.sourceDocId })),
   };
 }
@@ -186,7 +234,19 @@ export function register(program: Command, app: App): void {
     await app.run(
       Boolean(o.json),
       async () =>
-        withSession(ctx, o, async (s) => ({ exitCode: 0, result: { items: listOutbox(s, { states: o.state ? [o.state] : undefined, allProfiles: o.allProfiles }).map(itemJson) } }), { profileOptional: true }),
+        withSession(
+          ctx,
+          o,
+          async (s) => ({
+            exitCode: 0,
+            result: {
+              items: listOutbox(s, { states: o.state ? [o.state] : undefined, allProfiles: o.allProfiles }).map(itemJson),
+              // what other organisations asked us to change, linked to the original, with the clerk's 15/16
+              received: o.state ? [] : listReceivedChanges(s, { allProfiles: o.allProfiles }).map((c) => changeJson(s, c)),
+            },
+          }),
+          { profileOptional: true },
+        ),
       (r) => {
         const rows = r.items.map((it) => [
           it.id.slice(0, 8),
@@ -201,6 +261,7 @@ export function register(program: Command, app: App): void {
         ]);
         if (!rows.length && ctx.stdout.isTTY) ctx.stdout.write(ctx.lang === 'vi' ? 'Hộp thư đi trống.\n' : 'The outbox is empty.\n');
         else renderTable(ctx.stdout, ['ID', 'TYPE', 'DOCUMENT', 'TO', 'STATE', 'ATTEMPTS', 'DOCID', 'STATUS', 'CREATED'], rows);
+        if (r.received.length) renderChanges(ctx, r.received);
       },
     );
   });
@@ -208,15 +269,44 @@ export function register(program: Command, app: App): void {
   addExchangeFlags(
     outbox
       .command('show')
-      .description(vi ? 'chi tiết một mục: mọi lần gửi (thời điểm, mã HTTP, máy chủ trả lời) và các trạng thái bên nhận đã báo' : 'one item with every attempt (time, HTTP status, server answer) and its status history')
+      .description(
+        vi
+          ? 'chi tiết một mục: mọi lần gửi (thời điểm, mã HTTP, máy chủ trả lời) và các trạng thái bên nhận đã báo; với docId của yêu cầu thu hồi/cập nhật/thay thế/lấy lại đã nhận: yêu cầu đó, bản gốc và câu trả lời'
+          : 'one item with every attempt (time, HTTP status, server answer) and its status history; with the docId of a received revocation/update/replacement/recall request: it, its original and the answer',
+      )
       .argument('<id>', idArg),
     lang,
   ).action(
     async (id: string, o: ExchangeFlags) => {
       await app.run(
         Boolean(o.json),
-        async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: { item: itemJson(findOutboxItem(s, id)) } }), { profileOptional: true }),
-        ({ item: it }) => {
+        async () =>
+          withSession(
+            ctx,
+            o,
+            async (s): Promise<{ exitCode: number; result: { item: ReturnType<typeof itemJson> | null; received: ChangeJson[] } }> => {
+              let item: OutboxItem;
+              try {
+                item = findOutboxItem(s, id);
+              } catch (e) {
+                // not an outbox item: a received change by its docId
+                const changes = isKysoError(e) && e.code === 'OUTBOX_ITEM_UNKNOWN' ? findReceivedChange(s, id) : [];
+                if (!changes.length) throw e;
+                return { exitCode: 0, result: { item: null, received: changes.map((c) => changeJson(s, c)) } };
+              }
+              const answered = item.answers ? findReceivedChange(s, item.answers).filter((c) => c.answer?.itemId === item.id) : [];
+              return { exitCode: 0, result: { item: itemJson(item), received: answered.map((c) => changeJson(s, c)) } };
+            },
+            { profileOptional: true },
+          ),
+        ({ item: it, received }) => {
+          if (!it) {
+            received.forEach((c, i) => {
+              if (i) ctx.stdout.write('\n');
+              renderChangeDetail(ctx, c);
+            });
+            return;
+          }
           const w = (k: string, v: unknown) => ctx.stdout.write(`${k.padEnd(12)} ${v ?? ''}\n`);
           w('id', it.id);
           w('type', it.messageType === 'status' ? `status ${it.statusCode}` : 'edoc');
@@ -226,6 +316,7 @@ export function register(program: Command, app: App): void {
           w('to', it.to.join(', '));
           w('state', it.state);
           if (it.docId) w('docId', it.docId);
+          for (const c of received) w(ctx.lang === 'vi' ? 'trả lời cho' : 'answers', `${kindText(c.kind, ctx.lang)} docId ${c.docId} (${c.concerns})`);
           w('sha256', it.sha256);
           w('bytes', `${it.bytesPath} (${it.size} B)`);
           for (const f of it.files) w('file', `${f.name} ${f.sha256}`);

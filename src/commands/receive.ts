@@ -16,6 +16,7 @@ interface ReceiveFlags extends ExchangeFlags {
   defaultTrust: boolean;
   revocation: 'hard' | 'soft' | 'off';
   timeout?: string;
+  wait?: string | boolean;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -50,12 +51,18 @@ export function register(program: Command, app: App): void {
       .option('--trust <pem|der|p7b|folder>', vi ? 'thêm chứng thư gốc tin cậy để kiểm tra chữ ký (lặp lại được)' : 'extra trust anchors for verification (repeatable)', collect, [])
       .option('--no-default-trust', vi ? 'chỉ tin các chứng thư gốc nêu ở --trust' : 'only the --trust anchors')
       .addOption(new Option('--revocation <mode>', vi ? 'cách kiểm tra thu hồi chứng thư' : 'revocation checking').choices(['hard', 'soft', 'off']).default('soft'))
+      .option(
+        '--wait [seconds]',
+        vi
+          ? 'khi một lệnh kyso receive khác đang chạy (cùng hồ sơ, cùng thư mục dữ liệu): chờ lệnh đó xong (tối đa số giây này; không ghi: chờ đến khi xong) thay vì thoát ngay với mã 6'
+          : 'when another kyso receive runs (same profile and data folder): wait for it to finish (at most this many seconds; none: no limit) instead of exiting 6 at once',
+      )
       .option('--timeout <seconds>', vi ? 'thời gian tối đa kiểm tra mỗi tệp PDF nhận được (quá 3 lần: cách ly)' : 'time budget to verify each received PDF (exceeded 3 times: quarantined)', '60')
       .addHelpText(
         'after',
         vi
-          ? '\nVí dụ:\n  kyso receive --out-dir ~/van-ban-den\nMỗi văn bản được lưu vào thư mục <inbox>/<docId>/ (tệp "message.edxml", các tệp đính kèm, tệp "metadata.json").\nVăn bản có chữ ký chưa xác định được hợp lệ hay không vẫn được lưu, gửi trạng thái 01 và đánh dấu để văn thư kiểm tra.'
-          : '\nExample:\n  kyso receive --out-dir ~/van-ban-den\nEach document lands in <inbox>/<docId>/ (message.edxml, the attachments, metadata.json).\nINDETERMINATE signatures are stored with status 01 and flagged for the clerk.',
+          ? '\nVí dụ:\n  kyso receive --out-dir ~/van-ban-den\n  kyso receive --wait 600          (lệnh định kỳ: chờ lần chạy trước xong)\nMỗi văn bản được lưu vào thư mục <inbox>/<docId>/ (tệp "message.edxml", các tệp đính kèm, tệp "metadata.json").\nVăn bản có chữ ký chưa xác định được hợp lệ hay không vẫn được lưu, gửi trạng thái 01 và đánh dấu để văn thư kiểm tra.'
+          : '\nExamples:\n  kyso receive --out-dir ~/van-ban-den\n  kyso receive --wait 600          (a scheduled run: wait for the previous one)\nEach document lands in <inbox>/<docId>/ (message.edxml, the attachments, metadata.json).\nINDETERMINATE signatures are stored with status 01 and flagged for the clerk.',
       ),
     ctx.lang,
   ).action(async (o: ReceiveFlags) => {
@@ -66,6 +73,13 @@ export function register(program: Command, app: App): void {
           const timeout = Number(o.timeout ?? '60');
           if (!Number.isFinite(timeout) || timeout <= 0)
             throw usageError('USAGE', msg(`--timeout must be a positive number of seconds (got "${o.timeout}")`, `--timeout phải là số giây dương (nhận "${o.timeout}")`));
+          let waitMs = 0;
+          if (o.wait === true) waitMs = Number.POSITIVE_INFINITY;
+          else if (typeof o.wait === 'string') {
+            const w = Number(o.wait);
+            if (!Number.isFinite(w) || w < 0) throw usageError('USAGE', msg(`--wait must be a number of seconds (got "${o.wait}")`, `--wait phải là số giây (nhận "${o.wait}")`));
+            waitMs = Math.round(w * 1000);
+          }
           const cacheHome = ctx.env.XDG_CACHE_HOME || path.join(ctx.env.HOME || os.homedir(), '.cache');
           // loaded on use: the verification stack is the heaviest import of the CLI
           const { createPdfVerifier } = await import('../services/receive-verify.js');
@@ -73,10 +87,15 @@ export function register(program: Command, app: App): void {
             { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheHome, 'kyso', 'revocation'), fileTimeoutMs: Math.round(timeout * 1000), fetchAllowHosts: s.config.fetchAllowHosts },
             () => ctx.now(),
           );
-          const r = await receiveDocuments({ outDir: o.outDir ? path.resolve(ctx.cwd, o.outDir) : undefined, verifyPdf }, s);
+          const r = await receiveDocuments({ outDir: o.outDir ? path.resolve(ctx.cwd, o.outDir) : undefined, verifyPdf, waitMs }, s);
           return { exitCode: receiveExitCode(r), result: r };
         }),
       (r) => {
+        if (r.brokeStaleLock) {
+          const b = r.brokeStaleLock;
+          const who = b.pid ? `pid ${b.pid}${b.host ? ` ${vi ? 'trên máy' : 'on'} ${b.host}` : ''}` : '';
+          ctx.stderr.write(escapeControl(vi ? `kyso: đã gỡ tệp khóa của một lệnh kyso receive không còn chạy (${who}): ${b.file}` : `kyso: removed the lock file of a kyso receive that is no longer running (${who}): ${b.file}`) + '\n');
+        }
         if (!r.documents.length && !r.statuses.length) ctx.stdout.write(vi ? 'Không có văn bản hay trạng thái mới.\n' : 'No new documents or status messages.\n');
         if (r.documents.length) {
           renderTable(

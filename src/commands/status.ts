@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { App } from '../cli/app.js';
+import { escapeControl } from '../cli/escape.js';
+import { kindText } from '../services/received-changes.js';
 import { sendStatus } from '../services/status-send.js';
 import { addExchangeFlags, deliveryExitCode, renderDelivery, withSession, type ExchangeFlags } from './outbox.js';
 
@@ -38,7 +40,15 @@ export function register(program: Command, app: App): void {
           const r = await sendStatus({ docId, code, description: o.description }, s);
           return { exitCode: deliveryExitCode(r.item), result: r };
         }),
-      (r) => renderDelivery(ctx, r.item),
+      (r) => {
+        if (r.answers) {
+          const c = r.answers;
+          ctx.stdout.write(
+            escapeControl(vi ? `trả lời ${r.statusCode} cho ${kindText(c.kind, 'vi')} docId ${c.docId} của ${c.from} (về văn bản ${c.concerns})` : `answer ${r.statusCode} to the ${kindText(c.kind, 'en')} docId ${c.docId} from ${c.from} (about ${c.concerns})`) + '\n',
+          );
+        }
+        renderDelivery(ctx, r.item);
+      },
     );
   });
 }

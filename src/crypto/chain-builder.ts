@@ -227,8 +227,12 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
     }
   }
 
-  // Revocation.
-  const revocation = await checkPathRevocation(path, opts, poe);
+  // Revocation. The OCSP/CRL addresses of a path verified signature by signature up to an anchor, whose
+  // issuers are CAs allowed to sign certificates, were vouched for by a CA the user trusts: they may be
+  // fetched even when their hosts are not on the receive-time allow-list (a VNPT or Viettel issuing CA not
+  // bundled). Addresses in certificates that reach no anchor never get here (no SSRF from a self-made chain).
+  const fetcher = !constraint.length && opts.fetcher?.vouchedFor ? opts.fetcher.vouchedFor(path.flatMap((c) => [...c.ocspUrls, ...c.crlUrls])) : opts.fetcher;
+  const revocation = await checkPathRevocation(path, { ...opts, fetcher }, poe);
   problems.push(...revocation.problems);
 
   const res = (s: ChainStatus, sub?: ChainSubIndication) => {

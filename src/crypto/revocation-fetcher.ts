@@ -24,6 +24,12 @@ export interface RevocationFetcher {
   certificate?(url: string): Promise<FetchedRevocation>;
   /** Forgets a cached answer that turned out unusable. */
   invalidate(kind: 'ocsp' | 'crl', url: string, key?: string): void;
+  /**
+   * The same fetcher (cache, stats) that may also contact exactly these URLs even when their hosts are not on
+   * the allow-list. Path validation passes the OCSP/CRL URLs of the certificates of a path it has verified,
+   * signature by signature, up to a trust anchor: a CA the user trusts vouched for them (issue 12).
+   */
+  vouchedFor?(urls: readonly string[]): RevocationFetcher;
   readonly stats: { network: number; cacheHits: number; errors: number };
 }
 
@@ -42,7 +48,8 @@ export interface RevocationFetcherOptions {
   ttlWithoutNextUpdateMs?: number;
   /**
    * When set, only these hosts (lowercase) are ever contacted; any other URL fails before a connection is
-   * made (so a received document cannot make this machine call an arbitrary address: SSRF, read receipts).
+   * made (so a received document cannot make this machine call an arbitrary address: SSRF, read receipts),
+   * except the URLs a view made by vouchedFor() adds.
    */
   allowHosts?: readonly string[];
 }
@@ -143,8 +150,15 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
   };
 
   const allow = opts.allowHosts ? new Set(opts.allowHosts.map((h) => h.toLowerCase())) : undefined;
-  const get = (kind: 'ocsp' | 'crl' | 'cert', url: string, k: string, fetchIt: () => Promise<Uint8Array>, next: (d: Uint8Array) => Date | undefined) => {
-    if (allow) {
+  const get = (
+    kind: 'ocsp' | 'crl' | 'cert',
+    url: string,
+    k: string,
+    fetchIt: () => Promise<Uint8Array>,
+    next: (d: Uint8Array) => Date | undefined,
+    vouched?: ReadonlySet<string>,
+  ) => {
+    if (allow && !vouched?.has(url)) {
       let host = '';
       try {
         host = new URL(url).hostname.toLowerCase();
@@ -182,7 +196,12 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
     return p;
   };
 
-  return {
+  const invalidate = (kind: 'ocsp' | 'crl', url: string, k = '') => {
+    const key = keyOf(kind, url, k);
+    mem.delete(key);
+    for (const f of [fileOf(key), metaOf(key)]) if (f) rmSync(f, { force: true });
+  };
+  const view = (vouched?: ReadonlySet<string>): RevocationFetcher => ({
     stats,
     ocsp: (url, requestDer, k) =>
       get(
@@ -191,16 +210,23 @@ export function createRevocationFetcher(opts: RevocationFetcherOptions): Revocat
         k,
         () => transport({ url, method: 'POST', headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' }, body: requestDer, timeoutMs, maxBytes }),
         ocspNextUpdate,
+        vouched,
       ),
     certificate: (url) =>
-      get('cert', url, '', () => transport({ url, method: 'GET', headers: { accept: 'application/pkix-cert' }, timeoutMs, maxBytes: 1024 * 1024 }), () => new Date(opts.now().getTime() + 86_400_000)),
-    crl: (url) => get('crl', url, '', () => transport({ url, method: 'GET', headers: { accept: 'application/pkix-crl' }, timeoutMs, maxBytes }), crlNextUpdate),
-    invalidate(kind, url, k = '') {
-      const key = keyOf(kind, url, k);
-      mem.delete(key);
-      for (const f of [fileOf(key), metaOf(key)]) if (f) rmSync(f, { force: true });
-    },
-  };
+      get(
+        'cert',
+        url,
+        '',
+        () => transport({ url, method: 'GET', headers: { accept: 'application/pkix-cert' }, timeoutMs, maxBytes: 1024 * 1024 }),
+        () => new Date(opts.now().getTime() + 86_400_000),
+        vouched,
+      ),
+    crl: (url) => get('crl', url, '', () => transport({ url, method: 'GET', headers: { accept: 'application/pkix-crl' }, timeoutMs, maxBytes }), crlNextUpdate, vouched),
+    invalidate,
+    // without an allow-list every URL may be fetched already: the view is the fetcher itself
+    vouchedFor: (urls) => (allow ? view(new Set([...(vouched ?? []), ...urls])) : view(vouched)),
+  });
+  return view();
 }
 
 /** Once per process, before the first write: drop entries expired for more than a day (the cache stays small). */

@@ -39,13 +39,20 @@ function signedJson(keys: string[], value: (k: string) => string): string {
 
 const hmac = (secret: string, s: string) => createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(s, 'utf8')).digest('hex');
 
-/** All headers of one call: the call's own, systemid/timestamp, their XroadVnpt-* copies and the HMAC. */
+/** Headers sent as they are besides their XroadVnpt-* copy: HTTP itself needs them (the SDK sends Content-Type). */
+export const VDXP_PLAIN_HEADERS = new Set(['content-type']);
+
+/**
+ * All headers of one call as the official SDK sends them: the call's own and systemid/timestamp ONLY as
+ * XroadVnpt-* copies (Content-Type also plain: HTTP needs it), the signed key list, the JSON and the HMAC,
+ * User-Agent and XroadVnpt-version. The SDK sends no plain copies, and a server must not require them.
+ */
 export function signVdxpHeaders(call: Record<string, string>, systemId: string, secret: string, now: Date): Record<string, string> {
   const base: Record<string, string> = { systemid: systemId, timestamp: vdxpTimestamp(now), ...call };
   const keys = Object.keys(base);
   const out: Record<string, string> = { 'User-Agent': VDXP_USER_AGENT, 'XroadVnpt-version': VDXP_VERSION };
   for (const k of keys) {
-    out[k] = base[k]!;
+    if (VDXP_PLAIN_HEADERS.has(k.toLowerCase())) out[k] = base[k]!;
     out[`XroadVnpt-${k}`] = base[k]!;
   }
   const json = signedJson(keys, (k) => base[k]!);
@@ -56,6 +63,17 @@ export function signVdxpHeaders(call: Record<string, string>, systemId: string, 
 }
 
 export type VerifyResult = { ok: true; systemId: string; signed: Set<string> } | { ok: false; reason: string };
+
+/**
+ * Headers the official SDK never sends: a plain copy of a signed call parameter (`from`, `docid`…, other
+ * than Content-Type). `kyso hub serve --platform-rules strict` refuses a request carrying one, so a client
+ * that depends on them is caught in tests.
+ */
+export function nonSdkHeaders(headers: Record<string, string | string[] | undefined>): string[] {
+  const v = headers['xroadvnpt-sign-header-key'];
+  const keys = (Array.isArray(v) ? v.join(';') : (v ?? '')).split(';').filter(Boolean);
+  return keys.filter((k) => !VDXP_PLAIN_HEADERS.has(k.toLowerCase()) && headers[k.toLowerCase()] !== undefined);
+}
 
 /** Headers that the hub acts on: when present they must be covered by the HMAC. */
 const MUST_SIGN = ['systemid', 'timestamp', 'from', 'to', 'messagetype', 'servicetype', 'hash-file', 'docid', 'status'];

@@ -196,6 +196,13 @@ export interface CommitOptions {
   inputs?: readonly string[] | InputIdentities;
   /** name shown in messages (default: the destination path) */
   shown?: string;
+  /**
+   * A batch's folder-sync set: the destination folder is added here instead of being fsynced now, and the
+   * batch fsyncs each folder once (flushFolders) before it reports or exits. Still atomic: the file itself
+   * is fsynced before the rename, so a crash leaves the old name or the complete new file, never a part;
+   * what waits is only the durability of the new name, which the batch settles before it says it is done.
+   */
+  folders?: Set<string>;
 }
 
 /**
@@ -226,7 +233,32 @@ export async function commitTemp(tmp: string, finalPath: string, opts: CommitOpt
     }
   } else await rename(tmp, finalPath);
   live.delete(tmp);
-  await fsyncDir(path.dirname(finalPath));
+  if (opts.folders) opts.folders.add(path.dirname(finalPath));
+  else await fsyncDir(path.dirname(finalPath));
+}
+
+/** fsyncs every folder a batch published into (see CommitOptions.folders), once each, and empties the set. */
+export async function flushFolders(folders: Set<string>): Promise<void> {
+  const dirs = [...folders];
+  folders.clear();
+  for (const d of dirs) await fsyncDir(d);
+}
+
+/** The same, synchronously: for the signal path, where the report is written before the process exits. */
+export function flushFoldersSync(folders: Set<string>): void {
+  const dirs = [...folders];
+  folders.clear();
+  for (const d of dirs) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(d, 'r');
+      fsyncSync(fd);
+    } catch {
+      /* folders cannot be fsynced everywhere */
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
 }
 
 export interface AtomicWriteOptions extends CommitOptions {

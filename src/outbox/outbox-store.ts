@@ -62,6 +62,8 @@ export interface OutboxItem {
   code?: string;
   /** BussinessDocType of a document: 0 new, 1 revoke, 2 update, 3 replace */
   businessType?: number;
+  /** a status 15/16: the exchange docId of the received revocation/update/replacement (or recalled document) it answers */
+  answers?: string;
   /** the lease of the process sending it: a random token and the time it runs out (heartbeat extends it) */
   leaseToken?: string;
   leaseUntil?: string;
@@ -73,7 +75,7 @@ export interface OutboxItem {
 }
 
 export type NewItem = Pick<OutboxItem, 'id' | 'profile' | 'messageType' | 'documentId' | 'from' | 'to' | 'bytesPath' | 'sha256' | 'size' | 'subject' | 'files' | 'statusCode'> &
-  Partial<Pick<OutboxItem, 'identity' | 'metaHash' | 'code' | 'businessType'>>;
+  Partial<Pick<OutboxItem, 'identity' | 'metaHash' | 'code' | 'businessType' | 'answers'>>;
 
 export interface ReceivedRecord {
   docId: string;
@@ -109,7 +111,6 @@ CREATE TABLE IF NOT EXISTS history (
   source_doc_id TEXT PRIMARY KEY, item_id TEXT, document_id TEXT NOT NULL, status_code TEXT NOT NULL, description TEXT,
   at TEXT, from_organ TEXT NOT NULL, received_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS history_item ON history(item_id);
-CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, token TEXT NOT NULL, pid INTEGER, host TEXT, until TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS received (
   doc_id TEXT NOT NULL, profile TEXT NOT NULL, message_type TEXT NOT NULL, from_organ TEXT NOT NULL, document_id TEXT,
   dir TEXT, state TEXT NOT NULL, verdict TEXT, flagged INTEGER NOT NULL DEFAULT 0, status_code TEXT, status_item_id TEXT,
@@ -142,7 +143,7 @@ export class OutboxStore {
       d.transaction(() => {
         d.exec(SCHEMA);
         const have = new Set((d.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
-        for (const [col, type] of [['identity', 'TEXT'], ['meta_hash', 'TEXT'], ['code', 'TEXT'], ['business_type', 'INTEGER'], ['lease_token', 'TEXT'], ['lease_until', 'TEXT']]) {
+        for (const [col, type] of [['identity', 'TEXT'], ['meta_hash', 'TEXT'], ['code', 'TEXT'], ['business_type', 'INTEGER'], ['lease_token', 'TEXT'], ['lease_until', 'TEXT'], ['answers', 'TEXT']]) {
           if (!have.has(col!)) d.exec(`ALTER TABLE items ADD COLUMN ${col} ${type}`);
         }
         d.exec('CREATE UNIQUE INDEX IF NOT EXISTS items_identity ON items(identity) WHERE identity IS NOT NULL');
@@ -163,13 +164,13 @@ export class OutboxStore {
     this.db
       .prepare(
         `INSERT INTO items (id, profile, message_type, document_id, from_organ, to_json, bytes_path, sha256, size, state, uncertain,
-           next_attempt_at, subject, files_json, status_code, identity, meta_hash, code, business_type, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           next_attempt_at, subject, files_json, status_code, identity, meta_hash, code, business_type, answers, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         item.id, item.profile, item.messageType, item.documentId, item.from, JSON.stringify(item.to), item.bytesPath, item.sha256, item.size, t,
         item.subject ?? null, JSON.stringify(item.files), item.statusCode ?? null, item.identity ?? null, item.metaHash ?? null, item.code ?? null,
-        item.businessType ?? null, t, t,
+        item.businessType ?? null, item.answers ?? null, t, t,
       );
   }
 
@@ -220,31 +221,6 @@ export class OutboxStore {
         .prepare("UPDATE items SET state = 'queued', uncertain = 0, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state IN ('unknown', 'failed', 'queued')")
         .run(now.toISOString(), now.toISOString(), id).changes > 0
     );
-  }
-
-  /**
-   * A named lease outside the items (e.g. "receive:<profile>"): taken when free or expired, so a second
-   * `kyso receive` sees the first one running. Returns false when someone else holds it.
-   */
-  takeLease(name: string, token: string, owner: { pid: number; host: string }, now: Date, ms: number, ownerGone: (pid: number, host: string | undefined) => boolean): boolean {
-    return this.db
-      .transaction(() => {
-        const row = this.db.prepare('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
-        if (row && String(row.token) !== token && Date.parse(String(row.until)) > now.getTime() && !ownerGone(Number(row.pid), opt(row.host))) return false;
-        this.db
-          .prepare('INSERT INTO leases (name, token, pid, host, until) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token, pid = excluded.pid, host = excluded.host, until = excluded.until')
-          .run(name, token, owner.pid, owner.host, new Date(now.getTime() + ms).toISOString());
-        return true;
-      })
-      .immediate();
-  }
-
-  renewLease(name: string, token: string, until: Date): void {
-    this.db.prepare('UPDATE leases SET until = ? WHERE name = ? AND token = ?').run(until.toISOString(), name, token);
-  }
-
-  releaseLease(name: string, token: string): void {
-    this.db.prepare('DELETE FROM leases WHERE name = ? AND token = ?').run(name, token);
   }
 
   get(id: string): OutboxItem | undefined {
@@ -341,17 +317,49 @@ export class OutboxStore {
     this.db.prepare("UPDATE items SET state = 'queued', next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'failed'").run(now.toISOString(), now.toISOString(), id);
   }
 
-  /** Adds a business status received from the other side; false when already recorded. */
+  /**
+   * Adds a business status received from the other side; false when already recorded. One DocumentId may
+   * go out several times (to other recipients; as the document, then an update or a revocation of it, and
+   * a status 13 asking it back), so the status is attached to the message it answers:
+   * - 15/16 answer a change: ResponseFor carries only the DocumentId, which an update and a revocation share
+   *   with the document, so the kind named in the Description ("… lệnh thu hồi", "… cập nhật", "… thay thế",
+   *   "… lấy lại": kyso writes it, the platforms' own texts do) picks among the revocation/update/replacement
+   *   and status 13 items sent to that organisation for this DocumentId; among those, the oldest with no
+   *   15/16 yet, else the newest;
+   * - any other code is about the document itself: the item that is not a change, sent to that organisation.
+   * Either way, when nothing fits, the item sent to that organisation, delivered first, newest first.
+   */
   addStatusEvent(documentId: string, ev: StatusEvent): { added: boolean; itemId?: string } {
     return this.db
       .transaction(() => {
-        // the item sent to the organisation that answers (one DocumentId may go out several times: to
-        // other recipients, or as an update/revocation of the same document), delivered first, newest first
-        const item = this.db
+        const to = JSON.stringify(ev.from);
+        let item: Row | undefined;
+        if (ev.statusCode === '15' || ev.statusCode === '16') {
+          const changes = this.db
+            .prepare(
+              `SELECT id, CASE WHEN message_type = 'status' THEN 13 ELSE business_type END AS kind,
+                 EXISTS (SELECT 1 FROM history h WHERE h.item_id = items.id AND h.status_code IN ('15', '16')) AS answered FROM items
+               WHERE document_id = ? AND instr(to_json, ?) > 0 AND state <> 'rejected'
+                 AND ((message_type = 'edoc' AND business_type IN (1, 2, 3)) OR (message_type = 'status' AND status_code = '13'))
+               ORDER BY created_at, rowid`,
+            )
+            .all(documentId, to) as Row[];
+          const kind = changeKindOf(ev.description);
+          const fit = kind === undefined ? changes : changes.filter((c) => Number(c.kind) === kind);
+          const pool = fit.length ? fit : changes;
+          item = pool.find((c) => Number(c.answered) === 0) ?? pool.at(-1);
+        } else {
+          item = this.db
+            .prepare(
+              "SELECT id FROM items WHERE document_id = ? AND message_type = 'edoc' AND instr(to_json, ?) > 0 AND COALESCE(business_type, 0) = 0 ORDER BY (state = 'delivered') DESC, created_at DESC LIMIT 1",
+            )
+            .get(documentId, to) as Row | undefined;
+        }
+        item ??= this.db
           .prepare(
             "SELECT id FROM items WHERE document_id = ? AND message_type = 'edoc' ORDER BY (instr(to_json, ?) > 0) DESC, (state = 'delivered') DESC, created_at DESC LIMIT 1",
           )
-          .get(documentId, JSON.stringify(ev.from)) as Row | undefined;
+          .get(documentId, to) as Row | undefined;
         const res = this.db
           .prepare('INSERT OR IGNORE INTO history (source_doc_id, item_id, document_id, status_code, description, at, from_organ, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(ev.sourceDocId, item ? String(item.id) : null, documentId, ev.statusCode, ev.description ?? null, ev.at ?? null, ev.from, ev.receivedAt);
@@ -370,6 +378,24 @@ export class OutboxStore {
     const rows = (profile
       ? this.db.prepare("SELECT * FROM received WHERE doc_id = ? AND profile = ? AND message_type = 'edoc'").all(docId, profile)
       : this.db.prepare("SELECT * FROM received WHERE doc_id = ? AND message_type = 'edoc'").all(docId)) as Row[];
+    return rows.map(hydrateReceived);
+  }
+
+  /** Received documents (any sender) with this DocumentId, in this profile. */
+  findReceivedDocs(profile: string, documentId: string): ReceivedRecord[] {
+    const rows = this.db.prepare("SELECT * FROM received WHERE profile = ? AND document_id = ? AND message_type = 'edoc' ORDER BY received_at").all(profile, documentId) as Row[];
+    return rows.map(hydrateReceived);
+  }
+
+  /** Received revocations/updates/replacements and documents their sender asked back (status 13), oldest first. */
+  listReceivedChanges(profile?: string): ReceivedRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM received WHERE message_type = 'edoc' AND info_json IS NOT NULL
+           AND (json_extract(info_json, '$.business') IS NOT NULL OR json_extract(info_json, '$.recall') IS NOT NULL)
+           ${profile ? 'AND profile = ?' : ''} ORDER BY received_at, rowid`,
+      )
+      .all(...(profile ? [profile] : [])) as Row[];
     return rows.map(hydrateReceived);
   }
 
@@ -455,6 +481,7 @@ export class OutboxStore {
       metaHash: opt(row.meta_hash),
       code: opt(row.code),
       businessType: row.business_type == null ? undefined : Number(row.business_type),
+      answers: opt(row.answers),
       leaseToken: opt(row.lease_token),
       leaseUntil: opt(row.lease_until),
       createdAt: String(row.created_at),
@@ -464,6 +491,18 @@ export class OutboxStore {
       history,
     };
   }
+}
+
+/** The change a 15/16 names in its Description: 1 revoke, 2 update, 3 replace, 13 recall; undefined when none or several. */
+export function changeKindOf(description: string | undefined): number | undefined {
+  const d = (description ?? '').normalize('NFC').toLowerCase();
+  const kinds = [
+    [1, 'thu hồi'],
+    [2, 'cập nhật'],
+    [3, 'thay thế'],
+    [13, 'lấy lại'],
+  ].filter(([, w]) => d.includes(w as string));
+  return kinds.length === 1 ? (kinds[0]![0] as number) : undefined;
 }
 
 function opt(v: unknown): string | undefined {

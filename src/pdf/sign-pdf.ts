@@ -4,6 +4,7 @@ import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef 
 import { KysoError, msg, usageError } from '../core/errors.js';
 import { opensWithoutPassword } from './encryption-check.js';
 import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
+import type { ByteSource } from './byte-source.js';
 import { serialize, type UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
 import { PdfReader } from './reader.js';
@@ -77,14 +78,20 @@ function copyArray(a: PDFArray, ctx: PDFDict['context']): PDFArray {
   return c;
 }
 
-export async function preparePdfForSigning(input: string, outTempPath: string, opts: PlaceholderOptions): Promise<PreparedPdf> {
+export async function preparePdfForSigning(
+  input: string,
+  outTempPath: string,
+  opts: PlaceholderOptions,
+  /** the input already opened and parsed by the caller (kept open: the caller closes it) */
+  opened?: { src: ByteSource; reader: PdfReader },
+): Promise<PreparedPdf> {
   if (!Number.isInteger(opts.contentsBytes) || opts.contentsBytes < 16 || opts.contentsBytes > MAX_CONTENTS)
     throw new KysoError('CONTENTS_SIZE_INVALID', 'internal', msg(`bad /Contents size ${opts.contentsBytes}`, `kích thước /Contents không hợp lệ ${opts.contentsBytes}`));
   if (opts.fieldName !== undefined && (opts.fieldName.length === 0 || opts.fieldName.length > 100 || opts.fieldName.includes('.')))
     throw pdfErrors.badFieldName(opts.fieldName);
-  const src = await openInputFile(input);
+  const src = opened?.src ?? (await openInputFile(input));
   try {
-    const reader = await PdfReader.open(src, { file: input });
+    const reader = opened?.reader ?? (await PdfReader.open(src, { file: input }));
     const plan = await planUpdate(reader, input, opts);
 
     let byteRange: [number, number, number, number] = [0, 0, 0, 0];
@@ -102,7 +109,7 @@ export async function preparePdfForSigning(input: string, outTempPath: string, o
     });
     return { path: outTempPath, byteRange, contentsOffset: contentsLt + 1, contentsBytes: opts.contentsBytes, fieldName: plan.fieldName, preparedField: plan.preparedField };
   } finally {
-    await src.close();
+    if (!opened) await src.close();
   }
 }
 

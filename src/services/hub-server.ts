@@ -1,16 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { inputError, isKysoError, msg, usageError } from '../core/errors.js';
+import { commitTemp, tempPathFor, trackTemp, untrackTemp } from '../io/atomic-write.js';
 import { isValidOrganId } from '../exchange/edxml-format.js';
 import { codeString } from '../exchange/edxml-format.js';
 import { parseEdxml } from '../exchange/edxml-parse.js';
 import { strictRuleViolations } from '../exchange/edxml-rules.js';
-import { javaHexQuirk, verifyVdxpHeaders } from '../exchange/vdxp-auth.js';
+import { javaHexQuirk, nonSdkHeaders, verifyVdxpHeaders } from '../exchange/vdxp-auth.js';
 import { decideFault, parseFaults, type FaultRule } from './hub-faults.js';
 import { HubStore } from './hub-store.js';
 
@@ -147,11 +148,18 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const log = opts.log ?? (() => {});
   const now = () => new Date().toISOString();
 
-  async function receiveBody(req: IncomingMessage): Promise<{ tmp: string; sha256: string; size: number }> {
-    const tmp = path.join(store.tmpDir, `${randomUUID()}.part`);
+  /**
+   * Streams the request body into a temp file of the one atomic writer (src/io/atomic-write.ts), beside
+   * `final` in docs/: created exclusively, 0600, registered for removal on SIGINT/SIGTERM/SIGHUP, swept at
+   * the next start after a kill -9. The caller publishes it with commitTemp once accepted (so a message
+   * file is whole or absent) and removes it otherwise.
+   */
+  async function receiveBody(req: IncomingMessage, final: string): Promise<{ tmp: string; sha256: string; size: number }> {
+    const tmp = tempPathFor(final);
     const hash = createHash('sha256');
     let size = 0;
-    const out = createWriteStream(tmp, { flags: 'wx' });
+    const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    trackTemp(tmp);
     try {
       await pipeline(
         req,
@@ -165,11 +173,16 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
         },
         out,
       );
+      // fsynced here (the parse reads it back) and again by commitTemp before the rename
       const fh = await open(tmp, 'r+');
-      await fh.sync();
-      await fh.close();
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
     } catch (e) {
       await rm(tmp, { force: true });
+      untrackTemp(tmp);
       throw e;
     }
     return { tmp, sha256: hash.digest('hex'), size };
@@ -184,9 +197,11 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     const from = header(req, 'from');
     const messageType = (header(req, 'messagetype') ?? 'edoc').toLowerCase() === 'status' ? 'status' : 'edoc';
     if (from !== organ) return reject('19', `from "${from ?? ''}" is not the organisation of this system (${organ})`, 403);
+    const docId = randomUUID();
+    const final = path.join(store.docsDir, `${docId}.edxml`);
     let body;
     try {
-      body = await receiveBody(req);
+      body = await receiveBody(req, final);
     } catch (e) {
       return reject('10', (e as { code?: string }).code === 'HUB_TOO_LARGE' ? 'message too large' : 'could not read the message', 413);
     }
@@ -250,9 +265,8 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
           return json(res, 200, { status: 'OK', ErrorCode: '0', ErrorDesc: 'duplicate: already received', DocId: existing });
         }
       }
-      const docId = randomUUID();
-      const final = path.join(store.docsDir, `${docId}.edxml`);
-      await rename(body.tmp, final);
+      // whole, fsynced and accepted: published by rename (and the folder fsynced), then listed by the insert
+      await commitTemp(body.tmp, final, { overwrite: false });
       store.insert(
         { doc_id: docId, from_organ: organ, message_type: messageType, document_id: documentId, sha256: body.sha256, size: body.size, path: final, created_at: now(), recipients: JSON.stringify(to), notation, title },
         to,
@@ -262,6 +276,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
       json(res, 200, { status: 'OK', ErrorCode: '0', ErrorDesc: '', DocId: docId });
     } finally {
       await rm(body.tmp, { force: true });
+      untrackTemp(body.tmp);
     }
   }
 
@@ -271,6 +286,15 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
       if (endpoint === 'sendEdoc') counters.sendEdoc.unauthorized++;
       await drain(req);
       return fail(res, 401, '15', `authentication failed: ${auth.reason}`);
+    }
+    if (opts.platformRules === 'strict') {
+      // the real axis is spoken to by the official SDK: XroadVnpt-* headers only (plus Content-Type)
+      const extra = nonSdkHeaders(req.headers);
+      if (extra.length) {
+        if (endpoint === 'sendEdoc') counters.sendEdoc.rejected++;
+        await drain(req);
+        return fail(res, 400, '15', `headers the official SDK does not send: ${extra.join(', ')} (only XroadVnpt-${extra[0]})`);
+      }
     }
     const organ = systems.get(auth.systemId)!.organId;
     if (endpoint === 'sendEdoc') return sendEdoc(req, res, organ);

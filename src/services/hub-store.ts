@@ -1,7 +1,11 @@
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../outbox/sqlite.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { sweepStaleTempsSync } from '../io/atomic-write.js';
+
+/** A stored message file older than this with no row is a leftover of a hub killed between rename and insert. */
+const ORPHAN_AGE_MS = 60_000;
 
 /** SQLite storage of `kyso hub serve`: stored messages and per-organisation deliveries. */
 export interface StoredDoc {
@@ -29,14 +33,19 @@ export interface Delivery {
 export class HubStore {
   readonly db: Database.Database;
   readonly docsDir: string;
-  readonly tmpDir: string;
 
+  /**
+   * Message files are written by the one atomic writer (src/io/atomic-write.ts): a temp file beside the
+   * final name in docs/, published by rename only once complete, fsynced and accepted; a hub killed
+   * mid-write leaves a temp file of ours, swept here at the next start (and the `tmp/` folder of older
+   * versions removed).
+   */
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.docsDir = path.join(dataDir, 'docs');
-    this.tmpDir = path.join(dataDir, 'tmp');
     mkdirSync(this.docsDir, { recursive: true });
-    mkdirSync(this.tmpDir, { recursive: true });
+    sweepStaleTempsSync(this.docsDir);
+    rmSync(path.join(dataDir, 'tmp'), { recursive: true, force: true });
     this.db = openSqlite(path.join(dataDir, 'hub.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -57,6 +66,23 @@ export class HubStore {
         if (!have.has('title')) this.db.exec('ALTER TABLE docs ADD COLUMN title TEXT');
       })
       .immediate();
+    this.sweepOrphans();
+  }
+
+  /** Removes message files no row refers to (killed after the rename, before the insert): never visible anyway. */
+  private sweepOrphans(): void {
+    const known = new Set((this.db.prepare('SELECT path FROM docs').all() as { path: string }[]).map((r) => path.basename(r.path)));
+    const now = Date.now();
+    for (const name of readdirSync(this.docsDir)) {
+      if (!name.endsWith('.edxml') || known.has(name)) continue;
+      const file = path.join(this.docsDir, name);
+      try {
+        // another hub on the same folder may be between its rename and its insert right now
+        if (now - statSync(file).mtimeMs > ORPHAN_AGE_MS) unlinkSync(file);
+      } catch {
+        /* gone already */
+      }
+    }
   }
 
   findDuplicate(from: string, documentId: string, sha256: string, messageType: string): string | undefined {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { acquireLock } from '../io/lock-file.js';
 import { mkdir, readFile, rename, rm, stat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, isKysoError, KysoError, msg, type Msg } from '../core/errors.js';
@@ -29,6 +30,8 @@ export interface ReceiveOptions {
   /** inbox folder (default <data dir>/inbox) */
   outDir?: string;
   verifyPdf: VerifyPdf;
+  /** another receive holds the lock: wait this long for it (Infinity: no limit) instead of failing at once */
+  waitMs?: number;
 }
 
 export interface ReceivedAttachment {
@@ -90,6 +93,8 @@ export interface ReceiveResult {
   outbox: DeliveryResult[];
   /** every message in quarantine (this run's and earlier ones) */
   quarantined: QuarantineEntry[];
+  /** the lock file of a run that was gone (killed, another container) was removed to start this one */
+  brokeStaleLock?: { file: string; pid?: number; host?: string; startedAt?: string };
 }
 
 /**
@@ -146,41 +151,50 @@ function localFault(e: unknown, code: string): KysoError {
   );
 }
 
-/** How long one `kyso receive` holds the profile's receive lease without renewing it. */
-const RECEIVE_LEASE_MS = 5 * 60_000;
-
 /**
  * `kyso receive`: documents (list → fetch → parse → store atomically → verify → queue status 01/02 → ack
  * → deliver status) then status messages from others (→ the matching outbox item's history). Re-running
  * is safe: the received table and the inbox folder name (from the docId) make every step idempotent.
+ * One run per profile and data folder at a time: the lock file `<data dir>/receive-<profile>.lock`
+ * (src/io/lock-file.ts); a second run exits "already running" (6), or waits for the first with `waitMs`.
  */
 export async function receiveDocuments(opts: ReceiveOptions, s: ExchangeSession): Promise<ReceiveResult> {
   const profile = s.profile;
-  // one receive per profile at a time: a second run would fetch and answer the same messages twice
-  const lease = `receive:${profile.name}`;
-  const token = randomBytes(12).toString('hex');
   const d = s.deliverDeps;
-  const gone = (pid: number, host: string | undefined) => host === d.owner.host && pid !== d.owner.pid && !d.isAlive(pid);
-  if (!s.store.takeLease(lease, token, d.owner, d.now(), RECEIVE_LEASE_MS, gone)) {
-    throw new KysoError('RECEIVE_RUNNING', 'exchange-retry', msg(
-      `another kyso receive is already running for profile "${profile.name}" (data folder ${s.dataDir}); try again when it has finished`,
-      `một lệnh kyso receive khác đang chạy cho hồ sơ "${profile.name}" (thư mục dữ liệu ${s.dataDir}); hãy chạy lại khi lệnh đó xong`,
-    ));
-  }
-  const beat = setInterval(() => {
-    try {
-      s.store.renewLease(lease, token, new Date(d.now().getTime() + RECEIVE_LEASE_MS));
-    } catch {
-      /* busy database: the next beat renews */
-    }
-  }, 30_000);
-  beat.unref();
+  const file = receiveLockFile(s.dataDir, profile.name);
+  let got;
   try {
-    return await receiveLocked(opts, s);
-  } finally {
-    clearInterval(beat);
-    s.store.releaseLease(lease, token);
+    got = await acquireLock(file, { owner: d.owner, isAlive: d.isAlive, now: d.now, sleep: d.sleep }, { command: `kyso receive --profile ${profile.name}`, waitMs: opts.waitMs });
+  } catch (e) {
+    const code = localFaultOf(e);
+    throw code ? localFault(e, code) : e;
   }
+  if (!got.ok) {
+    const h = got.holder;
+    const who = h ? `pid ${h.pid} on ${h.host}, since ${h.startedAt}` : 'owner unknown';
+    const whoVi = h ? `pid ${h.pid} trên máy ${h.host}, từ ${h.startedAt}` : 'không rõ tiến trình';
+    throw new KysoError(
+      'RECEIVE_RUNNING',
+      'exchange-retry',
+      msg(
+        `another kyso receive is already running for profile "${profile.name}" (${who}; lock file ${file}); try again when it has finished, or use --wait`,
+        `một lệnh kyso receive khác đang chạy cho hồ sơ "${profile.name}" (${whoVi}; tệp khóa ${file}); hãy chạy lại khi lệnh đó xong, hoặc dùng --wait`,
+      ),
+      { details: { lockFile: file, holder: h ?? null } },
+    );
+  }
+  try {
+    const r = await receiveLocked(opts, s);
+    if (got.lock.broke) r.brokeStaleLock = { file, ...('unreadable' in got.lock.broke ? {} : { pid: got.lock.broke.pid, host: got.lock.broke.host, startedAt: got.lock.broke.startedAt }) };
+    return r;
+  } finally {
+    await got.lock.release();
+  }
+}
+
+/** The lock file of `kyso receive` for one profile in a data folder. */
+export function receiveLockFile(dataDir: string, profile: string): string {
+  return path.join(dataDir, `receive-${safeName(profile, 100)}.lock`);
 }
 
 async function receiveLocked(opts: ReceiveOptions, s: ExchangeSession): Promise<ReceiveResult> {

@@ -9,7 +9,7 @@ import { mkdir, open, unlink } from 'node:fs/promises';
 import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
-import { commitTemp, inputIdentities, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
+import { commitTemp, flushFolders, flushFoldersSync, inputIdentities, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
 import { noProgress, type ProgressSink } from '../core/types.js';
 import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
@@ -19,7 +19,7 @@ import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/s
 import { digestRangeWithFileHash } from './sign-digest.js';
 import { asOutputError } from '../core/output-error.js';
 import { expandInputs, planOutputs, type PlannedFile, type SkipReason } from './sign-inputs.js';
-import { priorSignatures, sameCertificate } from './sign-prior.js';
+import { openPdfOnce, priorSignatures, sameCertificate, type OpenedPdf } from './sign-prior.js';
 import type { AppearanceConfig } from '../core/config-appearance.js';
 import type { AppearanceOptions, VisibleHook } from './sign-appearance.js';
 
@@ -180,6 +180,10 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
 
   const signer = await deps.openSigner();
   const temps = new Set<string>();
+  // Output folders are fsynced once per batch, not once per file (issue 16): see CommitOptions.folders.
+  // Each output is fsynced before its rename, so atomicity is per file as before; the folders are synced
+  // before the batch returns (and so before the summary and exit 0), on every error path, and on a signal.
+  const folders = new Set<string>();
   const unregister = deps.onInterrupt(() => {
     for (const t of temps) {
       try {
@@ -188,6 +192,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         /* already gone */
       }
     }
+    flushFoldersSync(folders);
   });
   try {
     const check = checkSigningCertificate(signer.certificate, { now: deps.now(), source: signer.description });
@@ -234,82 +239,92 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       // What the file already carries: our own signature again (skipped when found in a folder or glob,
       // a warning when named), or a signature whose bytes no longer match (a warning: the new signature
       // would seal a document that is already broken).
-      const prior = await priorSignatures(p.input);
-      if (prior.some((s) => sameCertificate(s.signerCert, signer.certificate))) {
-        if (!p.explicit) {
-          record({ input: p.display, output: p.outputDisplay, skipped: 'already-signed' });
-          progress.tick();
-          continue;
-        }
-        warn({
-          code: 'ALREADY_SIGNED_BY_SIGNER',
-          en: `${p.display}: already carries a signature by this same certificate; signing it again adds a second one`,
-          vi: `${p.display}: đã có chữ ký của chính chứng thư này; ký lại sẽ thêm một chữ ký thứ hai`,
-        });
-      }
-      const broken = prior.filter((s) => !s.intact);
-      if (broken.length) {
-        const names = broken.map((s) => s.field).join(', ');
-        warn({
-          code: 'PRIOR_SIGNATURE_BROKEN',
-          en: `${p.display}: an earlier signature (${names}) is already broken: the document changed after it was signed; your signature will not repair it`,
-          vi: `${p.display}: chữ ký trước đó (${names}) đã không còn hợp lệ: văn bản đã bị thay đổi sau khi ký; chữ ký mới không khắc phục được điều này`,
-        });
-      }
-      const tmp = tempPathFor(p.output!);
-      temps.add(tmp);
-      trackTemp(tmp);
+      // opened and parsed once for the prior-signature check and the signing step; closed after the file
+      const opened = await openPdfOnce(p.input);
       try {
-        const { field, sha256, preparedField } = await signOne(p, tmp, {
-          signer,
-          hash,
-          scheme,
-          level,
-          contentsBytes,
-          timestamp,
-          opts,
-          now: deps.now,
-          force,
-          visible: visibleFor ? (t) => visibleFor(p.display, t, (w) => {
+        const prior = await priorSignatures(p.input, opened);
+        if (prior.some((s) => sameCertificate(s.signerCert, signer.certificate))) {
+          if (!p.explicit) {
+            record({ input: p.display, output: p.outputDisplay, skipped: 'already-signed' });
+            progress.tick();
+            continue;
+          }
+          warn({
+            code: 'ALREADY_SIGNED_BY_SIGNER',
+            en: `${p.display}: already carries a signature by this same certificate; signing it again adds a second one`,
+            vi: `${p.display}: đã có chữ ký của chính chứng thư này; ký lại sẽ thêm một chữ ký thứ hai`,
+          });
+        }
+        const broken = prior.filter((s) => !s.intact);
+        if (broken.length) {
+          const names = broken.map((s) => s.field).join(', ');
+          warn({
+            code: 'PRIOR_SIGNATURE_BROKEN',
+            en: `${p.display}: an earlier signature (${names}) is already broken: the document changed after it was signed; your signature will not repair it`,
+            vi: `${p.display}: chữ ký trước đó (${names}) đã không còn hợp lệ: văn bản đã bị thay đổi sau khi ký; chữ ký mới không khắc phục được điều này`,
+          });
+        }
+        const tmp = tempPathFor(p.output!);
+        temps.add(tmp);
+        trackTemp(tmp);
+        try {
+          const { field, sha256, preparedField } = await signOne(p, tmp, {
+            signer,
+            hash,
+            scheme,
+            level,
+            contentsBytes,
+            timestamp,
+            opts,
+            now: deps.now,
+            force,
+            visible: visibleFor ? (t) => visibleFor(p.display, t, (w) => {
+              warnings.push(w);
+              deps.warn(w);
+            }) : undefined,
+            inputs: allInputs,
+            folders,
+            opened,
+            track: (t) => {
+              temps.add(t);
+              trackTemp(t);
+            },
+          });
+          if (preparedField) {
+            const w: Warning = {
+              code: 'PREPARED_FIELD_USED',
+              en: `${p.display}: signed into the document's empty signature field "${field}"`,
+              vi: `${p.display}: đã ký vào ô chữ ký còn trống "${field}" của văn bản`,
+            };
             warnings.push(w);
             deps.warn(w);
-          }) : undefined,
-          inputs: allInputs,
-          track: (t) => {
-            temps.add(t);
-            trackTemp(t);
-          },
-        });
-        if (preparedField) {
-          const w: Warning = {
-            code: 'PREPARED_FIELD_USED',
-            en: `${p.display}: signed into the document's empty signature field "${field}"`,
-            vi: `${p.display}: đã ký vào ô chữ ký còn trống "${field}" của văn bản`,
-          };
-          warnings.push(w);
-          deps.warn(w);
+          }
+          record({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
+        } catch (e) {
+          for (const t of temps) await unlink(t).catch(() => undefined);
+          // a write that failed (disk full, read-only…) is named after the real output, never the temp file
+          const err = asOutputError(e, p.outputDisplay ?? p.output!, p.input) ?? (isKysoError(e)
+            ? e
+            : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e }));
+          record({ input: p.display, output: p.outputDisplay, error: err });
+          // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
+          if (err.category === 'credentials') stopped = err;
+          // nor will a full or read-only disk
+          if (err.category === 'output' && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(String(err.details?.errno))) stopped = err;
+        } finally {
+          for (const t of temps) untrackTemp(t);
+          temps.clear();
         }
-        record({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
-      } catch (e) {
-        for (const t of temps) await unlink(t).catch(() => undefined);
-        // a write that failed (disk full, read-only…) is named after the real output, never the temp file
-        const err = asOutputError(e, p.outputDisplay ?? p.output!, p.input) ?? (isKysoError(e)
-          ? e
-          : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e }));
-        record({ input: p.display, output: p.outputDisplay, error: err });
-        // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
-        if (err.category === 'credentials') stopped = err;
-        // nor will a full or read-only disk
-        if (err.category === 'output' && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(String(err.details?.errno))) stopped = err;
       } finally {
-        for (const t of temps) untrackTemp(t);
-        temps.clear();
+        await opened?.src.close().catch(() => undefined);
       }
       progress.tick();
     }
+    await flushFolders(folders);
     progress.done();
     return { files, warnings, signerName: check.description.commonName };
   } finally {
+    await flushFolders(folders);
     unregister();
     await signer.close();
   }
@@ -330,6 +345,10 @@ interface SignOneContext {
   visible?: (signingTime: Date) => VisibleHook;
   /** every input of the batch: no output may replace one */
   inputs: InputIdentities;
+  /** the batch's output folders, fsynced once at the end (CommitOptions.folders) */
+  folders: Set<string>;
+  /** the input, already opened and parsed (used by the first attempt only) */
+  opened?: OpenedPdf;
 }
 
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean }> {
@@ -349,7 +368,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
       contentsBytes,
       ...(c.visible ? { visible: c.visible(signingTime) } : {}),
       ...(c.opts.certify ? { certify: { permission: c.opts.certify } } : {}),
-    });
+    }, attempt === 0 ? c.opened : undefined);
     const ranges = await digestRangeWithFileHash(prepared.path, prepared.byteRange, c.hash);
     const cms = await buildCadesSignedData({
       signer: c.signer,
@@ -384,8 +403,9 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
         final = withTs;
       } else sha256 = await sha256File(withDss);
     } else sha256 = await ranges.finishFileSha256();
-    // fsync, compare with the input again (device+inode) right before the rename, rename/link, fsync folder
-    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output });
+    // fsync, compare with the input again (device+inode) right before the rename, rename/link; the folder is
+    // fsynced once for the batch
+    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output, folders: c.folders });
     return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true };
   }
 }

@@ -21,11 +21,11 @@ export interface PriorSignature {
 
 
 /** Earlier signatures of `file`; an unreadable or encrypted file gives [] (signing reports its own error). */
-export async function priorSignatures(file: string): Promise<PriorSignature[]> {
-  let src: ByteSource | undefined;
+export async function priorSignatures(file: string, opened?: OpenedPdf): Promise<PriorSignature[]> {
+  let src: ByteSource | undefined = opened?.src;
   try {
-    src = await openFileSource(file);
-    const reader = await PdfReader.open(src, { file });
+    src ??= await openFileSource(file);
+    const reader = opened?.reader ?? (await PdfReader.open(src, { file }));
     if (reader.encrypted) return [];
     const found = (await scanSignatures(reader)).filter((f) => f.kind === 'signature' && f.presentInFinal);
     if (found.length === 0) return [];
@@ -47,7 +47,25 @@ export async function priorSignatures(file: string): Promise<PriorSignature[]> {
   } catch {
     return [];
   } finally {
+    if (!opened) await src?.close().catch(() => undefined);
+  }
+}
+
+/** A PDF opened once and read by both the prior-signature check and the signing step (issue 16: one parse). */
+export interface OpenedPdf {
+  src: ByteSource;
+  reader: PdfReader;
+}
+
+/** Opens `file` for both steps; undefined when it cannot be read (the signing step then reports why). */
+export async function openPdfOnce(file: string): Promise<OpenedPdf | undefined> {
+  let src: ByteSource | undefined;
+  try {
+    src = await openFileSource(file);
+    return { src, reader: await PdfReader.open(src, { file }) };
+  } catch {
     await src?.close().catch(() => undefined);
+    return undefined;
   }
 }
 

@@ -10,6 +10,7 @@ import { sha256Bytes } from '../outbox/durable-file.js';
 import type { OutboxItem } from '../outbox/outbox-store.js';
 import { deliverItem, type DeliveryResult } from './outbox-deliver.js';
 import type { ExchangeSession } from './outbox-session.js';
+import { answerDescription, recordAnswer, resolveChangeToAnswer, type ReceivedChange } from './received-changes.js';
 import { organOf } from './send-meta.js';
 
 export interface QueueStatusInput {
@@ -20,6 +21,8 @@ export interface QueueStatusInput {
   description: string;
   /** yyyy/MM/dd HH:mm:ss */
   timestamp: string;
+  /** a 15/16: the docId of the received message it answers */
+  answers?: string;
 }
 
 /**
@@ -54,6 +57,7 @@ export async function queueStatus(s: ExchangeSession, st: QueueStatusInput): Pro
         subject: `${st.statusCode} ${STATUS_CODES[st.statusCode]?.vi ?? ''}`.trim(),
         files: [],
         statusCode: st.statusCode,
+        answers: st.answers,
       },
       s.deliverDeps.now(),
     );
@@ -77,6 +81,8 @@ export interface StatusResult {
   to: string;
   statusCode: string;
   description: string;
+  /** 15/16: the received change (or recall request) answered */
+  answers?: ReceivedChange;
   item: DeliveryResult;
 }
 
@@ -90,17 +96,24 @@ export async function sendStatus(opts: StatusOptions, s: ExchangeSession): Promi
     ));
   }
   if (code === '13') return recallRequest(opts, s);
+  if ((code === '02' || code === '16') && !opts.description) {
+    throw usageError('STATUS_REASON_MISSING', msg(`status ${code} (refused) needs a reason: --description "<reason>"`, `trạng thái ${code} (từ chối) cần lý do: --description "<lý do>"`));
+  }
+  if (code === '15' || code === '16') return answerChange(opts, code, s);
   const found = s.store.findReceived(opts.docId, s.profile.name);
   const any = found.length ? found : s.store.findReceived(opts.docId);
+  if (any.length > 1) {
+    throw usageError('RECEIVED_AMBIGUOUS', msg(
+      `docId "${opts.docId}" was received under several profiles (${any.map((r) => r.profile).join(', ')}): choose one with --profile`,
+      `docId "${opts.docId}" được nhận theo nhiều hồ sơ (${any.map((r) => r.profile).join(', ')}): hãy chọn bằng --profile`,
+    ));
+  }
   const rec = any[0];
   if (!rec || !rec.info) {
     throw usageError('RECEIVED_UNKNOWN', msg(
       `no received document with docId "${opts.docId}" in ${s.dataDir} (run kyso receive first; see the docId in its output)`,
       `không có văn bản đến với docId "${opts.docId}" trong ${s.dataDir} (hãy chạy kyso receive trước; docId có trong kết quả của lệnh đó)`,
     ));
-  }
-  if ((code === '02' || code === '16') && !opts.description) {
-    throw usageError('STATUS_REASON_MISSING', msg(`status ${code} (refused) needs a reason: --description "<reason>"`, `trạng thái ${code} (từ chối) cần lý do: --description "<lý do>"`));
   }
   const info = rec.info as { responseFor: ResponseFor; from: string };
   const description = opts.description ?? STATUS_CODES[code]!.vi;
@@ -114,6 +127,22 @@ export async function sendStatus(opts: StatusOptions, s: ExchangeSession): Promi
   s.store.putReceived({ ...rec, statusCode: code, info: { ...rec.info, answered: code } });
   const delivered = await deliverItem(item.id, s.deliverDeps);
   return { docId: opts.docId, documentId: info.responseFor.documentId, to: info.from, statusCode: code, description, item: delivered };
+}
+
+/**
+ * 15/16: the answer to one received revocation / update / replacement or recall request, resolved exactly
+ * (src/services/received-changes.ts: unknown or ambiguous is refused); the outbox item records which
+ * message it answers, and the received record the answer.
+ */
+async function answerChange(opts: StatusOptions, code: '15' | '16', s: ExchangeSession): Promise<StatusResult> {
+  const { rec, change } = resolveChangeToAnswer(s, opts.docId.trim());
+  const info = rec.info as { responseFor: ResponseFor; from: string };
+  const description = answerDescription(change.kind, code, opts.description);
+  const now = s.deliverDeps.now();
+  const item = await queueStatus(s, { to: info.from, responseFor: info.responseFor, statusCode: code, description, timestamp: formatEdxmlTimestamp(now), answers: change.docId });
+  recordAnswer(s, rec, change, { code, itemId: item.id, at: now.toISOString() });
+  const delivered = await deliverItem(item.id, s.deliverDeps);
+  return { docId: change.docId, documentId: info.responseFor.documentId, to: info.from, statusCode: code, description, answers: change, item: delivered };
 }
 
 /**

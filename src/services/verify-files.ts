@@ -66,7 +66,8 @@ export async function prepareVerify(settings: VerifySettings, now: () => Date): 
   // Loaded on demand (pkijs): the main thread of a worker pool never needs it.
   const { loadTrustStore, trustHosts } = await import('../crypto/trust-store.js');
   const trustStore = await loadTrustStore({ defaultTrust: settings.defaultTrust, extra: settings.trust, assetsDir: settings.assetsDir });
-  // kyso receive: fetch only from the trust material's own hosts plus the configured ones (no SSRF)
+  // kyso receive: fetch only from the trust material's own hosts plus the configured ones, and (added by path
+  // validation, chain-builder.ts) the OCSP/CRL URLs of a chain verified up to an anchor (no SSRF)
   const allowHosts = settings.fetchAllowHosts ? [...new Set([...settings.fetchAllowHosts, ...trustHosts(trustStore)])] : undefined;
   // Loaded only when needed: the fetcher pulls in undici, which a --revocation off worker does not need.
   const fetcher =

@@ -11,7 +11,7 @@ import { chooseProxy, noProxyMatches } from '../../src/exchange/http-client.js';
 import type { ExchangeProfile } from '../../src/exchange/profile.js';
 import { createTransport } from '../../src/exchange/transport-factory.js';
 import type { ExchangeTransport, SendMeta } from '../../src/exchange/transport.js';
-import { hashFile, javaHexQuirk, signVdxpHeaders, vdxpTimestamp, verifyVdxpHeaders } from '../../src/exchange/vdxp-auth.js';
+import { hashFile, javaHexQuirk, nonSdkHeaders, signVdxpHeaders, vdxpTimestamp, verifyVdxpHeaders } from '../../src/exchange/vdxp-auth.js';
 import { parseFaults, decideFault } from '../../src/services/hub-faults.js';
 import { startHub, type RunningHub } from '../../src/services/hub-server.js';
 import { makeTls, startConnectProxy, startLgspMock, type TlsMaterial } from './servers.js';
@@ -72,6 +72,16 @@ describe('vdxp HMAC headers', () => {
     expect(h['XroadVnpt-sign-header-key']).toBe('systemid;timestamp;from;messagetype;to');
     expect(JSON.parse(h['XroadVnpt-sign-header']!)).toMatchObject({ 'XroadVnpt-systemid': A.systemId, 'XroadVnpt-from': A.organId });
     expect(h['XroadVnpt-hash-header']).toMatch(/^[0-9a-f]{64}$/);
+    // exactly the official SDK's set: XroadVnpt-* copies only, no plain from/to/systemid…
+    expect(Object.keys(h).sort()).toEqual(
+      ['User-Agent', 'XroadVnpt-version', 'XroadVnpt-systemid', 'XroadVnpt-timestamp', 'XroadVnpt-from', 'XroadVnpt-messagetype', 'XroadVnpt-to', 'XroadVnpt-sign-header-key', 'XroadVnpt-sign-header', 'XroadVnpt-hash-header'].sort(),
+    );
+    // Content-Type travels plain too (HTTP needs it), and signed
+    const ct = signVdxpHeaders({ 'Content-Type': 'application/json', docid: 'd1' }, A.systemId, A.secret, new Date());
+    expect(Object.keys(ct).filter((k) => !k.startsWith('XroadVnpt-'))).toEqual(['User-Agent', 'Content-Type']);
+    expect(ct['XroadVnpt-Content-Type']).toBe('application/json');
+    expect(nonSdkHeaders(Object.fromEntries(Object.entries(ct).map(([k, v]) => [k.toLowerCase(), v])))).toEqual([]);
+    expect(nonSdkHeaders(Object.fromEntries([...Object.entries(ct), ['docid', 'd1']].map(([k, v]) => [k!.toLowerCase(), v])))).toEqual(['docid']);
     const lower = Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
     const secrets = (id: string) => (id === A.systemId ? A.secret : undefined);
     expect(verifyVdxpHeaders(lower, secrets)).toMatchObject({ ok: true, systemId: A.systemId });

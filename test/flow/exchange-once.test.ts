@@ -114,6 +114,11 @@ describe('exactly once against the real sent-list shape', () => {
     const xml = `<?xml version="1.0" encoding="UTF-8"?><edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXML:edXMLEnvelope xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXML:edXMLHeader><edXML:MessageHeader><edXML:From><edXML:OrganId>${ORG_A.organId}</edXML:OrganId></edXML:From><edXML:To><edXML:OrganId>${ORG_B.organId}</edXML:OrganId></edXML:To><edXML:DocumentId>${ORG_A.organId},2026/12/01,6/MIN</edXML:DocumentId><edXML:Code><edXML:CodeNumber>6</edXML:CodeNumber><edXML:CodeNotation>MIN</edXML:CodeNotation></edXML:Code><edXML:PromulgationInfo><edXML:Place>P</edXML:Place><edXML:PromulgationDate>2026/12/01</edXML:PromulgationDate></edXML:PromulgationInfo><edXML:DocumentType><edXML:Type>1</edXML:Type></edXML:DocumentType><edXML:Subject>S</edXML:Subject><edXML:SignerInfo><edXML:Position>p</edXML:Position><edXML:FullName>f</edXML:FullName></edXML:SignerInfo></edXML:MessageHeader><edXML:TraceHeaderList><edXML:Bussiness><edXML:BussinessDocType>0</edXML:BussinessDocType></edXML:Bussiness></edXML:TraceHeaderList></edXML:edXMLHeader></edXML:edXMLEnvelope></edXML>`;
     const all = signVdxpHeaders({ 'Content-Type': 'application/octet-stream', from: ORG_A.organId, servicetype: 'eDoc', messagetype: 'edoc', to: JSON.stringify([ORG_B.organId]) }, ORG_A.systemId, ORG_A.secret, new Date());
     const sdk = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('XroadVnpt-') || k === 'Content-Type' || k === 'User-Agent'));
+    // the plain copies the SDK never sends are refused by the strict hub (kyso's own client sends none:
+    // every kyso call in this file goes to this strict hub)
+    const plain = await fetch(new URL('sendEdoc', hub.url), { method: 'POST', headers: { ...sdk, from: ORG_A.organId }, body: xml });
+    expect(plain.status).toBe(400);
+    expect(((await plain.json()) as { ErrorDesc: string }).ErrorDesc).toContain('headers the official SDK does not send: from');
     const res = await fetch(new URL('sendEdoc', hub.url), { method: 'POST', headers: sdk, body: xml });
     const body = (await res.json()) as { status: string; ErrorCode: string; ErrorDesc: string };
     expect(body.status).toBe('FAIL');

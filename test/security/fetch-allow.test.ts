@@ -19,6 +19,22 @@ describe('fetch allow-list (verification started by kyso receive)', () => {
     await expect(open.crl('http://attacker.example/x.crl')).rejects.toThrow('offline');
   });
 
+  it('a view vouched for by path validation may contact exactly those URLs, and only through that view', async () => {
+    const calls: string[] = [];
+    const transport: HttpTransport = async (r) => {
+      calls.push(r.url);
+      throw new Error('offline');
+    };
+    const f = createRevocationFetcher({ now: () => new Date(), transport, allowHosts: ['ocsp.ca.example'] });
+    const v = f.vouchedFor!(['http://ocsp.issuing.example/ocsp']);
+    await expect(v.ocsp('http://ocsp.issuing.example/ocsp', new Uint8Array([1]), 'k')).rejects.toThrow('offline');
+    // another path on the same host, and the base fetcher, stay refused
+    await expect(v.crl('http://ocsp.issuing.example/other.crl')).rejects.toMatchObject({ code: 'FETCH_HOST_NOT_ALLOWED' });
+    await expect(f.ocsp('http://ocsp.issuing.example/ocsp', new Uint8Array([1]), 'k')).rejects.toMatchObject({ code: 'FETCH_HOST_NOT_ALLOWED' });
+    expect(calls).toEqual(['http://ocsp.issuing.example/ocsp']);
+    expect(v.stats).toBe(f.stats);
+  });
+
   it('the default list is the hosts named in the bundled anchors and intermediates', async () => {
     const hosts = trustHosts(await loadTrustStore({ defaultTrust: true, extra: [] }));
     expect(hosts.length).toBeGreaterThan(0);
