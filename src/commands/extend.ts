@@ -138,12 +138,20 @@ export function register(program: Command, app: App): void {
               f.added ? `${f.added.documentTimestamps} TS, ${f.added.certs} cert, ${f.added.ocsps} OCSP, ${f.added.crls} CRL${f.renewed ? (vi ? ', gia hạn' : ', renewed') : ''}` : '-',
             ]),
           );
-          for (const f of r.files) if (f.reason) out.write(`  ${vi ? f.reason.messageVi : f.reason.message}\n`);
+          for (const f of r.files) {
+            if (f.reason) out.write(`  ${vi ? f.reason.messageVi : f.reason.message}\n`);
+            if (f.status === 'extended' && f.acceptedIndeterminate)
+              out.write(
+                vi
+                  ? `  ${f.file}: đã gia hạn dù chữ ký chưa xác định được (--accept-indeterminate, theo lựa chọn của người dùng); tệp giữ nguyên bằng chứng hiện có, kết quả kiểm tra vẫn là chưa xác định\n`
+                  : `  ${f.file}: extended although a signature cannot be confirmed (--accept-indeterminate, the user's choice); the file keeps its current evidence and still verifies as INDETERMINATE\n`,
+              );
+          }
           const s = r.summary;
           out.write(
             vi
-              ? `${s.files} tệp: ${s.extended} đã gia hạn, ${s.skipped} đã đủ mức, ${s.refused} từ chối, ${s.indeterminate} không xác định, ${s.unsigned} chưa ký, ${s.errors} lỗi\n`
-              : `${s.files} files: ${s.extended} extended, ${s.skipped} already at level, ${s.refused} refused, ${s.indeterminate} indeterminate, ${s.unsigned} unsigned, ${s.errors} errors\n`,
+              ? `${s.files} tệp: ${s.extended} đã gia hạn${s.acceptedIndeterminate ? ` (${s.acceptedIndeterminate} chưa xác định, chấp nhận theo --accept-indeterminate)` : ''}, ${s.skipped} đã đủ mức, ${s.refused} từ chối, ${s.indeterminate} không xác định, ${s.unsigned} chưa ký, ${s.errors} lỗi\n`
+              : `${s.files} files: ${s.extended} extended${s.acceptedIndeterminate ? ` (${s.acceptedIndeterminate} INDETERMINATE, accepted with --accept-indeterminate)` : ''}, ${s.skipped} already at level, ${s.refused} refused, ${s.indeterminate} indeterminate, ${s.unsigned} unsigned, ${s.errors} errors\n`,
           );
         },
       );

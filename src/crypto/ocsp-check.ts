@@ -83,6 +83,30 @@ function responderMatches(rid: unknown, c: ChainCert): boolean {
 }
 
 /**
+ * The certificates an OCSP response carries that match its responderID (a delegated responder: the
+ * certificate that signed it). Empty when the issuing CA answered itself or the response carries no
+ * certificate. For `kyso extend`, which puts the responder's chain in the DSS.
+ */
+export function ocspResponderCerts(der: Uint8Array): ChainCert[] {
+  try {
+    const basic = parseBasicOcsp(der);
+    const rid = basic.tbsResponseData.responderID;
+    const out: ChainCert[] = [];
+    for (const c of basic.certs ?? []) {
+      try {
+        const cc = getChainCert(rawBytes(c.toSchema()));
+        if (responderMatches(rid, cc)) out.push(cc);
+      } catch {
+        /* not a certificate we can read */
+      }
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Checks an OCSP response for `cert`. `requireFresh`: the response must be current at `now` (online
  * answers); embedded (archived) answers are accepted as evidence of their own time.
  * Returns undefined when the response is not about this certificate (another one in a DSS).

@@ -17,16 +17,17 @@ import { createHash } from 'node:crypto';
 import { createReadStream, unlinkSync } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { renderProblem } from '../cli/catalogue/index.js';
 import { KysoError, isKysoError, msg, type Msg } from '../core/errors.js';
 import type { HashAlgorithm, ProgressSink } from '../core/types.js';
 import { appendDss } from '../pdf/dss.js';
-import { fileLevel, levelRank, type PadesLevel } from './extend-levels.js';
+import { evidenceLevel, fileLevel, levelRank, type PadesLevel } from './extend-levels.js';
 import { collectFileValidationData, readFileMaterial } from './extend-validation.js';
 import { addDocumentTimestamp } from './sign-ltv.js';
 import { fsyncPath, publish, tempPathFor } from './sign-document.js';
 import type { VerifyDocumentOptions } from './verify-document.js';
 import type { VerifyInput } from './verify-files.js';
-import type { FileIndication, FileReport } from './verify-types.js';
+import type { FileIndication, FileReport, SignatureReport } from './verify-types.js';
 
 export type ExtendLevel = 'B-LT' | 'B-LTA';
 
@@ -83,6 +84,8 @@ export interface ExtendSummary {
   indeterminate: number;
   unsigned: number;
   errors: number;
+  /** Files extended although INDETERMINATE, because of --accept-indeterminate (counted in `extended` too). */
+  acceptedIndeterminate: number;
 }
 
 export interface ExtendRunResult {
@@ -110,6 +113,42 @@ async function verifyFile(p: string, display: string, o: VerifyDocumentOptions):
   return verifyDocument(p, display, o);
 }
 
+const maxLevel = (a: PadesLevel, b: PadesLevel): PadesLevel => (levelRank(a) >= levelRank(b) ? a : b);
+
+const INDICATION_RANK = { TOTAL_PASSED: 0, NO_SIGNATURE: 1, INDETERMINATE: 2, TOTAL_FAILED: 3, ERROR: 4 } as const;
+
+/** Whether the file verifies worse than before, or below the asked level (the message shows both). */
+function regression(before: FileReport, after: FileReport, afterLevel: PadesLevel, level: ExtendLevel): string | undefined {
+  if (INDICATION_RANK[after.indication] > INDICATION_RANK[before.indication]) return `was ${before.indication}`;
+  return levelRank(afterLevel) < levelRank(level) ? 'level not reached' : undefined;
+}
+
+const sigKey = (s: SignatureReport) => `${s.type}:${s.field}:${s.revision}`;
+
+/**
+ * For a file extended under --accept-indeterminate, whose level the verifier cannot confirm: what must still
+ * hold. Every signature that passed before still passes; no signature's bytes or integrity changed; every
+ * document timestamp added is valid. A signature that was INDETERMINATE stays so; a verifier that reads a
+ * proof of existence after the signer's expiry as EXPIRED (TOTAL_FAILED) may say that instead, since the
+ * only new fact is the time this run proved (EN 319 102-1 reads it as INDETERMINATE/OUT_OF_BOUNDS_NO_POE).
+ * Returns the first problem, or undefined.
+ */
+function acceptedRegression(before: FileReport, after: FileReport): string | undefined {
+  const old = new Map(before.signatures.map((s) => [sigKey(s), s]));
+  for (const s of after.signatures) {
+    const was = old.get(sigKey(s));
+    if (!was) {
+      if (s.type === 'timestamp' && s.indication !== 'TOTAL_PASSED') return `the new document timestamp ${s.field} is ${s.indication}`;
+      continue;
+    }
+    if (s.integrity !== 'ok' && was.integrity === 'ok') return `${s.field}: integrity broken`;
+    if (was.indication === 'TOTAL_PASSED' && s.indication !== 'TOTAL_PASSED') return `${s.field}: was TOTAL_PASSED, now ${s.indication}`;
+    if (was.indication === 'INDETERMINATE' && s.indication === 'TOTAL_FAILED' && s.subIndication !== 'EXPIRED') return `${s.field}: now TOTAL_FAILED (${s.subIndication})`;
+  }
+  for (const k of old.keys()) if (!after.signatures.some((s) => sigKey(s) === k)) return `${k}: signature not found after extension`;
+  return undefined;
+}
+
 export async function extendOne(input: VerifyInput, outputPath: string, opts: ExtendOptions, deps: ExtendDeps): Promise<ExtendFileReport> {
   const rep: ExtendFileReport = {
     file: input.display,
@@ -133,7 +172,9 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
   const before = await verifyFile(input.path, input.display, deps.verify);
   rep.indication = before.indication;
   rep.levelBefore = fileLevel(before.signatures);
-  const firstProblem = before.signatures.flatMap((s) => s.problems)[0];
+  const problem1 = before.signatures.flatMap((s) => s.problems)[0];
+  const firstProblem = problem1 ? renderProblem(problem1, 'en') : undefined;
+  const firstProblemVi = problem1 ? renderProblem(problem1, 'vi') : undefined;
   if (before.indication === 'ERROR') {
     rep.status = 'error';
     rep.reason = before.error ? { code: before.error.code, message: before.error.message, messageVi: before.error.messageVi ?? before.error.message } : reasonOf('INPUT_MALFORMED', msg('unreadable', 'không đọc được'));
@@ -150,7 +191,7 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
       'EXTEND_SIGNATURE_FAILED',
       msg(
         `${input.display}: a signature failed verification${firstProblem ? ` (${firstProblem})` : ''}; a long-term timestamp would only launder it, so the file is not extended`,
-        `${input.display}: có chữ ký không hợp lệ; gia hạn sẽ che giấu lỗi đó nên tệp không được gia hạn`,
+        `${input.display}: có chữ ký không hợp lệ${firstProblemVi ? ` (${firstProblemVi})` : ''}; gia hạn sẽ che giấu lỗi đó nên tệp không được gia hạn`,
       ),
     );
     return rep;
@@ -163,7 +204,7 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
         'EXTEND_INDETERMINATE',
         msg(
           `${input.display}: a signature cannot be confirmed (${sub}${firstProblem ? `: ${firstProblem}` : ''}); skipped (use --accept-indeterminate to extend it anyway)`,
-          `${input.display}: không xác nhận được chữ ký (${sub}); đã bỏ qua (dùng --accept-indeterminate để vẫn gia hạn)`,
+          `${input.display}: không xác nhận được chữ ký (${sub}${firstProblemVi ? `: ${firstProblemVi}` : ''}); đã bỏ qua (dùng --accept-indeterminate để vẫn gia hạn)`,
         ),
       );
       return rep;
@@ -174,7 +215,10 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
   const fm = await readFileMaterial(input.path);
   const newest = newestTimestamp(fm);
   rep.archiveTimestampExpiry = newest?.tsaNotAfter?.toISOString() ?? null;
-  const needLevel = levelRank(rep.levelBefore) < levelRank(opts.level);
+  // What the file already has: the verifier's level, or for a file accepted as INDETERMINATE (whose level the
+  // verifier cannot confirm) the evidence it carries, so a repeated run adds nothing.
+  const haveLevel = rep.acceptedIndeterminate ? maxLevel(rep.levelBefore, evidenceLevel(before.signatures, fm.dssRevision)) : rep.levelBefore;
+  const needLevel = levelRank(haveLevel) < levelRank(opts.level);
   const renew =
     opts.renewBeforeMs !== undefined && newest?.tsaNotAfter !== undefined && newest.tsaNotAfter.getTime() - deps.now().getTime() <= opts.renewBeforeMs;
   if (!needLevel && !renew) {
@@ -204,14 +248,17 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
       cur = t;
       added.documentTimestamps++;
     }
-    // 2. Validation data for every chain, the new timestamp's included. Fetched afresh (not from the cache
-    // the first verification filled): revocation data counts only when issued after the proof of existence,
-    // i.e. after the document timestamp just added (EN 319 102-1 §5.6.2.4).
+    // 2. Validation data for every chain, the new timestamp's included, and every OCSP responder's. Always
+    // fetched afresh for this file, never from the on-disk cache: embedded revocation data counts only when
+    // issued after the proof of existence of what it validates (EN 319 102-1 §5.6.2.4; the verifier's
+    // `ltReady` test), and a cached answer may predate a signature timestamp or a document timestamp.
+    const { createRevocationFetcher } = await import('../crypto/revocation-fetcher.js');
     const material = await collectFileValidationData(await readFileMaterial(cur), {
       trustStore: deps.verify.trustStore,
-      fetcher: added.documentTimestamps > 0 || !deps.verify.fetcher ? (await import('../crypto/revocation-fetcher.js')).createRevocationFetcher({ now: deps.now }) : deps.verify.fetcher,
+      fetcher: createRevocationFetcher({ now: deps.now, timeoutMs: opts.timeoutMs }),
       now: deps.now,
       timeoutMs: opts.timeoutMs,
+      tolerateUnavailable: rep.acceptedIndeterminate,
     });
     rep.warnings.push(...material.warnings);
     const t2 = nextTemp();
@@ -222,7 +269,7 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
     added.crls = material.material.crls.length;
     added.vri = material.material.vri?.length ?? 0;
     // 3. The archive timestamp.
-    if ((opts.level === 'B-LTA' && levelRank(rep.levelBefore) < levelRank('B-LTA')) || renew) {
+    if ((opts.level === 'B-LTA' && levelRank(haveLevel) < levelRank('B-LTA')) || renew) {
       const t3 = nextTemp();
       await addDocumentTimestamp(cur, t3, tsOpts);
       cur = t3;
@@ -235,20 +282,29 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
     }
     const after = await verifyFile(cur, input.display, deps.verify);
     const afterLevel = fileLevel(after.signatures);
-    const rank = { TOTAL_PASSED: 0, NO_SIGNATURE: 1, INDETERMINATE: 2, TOTAL_FAILED: 3, ERROR: 4 } as const;
-    if (rank[after.indication] > rank[before.indication] || levelRank(afterLevel) < levelRank(opts.level)) {
+    const fm2 = await readFileMaterial(cur);
+    const worse = rep.acceptedIndeterminate
+      ? (acceptedRegression(before, after) ??
+        (levelRank(evidenceLevel(after.signatures, fm2.dssRevision)) < levelRank(opts.level) ? `its evidence reaches only ${evidenceLevel(after.signatures, fm2.dssRevision)}` : undefined))
+      : regression(before, after, afterLevel, opts.level);
+    if (worse) {
       throw new KysoError(
         'EXTEND_NOT_REACHED',
         'input',
         msg(
-          `${input.display}: after extension the file verifies as ${after.indication} at level ${afterLevel} (asked ${opts.level}); nothing was written`,
+          `${input.display}: after extension the file verifies as ${after.indication} at level ${afterLevel} (asked ${opts.level}; ${worse}); nothing was written`,
           `${input.display}: sau khi gia hạn tệp được kiểm tra là ${after.indication} ở mức ${afterLevel} (yêu cầu ${opts.level}); không ghi tệp nào`,
         ),
       );
     }
+    if (rep.acceptedIndeterminate) {
+      const sub = after.signatures.find((x) => x.type === 'signature' && x.indication !== 'TOTAL_PASSED')?.subIndication;
+      rep.warnings.push(
+        `extended although ${before.signatures.filter((x) => x.type === 'signature' && x.indication === 'INDETERMINATE').length} signature(s) cannot be confirmed (--accept-indeterminate): the file keeps the evidence it has; its verdict stays ${after.indication}${sub ? ` (${sub})` : ''} at level ${afterLevel}`,
+      );
+    }
     rep.levelAfter = afterLevel;
     rep.added = added;
-    const fm2 = await readFileMaterial(cur);
     rep.archiveTimestampExpiry = newestTimestamp(fm2)?.tsaNotAfter?.toISOString() ?? rep.archiveTimestampExpiry;
     await fsyncPath(cur, 'r+');
     if (opts.inPlace) {
@@ -273,9 +329,10 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
 }
 
 export function summarizeExtend(files: ExtendFileReport[]): ExtendSummary {
-  const s: ExtendSummary = { files: files.length, extended: 0, skipped: 0, refused: 0, indeterminate: 0, unsigned: 0, errors: 0 };
+  const s: ExtendSummary = { files: files.length, extended: 0, skipped: 0, refused: 0, indeterminate: 0, unsigned: 0, errors: 0, acceptedIndeterminate: 0 };
   for (const f of files) {
     if (f.status === 'extended') s.extended++;
+    if (f.status === 'extended' && f.acceptedIndeterminate) s.acceptedIndeterminate++;
     else if (f.status === 'skipped') s.skipped++;
     else if (f.status === 'refused') s.refused++;
     else if (f.status === 'indeterminate') s.indeterminate++;

@@ -6,9 +6,14 @@
  *  - B-T: the signature has a trusted signature timestamp, OR a valid, trusted document timestamp in a later
  *    revision covers it (EN 319 142-1 §5.4: "a document time-stamp … covering the signature" is how a B-B
  *    signature whose CMS cannot change gets its trusted time).
- *  - B-LT: B-T and the file holds a DSS with revocation data (kyso extend / sign write the whole chain's).
+ *  - B-LT: B-T, a DSS in a later revision, and the verifier's test that the revocation data embedded in the file
+ *    validates the signer's whole chain after the signature's proof of existence (`ltReady`: every
+ *    certificate's answer came from the file and was issued after the POE, EN 319 102-1 §5.6.2.4). The same
+ *    test for a signature timestamped in its CMS and for a B-B one promoted by a covering document timestamp,
+ *    so `kyso extend` (which reads these levels from the verifier) and `kyso verify` always agree.
  *  - B-LTA: B-LT and a valid document timestamp in a revision at or after the DSS's first revision.
  */
+import { problem } from '../core/problem.js';
 import { getChainCert, type ChainCert } from '../crypto/chain-cert.js';
 import type { SignatureReport } from './verify-types.js';
 
@@ -26,8 +31,11 @@ export interface DssInfo {
   revision?: number;
   /** Any OCSP response or CRL in the DSS. */
   hasRevocation: boolean;
-  /** Whether the file's own revocation data validates this signature's chain (the verifier decides). */
-  ltReady?: (s: SignatureReport) => boolean;
+  /**
+   * Whether the file's own revocation data validates this signature's whole chain after its proof of
+   * existence (the verifier decides, from its chain validation).
+   */
+  ltReady: (s: SignatureReport) => boolean;
 }
 
 /** Promotes levels in place (never demotes); signatures that failed keep the level their data shows. */
@@ -36,14 +44,40 @@ export function applyDocumentTimestampLevels(sigs: SignatureReport[], dss: DssIn
   for (const s of sigs) {
     if (s.type !== 'signature' || s.revision === null || s.integrity !== 'ok') continue;
     const covering = goodTs.filter((t) => t.revision! > s.revision!);
-    // A B-B signature's trusted time is a covering document timestamp. Known gap: for such signatures the
-    // verifier's stricter "revocation data embedded for the whole chain after the POE" test (ltReady) is not
-    // applied yet (a pdfsig-made signature extended by kyso extend failed it for a reason not yet found).
+    // A B-B signature's trusted time is a covering document timestamp.
     const fromDocTs = s.level === 'B-B';
     if (s.level === 'B-B' && covering.length > 0) s.level = 'B-T';
-    if (s.level === 'B-T' && dss.present && dss.hasRevocation && (fromDocTs || (dss.ltReady?.(s) ?? true)) && dss.revision !== undefined && dss.revision > s.revision && covering.length > 0) s.level = 'B-LT';
+    if (s.level === 'B-T' && dss.present && dss.hasRevocation && dss.revision !== undefined && dss.revision > s.revision && covering.length > 0) {
+      if (dss.ltReady(s)) s.level = 'B-LT';
+      // (a signature timestamped in its CMS got this warning from the verifier already)
+      else if (fromDocTs && s.indication === 'TOTAL_PASSED') s.warnings.push(problem('LEVEL_LT_INCOMPLETE'));
+    }
     if (s.level === 'B-LT' && covering.some((t) => dss.revision === undefined || t.revision! >= dss.revision)) s.level = 'B-LTA';
   }
+}
+
+/**
+ * The level a file's evidence has, whatever the verdict: for a file extended under --accept-indeterminate,
+ * whose signatures the verifier cannot confirm (so it never reports B-LT for them), this says whether the
+ * document timestamp, DSS and archive timestamp are already there, so a repeated run adds nothing. Same
+ * structure as applyDocumentTimestampLevels (a valid document timestamp covering it, a DSS in a later
+ * revision, a valid document timestamp at or after the DSS), without the verdict and `ltReady` tests.
+ */
+export function evidenceLevel(sigs: SignatureReport[], dssRevision: number | undefined): PadesLevel {
+  const goodTs = sigs.filter((t) => t.type === 'timestamp' && t.indication === 'TOTAL_PASSED' && t.integrity === 'ok' && t.revision !== null);
+  const levels = sigs
+    .filter((s) => s.type === 'signature')
+    .map((s): PadesLevel => {
+      if (s.revision === null || s.integrity !== 'ok') return s.level;
+      const covering = goodTs.filter((t) => t.revision! > s.revision!);
+      let l = s.level;
+      if (l === 'B-B' && covering.length > 0) l = 'B-T';
+      if (l === 'B-T' && dssRevision !== undefined && dssRevision > s.revision && (covering.length > 0 || s.timestamp?.valid)) l = 'B-LT';
+      if (l === 'B-LT' && dssRevision !== undefined && covering.some((t) => t.revision! >= dssRevision)) l = 'B-LTA';
+      return l;
+    });
+  if (levels.length === 0) return 'none';
+  return levels.reduce<PadesLevel>((low, l) => (RANK[l] < RANK[low] ? l : low), 'B-LTA');
 }
 
 /** The lowest level among a file's signatures (document timestamps excluded); 'none' if it has none. */

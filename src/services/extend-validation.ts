@@ -10,6 +10,7 @@ import * as pkijs from 'pkijs';
 import { isKysoError } from '../core/errors.js';
 import { certificatesOf, signatureTimestampOf } from '../crypto/cades.js';
 import { getChainCert, type ChainCert } from '../crypto/chain-cert.js';
+import { ocspResponderCerts } from '../crypto/ocsp-check.js';
 import { completeChain } from '../crypto/chain-completion.js';
 import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
 import type { TrustStore } from '../crypto/trust-store.js';
@@ -39,6 +40,8 @@ export interface SignatureMaterial {
 export interface FileMaterial {
   signatures: SignatureMaterial[];
   dssCerts: Uint8Array[];
+  /** First revision whose catalog has /DSS (as the verifier counts it), if any. */
+  dssRevision?: number;
 }
 
 /** The certificate that signed a CMS (its first SignerInfo's sid), among the embedded ones. */
@@ -100,13 +103,19 @@ export async function readFileMaterial(file: string): Promise<FileMaterial> {
     } catch {
       /* an unreadable DSS only means fewer helper certificates */
     }
+    let dssRevision: number | undefined;
+    try {
+      for (let i = 0; i < reader.revisions.length && dssRevision === undefined; i++) if ((await reader.atRevision(i).catalog()).get(PDFName.of('DSS'))) dssRevision = i;
+    } catch {
+      /* unreadable earlier revision: no DSS revision known */
+    }
     // A document timestamp stays good until the first certificate of its TSA's chain expires.
     for (const m of signatures) {
       if (m.kind !== 'doc-timestamp') continue;
       const tsa = signerCertificateOf(m.cms);
       if (tsa) m.tsaNotAfter = chainNotAfter(tsa.der, [...safeCerts(m.cms), ...dssCerts]);
     }
-    return { signatures, dssCerts };
+    return { signatures, dssCerts, dssRevision };
   } finally {
     await src.close();
   }
@@ -122,12 +131,18 @@ function safeCerts(der: Uint8Array | undefined): Uint8Array[] {
 }
 
 /**
- * Builds the DSS material for all `signatures`. Errors: CERT_REVOKED (credentials) when a certificate of a
- * chain is revoked now, LTV_REVOCATION_UNAVAILABLE (exit 6) when no answer can be had for one.
+ * Builds the DSS material for all `signatures`: for each, every certificate of its chains (signer, signature
+ * timestamp's TSA; a document timestamp's TSA) with one revocation answer per certificate that needs one, and
+ * for every OCSP answer the chain of the responder that signed it (a delegated responder's certificate and
+ * its issuers, with their own revocation answers unless the responder certificate carries id-pkix-ocsp-nocheck)
+ * so each answer can be checked offline later.
+ * Errors: CERT_REVOKED (credentials) when a certificate of a chain is revoked now, LTV_REVOCATION_UNAVAILABLE
+ * (exit 6) when no answer can be had for one; with `tolerateUnavailable` (a file the caller accepted as
+ * INDETERMINATE) a missing answer is a warning and the rest is still gathered.
  */
 export async function collectFileValidationData(
   fm: FileMaterial,
-  deps: { trustStore: TrustStore; fetcher: RevocationFetcher; now: () => Date; timeoutMs?: number },
+  deps: { trustStore: TrustStore; fetcher: RevocationFetcher; now: () => Date; timeoutMs?: number; tolerateUnavailable?: boolean },
 ): Promise<{ material: DssMaterial; warnings: string[] }> {
   const warnings: string[] = [];
   const pool: Uint8Array[] = [...fm.dssCerts, ...deps.trustStore.anchors.map((a) => a.der), ...deps.trustStore.extraIntermediates];
@@ -144,50 +159,74 @@ export async function collectFileValidationData(
     seen[k].add(h);
     all[k].push(der);
   };
+  /** The certificate and its issuers up to the root (completed from the pool, the trust store and AIA). */
+  const chainOf = async (c: ChainCert, extra: Uint8Array[] = []): Promise<ChainCert[]> => {
+    let chain = chainMemo.get(c.sha256);
+    if (!chain) {
+      try {
+        chain = (await completeChain({ leaf: c.der, tokenCerts: [...pool, ...extra], timeoutMs: deps.timeoutMs ?? 5000 })).chain;
+      } catch (e) {
+        warnings.push(isKysoError(e) ? e.msg.en : String(e));
+        chain = [];
+      }
+      chainMemo.set(c.sha256, chain);
+    }
+    return [c, ...chain.map((d) => getChainCert(d))];
+  };
+  const MAX_CERTS_PER_ENTRY = 64;
 
   for (const s of fm.signatures) {
     const leaves = [...safeCerts(s.cms), ...safeCerts(s.signatureTimestamp)];
+    if (safeCerts(s.cms).length === 0) warnings.push(`${s.field}: no certificate could be read from the signature; its chain is not in the DSS`);
+    /** Every certificate this entry needs, in the order they are handled (chains first, responders after). */
     const certs = new Map<string, ChainCert>();
-    for (const der of leaves) {
-      const c = getChainCert(der);
-      certs.set(c.sha256, c);
-      let chain = chainMemo.get(c.sha256);
-      if (!chain) {
-        try {
-          chain = (await completeChain({ leaf: der, tokenCerts: pool, timeoutMs: deps.timeoutMs ?? 5000 })).chain;
-        } catch (e) {
-          warnings.push(isKysoError(e) ? e.msg.en : String(e));
-          chain = [];
-        }
-        chainMemo.set(c.sha256, chain);
-      }
-      for (const d of chain) {
-        const x = getChainCert(d);
+    const queue: ChainCert[] = [];
+    const enqueue = async (c: ChainCert, extra?: Uint8Array[]) => {
+      for (const x of await chainOf(c, extra)) {
+        if (certs.has(x.sha256) || certs.size >= MAX_CERTS_PER_ENTRY) continue;
         certs.set(x.sha256, x);
+        queue.push(x);
+      }
+    };
+    for (const der of leaves) {
+      try {
+        await enqueue(getChainCert(der));
+      } catch {
+        /* not a certificate we can read */
       }
     }
-    const list = [...certs.values()];
-    const entry = { key: s.vriKey, certs: list.map((c) => c.der), ocsps: [] as Uint8Array[], crls: [] as Uint8Array[], time: deps.now() };
-    for (const cert of list) {
+    const entry = { key: s.vriKey, certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[], time: deps.now() };
+    for (let i = 0; i < queue.length; i++) {
+      const cert = queue[i]!;
       add('certs', cert.der);
-      if (cert.selfIssued) continue;
+      // A root needs no answer; nor does a certificate the verifier does not ask one for (OCSP no-check).
+      if (cert.selfIssued || cert.ocspNoCheck) continue;
       let got = revMemo.get(cert.sha256);
       if (!got) {
-        const issuer = list.find((i) => Buffer.from(i.subjectDer).equals(Buffer.from(cert.issuerDer)));
-        const r = await revocationFor(cert, issuer, deps.fetcher, deps.now, crlUrlsDone);
-        if (r.crl && r.crlUrl) crlByUrl.set(r.crlUrl, r.crl);
-        got = r.ocsp ? { ocsp: r.ocsp } : { crl: r.crl ?? (r.crlUrl ? crlByUrl.get(r.crlUrl) : undefined) };
+        const issuer = [...certs.values()].find((x) => Buffer.from(x.subjectDer).equals(Buffer.from(cert.issuerDer)) && x.sha256 !== cert.sha256);
+        try {
+          const r = await revocationFor(cert, issuer, deps.fetcher, deps.now, crlUrlsDone);
+          if (r.crl && r.crlUrl) crlByUrl.set(r.crlUrl, r.crl);
+          got = r.ocsp ? { ocsp: r.ocsp } : { crl: r.crl ?? (r.crlUrl ? crlByUrl.get(r.crlUrl) : undefined) };
+        } catch (e) {
+          if (!(deps.tolerateUnavailable && isKysoError(e) && e.code === 'LTV_REVOCATION_UNAVAILABLE')) throw e;
+          warnings.push(e.msg.en);
+          got = {};
+        }
         revMemo.set(cert.sha256, got);
       }
       if (got.ocsp) {
         add('ocsps', got.ocsp);
         entry.ocsps.push(got.ocsp);
+        // Whoever signed the answer: its certificate and issuers must be in the DSS too.
+        for (const r of ocspResponderCerts(got.ocsp)) await enqueue(r, [r.der]);
       }
       if (got.crl) {
         add('crls', got.crl);
         entry.crls.push(got.crl);
       }
     }
+    entry.certs = [...certs.values()].map((c) => c.der);
     all.vri!.push(entry);
   }
   return { material: all, warnings };

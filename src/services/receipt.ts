@@ -1,15 +1,17 @@
 /**
  * `kyso verify file.pdf --receipt receipt.pdf`: a one-page PDF "phiếu kiểm tra chữ ký số" a clerk can print
  * or attach: the document's name and SHA-256, each signature's signer, organisation, time, verdict, level and
- * until when it stays verifiable, the validation time and the trust anchors. A new document, so pdf-lib
- * builds it (with fontkit subsetting Liberation Serif from assets/fonts, which covers Vietnamese); written
- * to a temp file, fsynced and renamed.
+ * until when it stays verifiable, the validation time and the trust anchors the signatures' chains actually
+ * reached (subject and SHA-256 fingerprint; not every anchor configured). A new document, so pdf-lib builds it
+ * (with fontkit subsetting Liberation Serif from assets/fonts, which covers Vietnamese); written atomically
+ * (src/io/atomic-write.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KysoError, msg, usageError } from '../core/errors.js';
+import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
+import { writeBytesAtomic } from '../io/atomic-write.js';
 import type { Lang } from '../core/types.js';
 import type { VerifyInput } from './verify-files.js';
 import type { FileIndication, SignatureReport, VerifyRunResult, VerifySettings } from './verify-types.js';
@@ -60,8 +62,21 @@ export interface ReceiptOptions {
   version?: string;
 }
 
+/** A trust anchor a signature's chain reached. */
+export interface UsedAnchor {
+  subject: string;
+  sha256: string;
+}
+
+/** The anchors the file's signatures and timestamps actually reached, each once, in order of first use. */
+export function anchorsUsed(r: VerifyRunResult): UsedAnchor[] {
+  const out: UsedAnchor[] = [];
+  for (const s of r.files[0]?.signatures ?? []) for (const a of s.anchors ?? []) if (!out.some((b) => b.sha256 === a.sha256)) out.push(a);
+  return out;
+}
+
 /** Builds the receipt's PDF bytes (exported for tests). */
-export async function buildReceipt(r: VerifyRunResult, input: VerifyInput, sha256: string, anchors: string[], o: ReceiptOptions): Promise<Uint8Array> {
+export async function buildReceipt(r: VerifyRunResult, input: VerifyInput, sha256: string, anchors: UsedAnchor[], o: ReceiptOptions): Promise<Uint8Array> {
   const { PDFDocument, rgb } = await import('../pdf/pdf-lib.js');
   const fontkit = (await import('@pdf-lib/fontkit')).default;
   const doc = await PDFDocument.create();
@@ -174,7 +189,12 @@ export async function buildReceipt(r: VerifyRunResult, input: VerifyInput, sha25
     page.drawLine({ start: { x: M, y: y - 2 }, end: { x: M + W, y: y - 2 }, thickness: 0.5, color: rgb(0.7, 0.7, 0.7) });
     y -= 8;
     line('Chứng thư gốc tin cậy đã dùng', { font: bold });
-    for (const a of anchors) line(`• ${a}`, { indent: 10, size: 9.5 });
+    if (anchors.length === 0) line('không có: không chuỗi chứng thư nào dẫn tới chứng thư gốc tin cậy', { indent: 10, size: 9.5 });
+    for (const a of anchors) {
+      line(`• ${dnPart(a.subject, 'CN') ?? a.subject}`, { indent: 10, size: 9.5 });
+      if (dnPart(a.subject, 'CN')) line(a.subject, { indent: 20, size: 8.5, color: rgb(0.35, 0.35, 0.35) });
+      line(`SHA-256: ${a.sha256}`, { indent: 20, size: 8.5 });
+    }
   }
   if (truncated) {
     page.drawText(`… còn nội dung không đủ chỗ trên một trang; xem báo cáo đầy đủ: kyso verify --format html`, { x: M, y: M + 16, size: 9, font: regular, color: rgb(0.6, 0, 0) });
@@ -197,26 +217,11 @@ export async function writeReceipt(out: string, r: VerifyRunResult, inputs: Veri
   if (path.resolve(out) === path.resolve(input.path))
     throw usageError('USAGE', msg(`--receipt ${out}: that is the file being verified`, `--receipt ${out}: đó là chính tệp đang được kiểm tra`));
   const sha256 = input.missing ? '—' : await sha256File(input.path);
-  const { loadTrustStore } = await import('../crypto/trust-store.js');
-  const { getChainCert } = await import('../crypto/chain-cert.js');
-  const store = await loadTrustStore({ defaultTrust: o.settings.defaultTrust, extra: o.settings.trust, assetsDir: o.settings.assetsDir });
-  const mine = store.anchors.filter((a) => !a.bundled).map((a) => getChainCert(a.der).subject);
-  const bundled = store.anchors.filter((a) => a.bundled).length;
-  const anchors = [...mine, ...(bundled ? [`${bundled} chứng thư gốc có sẵn của kyso (assets/trust/vn)`] : [])];
-  if (anchors.length === 0) anchors.push('không có');
-  const bytes = await buildReceipt(r, input, sha256, anchors, o);
-  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.kyso-tmp-${randomBytes(6).toString('hex')}`);
+  const bytes = await buildReceipt(r, input, sha256, anchorsUsed(r), o);
   try {
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, out);
+    await writeBytesAtomic(out, bytes, { inputs: [input.path], mode: 0o644 });
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
+    if (isKysoError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new KysoError('OUTPUT_WRITE_FAILED', 'input', msg(`${out}: cannot write the receipt (${code ?? 'error'})`, `${out}: không ghi được phiếu kiểm tra (${code ?? 'lỗi'})`), { cause: e });
   }

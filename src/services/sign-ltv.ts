@@ -1,6 +1,7 @@
 /**
  * PAdES B-LT and B-LTA after a B-T signature: gather the validation data (certificates of the signer's
- * chain and of the TSA, an OCSP response or CRL for each non-root certificate), append it as a DSS
+ * chain and of the TSA, an OCSP response or CRL for each non-root certificate, the certificates of the OCSP
+ * responders that signed those answers), append it as a DSS
  * (src/pdf/dss.ts), and for B-LTA add a document time-stamp (/SubFilter /ETSI.RFC3161) over the result.
  * Revocation fetching reuses the verification side's pieces (helper D: ChainCert, OCSP request builder,
  * revocation fetcher); they use pkijs, so this module is loaded only for these levels.
@@ -10,7 +11,7 @@ import { KysoError, credentialError, msg } from '../core/errors.js';
 import type { HashAlgorithm } from '../core/types.js';
 import { certificatesOf } from '../crypto/cades.js';
 import { getChainCert, type ChainCert } from '../crypto/chain-cert.js';
-import { buildOcspRequest, checkOcspResponse, ocspCacheKey } from '../crypto/ocsp-check.js';
+import { buildOcspRequest, checkOcspResponse, ocspCacheKey, ocspResponderCerts } from '../crypto/ocsp-check.js';
 import { checkCrl } from '../crypto/crl-check.js';
 import type { RevocationStatus } from '../crypto/revocation-status.js';
 import { createRevocationFetcher, type RevocationFetcher } from '../crypto/revocation-fetcher.js';
@@ -47,11 +48,21 @@ export async function collectValidationData(cmsDer: Uint8Array, timestampToken: 
   const ocsps: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
   const crlUrlsDone = new Set<string>();
-  for (const cert of certs) {
-    if (cert.selfIssued) continue;
-    const issuer = certs.find((i) => sameBytes(i.subjectDer, cert.issuerDer));
+  // Certificates are appended while the loop runs: an OCSP answer's delegated responder joins the list (so the
+  // answer can be checked offline later), and gets its own answer unless it carries id-pkix-ocsp-nocheck.
+  for (let i = 0; i < certs.length && i < 64; i++) {
+    const cert = certs[i]!;
+    if (cert.selfIssued || cert.ocspNoCheck) continue;
+    const issuer = certs.find((x) => sameBytes(x.subjectDer, cert.issuerDer) && x.sha256 !== cert.sha256);
     const got = await revocationFor(cert, issuer, fetcher, opts.now, crlUrlsDone);
-    if (got.ocsp) ocsps.push(got.ocsp);
+    if (got.ocsp) {
+      ocsps.push(got.ocsp);
+      for (const r of ocspResponderCerts(got.ocsp)) {
+        if (seen.has(r.sha256)) continue;
+        seen.add(r.sha256);
+        certs.push(r);
+      }
+    }
     if (got.crl) crls.push(got.crl);
   }
   return { certs: certs.map((c) => c.der), ocsps, crls };

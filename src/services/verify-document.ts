@@ -17,6 +17,7 @@ import { validateCertificate, type ChainResult } from '../crypto/chain-builder.j
 import type { TrustStore } from '../crypto/trust-store.js';
 import type { RevocationFetcher } from '../crypto/revocation-fetcher.js';
 import { describeCertificate } from '../crypto/x509.js';
+import { getChainCert } from '../crypto/chain-cert.js';
 import { applyDocumentTimestampLevels, applyValidUntil, chainNotAfter, type ChainDates } from './extend-levels.js';
 import { worstIndication, type FileReport, type Indication, type SignatureReport } from './verify-types.js';
 import { widgetPlacement } from '../pdf/widget-placement.js';
@@ -248,6 +249,21 @@ function decisiveProblem(c: ChainResult): Problem {
     if (p) return p;
   }
   return c.problems[0] ?? problem('CERT_STATUS', { status: c.status });
+}
+
+/** The trust-store anchor a chain ended at (subject, SHA-256 of its DER), when it reached one. */
+function anchorUsed(chain: ChainResult | undefined, store: TrustStore): { subject: string; sha256: string } | undefined {
+  const top = chain?.anchorSubject ? chain.path[chain.path.length - 1] : undefined;
+  if (!top) return undefined;
+  const c = getChainCert(top);
+  // The path may end at a copy carried by the file with the anchor's name and key: name the store's certificate.
+  const a =
+    store.anchors.find((x) => x.sha256 === c.sha256) ??
+    store.anchors.find((x) => {
+      const y = getChainCert(x.der);
+      return Buffer.from(y.subjectDer).equals(Buffer.from(c.subjectDer)) && Buffer.from(y.spkiDer).equals(Buffer.from(c.spkiDer));
+    });
+  return { subject: a ? getChainCert(a.der).subject : c.subject, sha256: a?.sha256 ?? c.sha256 };
 }
 
 function chainVerdict(c: ChainResult, proven: boolean): { indication: Indication; sub: string | null } {
@@ -509,6 +525,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
 
       // Proof of existence of this signature (or document timestamp): see docTsPoe above.
       const fromLater = laterPoe(br.revisionIndex);
+      let tsaAnchor: { subject: string; sha256: string } | undefined;
       let proven: Date | undefined = fromLater;
       if (f.kind === 'doc-timestamp') {
         const t = cms.time ?? cms.timestamp?.time;
@@ -531,6 +548,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         // Under soft, a TSA whose revocation status cannot be had still dates the signature (with a warning);
         // under hard it does not. An untrusted, expired or revoked TSA never does.
         const tsaUnknownSoft = tsaChain?.status === 'unknown' && opts.revocationMode === 'soft';
+        tsaAnchor = anchorUsed(tsaChain, opts.trustStore);
         if (tsaUnknownSoft) rep.warnings.push(problem('TSA_REVOCATION_UNKNOWN'));
         const tsaTrusted = tsaChain?.status === 'trusted' || tsaUnknownSoft;
         rep.timestamp = { time: cms.timestamp.time ? cms.timestamp.time.toISOString() : '', valid: cms.timestamp.valid && tsaTrusted };
@@ -636,6 +654,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
             purpose: f.kind === 'doc-timestamp' ? 'timestamping' : 'signing',
           });
           rep.trust = trustOf(chain);
+          rep.anchors = [anchorUsed(chain, opts.trustStore), tsaAnchor].filter((a, i, all): a is { subject: string; sha256: string } => !!a && all.findIndex((b) => b?.sha256 === a.sha256) === i);
           const tsaUnknownSoft = f.kind === 'doc-timestamp' && chain.status === 'unknown' && opts.revocationMode === 'soft';
           const v = chainVerdict(chain, proven !== undefined);
           if (v.indication !== 'TOTAL_PASSED') failWith(v.indication, v.sub ?? 'TRY_LATER', decisiveProblem(chain));

@@ -42,6 +42,12 @@ export interface SignatureReport {
    * timestamps its level relies on (see applyValidUntil in extend-levels.ts); null when unknown.
    */
   validUntil?: string | null;
+  /**
+   * The trust anchors this signature's chains actually reached (the signer's, or a document timestamp's TSA,
+   * first; then its signature timestamp's TSA): subject and SHA-256 of the anchor certificate's DER. Empty
+   * when no chain reached an anchor of the trust store.
+   */
+  anchors?: Array<{ subject: string; sha256: string }>;
   /** 1-based page of the signature's widget, its [x0, y0, x1, y1] in points, and whether it shows anything */
   page?: number | null;
   rect?: [number, number, number, number] | null;

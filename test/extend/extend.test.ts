@@ -2,12 +2,15 @@
  * `kyso extend` through the real CLI against the test PKI's TSA/OCSP/CRL on 127.0.0.1: B-B files from kyso
  * and from poppler's `pdfsig -add-signature` reach B-LT then B-LTA per `kyso verify`; pdfsig still says
  * valid; `openssl ts -verify` accepts the document timestamps; the input is a byte prefix of the output;
- * a second run adds nothing; a tampered file is refused (exit 1); an expired signer without proof of
- * existence is skipped (exit 3) unless --accept-indeterminate; --renew-before adds a document timestamp only
- * when the newest TSA certificate expires within the margin.
+ * a second run adds nothing; `kyso extend` and `kyso verify` report the same level (the same `ltReady` test);
+ * the DSS holds every OCSP responder's chain (openssl checks each answer offline from the DSS alone); a
+ * tampered file is refused (exit 1); an expired signer without proof of existence is skipped (exit 3) unless
+ * --accept-indeterminate, which extends it and records that choice; --renew-before adds a document timestamp
+ * only when the newest TSA certificate expires within the margin.
  */
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSignature, makeBasePdf } from '../fixtures/attacks/pdf-raw.js';
 import { runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
-import { extractSignatures, opensslVerify, pdfsig, qpdfCheck } from '../sign/validators.js';
+import { dssContents, extractSignatures, opensslVerify, pdfsig, qpdfCheck } from '../sign/validators.js';
 
 const run = promisify(execFile);
 const pki = getPki();
@@ -28,7 +31,7 @@ const cache = () => ['--cache-dir', path.join(dir, 'cache')];
 
 interface ExtendJson {
   summary: Record<string, number>;
-  files: Array<{ file: string; status: string; indication?: string; levelBefore: string; levelAfter: string | null; renewed: boolean; acceptedIndeterminate: boolean; added: Record<string, number> | null; reason: { code: string } | null }>;
+  files: Array<{ file: string; status: string; indication?: string; levelBefore: string; levelAfter: string | null; renewed: boolean; acceptedIndeterminate: boolean; added: Record<string, number> | null; reason: { code: string } | null; warnings: string[] }>;
 }
 const extendJson = (stdout: string) => JSON.parse(stdout).result as ExtendJson;
 
@@ -64,6 +67,9 @@ beforeAll(async () => {
     .map((l) => l.replace(/\s+[A-Za-z]*,[A-Za-z]*,[A-Za-z]*\s*$/, '').trim())
     .find((l) => l.includes('Nguy') || l === 'leader-rsa');
   await run('pdfsig', ['-add-signature', '-nssdir', `sql:${nss}`, '-nick', nick ?? 'leader-rsa', base, path.join(archive, 'pdfsig-bb.pdf')]);
+  // The same two B-B files in a folder of their own, for the B-LT then B-LTA run of both together.
+  await mkdir(path.join(dir, 'mixed'));
+  for (const f of ['kyso-bb.pdf', 'pdfsig-bb.pdf']) await copyFile(path.join(archive, f), path.join(dir, 'mixed', f));
   // Failing and indeterminate inputs, in their own folders.
   await mkdir(path.join(dir, 'bad'));
   const tampered = Buffer.from(await readFile(path.join(archive, 'kyso-bb.pdf')));
@@ -176,6 +182,81 @@ describe('kyso extend', () => {
     }
   }, 180_000);
 
+  it('pdfsig-made and kyso-made B-B in one folder: B-LT then B-LTA; extend and verify agree on each level; pdfsig still valid; byte prefix', async () => {
+    const mixed = path.join(dir, 'mixed');
+    const names = ['kyso-bb.pdf', 'pdfsig-bb.pdf'];
+    const orig = new Map<string, Buffer>();
+    for (const n of names) orig.set(n, await readFile(path.join(mixed, n)));
+    for (const level of ['B-LT', 'B-LTA'] as const) {
+      const r = await runKyso(['extend', mixed, '--level', level, '--tsa', pki.urls.tsa, '--in-place', ...trust(), '--json', ...cache()]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const res = extendJson(r.stdout);
+      expect(res.summary, r.stdout).toMatchObject({ files: 2, extended: 2 });
+      for (const n of names) {
+        const p = path.join(mixed, n);
+        const f = res.files.find((x) => x.file.endsWith(n))!;
+        const v = await verifyLevels(p);
+        expect(v.indication, `${n} after ${level}`).toBe('TOTAL_PASSED');
+        expect(v.levels, `${n}: kyso verify after --level ${level}`).toEqual([level]);
+        expect(f.levelAfter, `${n}: kyso extend says what kyso verify says`).toBe(v.levels[0]);
+        const now = await readFile(p);
+        expect(now.subarray(0, orig.get(n)!.length).equals(orig.get(n)!), `${n}: input is a prefix of the output`).toBe(true);
+        const ps = await pdfsig(p, pki.nssDir);
+        const emb = await extractSignatures(p);
+        expect(emb.filter((e) => e.subFilter === 'ETSI.RFC3161')).toHaveLength(level === 'B-LT' ? 1 : 2);
+        ps.forEach((s, i) => {
+          if (emb[i]?.subFilter !== 'ETSI.RFC3161') expect(s.valid, `${n}: pdfsig #${i + 1}\n${s.raw}`).toBe(true);
+        });
+      }
+    }
+  }, 180_000);
+
+  it('the DSS holds each OCSP responder certificate and its issuers: openssl checks every embedded OCSP answer offline from the DSS alone', async () => {
+    const p = path.join(dir, 'mixed', 'pdfsig-bb.pdf');
+    const dss = await dssContents(p);
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    const derOf = async (pem: string) => new Uint8Array(new X509Certificate(await readFile(pem)).raw);
+    const have = new Set(dss.certs.map(sha));
+    expect(dss.ocsps.length).toBeGreaterThan(0);
+    for (const [what, pem] of [
+      ['OCSP responder', pki.ocspSigner.cert],
+      ['its issuer', pki.inter.cert],
+      ['the root', pki.root.cert],
+    ] as const)
+      expect(have.has(sha(await derOf(pem))), `${what} in the DSS /Certs`).toBe(true);
+    // -no_intern: the responder's certificate must come from the DSS (-verify_other), not from the answer.
+    const work = path.join(dir, 'ocsp-offline');
+    await mkdir(work, { recursive: true });
+    const certsPem = path.join(work, 'dss-certs.pem');
+    await writeFile(certsPem, dss.certs.map((d) => new X509Certificate(d).toString()).join(''));
+    for (const [i, der] of dss.ocsps.entries()) {
+      const f = path.join(work, `${i}.der`);
+      await writeFile(f, der);
+      const r = await run('openssl', ['ocsp', '-respin', f, '-CAfile', pki.root.cert, '-verify_other', certsPem, '-no_intern', '-resp_text']).catch((e: { stdout: string; stderr: string }) => e);
+      expect(r.stderr + r.stdout, `DSS OCSP answer #${i + 1}`).toMatch(/Response verify OK/);
+    }
+    // The verifier, offline (no revocation fetching), still reads the file at its level.
+    const v = await runKyso(['verify', p, ...trust(), '--revocation', 'off', '--json', ...cache()]);
+    const sigs = JSON.parse(v.stdout).result.files[0].signatures as Array<{ type: string; level: string; indication: string }>;
+    expect(sigs.filter((s) => s.type === 'signature').map((s) => s.level)).toEqual(['B-LTA']);
+  }, 60_000);
+
+  it('revocation data in the DSS is fetched afresh: an answer cached before a B-T signature was made does not end up in its DSS', async () => {
+    const work = path.join(dir, 'fresh');
+    await mkdir(work);
+    const base = path.join(dir, 'base.pdf');
+    // Fill the cache with the signer's OCSP answer, then sign with a timestamp that comes after it.
+    expect((await runKyso(['verify', path.join(dir, 'mixed', 'kyso-bb.pdf'), ...trust(), '--json', ...cache()])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 2100)); // OCSP producedAt and the TSA's genTime have whole seconds
+    const p = path.join(work, 'bt.pdf');
+    const s = await runKyso(['sign', base, '-o', p, '--p12', pki.leaves['leader-rsa'].p12, '--level', 'B-T', '--tsa', pki.urls.tsa], { env: { KYSO_P12_PASSWORD: pki.password } });
+    expect(s.code, s.stderr).toBe(0);
+    const r = await runKyso(['extend', p, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--in-place', ...trust(), '--json', ...cache()]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(extendJson(r.stdout).files[0]).toMatchObject({ status: 'extended', levelAfter: 'B-LT' });
+    expect((await verifyLevels(p)).levels).toEqual(['B-LT']);
+  }, 60_000);
+
   it('a tampered file is refused (exit 1) and left alone', async () => {
     const p = path.join(dir, 'bad', 'tampered.pdf');
     const old = await readFile(p);
@@ -185,25 +266,47 @@ describe('kyso extend', () => {
     expect((await readFile(p)).equals(old)).toBe(true);
   }, 60_000);
 
-  it('an expired signer without proof of existence is skipped (exit 3) unless --accept-indeterminate, which the report records', async () => {
+  it('an expired signer without proof of existence is skipped (exit 3) unless --accept-indeterminate, which extends it and records that choice', async () => {
     const src = path.join(dir, 'old');
-    const r = await runKyso(['extend', src, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--out-dir', path.join(dir, 'old-out'), ...trust(), '--json', ...cache()]);
+    const out = path.join(dir, 'old-out');
+    const r = await runKyso(['extend', src, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--out-dir', out, ...trust(), '--json', ...cache()]);
     expect(r.code, r.stdout + r.stderr).toBe(3);
-    expect(extendJson(r.stdout).files[0]).toMatchObject({ status: 'indeterminate', reason: { code: 'EXTEND_INDETERMINATE' } });
-    const a = await runKyso(['extend', src, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--out-dir', path.join(dir, 'old-out'), '--accept-indeterminate', ...trust(), '--json', ...cache()]);
-    const f = extendJson(a.stdout).files[0]!;
-    // The choice is recorded and the file extended, but nothing is laundered: the document timestamp made now
-    // proves only a time after the certificate's expiry, which says nothing about when it was signed (EN 319
-    // 102-1 §5.6.2.4), so the extended copy verifies exactly as the input did: INDETERMINATE /
-    // OUT_OF_BOUNDS_NO_POE, never TOTAL_PASSED (nor TOTAL_FAILED: a late proof is no proof of a late signature).
-    expect(f.acceptedIndeterminate, a.stdout + a.stderr).toBe(true);
-    expect(f.status, a.stdout).toBe('extended');
-    expect(f.indication).toBe('INDETERMINATE');
-    const v = await runKyso(['verify', path.join(dir, 'old-out', 'expired.pdf'), ...trust(), '--json', ...cache()]);
-    const sig = JSON.parse(v.stdout).result.files[0].signatures.find((s: { type: string }) => s.type === 'signature');
-    expect(sig).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'OUT_OF_BOUNDS_NO_POE' });
-    expect(v.code).toBe(3);
-  }, 60_000);
+    expect(extendJson(r.stdout).files[0]).toMatchObject({ status: 'indeterminate', acceptedIndeterminate: false, reason: { code: 'EXTEND_INDETERMINATE' } });
+    expect(existsSync(path.join(out, 'expired.pdf'))).toBe(false);
+    const a = await runKyso(['extend', src, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--out-dir', out, '--accept-indeterminate', ...trust(), '--json', ...cache()]);
+    // The user's choice: extended (document timestamp + DSS keep the evidence there is), not exit 3.
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    const res = extendJson(a.stdout);
+    expect(res.summary).toMatchObject({ files: 1, extended: 1, indeterminate: 0, acceptedIndeterminate: 1 });
+    const f = res.files[0]!;
+    expect(f, a.stdout).toMatchObject({ status: 'extended', acceptedIndeterminate: true, reason: null });
+    expect(f.added).toMatchObject({ documentTimestamps: 1 });
+    expect(f.warnings.join('\n')).toMatch(/--accept-indeterminate/);
+    const p = path.join(out, 'expired.pdf');
+    const old = await readFile(path.join(src, 'expired.pdf'));
+    expect((await readFile(p)).subarray(0, old.length).equals(old)).toBe(true);
+    expect((await dssContents(p)).ocsps.length + (await dssContents(p)).crls.length).toBeGreaterThan(0);
+    // The verifier still cannot confirm the signature: a timestamp made now proves only a time after the
+    // certificate expired, which says nothing about when it was signed (EN 319 102-1 §5.6.2.4), so the copy
+    // verifies INDETERMINATE / OUT_OF_BOUNDS_NO_POE as the input did. Never TOTAL_PASSED: nothing is laundered.
+    const v = JSON.parse((await runKyso(['verify', p, ...trust(), '--json', ...cache()])).stdout).result.files[0];
+    const sig = v.signatures.find((s: { type: string }) => s.type === 'signature');
+    expect(v.indication).toBe('INDETERMINATE');
+    expect(`${sig.indication}:${sig.subIndication}`).toBe('INDETERMINATE:OUT_OF_BOUNDS_NO_POE');
+    expect(f.levelAfter).toBe(sig.level);
+    // The text report says so too, in both languages.
+    const again = await runKyso(['extend', src, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--out-dir', path.join(dir, 'old-out-text'), '--accept-indeterminate', '--lang', 'en', ...trust(), ...cache()]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/expired\.pdf: extended although a signature cannot be confirmed \(--accept-indeterminate/);
+    expect(again.stdout).toMatch(/1 extended \(1 INDETERMINATE, accepted with --accept-indeterminate\)/);
+    const vi = await runKyso(['extend', src, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--out-dir', path.join(dir, 'old-out-vi'), '--accept-indeterminate', '--lang', 'vi', ...trust(), ...cache()]);
+    expect(vi.stdout).toMatch(/đã gia hạn dù chữ ký chưa xác định được \(--accept-indeterminate/);
+    // A second accepted run on the extended copy adds nothing.
+    const snap = await readFile(p);
+    const rep = await runKyso(['extend', out, '--level', 'B-LT', '--tsa', pki.urls.tsa, '--in-place', '--accept-indeterminate', ...trust(), '--json', ...cache()]);
+    expect(extendJson(rep.stdout).files[0], rep.stdout).toMatchObject({ status: 'skipped' });
+    expect((await readFile(p)).equals(snap)).toBe(true);
+  }, 120_000);
 
   it('usage: --tsa and one of --in-place/--out-dir are required', async () => {
     expect((await runKyso(['extend', archive, '--level', 'B-LT', '--in-place'])).code).toBe(2);

@@ -1,10 +1,11 @@
 /**
  * `kyso verify file.pdf --receipt receipt.pdf` through the real CLI: a one-page PDF in Liberation Serif that
  * qpdf --check accepts, in which pdftotext finds the SHA-256, the signers and the verdicts with Vietnamese
- * diacritics intact; the fonts are embedded (subset) per pdffonts.
+ * diacritics intact; the fonts are embedded (subset) per pdffonts; it names the trust anchors the chains
+ * actually reached (subject and SHA-256), not every anchor configured.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,6 +77,32 @@ describe('kyso verify --receipt', () => {
     const t = await text(out);
     expect(t).toMatch(/Kết luận:\s+KHÔNG HỢP LỆ/);
     expect(t).toContain('Không tiếp nhận');
+  }, 60_000);
+
+  it('lists the trust anchors the chains actually reached (subject and SHA-256), not every anchor configured', async () => {
+    const fp = async (pem: string) => createHash('sha256').update(new X509Certificate(await readFile(pem)).raw).digest('hex');
+    const used = await fp(pki.root.cert);
+    const unused = await fp(pki.other.root.cert);
+    const out = path.join(dir, 'phieu-goc.pdf');
+    const r = await runKyso(['verify', signed, '--no-default-trust', '--trust', pki.other.root.cert, '--trust', pki.root.cert, '--revocation', 'off', '--receipt', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = (await text(out)).replace(/\s+/g, ' ');
+    expect(t).toMatch(/Chứng thư gốc tin cậy đã dùng • Kyso Test Root CA/);
+    expect(t).toContain(`SHA-256: ${used}`);
+    // Configured, but no chain reached it.
+    expect(t).not.toContain('Other Root CA');
+    expect(t).not.toContain(unused);
+    // No chain reaches a configured anchor: the receipt says none was used.
+    const none = path.join(dir, 'phieu-khong-goc.pdf');
+    const r2 = await runKyso(['verify', signed, '--no-default-trust', '--trust', pki.other.root.cert, '--revocation', 'off', '--receipt', none]);
+    expect(r2.code).toBe(3);
+    const t2 = (await text(none)).replace(/\s+/g, ' ');
+    expect(t2).toMatch(/Chứng thư gốc tin cậy đã dùng không có: không chuỗi chứng thư nào dẫn tới chứng thư gốc tin cậy/);
+    expect(t2).not.toContain(unused);
+    // The JSON report carries the same, per signature.
+    const j = await runKyso(['verify', signed, '--no-default-trust', '--trust', pki.other.root.cert, '--trust', pki.root.cert, '--revocation', 'off', '--json']);
+    const sigs = JSON.parse(j.stdout).result.files[0].signatures as Array<{ anchors: Array<{ subject: string; sha256: string }> }>;
+    for (const s of sigs) expect(s.anchors).toEqual([{ subject: expect.stringContaining('CN=Kyso Test Root CA'), sha256: used }]);
   }, 60_000);
 
   it('needs exactly one file', async () => {

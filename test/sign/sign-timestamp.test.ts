@@ -1,5 +1,5 @@
 /** PAdES B-T: a signature time-stamp from the local RFC 3161 TSA (getPki), through the real CLI. */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { signatureTimestampOf, signatureValueOf } from '../../src/crypto/cades.j
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 import { getPki } from '../helpers/pki.js';
 import { kysoSign, tempFilesIn } from './helpers.js';
-import { cmsPrint, exec, extractSignatures, judge, pdfsig } from './validators.js';
+import { cmsPrint, dssContents, exec, extractSignatures, judge, pdfsig } from './validators.js';
 
 const pki = getPki();
 let dir: string;
@@ -71,6 +71,11 @@ describe.sequential('B-T', () => {
       expect(text).toMatch(/\/DSS\s+\d+ 0 R|\/DSS\s*<</);
       expect(text).toMatch(/\/OCSPs\s*\[/);
       expect(text).toMatch(/\/Certs\s*\[/);
+      // The OCSP responder that signed the embedded answers is in the DSS too (offline checks need it).
+      const dss = await dssContents(out);
+      const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+      expect(dss.ocsps.length).toBeGreaterThan(0);
+      expect(dss.certs.map(sha)).toContain(sha(new X509Certificate(await readFile(pki.ocspSigner.cert)).raw));
       const sigs = await extractSignatures(out);
       expect(sigs.map((s) => s.subFilter)).toEqual(level === 'B-LTA' ? ['ETSI.CAdES.detached', 'ETSI.RFC3161'] : ['ETSI.CAdES.detached']);
       expect(await judge(out, { nssDir: pki.nssDir, rootPem: pki.root.cert })).toEqual([]);

@@ -142,3 +142,18 @@ export async function judge(file: string, opts: { nssDir: string; rootPem: strin
   }
   return problems;
 }
+
+/**
+ * The DSS of a PDF as qpdf reads it (its final revision): the decoded bytes of every /Certs, /OCSPs and /CRLs
+ * stream, and the /VRI keys. Empty lists when the file has no DSS.
+ */
+export async function dssContents(file: string): Promise<{ certs: Buffer[]; ocsps: Buffer[]; crls: Buffer[]; vri: string[] }> {
+  const r = await exec('qpdf', ['--json=2', '--json-key=qpdf', '--json-stream-data=inline', file, '-']);
+  if (r.code !== 0 && r.code !== 3) throw new Error(`qpdf --json ${file}: ${r.stderr}`);
+  const objs = JSON.parse(r.stdout).qpdf[1] as Record<string, { value?: unknown; stream?: { dict: Record<string, unknown>; data?: string } }>;
+  const deref = (v: unknown) => (typeof v === 'string' && / R$/.test(v) ? objs[`obj:${v}`]?.value : v) as Record<string, unknown> | undefined;
+  const cat = deref((objs.trailer?.value as Record<string, unknown>)['/Root']);
+  const dss = deref(cat?.['/DSS']);
+  const items = (key: string) => ((deref(dss?.[key]) ?? []) as unknown as string[]).map((ref) => Buffer.from(objs[`obj:${ref}`]?.stream?.data ?? '', 'base64'));
+  return { certs: items('/Certs'), ocsps: items('/OCSPs'), crls: items('/CRLs'), vri: Object.keys(deref(dss?.['/VRI']) ?? {}) };
+}
