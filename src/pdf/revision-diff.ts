@@ -30,7 +30,9 @@ export { refsIn } from './changes/roles.js';
  * widgets and own appearance; DSS, Info, XMP, /Extensions, /Version; form filling (/V /AS /AP /I /DA /Q,
  * /DR growing, /NeedAppearances) unless locked or P = 1; the structure tree growing; annotations without
  * certification (reported as "annotations" when they draw on the page) and, under P = 3, adding and deleting
- * annotations that do not cover page content. Everything else is disallowed.
+ * annotations that do not cover page content. Under P = 1 only long-term validation material: the DSS,
+ * Info/XMP, /Extensions, /Version, and a document time-stamp (/Type /DocTimeStamp) in a new field whose
+ * widget draws nothing (ISO 32000-2 §12.8.2.2.2, ETSI EN 319 142-1 §5.4). Everything else is disallowed.
  */
 export async function diffRevisions(reader: PdfReader, signedRevision: number, opts: DiffOptions = {}): Promise<RevisionDiff> {
   const last = reader.revisions.length - 1;
@@ -130,7 +132,11 @@ export async function diffRevisions(reader: PdfReader, signedRevision: number, o
     if (n === after.info && (!usedBefore || onlyFrom((m) => m === TRAILER))) return rules.ok(n, 'info', 'ALLOWED_INFO');
     if (n === after.metadata && (!usedBefore || (n === before.metadata && onlyFrom((m) => m === before.catalog)))) return rules.ok(n, 'metadata', 'ALLOWED_METADATA');
     if (after.dss.has(n) && (!usedBefore || (before.dss.has(n) && onlyFrom((m) => (before.dss.has(m) && m !== n) || (m === before.catalog && (before.dssRoot === n || before.dssRoot === undefined)))))) return rules.ok(n, 'dss', 'ALLOWED_DSS');
-    if (P === 1 && usedBefore && !after.dss.has(n)) return rules.p1(n, 'object');
+    // P = 1 forbids every change except long-term validation material: the DSS (above) and a document
+    // time-stamp in a new field, which touches only the form's field list and a page's /Annots; those
+    // objects are judged by their own rules below, each refusing anything else under P = 1.
+    const docTimeStampPath = (n === before.acroForm && n === after.acroForm) || (n === before.fieldsArray && n === after.fieldsArray) || (before.pages.has(n) && after.pages.has(n)) || (before.annotsArrays.has(n) && after.annotsArrays.has(n));
+    if (P === 1 && usedBefore && !after.dss.has(n) && !docTimeStampPath) return rules.p1(n, 'object');
     if (before.sigDicts.has(n)) return rules.bad(n, 'signature', 'CHANGE_SIGNATURE_DICT', { object: n });
 
     const da = a instanceof PDFDict ? a : a instanceof PDFStream ? a.dict : undefined;

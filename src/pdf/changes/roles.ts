@@ -44,6 +44,9 @@ export interface FieldRole {
   ft?: string;
   isSig: boolean;
   signed: boolean;
+  /** its value is a document time-stamp (/Type /DocTimeStamp): long-term validation material, allowed
+   * even under DocMDP P = 1 (ISO 32000-2 §12.8.2.2.2, ETSI EN 319 142-1 §5.4) */
+  docTimeStamp: boolean;
   widgets: Set<number>;
 }
 
@@ -247,7 +250,7 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
       }
       const name = partial === undefined ? parentName : parentName ? `${parentName}.${partial}` : partial;
       const v = fd.get(N('V'));
-      const role: FieldRole = { name, ft, isSig: ft === 'Sig', signed: ft === 'Sig' && v !== undefined, widgets: new Set() };
+      const role: FieldRole = { name, ft, isSig: ft === 'Sig', signed: ft === 'Sig' && v !== undefined, docTimeStamp: ft === 'Sig' && (await isDocTimeStamp(view, v)), widgets: new Set() };
       roles.fields.set(r.objectNumber, role);
       roles.fieldByName.set(name, role);
       if (ft === 'Sig' && v instanceof PDFRef) roles.sigDicts.add(v.objectNumber);
@@ -272,7 +275,7 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
     const t = ad.get(N('T'));
     const name = t && 'decodeText' in t ? (t as unknown as { decodeText(): string }).decodeText() : `(${a})`;
     const v = ad.get(N('V'));
-    const role: FieldRole = { name, ft: 'Sig', isSig: true, signed: v !== undefined, widgets: new Set([a]) };
+    const role: FieldRole = { name, ft: 'Sig', isSig: true, signed: v !== undefined, docTimeStamp: await isDocTimeStamp(view, v), widgets: new Set([a]) };
     roles.fields.set(a, role);
     roles.fieldByName.set(name, role);
     if (v instanceof PDFRef) roles.sigDicts.add(v.objectNumber);
@@ -288,6 +291,12 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
   const st = catalog.get(N('StructTreeRoot'));
   if (st instanceof PDFRef) await collect(view, [st], roles.structTree, max, new Set(['Pg', 'Obj', 'Stm', 'StmOwn', 'P', 'IDTree']));
   return roles;
+}
+
+async function isDocTimeStamp(view: PdfReader, v: PDFObject | undefined): Promise<boolean> {
+  if (v === undefined) return false;
+  const d = await resolveDict(view, v);
+  return nameVal(d?.get(N('Type'))) === 'DocTimeStamp';
 }
 
 /** Appearance streams of an annotation and what they reference (fonts, images) get the annotation's role. */

@@ -15,6 +15,9 @@ export const SIGN_FIELD_KEYS = ['V', 'AP', 'AS', 'Lock', 'SV', 'MK', 'F', 'Struc
 /** Catalog keys a legitimate later update may change (each judged further where it matters). */
 export const CATALOG_FREE_KEYS = ['DSS', 'Extensions', 'Version', 'Metadata'];
 /** AcroForm keys a legitimate later update may change. */
+/** Catalog keys an update may change under DocMDP P = 1 (ISO 32000-2 §12.8.2.2.2 and ETSI EN 319 142-1
+ * §5.4: a DSS and document time-stamps are not "changes"); /AcroForm only for a document time-stamp field. */
+export const P1_CATALOG_KEYS = ['DSS', 'Extensions', 'Version', 'AcroForm'];
 export const ACROFORM_FREE_KEYS = ['Fields', 'SigFlags', 'DR', 'DA', 'NeedAppearances'];
 
 function isLocked(name: string, locked: Set<string> | undefined): boolean {
@@ -62,7 +65,9 @@ export class Rules {
     const perms = keys.includes('Perms') && a.get(N('Perms')) === undefined && (await this.permsIsNewSignature(b));
     const other = keys.filter((k) => !CATALOG_FREE_KEYS.includes(k) && k !== 'AcroForm' && k !== 'StructTreeRoot' && !(k === 'Perms' && perms));
     if (other.length) return [this.bad(n, 'catalog', 'CHANGE_CATALOG', { keys: keyList(other) })];
-    if (this.P === 1 && keys.some((k) => k !== 'DSS' && k !== 'Extensions' && k !== 'Version')) return [this.p1(n, 'catalog')];
+    // P = 1: long-term validation material only (DSS, and a document time-stamp's field in /AcroForm,
+    // judged by the form rule below).
+    if (this.P === 1 && keys.some((k) => !P1_CATALOG_KEYS.includes(k))) return [this.p1(n, 'catalog')];
     if (keys.includes('StructTreeRoot')) {
       const sa = a.get(N('StructTreeRoot'));
       const sb = b.get(N('StructTreeRoot'));
@@ -102,7 +107,8 @@ export class Rules {
     const keys = a ? await this.cmp.changedKeys(a, b) : ['Fields'];
     const other = keys.filter((k) => !ACROFORM_FREE_KEYS.includes(k));
     if (other.length) return this.bad(n, 'acroform', 'CHANGE_ACROFORM', { keys: keyList(other) });
-    if (this.P === 1 && keys.length) return this.p1(n, 'acroform');
+    // P = 1: only a document time-stamp's field may be added (checked by `fields`).
+    if (this.P === 1 && keys.some((k) => k !== 'Fields' && k !== 'SigFlags')) return this.p1(n, 'acroform');
     if (keys.includes('DR')) {
       const r = await this.additive(a?.get(N('DR')), b.get(N('DR')), 0);
       if (!r) return this.bad(n, 'acroform', 'CHANGE_FORM_RESOURCES');
@@ -149,7 +155,7 @@ export class Rules {
       if (setA.has(x)) continue;
       const f = this.after.fields.get(x);
       if (!f) continue;
-      if (this.P === 1) return this.p1(x, 'field');
+      if (this.P === 1 && !f.docTimeStamp) return this.p1(x, 'field');
       if (!f.isSig && this.P !== undefined) return this.bad(x, 'field', 'CHANGE_FIELD_ADDED_CERTIFIED', { field: f.name, p: this.P }, 'added');
     }
     return undefined;
@@ -186,7 +192,8 @@ export class Rules {
       if (setB.has(x)) continue;
       if (this.before.widgets.has(x) || this.before.fields.has(x)) return this.bad(n, 'annots', 'CHANGE_WIDGET_REMOVED', { page });
       // ISO 32000-2 §12.8.2.2.2: P = 3 also permits deleting annotations; P = 1 and 2 do not.
-      if (P === 1 || P === 2) return this.bad(n, 'annots', 'CHANGE_ANNOTATION_REMOVED_CERTIFIED', { page, p: P });
+      if (P === 1) return this.p1(n, 'annots');
+      if (P === 2) return this.bad(n, 'annots', 'CHANGE_ANNOTATION_REMOVED_CERTIFIED', { page, p: P });
     }
     const pending: ObjectChange[] = [];
     for (const x of lb) {
@@ -199,7 +206,8 @@ export class Rules {
       const ownerName = field?.name ?? widgetOf;
       const owner = ownerName !== undefined ? this.after.fieldByName.get(ownerName) : undefined;
       if (subtype === 'Widget' && owner?.isSig && !this.sigNamesBefore.has(owner.name)) {
-        if (P === 1) return this.p1(n, 'annots');
+        // P = 1: only the widget of a document time-stamp, and only one that draws nothing on the page.
+        if (P === 1 && !(owner.docTimeStamp && !drawsOnPage(subtype, ad))) return this.p1(n, 'annots');
         if (P !== undefined && !owner.signed && drawsOnPage(subtype, ad))
           return this.bad(n, 'annots', 'CHANGE_SNEAKY_SIGNATURE', { page, field: owner.name });
         if (P === 2 && drawsOnPage(subtype, ad)) {
@@ -213,7 +221,8 @@ export class Rules {
         if (P !== undefined) return this.bad(n, 'annots', 'CHANGE_FIELD_ADDED_CERTIFIED', { field: owner.name, p: P });
         continue;
       }
-      if (P === 1 || P === 2) return this.bad(n, 'annots', 'CHANGE_ANNOTATION_ADDED_CERTIFIED', { page, subtype: subtype ?? '?', p: P });
+      if (P === 1) return this.p1(n, 'annots');
+      if (P === 2) return this.bad(n, 'annots', 'CHANGE_ANNOTATION_ADDED_CERTIFIED', { page, subtype: subtype ?? '?', p: P });
       if (P === 3 && drawsOnPage(subtype, ad)) return this.bad(n, 'annots', 'CHANGE_EVIL_ANNOTATION', { page, subtype: subtype ?? '?' });
       if (P === undefined && drawsOnPage(subtype, ad)) pending.push(this.annotation(x, page, subtype, 'added'));
     }
