@@ -4,7 +4,7 @@ import { problem, type Problem } from '../core/problem.js';
 import { sameBytes, TooComplex, ValueComparer } from './changes/compare.js';
 import { buildRoles, onlyReachedFrom, refList, TRAILER } from './changes/roles.js';
 import { Rules } from './changes/rules.js';
-import { checkXrefIntegrity } from './changes/xref-integrity.js';
+import { checkSignedXref, checkXrefIntegrity } from './changes/xref-integrity.js';
 import { rectCoversText } from './changes/text-overlap.js';
 import type { DiffOptions, ObjectChange, RevisionDiff } from './changes/types.js';
 
@@ -19,6 +19,8 @@ export { refsIn } from './changes/roles.js';
  * DiffPolicy is the model that was read (not copied).
  *
  * Order of the analysis:
+ *  0. the signed revision's own xref must point every object number at that object (no reader repair
+ *     decides what was signed: changes/xref-integrity.ts `checkSignedXref`);
  *  1. the xref of every later revision must tell the truth about the bytes (changes/xref-integrity.ts):
  *     the reader's lenient repairs are for display only, never for verification;
  *  2. roles of objects in both views and the reference tracker (changes/roles.ts);
@@ -36,11 +38,14 @@ export { refsIn } from './changes/roles.js';
  */
 export async function diffRevisions(reader: PdfReader, signedRevision: number, opts: DiffOptions = {}): Promise<RevisionDiff> {
   const last = reader.revisions.length - 1;
-  if (signedRevision >= last) return { modifiedAfter: 'none', changes: [], problems: [], warnings: [] };
   const max = opts.maxObjects ?? 200_000;
+  // 0. the signed revision's own xref: what the signer's bytes mean must not depend on a reader's repair.
+  const own = await checkSignedXref(reader, signedRevision, max);
+  const ownChanges: ObjectChange[] = own.problems.map((p) => ({ objectNumber: Number(p.params?.object ?? 0), kind: 'changed', role: 'xref', verdict: 'disallowed', problem: p }));
+  if (signedRevision >= last) return { modifiedAfter: ownChanges.length ? 'disallowed' : 'none', changes: ownChanges, problems: own.problems, warnings: own.warnings };
   const signed = reader.atRevision(signedRevision);
   const final = reader;
-  const changes: ObjectChange[] = [];
+  const changes: ObjectChange[] = [...ownChanges];
   const tooBig = (): RevisionDiff => ({ modifiedAfter: 'disallowed', changes, problems: [problem('CHANGE_TOO_COMPLEX')], warnings: [], incomplete: true });
 
   // 1. xref honesty.
@@ -175,7 +180,7 @@ export async function diffRevisions(reader: PdfReader, signedRevision: number, o
     return rules.bad(n, 'content', 'CHANGE_OBJECT', { object: n });
   }
 
-  const warnings: Problem[] = [];
+  const warnings: Problem[] = [...own.warnings];
   for (const c of rules.overlapCandidates.slice(0, 10)) {
     if (await rectCoversText(reader.source, reader.revisions[signedRevision]!.endOffset, c.pageIndex, c.rect))
       warnings.push(problem('WARN_SIGNATURE_OVER_TEXT', { field: c.field, page: c.pageIndex + 1 }));

@@ -15,6 +15,10 @@ export const changeEntries: CatalogueSection = {
     en: 'the cross-reference table of revision {revision} points object {object} at bytes that do not hold that object',
     vi: 'bảng tham chiếu chéo của phiên bản {revision} trỏ đối tượng {object} tới vị trí không chứa đối tượng đó',
   },
+  WARN_XREF_OFFSET_REPAIRED: {
+    en: 'the cross-reference table of revision {revision} gives a wrong position for object {object}; it was found nearby (a producer error, not another object)',
+    vi: 'bảng tham chiếu chéo của phiên bản {revision} ghi sai vị trí đối tượng {object}; đã tìm thấy đối tượng ở gần đó (lỗi của phần mềm tạo tệp, không phải đối tượng khác)',
+  },
   CHANGE_TOO_COMPLEX: { en: 'the document has too many objects to compare completely', vi: 'văn bản có quá nhiều đối tượng, không so sánh được đầy đủ' },
   CHANGES_NOT_ANALYSED_DAMAGED: { en: 'the file is damaged: what changed after signing could not be analysed', vi: 'tệp bị hỏng: không phân tích được những gì đã thay đổi sau khi ký' },
   CHANGE_NOT_ANALYSED: { en: 'the changes after signing could not be analysed ({reason})', vi: 'không phân tích được các thay đổi sau khi ký ({reason})' },
