@@ -70,6 +70,9 @@ export interface RoleMap {
   dr: Set<number>;
   /** Structure tree skeleton: StructTreeRoot, StructElems, ParentTree nodes (not the pages they name). */
   structTree: Set<number>;
+  /** the StructTreeRoot's object number, and the nodes of its /ParentTree number tree */
+  structRoot?: number;
+  parentTreeNodes: Set<number>;
   appearance: Map<number, string>; // AP stream (and its resources) → owner: field name or `annot:<n>`
   annots: Set<number>; // page annotations that are not form widgets (comments, markup, links…)
   annotPage: Map<number, number>; // annotation/widget → page index
@@ -132,6 +135,7 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
     dss: new Set(),
     dr: new Set(),
     structTree: new Set(),
+    parentTreeNodes: new Set(),
     appearance: new Map(),
     annots: new Set(),
     annotPage: new Map(),
@@ -289,7 +293,20 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
   // Structure tree: follow the tree's own links only (/K, /ParentTree /Nums /Kids, /RoleMap, /ClassMap),
   // never /Pg, /Obj or /Stm (pages and content are judged as such).
   const st = catalog.get(N('StructTreeRoot'));
-  if (st instanceof PDFRef) await collect(view, [st], roles.structTree, max, new Set(['Pg', 'Obj', 'Stm', 'StmOwn', 'P', 'IDTree']));
+  if (st instanceof PDFRef) {
+    roles.structRoot = st.objectNumber;
+    await collect(view, [st], roles.structTree, max, new Set(['Pg', 'Obj', 'Stm', 'StmOwn', 'P', 'IDTree']));
+    const root = await resolveDict(view, st);
+    const pt: Array<[PDFObject | undefined, number]> = [[root?.get(N('ParentTree')), 0]];
+    while (pt.length) {
+      const [r, d] = pt.pop()!;
+      if (!(r instanceof PDFRef) || roles.parentTreeNodes.has(r.objectNumber) || d > MAX_DEPTH) continue;
+      roles.parentTreeNodes.add(r.objectNumber);
+      const node = await resolveDict(view, r);
+      const kids = await view.resolve(node?.get(N('Kids'))).catch(() => undefined);
+      if (kids instanceof PDFArray) for (const k of kids.asArray()) pt.push([k, d + 1]);
+    }
+  }
   return roles;
 }
 
