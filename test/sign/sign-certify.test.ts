@@ -92,8 +92,8 @@ describe.sequential('DocMDP P=1 and long-term validation material', () => {
   });
 
   // Just inside and just outside the P=1 rule, each appended to kyso's own P=1 B-LTA output and judged in one
-  // `kyso verify` run. pdfsig has no DocMDP check (it reports every one of these signatures as valid), so
-  // only kyso's verdict is asserted here; its agreement on the cryptography is the test above.
+  // `kyso verify` run. pdfsig has no DocMDP check (it calls every one of these signatures valid), so for the
+  // forbidden changes only kyso's verdict is asserted; pdfsig judges the allowed one.
   it('after P=1: another invisible document time-stamp stays allowed; an annotation, a normal signature, a visible time-stamp or a time-stamp update that adds a note are disallowed', async () => {
     const cases = path.join(dir, 'p1-cases');
     await mkdir(cases);
@@ -122,6 +122,8 @@ describe.sequential('DocMDP P=1 and long-term validation material', () => {
       return s && { modifiedAfter: s.modifiedAfter, indication: s.indication, codes: [...new Set(s.problems.map((p) => p.code))] };
     };
     expect(cert('ts-again')).toMatchObject({ modifiedAfter: 'allowed', indication: 'TOTAL_PASSED', codes: [] });
+    // pdfsig, qpdf --check and openssl agree that the file with the second time-stamp is sound
+    expect(await judge(path.join(cases, 'ts-again.pdf'), { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 3 })).toEqual([]);
     expect(cert('ts-visible')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
     expect(cert('signature')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
     expect(cert('ts-with-note')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
