@@ -83,15 +83,16 @@ export async function checkSignedXref(reader: PdfReader, signedRevision: number,
     while (r > 0 && sameEntry(reader.atRevision(r - 1).xrefEntry(n), e)) r--;
     return r + 1;
   };
+  const chunk = new Chunked(reader);
   for (const { n, e } of rows) {
     if (problems.length >= 50) break;
     if (e.type === 1) {
-      const status = await entryStatus(reader, e.offset, n, e.gen);
+      const status = await entryStatus(reader, e.offset, n, e.gen, chunk);
       if (status === 'wrong') problems.push(problem('CHANGE_XREF_WRONG_OBJECT', { object: n, revision: introducedIn(n, e) }));
       else if (status === 'off' && warnings.length < 5) warnings.push(problem('WARN_XREF_OFFSET_REPAIRED', { object: n, revision: introducedIn(n, e) }));
     } else if (e.type === 2) {
       const se = view.xrefEntry(e.stream);
-      if (se?.type === 1 && (await entryStatus(reader, se.offset, e.stream, se.gen)) === 'ok' && !(await objStmHolds(view, e.stream, e.index, n)))
+      if (se?.type === 1 && (await entryStatus(reader, se.offset, e.stream, se.gen, chunk)) === 'ok' && !(await objStmHolds(view, e.stream, e.index, n)))
         problems.push(problem('CHANGE_XREF_WRONG_OBJECT', { object: n, revision: introducedIn(n, e) }));
     }
   }
@@ -100,8 +101,22 @@ export async function checkSignedXref(reader: PdfReader, signedRevision: number,
 
 const statusCache = new WeakMap<object, Map<string, 'ok' | 'wrong' | 'off'>>();
 
+/** Reads the file in 1 MiB windows (entries are visited in offset order: one read serves thousands). */
+class Chunked {
+  private start = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  constructor(private readonly reader: PdfReader) {}
+  async read(from: number, length: number): Promise<{ buf: Buffer; at: number }> {
+    if (from < this.start || from + length > this.start + this.buf.length) {
+      this.start = from;
+      this.buf = await this.reader.source.read(from, Math.max(length, 1 << 20));
+    }
+    return { buf: this.buf, at: from - this.start };
+  }
+}
+
 /** What the bytes at an in-file xref offset hold: the stated object, another object, or no object header. */
-async function entryStatus(reader: PdfReader, offset: number, n: number, gen: number): Promise<'ok' | 'wrong' | 'off'> {
+async function entryStatus(reader: PdfReader, offset: number, n: number, gen: number, chunk: Chunked): Promise<'ok' | 'wrong' | 'off'> {
   let cache = statusCache.get(reader.source);
   if (!cache) statusCache.set(reader.source, (cache = new Map()));
   const key = `${offset}:${n}:${gen}`;
@@ -110,14 +125,15 @@ async function entryStatus(reader: PdfReader, offset: number, n: number, gen: nu
   let status: 'ok' | 'wrong' | 'off' = 'off';
   if (offset < reader.source.size) {
     const from = Math.max(0, offset - 1);
-    const buf = await reader.source.read(from, 49);
-    const p = new ObjectParser(buf, offset - from, reader.context, true, from);
+    const { buf, at } = await chunk.read(from, 49);
+    const end = Math.min(buf.length, at + 49);
+    const p = new ObjectParser(buf.subarray(at, end), offset - from, reader.context, true, from);
     try {
       const a = p.tryInt();
       const b = a === undefined ? undefined : p.tryInt();
       const kw = b === undefined ? undefined : p.tryKeyword('obj');
       // at a token boundary: the offset starts the file, or follows whitespace or a delimiter
-      const prev = offset > 0 ? buf[0]! : 0x20;
+      const prev = offset > 0 ? buf[at]! : 0x20;
       const boundary = offset === 0 || !/[0-9A-Za-z.+-]/.test(String.fromCharCode(prev));
       // The stated header read at the offset is what every reader reads (also right after "%%EOF", as
       // poppler writes it); another header there is another object, unless the offset falls inside a token.
