@@ -94,7 +94,7 @@ describe.sequential('DocMDP P=1 and long-term validation material', () => {
   // Just inside and just outside the P=1 rule, each appended to kyso's own P=1 B-LTA output and judged in one
   // `kyso verify` run. pdfsig has no DocMDP check (it calls every one of these signatures valid), so for the
   // forbidden changes only kyso's verdict is asserted; pdfsig judges the allowed one.
-  it('after P=1: another invisible document time-stamp stays allowed; an annotation, a normal signature, a visible time-stamp or a time-stamp update that adds a note are disallowed', async () => {
+  it('after P=1: another invisible document time-stamp stays allowed; an annotation, a normal signature (also one typed /DocTimeStamp), a visible time-stamp or a time-stamp update that adds a note are disallowed', async () => {
     const cases = path.join(dir, 'p1-cases');
     await mkdir(cases);
     const base = await readFile(lta);
@@ -108,6 +108,8 @@ describe.sequential('DocMDP P=1 and long-term validation material', () => {
       'ts-visible': await docTs('Signature3', { rect: [40, 770, 300, 800], appearance: 'BT /F1 12 Tf 2 10 Td (Da dong dau thoi gian) Tj ET' }),
       'ts-with-note': await docTs('Signature3', { extra: (_f, free) => ({ objects: [{ num: free, body: note(free) }], annots: [free] }) }),
       signature: await addSignature(Buffer.from(base), { signer: kp, chainPem: pki.chainPem, fieldName: 'Signature3' }),
+      // an approval signature dressed up as a time-stamp (/Type /DocTimeStamp, but a CAdES signature)
+      'signature-as-ts': await addSignature(Buffer.from(base), { signer: kp, chainPem: pki.chainPem, fieldName: 'Signature3', sigDictOverride: { Type: '/DocTimeStamp' } }),
     };
     const page = (await st.reader.getObject(st.pages[0]!)) as PDFDict;
     const annots = page.get(PDFName.of('Annots'));
@@ -125,6 +127,7 @@ describe.sequential('DocMDP P=1 and long-term validation material', () => {
     // pdfsig, qpdf --check and openssl agree that the file with the second time-stamp is sound
     expect(await judge(path.join(cases, 'ts-again.pdf'), { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 3 })).toEqual([]);
     expect(cert('ts-visible')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
+    expect(cert('signature-as-ts')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
     expect(cert('signature')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
     expect(cert('ts-with-note')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
     expect(cert('note')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });

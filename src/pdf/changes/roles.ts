@@ -44,7 +44,7 @@ export interface FieldRole {
   ft?: string;
   isSig: boolean;
   signed: boolean;
-  /** its value is a document time-stamp (/Type /DocTimeStamp): long-term validation material, allowed
+  /** its value is a document time-stamp (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161): long-term validation material, allowed
    * even under DocMDP P = 1 (ISO 32000-2 §12.8.2.2.2, ETSI EN 319 142-1 §5.4) */
   docTimeStamp: boolean;
   widgets: Set<number>;
@@ -313,7 +313,7 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
 async function isDocTimeStamp(view: PdfReader, v: PDFObject | undefined): Promise<boolean> {
   if (v === undefined) return false;
   const d = await resolveDict(view, v);
-  return nameVal(d?.get(N('Type'))) === 'DocTimeStamp';
+  return nameVal(d?.get(N('Type'))) === 'DocTimeStamp' && nameVal(d?.get(N('SubFilter'))) === 'ETSI.RFC3161';
 }
 
 /** Appearance streams of an annotation and what they reference (fonts, images) get the annotation's role. */
