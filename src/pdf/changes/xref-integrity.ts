@@ -61,10 +61,11 @@ export async function checkXrefIntegrity(reader: PdfReader, signedRevision: numb
  * object 5 is listed): a strict reader then shows object 7 as object 5, a lenient one finds "5 0 obj" nearby
  * (kyso's reader does, for display) — two documents behind one signature. Every entry of the signed view is
  * checked (once per file, in offset order):
- *  - an object header of another object (or generation) at a token boundary → CHANGE_XREF_WRONG_OBJECT
- *    (disallowed), naming the revision whose xref introduced the entry;
- *  - no object header there at all (an offset a few bytes off: CR/LF conversion, a sloppy producer) → the
- *    reader's repair is unambiguous, reported as the warning WARN_XREF_OFFSET_REPAIRED;
+ *  - the header of another object at a token boundary → CHANGE_XREF_WRONG_OBJECT (disallowed), naming the
+ *    revision whose xref introduced the entry;
+ *  - no object header there at all (an offset a few bytes off: CR/LF conversion, a sloppy producer), or the
+ *    stated object under another generation → every reader resolves it the same way: the warning
+ *    WARN_XREF_OFFSET_REPAIRED;
  *  - a compressed entry whose object stream does not hold that object → CHANGE_XREF_WRONG_OBJECT.
  */
 export async function checkSignedXref(reader: PdfReader, signedRevision: number, maxObjects: number): Promise<{ problems: Problem[]; warnings: Problem[] }> {
@@ -137,7 +138,8 @@ async function entryStatus(reader: PdfReader, offset: number, n: number, gen: nu
       const boundary = offset === 0 || !/[0-9A-Za-z.+-]/.test(String.fromCharCode(prev));
       // The stated header read at the offset is what every reader reads (also right after "%%EOF", as
       // poppler writes it); another header there is another object, unless the offset falls inside a token.
-      if (kw !== undefined) status = a === n && b === gen ? 'ok' : boundary ? 'wrong' : 'off';
+      // The same number under another generation is a producer's slip every reader resolves the same way.
+      if (kw !== undefined) status = a === n && b === gen ? 'ok' : a === n || !boundary ? 'off' : 'wrong';
     } catch {
       status = 'off';
     }
