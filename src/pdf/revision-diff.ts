@@ -4,7 +4,7 @@ import { problem, type Problem } from '../core/problem.js';
 import { sameBytes, TooComplex, ValueComparer } from './changes/compare.js';
 import { buildRoles, onlyReachedFrom, refList, TRAILER } from './changes/roles.js';
 import { Rules } from './changes/rules.js';
-import { checkXrefIntegrity } from './changes/xref-integrity.js';
+import { checkSignedXref, checkXrefIntegrity } from './changes/xref-integrity.js';
 import { rectCoversText } from './changes/text-overlap.js';
 import type { DiffOptions, ObjectChange, RevisionDiff } from './changes/types.js';
 
@@ -19,6 +19,8 @@ export { refsIn } from './changes/roles.js';
  * DiffPolicy is the model that was read (not copied).
  *
  * Order of the analysis:
+ *  0. the signed revision's own xref must point every object number at that object (no reader repair
+ *     decides what was signed: changes/xref-integrity.ts `checkSignedXref`);
  *  1. the xref of every later revision must tell the truth about the bytes (changes/xref-integrity.ts):
  *     the reader's lenient repairs are for display only, never for verification;
  *  2. roles of objects in both views and the reference tracker (changes/roles.ts);
@@ -30,15 +32,20 @@ export { refsIn } from './changes/roles.js';
  * widgets and own appearance; DSS, Info, XMP, /Extensions, /Version; form filling (/V /AS /AP /I /DA /Q,
  * /DR growing, /NeedAppearances) unless locked or P = 1; the structure tree growing; annotations without
  * certification (reported as "annotations" when they draw on the page) and, under P = 3, adding and deleting
- * annotations that do not cover page content. Everything else is disallowed.
+ * annotations that do not cover page content. Under P = 1 only long-term validation material: the DSS,
+ * Info/XMP, /Extensions, /Version, and a document time-stamp (/Type /DocTimeStamp) in a new field whose
+ * widget draws nothing (ISO 32000-2 §12.8.2.2.2, ETSI EN 319 142-1 §5.4). Everything else is disallowed.
  */
 export async function diffRevisions(reader: PdfReader, signedRevision: number, opts: DiffOptions = {}): Promise<RevisionDiff> {
   const last = reader.revisions.length - 1;
-  if (signedRevision >= last) return { modifiedAfter: 'none', changes: [], problems: [], warnings: [] };
   const max = opts.maxObjects ?? 200_000;
+  // 0. the signed revision's own xref: what the signer's bytes mean must not depend on a reader's repair.
+  const own = await checkSignedXref(reader, signedRevision, max);
+  const ownChanges: ObjectChange[] = own.problems.map((p) => ({ objectNumber: Number(p.params?.object ?? 0), kind: 'changed', role: 'xref', verdict: 'disallowed', problem: p }));
+  if (signedRevision >= last) return { modifiedAfter: ownChanges.length ? 'disallowed' : 'none', changes: ownChanges, problems: own.problems, warnings: own.warnings };
   const signed = reader.atRevision(signedRevision);
   const final = reader;
-  const changes: ObjectChange[] = [];
+  const changes: ObjectChange[] = [...ownChanges];
   const tooBig = (): RevisionDiff => ({ modifiedAfter: 'disallowed', changes, problems: [problem('CHANGE_TOO_COMPLEX')], warnings: [], incomplete: true });
 
   // 1. xref honesty.
@@ -130,7 +137,11 @@ export async function diffRevisions(reader: PdfReader, signedRevision: number, o
     if (n === after.info && (!usedBefore || onlyFrom((m) => m === TRAILER))) return rules.ok(n, 'info', 'ALLOWED_INFO');
     if (n === after.metadata && (!usedBefore || (n === before.metadata && onlyFrom((m) => m === before.catalog)))) return rules.ok(n, 'metadata', 'ALLOWED_METADATA');
     if (after.dss.has(n) && (!usedBefore || (before.dss.has(n) && onlyFrom((m) => (before.dss.has(m) && m !== n) || (m === before.catalog && (before.dssRoot === n || before.dssRoot === undefined)))))) return rules.ok(n, 'dss', 'ALLOWED_DSS');
-    if (P === 1 && usedBefore && !after.dss.has(n)) return rules.p1(n, 'object');
+    // P = 1 forbids every change except long-term validation material: the DSS (above) and a document
+    // time-stamp in a new field, which touches only the form's field list and a page's /Annots; those
+    // objects are judged by their own rules below, each refusing anything else under P = 1.
+    const docTimeStampPath = (n === before.acroForm && n === after.acroForm) || (n === before.fieldsArray && n === after.fieldsArray) || (before.pages.has(n) && after.pages.has(n)) || (before.annotsArrays.has(n) && after.annotsArrays.has(n));
+    if (P === 1 && usedBefore && !after.dss.has(n) && !docTimeStampPath) return rules.p1(n, 'object');
     if (before.sigDicts.has(n)) return rules.bad(n, 'signature', 'CHANGE_SIGNATURE_DICT', { object: n });
 
     const da = a instanceof PDFDict ? a : a instanceof PDFStream ? a.dict : undefined;
@@ -169,7 +180,7 @@ export async function diffRevisions(reader: PdfReader, signedRevision: number, o
     return rules.bad(n, 'content', 'CHANGE_OBJECT', { object: n });
   }
 
-  const warnings: Problem[] = [];
+  const warnings: Problem[] = [...own.warnings];
   for (const c of rules.overlapCandidates.slice(0, 10)) {
     if (await rectCoversText(reader.source, reader.revisions[signedRevision]!.endOffset, c.pageIndex, c.rect))
       warnings.push(problem('WARN_SIGNATURE_OVER_TEXT', { field: c.field, page: c.pageIndex + 1 }));

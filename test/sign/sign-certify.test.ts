@@ -1,10 +1,12 @@
 /** Certification signatures (--certify --docmdp 1|2|3) and the P=1 refusal, through the real CLI. */
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addSignature, appendUpdate, dictWith, inspect, tsaToken, type SignOptions } from '../fixtures/attacks/pdf-raw.js';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
+import { PDFArray, type PDFDict, PDFName } from '../../src/pdf/pdf-lib.js';
 import { runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
 import { kysoSign, tempFilesIn } from './helpers.js';
@@ -79,15 +81,55 @@ describe.sequential('DocMDP P=1 and long-term validation material', () => {
     expect(await judge(lta, { nssDir: pki.nssDir, rootPem: pki.root.cert })).toEqual([]);
   });
 
-  // KNOWN BUG (reported, not fixed here): kyso verify judges the document time-stamp revision under P=1 as
-  // "the certification (DocMDP P=1) forbids any change" (src/pdf/revision-diff.ts), although ISO 32000-2
-  // §12.8.2.2.2 exempts incremental updates that only add a DSS and/or document time-stamps, and kyso sign
-  // itself adds them. `it.fails` turns red once that is fixed: then make it a plain `it`.
-  it.fails('kyso verify: the certification stays TOTAL_PASSED, the later revisions are allowed', async () => {
+  // ISO 32000-2 §12.8.2.2.2 and ETSI EN 319 142-1 §5.4: under P=1, incremental updates that only add a DSS
+  // and/or document time-stamps are not changes (src/pdf/revision-diff.ts, "P = 1").
+  it('kyso verify: the certification stays TOTAL_PASSED, the later revisions are allowed', async () => {
     const v = await runKyso(['verify', lta, '--json', '--no-default-trust', '--trust', pki.root.cert, '--cache-dir', path.join(dir, '.cache')]);
     const f = JSON.parse(v.stdout).result.files[0];
     expect(f.signatures.find((s: { type: string }) => s.type === 'timestamp')).toMatchObject({ indication: 'TOTAL_PASSED' });
     expect(f.signatures.find((s: { type: string }) => s.type === 'signature'), v.stdout).toMatchObject({ indication: 'TOTAL_PASSED', modifiedAfter: 'allowed' });
     expect(v.code).toBe(0);
+  });
+
+  // Just inside and just outside the P=1 rule, each appended to kyso's own P=1 B-LTA output and judged in one
+  // `kyso verify` run. pdfsig has no DocMDP check (it calls every one of these signatures valid), so for the
+  // forbidden changes only kyso's verdict is asserted; pdfsig judges the allowed one.
+  it('after P=1: another invisible document time-stamp stays allowed; an annotation, a normal signature (also one typed /DocTimeStamp), a visible time-stamp or a time-stamp update that adds a note are disallowed', async () => {
+    const cases = path.join(dir, 'p1-cases');
+    await mkdir(cases);
+    const base = await readFile(lta);
+    const kp = { cert: pki.leaves['org-rsa'].cert, key: pki.leaves['org-rsa'].key };
+    const st = await inspect(base);
+    const note = (num: number) => `<< /Type /Annot /Subtype /Text /Rect [500 800 520 820] /Contents (ghi chu) /P ${st.pages[0]!.toString()} >>`;
+    const docTs = (fieldName: string, o: Partial<SignOptions> = {}) =>
+      addSignature(Buffer.from(base), { signer: { cert: '', key: '' }, fieldName, subFilter: 'ETSI.RFC3161', sigDictOverride: { Type: '/DocTimeStamp', M: undefined }, cmsProducer: (data) => tsaToken(data, pki.urls.tsa), ...o });
+    const files: Record<string, Buffer> = {
+      'ts-again': await docTs('Signature3'),
+      'ts-visible': await docTs('Signature3', { rect: [40, 770, 300, 800], appearance: 'BT /F1 12 Tf 2 10 Td (Da dong dau thoi gian) Tj ET' }),
+      'ts-with-note': await docTs('Signature3', { extra: (_f, free) => ({ objects: [{ num: free, body: note(free) }], annots: [free] }) }),
+      signature: await addSignature(Buffer.from(base), { signer: kp, chainPem: pki.chainPem, fieldName: 'Signature3' }),
+      // an approval signature dressed up as a time-stamp (/Type /DocTimeStamp, but a CAdES signature)
+      'signature-as-ts': await addSignature(Buffer.from(base), { signer: kp, chainPem: pki.chainPem, fieldName: 'Signature3', sigDictOverride: { Type: '/DocTimeStamp' } }),
+    };
+    const page = (await st.reader.getObject(st.pages[0]!)) as PDFDict;
+    const annots = page.get(PDFName.of('Annots'));
+    const list = annots instanceof PDFArray ? annots.asArray().map(String) : [];
+    files.note = (await appendUpdate(base, [{ num: st.size, body: note(st.size) }, { num: st.pages[0]!.objectNumber, body: dictWith(page, { Annots: `[${[...list, `${st.size} 0 R`].join(' ')}]` }) }])).pdf;
+    for (const [name, pdf] of Object.entries(files)) await writeFile(path.join(cases, `${name}.pdf`), pdf);
+    const v = await runKyso(['verify', cases, '--json', '--no-default-trust', '--trust', pki.root.cert, '--revocation', 'off']);
+    const byName = new Map<string, { signatures: Array<{ field: string; indication: string; modifiedAfter: string; problems: Array<{ code: string }> }> }>();
+    for (const f of JSON.parse(v.stdout).result.files) byName.set(path.basename(f.file, '.pdf'), f);
+    const cert = (name: string) => {
+      const s = byName.get(name)?.signatures.find((x) => x.field === 'Signature1');
+      return s && { modifiedAfter: s.modifiedAfter, indication: s.indication, codes: [...new Set(s.problems.map((p) => p.code))] };
+    };
+    expect(cert('ts-again')).toMatchObject({ modifiedAfter: 'allowed', indication: 'TOTAL_PASSED', codes: [] });
+    // pdfsig, qpdf --check and openssl agree that the file with the second time-stamp is sound
+    expect(await judge(path.join(cases, 'ts-again.pdf'), { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 3 })).toEqual([]);
+    expect(cert('ts-visible')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
+    expect(cert('signature-as-ts')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
+    expect(cert('signature')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
+    expect(cert('ts-with-note')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
+    expect(cert('note')).toMatchObject({ modifiedAfter: 'disallowed', indication: 'TOTAL_FAILED', codes: ['CHANGE_DOCMDP_P1'] });
   });
 });

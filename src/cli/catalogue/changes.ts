@@ -15,6 +15,10 @@ export const changeEntries: CatalogueSection = {
     en: 'the cross-reference table of revision {revision} points object {object} at bytes that do not hold that object',
     vi: 'bảng tham chiếu chéo của phiên bản {revision} trỏ đối tượng {object} tới vị trí không chứa đối tượng đó',
   },
+  WARN_XREF_OFFSET_REPAIRED: {
+    en: 'the cross-reference table of revision {revision} does not point exactly at object {object}; it was corrected (a producer error: no other object is there)',
+    vi: 'bảng tham chiếu chéo của phiên bản {revision} không trỏ chính xác tới đối tượng {object}; đã được hiệu chỉnh (lỗi của phần mềm tạo tệp: không có đối tượng nào khác ở đó)',
+  },
   CHANGE_TOO_COMPLEX: { en: 'the document has too many objects to compare completely', vi: 'văn bản có quá nhiều đối tượng, không so sánh được đầy đủ' },
   CHANGES_NOT_ANALYSED_DAMAGED: { en: 'the file is damaged: what changed after signing could not be analysed', vi: 'tệp bị hỏng: không phân tích được những gì đã thay đổi sau khi ký' },
   CHANGE_NOT_ANALYSED: { en: 'the changes after signing could not be analysed ({reason})', vi: 'không phân tích được các thay đổi sau khi ký ({reason})' },

@@ -44,6 +44,9 @@ export interface FieldRole {
   ft?: string;
   isSig: boolean;
   signed: boolean;
+  /** its value is a document time-stamp (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161): long-term validation material, allowed
+   * even under DocMDP P = 1 (ISO 32000-2 §12.8.2.2.2, ETSI EN 319 142-1 §5.4) */
+  docTimeStamp: boolean;
   widgets: Set<number>;
 }
 
@@ -67,6 +70,9 @@ export interface RoleMap {
   dr: Set<number>;
   /** Structure tree skeleton: StructTreeRoot, StructElems, ParentTree nodes (not the pages they name). */
   structTree: Set<number>;
+  /** the StructTreeRoot's object number, and the nodes of its /ParentTree number tree */
+  structRoot?: number;
+  parentTreeNodes: Set<number>;
   appearance: Map<number, string>; // AP stream (and its resources) → owner: field name or `annot:<n>`
   annots: Set<number>; // page annotations that are not form widgets (comments, markup, links…)
   annotPage: Map<number, number>; // annotation/widget → page index
@@ -129,6 +135,7 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
     dss: new Set(),
     dr: new Set(),
     structTree: new Set(),
+    parentTreeNodes: new Set(),
     appearance: new Map(),
     annots: new Set(),
     annotPage: new Map(),
@@ -247,7 +254,7 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
       }
       const name = partial === undefined ? parentName : parentName ? `${parentName}.${partial}` : partial;
       const v = fd.get(N('V'));
-      const role: FieldRole = { name, ft, isSig: ft === 'Sig', signed: ft === 'Sig' && v !== undefined, widgets: new Set() };
+      const role: FieldRole = { name, ft, isSig: ft === 'Sig', signed: ft === 'Sig' && v !== undefined, docTimeStamp: ft === 'Sig' && (await isDocTimeStamp(view, v)), widgets: new Set() };
       roles.fields.set(r.objectNumber, role);
       roles.fieldByName.set(name, role);
       if (ft === 'Sig' && v instanceof PDFRef) roles.sigDicts.add(v.objectNumber);
@@ -272,7 +279,7 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
     const t = ad.get(N('T'));
     const name = t && 'decodeText' in t ? (t as unknown as { decodeText(): string }).decodeText() : `(${a})`;
     const v = ad.get(N('V'));
-    const role: FieldRole = { name, ft: 'Sig', isSig: true, signed: v !== undefined, widgets: new Set([a]) };
+    const role: FieldRole = { name, ft: 'Sig', isSig: true, signed: v !== undefined, docTimeStamp: await isDocTimeStamp(view, v), widgets: new Set([a]) };
     roles.fields.set(a, role);
     roles.fieldByName.set(name, role);
     if (v instanceof PDFRef) roles.sigDicts.add(v.objectNumber);
@@ -286,8 +293,27 @@ export async function buildRoles(view: PdfReader, max: number): Promise<RoleMap>
   // Structure tree: follow the tree's own links only (/K, /ParentTree /Nums /Kids, /RoleMap, /ClassMap),
   // never /Pg, /Obj or /Stm (pages and content are judged as such).
   const st = catalog.get(N('StructTreeRoot'));
-  if (st instanceof PDFRef) await collect(view, [st], roles.structTree, max, new Set(['Pg', 'Obj', 'Stm', 'StmOwn', 'P', 'IDTree']));
+  if (st instanceof PDFRef) {
+    roles.structRoot = st.objectNumber;
+    await collect(view, [st], roles.structTree, max, new Set(['Pg', 'Obj', 'Stm', 'StmOwn', 'P', 'IDTree']));
+    const root = await resolveDict(view, st);
+    const pt: Array<[PDFObject | undefined, number]> = [[root?.get(N('ParentTree')), 0]];
+    while (pt.length) {
+      const [r, d] = pt.pop()!;
+      if (!(r instanceof PDFRef) || roles.parentTreeNodes.has(r.objectNumber) || d > MAX_DEPTH) continue;
+      roles.parentTreeNodes.add(r.objectNumber);
+      const node = await resolveDict(view, r);
+      const kids = await view.resolve(node?.get(N('Kids'))).catch(() => undefined);
+      if (kids instanceof PDFArray) for (const k of kids.asArray()) pt.push([k, d + 1]);
+    }
+  }
   return roles;
+}
+
+async function isDocTimeStamp(view: PdfReader, v: PDFObject | undefined): Promise<boolean> {
+  if (v === undefined) return false;
+  const d = await resolveDict(view, v);
+  return nameVal(d?.get(N('Type'))) === 'DocTimeStamp' && nameVal(d?.get(N('SubFilter'))) === 'ETSI.RFC3161';
 }
 
 /** Appearance streams of an annotation and what they reference (fonts, images) get the annotation's role. */

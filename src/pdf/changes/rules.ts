@@ -1,4 +1,4 @@
-import { PDFArray, PDFDict, PDFName, PDFRef, PDFStream, type PDFObject } from '../pdf-lib.js';
+import { PDFArray, PDFDict, PDFName, PDFNumber, PDFRef, PDFStream, type PDFObject } from '../pdf-lib.js';
 import type { PdfReader } from '../reader.js';
 import { problem, type ProblemParams } from '../../core/problem.js';
 import type { ValueComparer } from './compare.js';
@@ -15,6 +15,9 @@ export const SIGN_FIELD_KEYS = ['V', 'AP', 'AS', 'Lock', 'SV', 'MK', 'F', 'Struc
 /** Catalog keys a legitimate later update may change (each judged further where it matters). */
 export const CATALOG_FREE_KEYS = ['DSS', 'Extensions', 'Version', 'Metadata'];
 /** AcroForm keys a legitimate later update may change. */
+/** Catalog keys an update may change under DocMDP P = 1 (ISO 32000-2 §12.8.2.2.2 and ETSI EN 319 142-1
+ * §5.4: a DSS and document time-stamps are not "changes"); /AcroForm only for a document time-stamp field. */
+export const P1_CATALOG_KEYS = ['DSS', 'Extensions', 'Version', 'AcroForm'];
 export const ACROFORM_FREE_KEYS = ['Fields', 'SigFlags', 'DR', 'DA', 'NeedAppearances'];
 
 function isLocked(name: string, locked: Set<string> | undefined): boolean {
@@ -62,7 +65,9 @@ export class Rules {
     const perms = keys.includes('Perms') && a.get(N('Perms')) === undefined && (await this.permsIsNewSignature(b));
     const other = keys.filter((k) => !CATALOG_FREE_KEYS.includes(k) && k !== 'AcroForm' && k !== 'StructTreeRoot' && !(k === 'Perms' && perms));
     if (other.length) return [this.bad(n, 'catalog', 'CHANGE_CATALOG', { keys: keyList(other) })];
-    if (this.P === 1 && keys.some((k) => k !== 'DSS' && k !== 'Extensions' && k !== 'Version')) return [this.p1(n, 'catalog')];
+    // P = 1: long-term validation material only (DSS, and a document time-stamp's field in /AcroForm,
+    // judged by the form rule below).
+    if (this.P === 1 && keys.some((k) => !P1_CATALOG_KEYS.includes(k))) return [this.p1(n, 'catalog')];
     if (keys.includes('StructTreeRoot')) {
       const sa = a.get(N('StructTreeRoot'));
       const sb = b.get(N('StructTreeRoot'));
@@ -102,7 +107,8 @@ export class Rules {
     const keys = a ? await this.cmp.changedKeys(a, b) : ['Fields'];
     const other = keys.filter((k) => !ACROFORM_FREE_KEYS.includes(k));
     if (other.length) return this.bad(n, 'acroform', 'CHANGE_ACROFORM', { keys: keyList(other) });
-    if (this.P === 1 && keys.length) return this.p1(n, 'acroform');
+    // P = 1: only a document time-stamp's field may be added (checked by `fields`).
+    if (this.P === 1 && keys.some((k) => k !== 'Fields' && k !== 'SigFlags')) return this.p1(n, 'acroform');
     if (keys.includes('DR')) {
       const r = await this.additive(a?.get(N('DR')), b.get(N('DR')), 0);
       if (!r) return this.bad(n, 'acroform', 'CHANGE_FORM_RESOURCES');
@@ -149,7 +155,7 @@ export class Rules {
       if (setA.has(x)) continue;
       const f = this.after.fields.get(x);
       if (!f) continue;
-      if (this.P === 1) return this.p1(x, 'field');
+      if (this.P === 1 && !f.docTimeStamp) return this.p1(x, 'field');
       if (!f.isSig && this.P !== undefined) return this.bad(x, 'field', 'CHANGE_FIELD_ADDED_CERTIFIED', { field: f.name, p: this.P }, 'added');
     }
     return undefined;
@@ -186,7 +192,8 @@ export class Rules {
       if (setB.has(x)) continue;
       if (this.before.widgets.has(x) || this.before.fields.has(x)) return this.bad(n, 'annots', 'CHANGE_WIDGET_REMOVED', { page });
       // ISO 32000-2 §12.8.2.2.2: P = 3 also permits deleting annotations; P = 1 and 2 do not.
-      if (P === 1 || P === 2) return this.bad(n, 'annots', 'CHANGE_ANNOTATION_REMOVED_CERTIFIED', { page, p: P });
+      if (P === 1) return this.p1(n, 'annots');
+      if (P === 2) return this.bad(n, 'annots', 'CHANGE_ANNOTATION_REMOVED_CERTIFIED', { page, p: P });
     }
     const pending: ObjectChange[] = [];
     for (const x of lb) {
@@ -199,7 +206,8 @@ export class Rules {
       const ownerName = field?.name ?? widgetOf;
       const owner = ownerName !== undefined ? this.after.fieldByName.get(ownerName) : undefined;
       if (subtype === 'Widget' && owner?.isSig && !this.sigNamesBefore.has(owner.name)) {
-        if (P === 1) return this.p1(n, 'annots');
+        // P = 1: only the widget of a document time-stamp, and only one that draws nothing on the page.
+        if (P === 1 && !(owner.docTimeStamp && !drawsOnPage(subtype, ad))) return this.p1(n, 'annots');
         if (P !== undefined && !owner.signed && drawsOnPage(subtype, ad))
           return this.bad(n, 'annots', 'CHANGE_SNEAKY_SIGNATURE', { page, field: owner.name });
         if (P === 2 && drawsOnPage(subtype, ad)) {
@@ -213,7 +221,8 @@ export class Rules {
         if (P !== undefined) return this.bad(n, 'annots', 'CHANGE_FIELD_ADDED_CERTIFIED', { field: owner.name, p: P });
         continue;
       }
-      if (P === 1 || P === 2) return this.bad(n, 'annots', 'CHANGE_ANNOTATION_ADDED_CERTIFIED', { page, subtype: subtype ?? '?', p: P });
+      if (P === 1) return this.p1(n, 'annots');
+      if (P === 2) return this.bad(n, 'annots', 'CHANGE_ANNOTATION_ADDED_CERTIFIED', { page, subtype: subtype ?? '?', p: P });
       if (P === 3 && drawsOnPage(subtype, ad)) return this.bad(n, 'annots', 'CHANGE_EVIL_ANNOTATION', { page, subtype: subtype ?? '?' });
       if (P === undefined && drawsOnPage(subtype, ad)) pending.push(this.annotation(x, page, subtype, 'added'));
     }
@@ -282,48 +291,141 @@ export class Rules {
     return this.bad(n, role, 'CHANGE_SIGNATURE_FIELD', { field: name });
   }
 
-  /** Rule "structure tree": a tagged PDF's tree may grow (the new signature's StructElem, ParentTree
-   * entries, /ParentTreeNextKey); nothing it held before may change or disappear. */
+  /**
+   * Rule "structure tree" (tagged PDF). The one addition a later update may make is a new signature's
+   * structure element: a /Form StructElem whose /K is an OBJR to the widget of a signature field signed
+   * after the signed revision, hung under the root or an existing element, with its /ParentTree entry and a
+   * larger /ParentTreeNextKey. Existing structure elements keep every key (/Alt, /ActualText, /Pg…) and all
+   * their kids in order; nothing else in the tree (role and class maps, page entries of the parent tree)
+   * changes.
+   */
   async structTree(a: PDFObject, b: PDFObject, n: number): Promise<ObjectChange> {
     if (this.P === 1) return this.p1(n, 'structure');
-    if (await this.grows(a, b, 0)) return this.ok(n, 'structure', 'ALLOWED_STRUCTURE_ADDITION');
-    return this.bad(n, 'structure', 'CHANGE_STRUCTURE_TREE', { object: n });
+    const ok = await this.structObject(a, b, n);
+    return ok ? this.ok(n, 'structure', 'ALLOWED_STRUCTURE_ADDITION') : this.bad(n, 'structure', 'CHANGE_STRUCTURE_TREE', { object: n });
   }
 
-  private async grows(a: PDFObject | undefined, b: PDFObject | undefined, depth: number): Promise<boolean> {
-    if (depth > 6) return false;
-    if (await this.cmp.equal(a, b)) return true;
-    if (a === undefined) return true;
-    if (a instanceof PDFRef || b instanceof PDFRef) {
-      // Same object number: judged as its own object. A different one: the old value must be kept.
-      if (a instanceof PDFRef && b instanceof PDFRef && a.objectNumber === b.objectNumber) return true;
-      return this.grows(await this.signed.resolve(a), await this.final.resolve(b), depth + 1);
+  private async structObject(a: PDFObject, b: PDFObject, n: number): Promise<boolean> {
+    // an indirect kids array (of the root or an element): it may only grow by signature elements
+    if (a instanceof PDFArray && b instanceof PDFArray) return this.kidsGrow(a, b);
+    if (!(a instanceof PDFDict) || !(b instanceof PDFDict)) return false;
+    const keys = await this.cmp.changedKeys(a, b);
+    const isRoot = n === this.before.structRoot && n === this.after.structRoot;
+    const isNode = this.before.parentTreeNodes.has(n) && this.after.parentTreeNodes.has(n);
+    if (isRoot) {
+      if (keys.some((k) => !['K', 'ParentTree', 'ParentTreeNextKey'].includes(k))) return false;
+      if (keys.includes('ParentTreeNextKey') && !((num(b.get(N('ParentTreeNextKey'))) ?? -1) >= (num(a.get(N('ParentTreeNextKey'))) ?? 0))) return false;
+      if (keys.includes('ParentTree')) {
+        // a direct number tree in the root (an indirect one keeps its number: judged on its own)
+        const pa = a.get(N('ParentTree'));
+        const pb = b.get(N('ParentTree'));
+        if (!(pa instanceof PDFDict && pb instanceof PDFDict) || !(await this.parentTreeNode(pa, pb))) return false;
+      }
+      return !keys.includes('K') || this.kidsGrow(a.get(N('K')), b.get(N('K')));
     }
-    if (a instanceof PDFArray) {
-      // An array may become longer (elements inserted), each old element still present in order;
-      // /K may also turn from a single kid into an array of kids.
-      const lb = b instanceof PDFArray ? b.asArray() : [];
+    if (isNode) return this.parentTreeNode(a, b);
+    // an existing structure element: only its kids, and only by signature elements
+    if (!isStructElem(a) || !isStructElem(b) || keys.some((k) => k !== 'K')) return false;
+    return !keys.includes('K') || this.kidsGrow(a.get(N('K')), b.get(N('K')));
+  }
+
+  /** A /ParentTree node: old /Nums pairs kept, new pairs only for signature elements; /Kids only grow. */
+  private async parentTreeNode(a: PDFDict, b: PDFDict, depth = 0): Promise<boolean> {
+    const keys = await this.cmp.changedKeys(a, b);
+    if (keys.some((k) => !['Nums', 'Kids', 'Limits'].includes(k))) return false;
+    if (keys.includes('Nums')) {
+      const na = await this.list(this.signed, a.get(N('Nums')));
+      const nb = await this.list(this.final, b.get(N('Nums')));
+      const old = new Map<number, PDFObject>();
+      for (let i = 0; i + 1 < na.length; i += 2) old.set(num(na[i]) ?? NaN, na[i + 1]!);
+      const seen = new Set<number>();
+      for (let i = 0; i + 1 < nb.length; i += 2) {
+        const k = num(nb[i]) ?? NaN;
+        seen.add(k);
+        if (old.has(k)) {
+          if (!(await this.cmp.equal(old.get(k), nb[i + 1]))) return false;
+        } else if (!(await this.signatureElement(nb[i + 1]))) return false;
+      }
+      if ([...old.keys()].some((k) => !seen.has(k))) return false;
+    }
+    if (keys.includes('Kids')) {
+      const ka = await this.list(this.signed, a.get(N('Kids')));
+      const kb = await this.list(this.final, b.get(N('Kids')));
       let j = 0;
-      for (const x of a.asArray()) {
-        while (j < lb.length && !(await this.cmp.equal(x, lb[j]))) j++;
-        if (j >= lb.length) return false;
+      for (const x of ka) {
+        while (j < kb.length && !(await this.cmp.equal(x, kb[j]))) {
+          if (!(await this.newParentTreeNode(kb[j], depth + 1))) return false;
+          j++;
+        }
+        if (j >= kb.length) return false;
         j++;
       }
-      return true;
+      for (; j < kb.length; j++) if (!(await this.newParentTreeNode(kb[j], depth + 1))) return false;
     }
-    if (b instanceof PDFArray && !(a instanceof PDFDict && a.get(N('Type')) === undefined && a.get(N('S')) === undefined)) {
-      for (const x of b.asArray()) if (await this.cmp.equal(a, x)) return true;
-      return false;
-    }
-    if (a instanceof PDFDict && b instanceof PDFDict) {
-      for (const [k, v] of a.entries()) {
-        const key = k.decodeText();
-        const nv = b.get(k);
-        if (key === 'ParentTreeNextKey' || key === 'Limits') continue;
-        if (!(await this.grows(v, nv, depth + 1))) return false;
+    return true;
+  }
+
+  /** A parent-tree node added later: it may only map keys to signature elements. */
+  private async newParentTreeNode(x: PDFObject | undefined, depth: number): Promise<boolean> {
+    if (depth > 8 || !(x instanceof PDFRef) || this.before.reachable.has(x.objectNumber)) return false;
+    const d = await resolveDict(this.final, x);
+    if (!d) return false;
+    const nums = await this.list(this.final, d.get(N('Nums')));
+    for (let i = 1; i < nums.length; i += 2) if (!(await this.signatureElement(nums[i]))) return false;
+    for (const k of await this.list(this.final, d.get(N('Kids')))) if (!(await this.newParentTreeNode(k, depth + 1))) return false;
+    return true;
+  }
+
+  /** Kids (/K) of the root or an element: every old kid kept, in order; every new one a signature element. */
+  private async kidsGrow(ka: PDFObject | undefined, kb: PDFObject | undefined): Promise<boolean> {
+    const la = await this.list(this.signed, ka);
+    const lb = await this.list(this.final, kb);
+    let j = 0;
+    for (const x of la) {
+      while (j < lb.length && !(await this.cmp.equal(x, lb[j]))) {
+        if (!(await this.signatureElement(lb[j]))) return false;
+        j++;
       }
-      return true;
+      if (j >= lb.length) return false;
+      j++;
     }
-    return false;
+    for (; j < lb.length; j++) if (!(await this.signatureElement(lb[j]))) return false;
+    return true;
+  }
+
+  /** An array's items (a single kid is a one-item list; an indirect array is resolved). */
+  private async list(view: PdfReader, o: PDFObject | undefined): Promise<PDFObject[]> {
+    if (o === undefined) return [];
+    const r = o instanceof PDFRef ? await view.resolve(o).catch(() => undefined) : o;
+    return r instanceof PDFArray ? r.asArray() : [o];
+  }
+
+  /**
+   * A new signature's structure element: an indirect StructElem the signed revision did not use, /S /Form,
+   * whose /K holds only OBJRs to widgets of signature fields signed after the signed revision.
+   */
+  private async signatureElement(x: PDFObject | undefined): Promise<boolean> {
+    if (!(x instanceof PDFRef) || this.before.reachable.has(x.objectNumber)) return false;
+    const d = await resolveDict(this.final, x);
+    if (!d || !isStructElem(d) || nameVal(d.get(N('S'))) !== 'Form') return false;
+    const kids = await this.list(this.final, d.get(N('K')));
+    if (kids.length === 0) return false;
+    for (const k of kids) {
+      const objr = await resolveDict(this.final, k);
+      const w = objr?.get(N('Obj'));
+      if (!objr || nameVal(objr.get(N('Type'))) !== 'OBJR' || !(w instanceof PDFRef)) return false;
+      const name = this.after.fields.get(w.objectNumber)?.name ?? this.after.widgets.get(w.objectNumber);
+      const field = name !== undefined ? this.after.fieldByName.get(name) : undefined;
+      if (!field?.isSig || !field.signed) return false;
+      if (this.before.fieldByName.get(field.name)?.signed) return false;
+    }
+    return true;
   }
 }
+
+function isStructElem(d: PDFDict): boolean {
+  const t = nameVal(d.get(N('Type')));
+  return (t === undefined || t === 'StructElem') && d.get(N('S')) instanceof PDFName;
+}
+
+const num = (o: PDFObject | undefined): number | undefined => (o instanceof PDFNumber ? o.asNumber() : undefined);
