@@ -364,8 +364,11 @@ async function revocationOf(cert: ChainCert, issuer: ChainCert, opts: ValidateOp
   const staleNote = (s: RevocationStatus, source: string) =>
     problems.push(problem('REVOCATION_NOT_FRESH', { source, issued: (s.issuedAt ?? s.thisUpdate)?.toISOString() ?? '?', poe: freshAfter.toISOString() }));
   // 1. Embedded (CMS revocation info, Adobe archive, DSS): evidence of its own time, counted only if fresh.
+  // a delegated responder's certificate may be among those the document offers (DSS /Certs) instead of
+  // inside the answer; parsed only when there are embedded answers to check
+  const offered = opts.embeddedRevocation.ocsps.length ? parseCerts([...opts.intermediates.slice(0, MAX_OFFERED), ...opts.trustStore.extraIntermediates]) : [];
   for (const der of opts.embeddedRevocation.ocsps.slice(0, MAX_EMBEDDED)) {
-    const s = checkOcspResponse(der, cert, issuer, { now, requireFresh: false });
+    const s = checkOcspResponse(der, cert, issuer, { now, requireFresh: false, extraCerts: offered });
     if (!s) continue;
     hadSource = true;
     if (s.status !== 'unknown') {

@@ -115,7 +115,16 @@ export function checkOcspResponse(
   der: Uint8Array,
   cert: ChainCert,
   issuer: ChainCert,
-  opts: { now: Date; requireFresh: boolean },
+  opts: {
+    now: Date;
+    requireFresh: boolean;
+    /**
+     * Other certificates the document offers (CMS certificates, DSS /Certs): a delegated responder's
+     * certificate may sit there rather than in the response (RFC 6960 lets a response carry none, and
+     * `kyso extend` / PAdES B-LT put the responder's chain in the DSS). The same checks apply to them.
+     */
+    extraCerts?: readonly ChainCert[];
+  },
 ): RevocationStatus | undefined {
   let basic: pkijs.BasicOCSPResponse;
   try {
@@ -138,6 +147,7 @@ export function checkOcspResponse(
       /* ignore unparseable extra certificates */
     }
   }
+  for (const c of opts.extraCerts ?? []) if (!candidates.some((k) => k.sha256 === c.sha256)) candidates.push(c);
   let signer: ChainCert | undefined;
   for (const c of candidates) {
     if (!responderMatches(rid, c)) continue;

@@ -35,6 +35,17 @@ describe('OCSP responses', () => {
     expect(s?.nextUpdate).toBeInstanceOf(Date);
   });
 
+  it('a response that carries no certificate: the delegated responder is found among the offered ones (DSS /Certs)', async () => {
+    const { cert, issuer } = await certs('leader-rsa');
+    const bare = await ocspAnswer('leader-rsa', pki.ocspSigner, ['-resp_no_certs']);
+    expect(checkOcspResponse(bare, cert, issuer, now())?.status).toBe('unknown');
+    const responder = getChainCert(await derOf(pki.ocspSigner.certDer));
+    expect(checkOcspResponse(bare, cert, issuer, { ...now(), extraCerts: [responder] })?.status).toBe('good');
+    // an offered certificate is held to the same rules: the issuer's own leaf is no responder
+    const other = getChainCert(await derOf(pki.leaves['org-rsa'].certDer));
+    expect(checkOcspResponse(bare, cert, issuer, { ...now(), extraCerts: [other] })?.status).toBe('unknown');
+  });
+
   it('signed by the issuing CA itself → accepted; revoked status with its date', async () => {
     const { cert, issuer } = await certs('revoked-rsa');
     const s = checkOcspResponse(await ocspAnswer('revoked-rsa', pki.inter), cert, issuer, now());
