@@ -69,7 +69,7 @@ export function register(program: Command, app: App): void {
     .addOption(new Option('--format <fmt>', vi ? 'định dạng báo cáo' : 'report format').choices(['text', 'json', 'junit', 'html']).default('text'))
     .option('--json', vi ? 'xuất JSON (= --format json)' : 'JSON output (= --format json)')
     .option('--timeout <seconds>', vi ? 'thời gian tối đa cho mỗi tệp (quá hạn: LỖI VERIFY_TIMEOUT)' : 'time budget per file (over it: ERROR VERIFY_TIMEOUT)', '30')
-    .option('--max-memory <MiB>', vi ? 'bộ nhớ tối đa cho kiểm tra mỗi tệp (quá: LỖI VERIFY_OUT_OF_MEMORY)' : 'memory cap per file: worker heap, or RSS growth for one input (over it: ERROR VERIFY_OUT_OF_MEMORY)', '1024')
+    .option('--max-memory <MiB>', vi ? 'bộ nhớ tối đa cho kiểm tra mỗi tệp (vượt quá: LỖI, hết bộ nhớ)' : 'memory cap per file: worker heap, or RSS growth for one input (over it: ERROR VERIFY_OUT_OF_MEMORY)', '1024')
     .option('--allow-empty', vi ? 'không có tệp PDF nào cũng không phải lỗi' : 'an empty set of input files is not an error')
     .option('--signed-version <dir>', vi ? 'ghi phiên bản mà mỗi chữ ký bao trùm (bản người ký đã thấy) thành tệp PDF vào thư mục' : "write the revision each signature covers (what the signer saw) as a PDF into this folder")
     .option('--password-file <file>', vi ? 'tệp chứa mật khẩu của PDF mã hóa (- = đầu vào chuẩn); hoặc biến KYSO_PDF_PASSWORD' : 'file holding the password of encrypted PDFs (- = standard input); or KYSO_PDF_PASSWORD')
