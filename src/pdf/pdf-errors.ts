@@ -90,14 +90,15 @@ export const pdfErrors = {
         `${f(file)}tệp PDF được mã hóa và cần mật khẩu người dùng để mở; kyso không hỗ trợ ký tệp PDF đã mã hóa: hãy mở bằng mật khẩu, lưu một bản đã gỡ mã hóa rồi ký bản đó`,
       ),
     ),
-  chooseField: (file: string | undefined, names: string[]) =>
+  /** `pages`: 1-based page of each field's widget (undefined when not on a page); a terminal prompt lists them */
+  chooseField: (file: string | undefined, names: string[], pages: (number | undefined)[] = []) =>
     usageError(
       'FIELD_CHOICE_NEEDED',
       msg(
         `${f(file)}the document has ${names.length} empty signature fields (${names.map((n) => `"${n}"`).join(', ')}); choose one with --field`,
         `${f(file)}văn bản có ${names.length} ô chữ ký còn trống (${names.map((n) => `"${n}"`).join(', ')}); hãy chọn một ô bằng --field`,
       ),
-      { details: { fields: names } },
+      { details: { fields: names, pages } },
     ),
   fieldSigned: (file: string | undefined, name: string) =>
     usageError('FIELD_ALREADY_SIGNED', msg(`${f(file)}signature field "${name}" is already signed`, `${f(file)}ô chữ ký "${name}" đã được ký`)),

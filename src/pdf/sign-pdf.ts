@@ -180,7 +180,10 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
   let preparedField = false;
   if (fieldOpt === undefined && opts.subFilter !== 'ETSI.RFC3161') {
     const empty = [...new Set(sigFields.filter((f) => f.sig === undefined && f.fieldRef && f.widgetRefs.length > 0 && !f.name.startsWith('(unnamed ')).map((f) => f.name))];
-    if (empty.length > 1) throw pdfErrors.chooseField(file, empty);
+    if (empty.length > 1) {
+      const pageOf = (n: string) => sigFields.find((f) => f.name === n && f.pageIndex !== undefined)?.pageIndex;
+      throw pdfErrors.chooseField(file, empty, empty.map((n) => { const i = pageOf(n); return i === undefined ? undefined : i + 1; }));
+    }
     if (empty.length === 1) {
       fieldOpt = empty[0]!;
       preparedField = true;
