@@ -310,7 +310,16 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
             if (chosen === undefined) throw e;
             signed = await one(chosen);
           }
-          const { field, sha256, preparedField } = signed;
+          const { field, sha256, preparedField, leftOut } = signed;
+          if (leftOut) {
+            const w: Warning = {
+              code: 'BYTES_BEFORE_HEADER_LEFT_OUT',
+              en: `${p.display}: the ${leftOut} byte(s) before the %PDF- header (a mail-gateway banner?) are left out: ${p.outputDisplay} is a clean copy from the header on`,
+              vi: `${p.display}: ${leftOut} byte đứng trước phần đầu %PDF- (dòng chữ do cổng thư điện tử thêm vào?) được bỏ đi: ${p.outputDisplay} là bản sạch bắt đầu từ phần đầu %PDF-`,
+            };
+            warnings.push(w);
+            deps.warn(w);
+          }
           if (preparedField) {
             const w: Warning = {
               code: 'PREPARED_FIELD_USED',
@@ -374,7 +383,7 @@ interface SignOneContext {
   field: string | undefined;
 }
 
-async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean }> {
+async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean; leftOut?: number }> {
   const output = p.output!;
   await mkdir(path.dirname(output), { recursive: true });
   let contentsBytes = c.contentsBytes;
@@ -429,7 +438,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
     // fsync, compare with the input again (device+inode) right before the rename, rename/link; the folder is
     // fsynced once for the batch
     await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output, folders: c.folders });
-    return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true };
+    return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true, leftOut: prepared.bytesBeforeHeaderLeftOut };
   }
 }
 
