@@ -311,15 +311,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
             signed = await one(chosen);
           }
           const { field, sha256, preparedField, leftOut } = signed;
-          if (leftOut) {
-            const w: Warning = {
-              code: 'BYTES_BEFORE_HEADER_LEFT_OUT',
-              en: `${p.display}: the ${leftOut} byte(s) before the %PDF- header (a mail-gateway banner?) are left out: ${p.outputDisplay} is a clean copy from the header on`,
-              vi: `${p.display}: ${leftOut} byte đứng trước phần đầu %PDF- (dòng chữ do cổng thư điện tử thêm vào?) được bỏ đi: ${p.outputDisplay} là bản sạch bắt đầu từ phần đầu %PDF-`,
-            };
-            warnings.push(w);
-            deps.warn(w);
-          }
+          if (leftOut) warn(bytesLeftOutWarning(p, leftOut));
           if (preparedField) {
             const w: Warning = {
               code: 'PREPARED_FIELD_USED',
@@ -358,6 +350,16 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     unregister();
     await signer.close();
   }
+}
+
+/** An unsigned file with bytes before "%PDF-" was signed as a clean copy from the header on (README). */
+export function bytesLeftOutWarning(p: { display: string; outputDisplay?: string; output?: string }, bytes: number): Warning {
+  const out = p.outputDisplay ?? p.output ?? '';
+  return {
+    code: 'BYTES_BEFORE_HEADER_LEFT_OUT',
+    en: `${p.display}: the ${bytes} byte(s) before the %PDF- header (a mail-gateway banner?) are left out: ${out} is a clean copy from the header on`,
+    vi: `${p.display}: ${bytes} byte đứng trước phần đầu %PDF- (dòng chữ do cổng thư điện tử thêm vào?) được bỏ đi: ${out} là bản sạch bắt đầu từ phần đầu %PDF-`,
+  };
 }
 
 interface SignOneContext {

@@ -136,6 +136,19 @@ describe('kyso sign, bytes before %PDF-', () => {
   });
 });
 
+describe('kyso extend, bytes before %PDF-', () => {
+  it('a signed file with a banner gets no DSS or timestamp either (exit 5), nothing written', async () => {
+    const out = path.join(dir, 'extended');
+    const r = await runKyso([
+      'extend', path.join(dir, 'signed-with-banner.pdf'), '--level', 'B-LT', '--tsa', pki.urls.tsa, '--accept-indeterminate',
+      '--out-dir', out, '--no-default-trust', '--trust', pki.root.cert, '--cache-dir', path.join(dir, 'cache'), '--lang', 'en',
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(5);
+    expect(r.stdout + r.stderr).toContain('21 byte(s) come before the %PDF- header of this signed PDF');
+    expect(existsSync(path.join(out, 'signed-with-banner.pdf'))).toBe(false);
+  });
+});
+
 describe('kyso verify, bytes before %PDF-', () => {
   it('a banner put in front after signing: broken, as pdfsig and mupdf see it, and the message says how to get the signed file back', async () => {
     const file = path.join(dir, 'signed-banner.pdf');
