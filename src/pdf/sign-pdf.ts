@@ -4,10 +4,9 @@ import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef 
 import { KysoError, msg, usageError } from '../core/errors.js';
 import { opensWithoutPassword } from './encryption-check.js';
 import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
-import type { ByteSource } from './byte-source.js';
+import { fromOffset, type ByteSource } from './byte-source.js';
 import { serialize, type UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
-import { fromOffset } from './byte-source.js';
 import { PdfReader } from './reader.js';
 import { pdfDate, pdfTextString } from './text-string.js';
 import { refOf } from './xref.js';
