@@ -4,7 +4,7 @@
 // files recovery must not mistake for another document. Plain JavaScript so that both the sweep
 // (bench/real-world-sweep.mjs) and the tests (test/pdf/real-world.test.ts) use it.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 
@@ -257,7 +257,8 @@ export function writeShapes(dir, o = {}) {
   put('no-final-eol', flatPdf(3, { finalEol: false }), 3);
   put('junk-tail', flatPdf(3, { tail: '\r\n\0\0\0 mail gateway footer: scanned for viruses\r\n' }), 3);
   put('junk-tail-nul-padding', flatPdf(3, { tail: Buffer.alloc(3000) }), 3);
-  put('bytes-before-header', flatPdf(3, { prefix: 'X-Mailer: gateway\r\n\r\n', relativeOffsets: true }), 3, 'refuse');
+  // a banner in front of a finished file (offsets count from the header): signed as a clean copy from %PDF-
+  put('bytes-before-header', flatPdf(3, { prefix: 'X-Mailer: gateway\r\n\r\n', relativeOffsets: true }), 3);
   put('bytes-before-header-absolute', flatPdf(3, { prefix: 'X-Mailer: gateway\r\n\r\n' }), 3, 'refuse');
   put('no-xref-table', flatPdf(3, { noXref: true }), 3);
   put('damaged-startxref', flatPdf(3, { startxref: 12 }), 3);
@@ -283,6 +284,10 @@ export function writeShapes(dir, o = {}) {
     const file = path.join(dir, 'signed-by-mutool.pdf');
     execFileSync('mutool', ['sign', '-s', o.p12, '-P', o.password ?? '', '-o', file, path.join(dir, 'prepared-field.pdf'), '6'], { stdio: 'pipe' });
     out.push({ name: 'signed-by-mutool', file, pages: 1, expect: 'sign', signatures: 1 });
+    // the same signed file with a banner put in front (a mail gateway): validators disagree, refused
+    const bannered = path.join(dir, 'bytes-before-header-signed.pdf');
+    writeFileSync(bannered, Buffer.concat([B('X-Mailer: gateway\r\n\r\n'), readFileSync(file)]));
+    out.push({ name: 'bytes-before-header-signed', file: bannered, pages: 1, expect: 'refuse', signatures: 1 });
   }
   put('attachment', flatPdf(20, { attachment: appendix }), 20);
   put('attachment-damaged-startxref', flatPdf(20, { attachment: appendix, startxref: 12 }), 20);

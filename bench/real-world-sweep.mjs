@@ -144,12 +144,16 @@ function writeMarkdownSection(rows, counts, bigPages) {
     ...rows.map((r) => `| ${r.name} | ${r.pages} | ${r.outcome}${r.asExpected ? '' : ' (unexpected)'} | ${r.inputReadable ? 'yes' : 'no'} | ${r.detail.replace(/\|/g, '\\|')} |`),
     '',
     'Refusals of files qpdf and mupdf both read cleanly, and why they stay refusals:',
-    '- bytes before `%PDF-`: validators disagree on offsets in such files (relative to the header or to the file);',
-    '  kyso refuses and says how to strip the prefix, rather than write a file one validator reads differently.',
     '- encrypted files (owner password only, or a user password): signing encrypted PDFs is not supported; the',
     '  message says which kind it is and how to save a decrypted copy.',
-    '- two prepared empty signature fields: the clerk must choose one with `--field` (exit 2).',
+    '- two prepared empty signature fields: the clerk must choose one with `--field` (exit 2; at a terminal kyso asks).',
     '- no pages: nothing to sign.',
+    '',
+    'Bytes before `%PDF-` (mupdf repairs every such file, so none of these inputs is read cleanly by both): an',
+    'unsigned file whose offsets count from the header (as qpdf and poppler read them) is signed as a clean copy',
+    'from `%PDF-` on; offsets counted from the first byte are refused with the qpdf command that makes a clean',
+    'copy; a signed file is refused, because mupdf reads no signature in such a file as valid while pdfsig checks',
+    '/ByteRange from the first byte, so no signature kyso added would be read alike by every validator.',
   ];
   writeBenchmarkSection('real-world-sweep', lines);
 }

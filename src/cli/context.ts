@@ -136,17 +136,26 @@ function promptTTY(question: string, mask: boolean): Promise<string> {
     process.stderr.write(question);
     if (!mask) {
       let buf = '';
+      const done = (answer: string) => {
+        stdin.off('data', onData);
+        stdin.off('end', onEnd);
+        stdin.pause();
+        resolve(answer);
+      };
       const onData = (d: Buffer) => {
         buf += d.toString('utf8');
         const nl = buf.indexOf('\n');
-        if (nl >= 0) {
-          stdin.off('data', onData);
-          stdin.pause();
-          resolve(buf.slice(0, nl).replace(/\r$/, ''));
-        }
+        if (nl >= 0) done(buf.slice(0, nl).replace(/\r$/, ''));
       };
+      // end of input (Ctrl-D) is an empty answer
+      const onEnd = () => {
+        process.stderr.write('\n');
+        done('');
+      };
+      if (stdin.readableEnded) return onEnd();
       stdin.resume();
       stdin.on('data', onData);
+      stdin.once('end', onEnd);
       return;
     }
     let value = '';

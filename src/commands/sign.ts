@@ -6,6 +6,7 @@ import { loadConfig } from '../core/config.js';
 import { Command, Option } from 'commander';
 import type { App } from '../cli/app.js';
 import { escapeControl } from '../cli/escape.js';
+import { ttyFieldChooser } from '../cli/field-prompt.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
 import { countOutcomes, interruptedLine, summaryLine, writeSkipNotes } from '../cli/batch-report.js';
@@ -281,6 +282,8 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
             warnings.push(w);
             app.warn(w);
           },
+          // several empty signature fields and no --field: asked at a terminal (one file), exit 2 otherwise
+          chooseField: ctx.stdinIsTTY ? ttyFieldChooser(ctx) : undefined,
           onInterrupt: (fn) => ctx.onInterrupt(fn),
           progress,
           onPlan: (p) => (plan = p),

@@ -1,4 +1,5 @@
-import { constants as fsc } from 'node:fs';
+import { createReadStream, createWriteStream, constants as fsc } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { copyFile, open, rm, type FileHandle } from 'node:fs/promises';
 import { type KysoError, msg, usageError } from '../core/errors.js';
 import { outputWriteError } from '../core/output-error.js';
@@ -19,6 +20,8 @@ export async function appendUpdateToCopy(
   objects: UpdateObject[],
   outTempPath: string,
   patch?: (built: BuiltUpdate, base: number) => void,
+  /** bytes of the input left out of the copy (those before "%PDF-"); `src` then reads the input from there */
+  skip = 0,
 ): Promise<{ base: number; built: BuiltUpdate; total: number }> {
   const lastByte = (await src.read(src.size - 1, 1))[0];
   const eol = lastByte === 10 || lastByte === 13 ? '' : '\n';
@@ -27,7 +30,8 @@ export async function appendUpdateToCopy(
   const built = buildUpdate(reader, base, objects, { full: reader.recovered });
   patch?.(built, base);
   try {
-    await copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
+    if (skip > 0) await pipeline(createReadStream(input, { start: skip, highWaterMark: 1 << 20 }), createWriteStream(outTempPath, { flags: 'wx' }));
+    else await copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
   } catch (e) {
     // a half-written copy (disk full…) must not stay behind; an existing file is not ours to remove
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(outTempPath, { force: true }).catch(() => undefined);

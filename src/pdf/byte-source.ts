@@ -104,3 +104,12 @@ export function bufferSource(buf: Uint8Array): ByteSource {
     async close(): Promise<void> {},
   };
 }
+
+/** The bytes of `src` from `start` on, as a source of their own (a file read from its "%PDF-" header). Closing it leaves `src` open. */
+export function fromOffset(src: ByteSource, start: number): ByteSource {
+  return {
+    size: Math.max(0, src.size - start),
+    read: (offset, length) => src.read(start + Math.max(0, offset), Math.max(0, Math.min(length, src.size - start - Math.max(0, offset)))),
+    async close(): Promise<void> {},
+  };
+}

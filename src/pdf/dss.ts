@@ -34,6 +34,8 @@ export async function appendDss(input: string, outTempPath: string, dss: DssMate
     const reader = await PdfReader.open(src, { file: input });
     if (reader.encrypted) throw pdfErrors.encrypted(input);
     if (reader.recovered) throw pdfErrors.signedDamaged(input);
+    // bytes before "%PDF-": validators disagree on such a file (README), so nothing is added to it
+    if (reader.headerOffset > 0) throw pdfErrors.headerOffsetSigned(input, reader.headerOffset);
     // No DocMDP check: a DSS is the one change PAdES allows even under P=1 (ISO 32000-2 §12.8.4.3).
     const ctx = reader.context;
     const cat = await reader.catalog();

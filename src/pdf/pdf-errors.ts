@@ -69,10 +69,19 @@ export const pdfErrors = {
     inputError(
       'INPUT_HEADER_OFFSET',
       msg(
-        `${f(file)}${bytes} byte(s) come before the %PDF- header (a mail-gateway banner?); validators disagree on where such a file starts, so kyso does not sign it: remove them first (tail -c +${bytes + 1} in.pdf > clean.pdf)`,
-        `${f(file)}có ${bytes} byte đứng trước phần đầu %PDF- (dòng chữ do cổng thư điện tử thêm vào?); các phần mềm kiểm tra hiểu khác nhau về điểm bắt đầu của tệp, nên kyso không ký: hãy xóa chúng trước (tail -c +${bytes + 1} in.pdf > clean.pdf)`,
+        `${f(file)}${bytes} byte(s) come before the %PDF- header (a mail-gateway banner?); its offsets do not count from the header, as qpdf and poppler read them, so kyso cannot make a clean copy that starts at the header and does not sign it: save one with qpdf (qpdf in.pdf clean.pdf) and sign that`,
+        `${f(file)}có ${bytes} byte đứng trước phần đầu %PDF- (dòng chữ do cổng thư điện tử thêm vào?); các vị trí trong tệp không được tính từ phần đầu như qpdf và poppler đọc, nên kyso không tạo được bản sạch bắt đầu từ phần đầu và không ký: hãy lưu một bản sạch bằng qpdf (qpdf in.pdf clean.pdf) rồi ký bản đó`,
       ),
       { details: { bytes } },
+    ),
+  headerOffsetSigned: (file: string | undefined, bytes: number) =>
+    inputError(
+      'INPUT_HEADER_OFFSET',
+      msg(
+        `${f(file)}${bytes} byte(s) come before the %PDF- header of this signed PDF (a mail-gateway banner?); validators disagree on such a file (mupdf reads no signature in it as valid, pdfsig checks signatures from its first byte), so a signature added to it would not be read the same by every validator, and removing the bytes would break the earlier signatures: not signed; ask the sender for the original file`,
+        `${f(file)}có ${bytes} byte đứng trước phần đầu %PDF- của tệp PDF đã ký này (dòng chữ do cổng thư điện tử thêm vào?); các phần mềm kiểm tra hiểu tệp như vậy khác nhau (mupdf coi mọi chữ ký trong đó là không hợp lệ, pdfsig kiểm tra chữ ký từ byte đầu tiên), nên chữ ký thêm vào sẽ không được mọi phần mềm đọc như nhau, và xóa các byte đó sẽ làm hỏng các chữ ký trước: không ký; hãy xin người gửi tệp gốc`,
+      ),
+      { details: { bytes, signed: true } },
     ),
   encryptedOwnerOnly: (file?: string) =>
     inputError(
@@ -90,14 +99,15 @@ export const pdfErrors = {
         `${f(file)}tệp PDF được mã hóa và cần mật khẩu người dùng để mở; kyso không hỗ trợ ký tệp PDF đã mã hóa: hãy mở bằng mật khẩu, lưu một bản đã gỡ mã hóa rồi ký bản đó`,
       ),
     ),
-  chooseField: (file: string | undefined, names: string[]) =>
+  /** `pages`: 1-based page of each field's widget (undefined when not on a page); a terminal prompt lists them */
+  chooseField: (file: string | undefined, names: string[], pages: (number | undefined)[] = []) =>
     usageError(
       'FIELD_CHOICE_NEEDED',
       msg(
         `${f(file)}the document has ${names.length} empty signature fields (${names.map((n) => `"${n}"`).join(', ')}); choose one with --field`,
         `${f(file)}văn bản có ${names.length} ô chữ ký còn trống (${names.map((n) => `"${n}"`).join(', ')}); hãy chọn một ô bằng --field`,
       ),
-      { details: { fields: names } },
+      { details: { fields: names, pages } },
     ),
   fieldSigned: (file: string | undefined, name: string) =>
     usageError('FIELD_ALREADY_SIGNED', msg(`${f(file)}signature field "${name}" is already signed`, `${f(file)}ô chữ ký "${name}" đã được ký`)),

@@ -74,6 +74,8 @@ interface Shared {
   offsetFix: Map<string, number>;
   /** bytes before "%PDF-" (0 for a file that starts with its header) */
   headerOffset: number;
+  /** added to every offset the xref chain gives (startxref, /Prev, entries): headerOffset when they count from the header */
+  xrefBase: number;
   /** set by enableDecryption() on encrypted files: strings and streams are decrypted as objects load */
   decryptor?: StandardDecryptor;
 }
@@ -133,6 +135,14 @@ export class PdfReader {
   get headerOffset(): number {
     return this.sh.headerOffset;
   }
+  /**
+   * True when the xref chain's offsets count from the "%PDF-" header rather than from the first byte (a
+   * banner put in front of a finished file; how qpdf and poppler read such files). /ByteRange offsets are
+   * not affected: validators count them from the first byte.
+   */
+  get offsetsFromHeader(): boolean {
+    return this.sh.xrefBase > 0;
+  }
 
   static async open(src: ByteSource, opts: { file?: string; maxStreamBytes?: number } = {}): Promise<PdfReader> {
     const file = opts.file;
@@ -148,6 +158,7 @@ export class PdfReader {
       lazy: new WeakSet(),
       offsetFix: new Map(),
       headerOffset: 0,
+      xrefBase: 0,
     };
     if (src.size === 0) throw pdfErrors.empty(file);
     const head = await src.read(0, 1024);
@@ -168,17 +179,27 @@ export class PdfReader {
     // What the xref chain says the document is, when the chain parses but does not check out.
     let chain: { root?: PDFRef; pages?: number } | undefined;
     let candidate: PdfReader | undefined;
-    if (sx >= 0) {
+    // Bytes before "%PDF-": qpdf and poppler count the file's offsets from the header (what a banner put
+    // in front of a finished file leaves), so that is tried first; then from the first byte.
+    for (const base of sh.headerOffset > 0 ? [sh.headerOffset, 0] : [0]) {
+      if (sx < 0 || reader) break;
       try {
         const p = new ObjectParser(tail, sx + 9, sh.ctx, true, src.size - tailLen);
         const start = p.tryInt();
-        if (start === undefined || start >= src.size) throw new PdfSyntaxError('bad startxref', src.size - tailLen + sx);
-        const sections = await loadChain(sh, start);
-        reader = candidate = await PdfReader.fromSections(sh, sections);
-        await reader.validateOffsets();
+        if (start === undefined || start + base >= src.size) throw new PdfSyntaxError('bad startxref', src.size - tailLen + sx);
+        const sections = await loadChain(sh, start, base);
+        const r = await PdfReader.fromSections(sh, sections);
+        candidate ??= r;
+        await r.validateOffsets();
+        sh.xrefBase = base;
+        reader = r;
       } catch (e) {
         if (isKysoError(e) && e.code === 'INPUT_STREAM_TOO_LARGE') throw e;
         reader = undefined;
+        sh.objCache.clear();
+        sh.objCacheBytes = 0;
+        sh.objStmCache.clear();
+        sh.offsetFix.clear();
       }
     }
     if (reader) {
@@ -768,10 +789,11 @@ export class PdfReader {
 }
 
 /** Follows startxref and the /Prev chain (loop-safe). Newest section first. */
-async function loadChain(sh: Shared, start: number): Promise<XrefSection[]> {
+/** `base` is added to every offset the chain gives (bytes before the header: see PdfReader.open). */
+async function loadChain(sh: Shared, start: number, base = 0): Promise<XrefSection[]> {
   const out: XrefSection[] = [];
   const seen = new Set<number>();
-  let off: number | undefined = start;
+  let off: number | undefined = start + base;
   while (off !== undefined) {
     // A /Prev loop means the chain of revisions cannot be trusted: recovery (and verify reports the file as
     // damaged) instead of silently dropping the revisions behind the loop.
@@ -780,11 +802,14 @@ async function loadChain(sh: Shared, start: number): Promise<XrefSection[]> {
     seen.add(off);
     if (off < 0 || off >= sh.src.size) throw new PdfSyntaxError('xref offset outside the file', off);
     const sec = await readSection(sh, off);
+    if (base) shiftEntries(sec.entries, base);
     if (sec.kind === 'table') {
-      const xs = num(sec.trailer.get(N('XRefStm')));
+      const xs0 = num(sec.trailer.get(N('XRefStm')));
+      const xs = xs0 === undefined ? undefined : xs0 + base;
       if (xs !== undefined && xs > 0 && xs < sh.src.size && !seen.has(xs)) {
         try {
           const s2 = await readXrefStream(sh, xs);
+          if (base) shiftEntries(s2.entries, base);
           for (const [n, e] of s2.entries) {
             const cur = sec.entries.get(n);
             if (!cur || cur.type === 0) sec.entries.set(n, e);
@@ -796,9 +821,13 @@ async function loadChain(sh: Shared, start: number): Promise<XrefSection[]> {
     }
     out.push(sec);
     const prev = num(sec.trailer.get(N('Prev')));
-    off = prev !== undefined && Number.isInteger(prev) ? prev : undefined;
+    off = prev !== undefined && Number.isInteger(prev) ? prev + base : undefined;
   }
   return out;
+}
+
+function shiftEntries(entries: Map<number, XrefEntry>, base: number): void {
+  for (const [n, e] of entries) if (e.type === 1) entries.set(n, { type: 1, offset: e.offset + base, gen: e.gen });
 }
 
 async function readSection(sh: Shared, off: number): Promise<XrefSection> {

@@ -4,7 +4,7 @@ import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef 
 import { KysoError, msg, usageError } from '../core/errors.js';
 import { opensWithoutPassword } from './encryption-check.js';
 import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
-import type { ByteSource } from './byte-source.js';
+import { fromOffset, type ByteSource } from './byte-source.js';
 import { serialize, type UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
 import { PdfReader } from './reader.js';
@@ -59,6 +59,8 @@ export interface PreparedPdf {
   fieldName: string;
   /** true when no field was named and the document's one empty signature field was used */
   preparedField?: boolean;
+  /** bytes before "%PDF-" that the output (a clean copy from the header on) left out */
+  bytesBeforeHeaderLeftOut?: number;
 }
 
 const N = (s: string) => PDFName.of(s);
@@ -89,9 +91,20 @@ export async function preparePdfForSigning(
     throw new KysoError('CONTENTS_SIZE_INVALID', 'internal', msg(`bad /Contents size ${opts.contentsBytes}`, `kích thước /Contents không hợp lệ ${opts.contentsBytes}`));
   if (opts.fieldName !== undefined && (opts.fieldName.length === 0 || opts.fieldName.length > 100 || opts.fieldName.includes('.')))
     throw pdfErrors.badFieldName(opts.fieldName);
-  const src = opened?.src ?? (await openInputFile(input));
+  const file = opened?.src ?? (await openInputFile(input));
   try {
-    const reader = opened?.reader ?? (await PdfReader.open(src, { file: input }));
+    let src = file;
+    let reader = opened?.reader ?? (await PdfReader.open(file, { file: input }));
+    // Bytes before "%PDF-" in a file that is not signed and whose offsets count from the header (what a
+    // banner put in front of a finished file leaves): the output is a clean copy from the header on, which
+    // every validator reads alike. Anything else with such bytes is refused in planUpdate.
+    const skip = await cleanCopyStart(reader);
+    if (skip > 0) {
+      src = fromOffset(file, skip);
+      const clean = await PdfReader.open(src, { file: input });
+      if (clean.recovered || clean.headerOffset !== 0) throw pdfErrors.headerOffset(input, skip);
+      reader = clean;
+    }
     const plan = await planUpdate(reader, input, opts);
 
     let byteRange: [number, number, number, number] = [0, 0, 0, 0];
@@ -106,11 +119,26 @@ export async function preparePdfForSigning(
       const brText = `[${byteRange.join(' ')}`.padEnd(plan.byteRangeLen - 1, ' ') + ']';
       if (brText.length !== plan.byteRangeLen) throw new Error('ByteRange does not fit its placeholder');
       built.bytes.write(brText, sigBody + plan.byteRangeAt, 'latin1');
-    });
-    return { path: outTempPath, byteRange, contentsOffset: contentsLt + 1, contentsBytes: opts.contentsBytes, fieldName: plan.fieldName, preparedField: plan.preparedField };
+    }, skip);
+    return {
+      path: outTempPath,
+      byteRange,
+      contentsOffset: contentsLt + 1,
+      contentsBytes: opts.contentsBytes,
+      fieldName: plan.fieldName,
+      preparedField: plan.preparedField,
+      ...(skip > 0 ? { bytesBeforeHeaderLeftOut: skip } : {}),
+    };
   } finally {
-    if (!opened) await src.close();
+    if (!opened) await file.close();
   }
+}
+
+/** How many leading bytes a clean copy leaves out: those before "%PDF-" of an unsigned file whose offsets count from the header; else 0. */
+async function cleanCopyStart(reader: PdfReader): Promise<number> {
+  if (reader.headerOffset === 0 || !reader.offsetsFromHeader || reader.recovered || reader.encrypted) return 0;
+  const sigFields = await reader.signatureFields();
+  return sigFields.some((f) => f.sig !== undefined) ? 0 : reader.headerOffset;
 }
 
 interface Plan {
@@ -126,12 +154,14 @@ interface Plan {
 
 async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOptions): Promise<Plan> {
   if (reader.encrypted) throw await encryptionRefusal(reader, file);
-  // Policy (README "Bytes before %PDF-"): refused, whatever the xref offsets are relative to.
-  if (reader.headerOffset > 0) throw pdfErrors.headerOffset(file, reader.headerOffset);
   if (reader.recoveryConflict) throw pdfErrors.recoveredDiffers(file, reader.recoveryConflict);
   if (refOf(reader.trailer.get(N('Root')))?.objectNumber === 0) throw pdfErrors.catalogObjectZero(file);
   const sigFields = await reader.signatureFields();
   const signed = sigFields.some((f) => f.sig !== undefined);
+  // Policy (README "Bytes before %PDF-"): refused, whatever the xref offsets are relative to. An earlier
+  // signature gets its own message: stripping the bytes would break it, and no placement of ours is read
+  // as valid by every validator (mupdf reads no signature in such a file as valid; pdfsig counts from byte 0).
+  if (reader.headerOffset > 0) throw signed ? pdfErrors.headerOffsetSigned(file, reader.headerOffset) : pdfErrors.headerOffset(file, reader.headerOffset);
   const cat = await reader.catalog();
   if (reader.recovered && (signed || cat.get(N('Perms')) !== undefined)) throw pdfErrors.signedDamaged(file);
   const mdp = await reader.docMdpPermission();
@@ -180,7 +210,10 @@ async function planUpdate(reader: PdfReader, file: string, opts: PlaceholderOpti
   let preparedField = false;
   if (fieldOpt === undefined && opts.subFilter !== 'ETSI.RFC3161') {
     const empty = [...new Set(sigFields.filter((f) => f.sig === undefined && f.fieldRef && f.widgetRefs.length > 0 && !f.name.startsWith('(unnamed ')).map((f) => f.name))];
-    if (empty.length > 1) throw pdfErrors.chooseField(file, empty);
+    if (empty.length > 1) {
+      const pageOf = (n: string) => sigFields.find((f) => f.name === n && f.pageIndex !== undefined)?.pageIndex;
+      throw pdfErrors.chooseField(file, empty, empty.map((n) => { const i = pageOf(n); return i === undefined ? undefined : i + 1; }));
+    }
     if (empty.length === 1) {
       fieldOpt = empty[0]!;
       preparedField = true;

@@ -62,6 +62,12 @@ export interface SignDocumentsDeps {
   onFile?(outcome: SignFileOutcome): void;
   /** RFC 3161 client (default: requestTimestamp over undici to opts.tsa) */
   timestamp?(imprint: Uint8Array, hash: HashAlgorithm): Promise<Uint8Array>;
+  /**
+   * Asked when the one file of the run has several empty signature fields and no --field (a terminal):
+   * returns the chosen field's name, or undefined to give up (the file then fails with FIELD_CHOICE_NEEDED).
+   * Never asked in a batch of several files.
+   */
+  chooseField?(file: string, fields: { name: string; page?: number }[]): Promise<string | undefined>;
   /** the configuration's "appearance" section (read only when an appearance flag is given) */
   appearanceConfig?(): AppearanceConfig;
 }
@@ -268,7 +274,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         temps.add(tmp);
         trackTemp(tmp);
         try {
-          const { field, sha256, preparedField } = await signOne(p, tmp, {
+          const one = (field: string | undefined) => signOne(p, tmp, {
             signer,
             hash,
             scheme,
@@ -285,11 +291,27 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
             inputs: allInputs,
             folders,
             opened,
+            field,
             track: (t) => {
               temps.add(t);
               trackTemp(t);
             },
           });
+          let signed: Awaited<ReturnType<typeof signOne>>;
+          try {
+            signed = await one(opts.field);
+          } catch (e) {
+            // several empty signature fields and no --field: at a terminal, with one file, the clerk picks one
+            if (!(deps.chooseField && todo.length === 1 && isKysoError(e) && e.code === 'FIELD_CHOICE_NEEDED')) throw e;
+            const names = (e.details?.fields ?? []) as string[];
+            const pages = (e.details?.pages ?? []) as (number | undefined)[];
+            progress.done(); // the question must not be drawn over by the progress line
+            const chosen = await deps.chooseField(p.display, names.map((name, i) => ({ name, page: pages[i] })));
+            if (chosen === undefined) throw e;
+            signed = await one(chosen);
+          }
+          const { field, sha256, preparedField, leftOut } = signed;
+          if (leftOut) warn(bytesLeftOutWarning(p, leftOut));
           if (preparedField) {
             const w: Warning = {
               code: 'PREPARED_FIELD_USED',
@@ -330,6 +352,16 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   }
 }
 
+/** An unsigned file with bytes before "%PDF-" was signed as a clean copy from the header on (README). */
+export function bytesLeftOutWarning(p: { display: string; outputDisplay?: string; output?: string }, bytes: number): Warning {
+  const out = p.outputDisplay ?? p.output ?? '';
+  return {
+    code: 'BYTES_BEFORE_HEADER_LEFT_OUT',
+    en: `${p.display}: the ${bytes} byte(s) before the %PDF- header (a mail-gateway banner?) are left out: ${out} is a clean copy from the header on`,
+    vi: `${p.display}: ${bytes} byte đứng trước phần đầu %PDF- (dòng chữ do cổng thư điện tử thêm vào?) được bỏ đi: ${out} là bản sạch bắt đầu từ phần đầu %PDF-`,
+  };
+}
+
 interface SignOneContext {
   signer: Signer;
   hash: HashAlgorithm;
@@ -349,16 +381,18 @@ interface SignOneContext {
   folders: Set<string>;
   /** the input, already opened and parsed (used by the first attempt only) */
   opened?: OpenedPdf;
+  /** the field to sign (--field, or the one the clerk chose at the prompt) */
+  field: string | undefined;
 }
 
-async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean }> {
+async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean; leftOut?: number }> {
   const output = p.output!;
   await mkdir(path.dirname(output), { recursive: true });
   let contentsBytes = c.contentsBytes;
   for (let attempt = 0; ; attempt++) {
     const signingTime = c.now();
     const prepared: PreparedPdf = await preparePdfForSigning(p.input, tmp, {
-      fieldName: c.opts.field,
+      fieldName: c.field,
       reason: c.opts.reason,
       location: c.opts.location,
       contactInfo: c.opts.contactInfo,
@@ -406,7 +440,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
     // fsync, compare with the input again (device+inode) right before the rename, rename/link; the folder is
     // fsynced once for the batch
     await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output, folders: c.folders });
-    return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true };
+    return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true, leftOut: prepared.bytesBeforeHeaderLeftOut };
   }
 }
 

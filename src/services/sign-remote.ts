@@ -24,6 +24,7 @@ import type { SignatureScheme, SignRequest, Signer } from '../crypto/signer.js';
 import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
 import { digestRangeWithFileHash, type RangeDigest } from './sign-digest.js';
 import {
+  bytesLeftOutWarning,
   fsyncPath,
   publish,
   sha256File,
@@ -145,6 +146,11 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
           contentsBytes,
           ...(opts.certify ? { certify: { permission: opts.certify } } : {}),
         });
+        if (pdf.bytesBeforeHeaderLeftOut) {
+          const w = bytesLeftOutWarning(p, pdf.bytesBeforeHeaderLeftOut);
+          warnings.push(w);
+          deps.warn(w);
+        }
         const ranges = await digestRangeWithFileHash(pdf.path, pdf.byteRange, hash);
         let req: SignRequest | undefined;
         capture.load(undefined, new Uint8Array(Math.ceil(signer.keyBits / 8)));

@@ -4,7 +4,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { bufferSource, openFileSource, type ByteSource } from '../pdf/byte-source.js';
+import { bufferSource, fromOffset, openFileSource, type ByteSource } from '../pdf/byte-source.js';
 import { PdfReader } from '../pdf/reader.js';
 import { checkByteRange, digestByteRanges, trailingGarbage, trimDer, type ByteRangeCheck } from '../pdf/byte-range-check.js';
 import { eofOffsets, scanSignatureDictionaries, scanSignatures, nameOf, type FoundSignature } from '../pdf/signature-scan.js';
@@ -370,8 +370,17 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     }
     const dss = found.length && reader && !damaged ? await readDss(reader) : { certs: [], crls: [], ocsps: [], present: false };
     // Certification (DocMDP) and locks, known per revision.
-    const checks: Array<{ f: FoundSignature; br: ByteRangeCheck; cms?: CmsCheck & { time?: Date } }> = [];
-    for (const f of found) checks.push({ f, br: await checkByteRange(src, f.sig, revisionEnds) });
+    const checks: Array<{ f: FoundSignature; br: ByteRangeCheck; cms?: CmsCheck & { time?: Date }; fromHeader?: boolean }> = [];
+    // Bytes before "%PDF-" (a mail-gateway banner): validators count /ByteRange from the first byte of the
+    // file, and so does kyso. A range that only checks out when counted from the header tells that the
+    // bytes were put in front after signing: said so, with the way to get the signed file back.
+    const headerAt = (await src.read(0, 1024)).indexOf('%PDF-');
+    for (const f of found) {
+      const br = await checkByteRange(src, f.sig, revisionEnds);
+      const fromHeader =
+        headerAt > 0 && !br.ok && (await checkByteRange(fromOffset(src, headerAt), f.sig, revisionEnds.map((e) => e - headerAt)).then((x) => x.ok));
+      checks.push({ f, br, fromHeader });
+    }
     // Bytes after the last revision that no signature covers and no xref describes (ISA without xref).
     let coveredEnd = revisionEnds[revisionEnds.length - 1] ?? src.size;
     for (const c of checks) if (c.br.ok && c.br.byteRange) coveredEnd = Math.max(coveredEnd, c.br.byteRange[2] + c.br.byteRange[3]);
@@ -415,7 +424,7 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
     }
     const sigs = reports;
 
-    async function verifyOne(c: { f: FoundSignature; br: ByteRangeCheck }): Promise<SignatureReport> {
+    async function verifyOne(c: { f: FoundSignature; br: ByteRangeCheck; fromHeader?: boolean }): Promise<SignatureReport> {
       const { f, br } = c;
       const rep: SignatureReport = {
         field: f.fieldName,
@@ -453,9 +462,11 @@ export async function verifyDocument(path: string, displayName: string, opts: Ve
         rep.integrity = 'broken';
         rep.coverage = 'partial';
         const detail = br.problems[br.problems.length - 1] ?? '';
-        failWith('TOTAL_FAILED', 'FORMAT_FAILURE', br.code ? problem(`BR_${br.code}`, { detail }) : problem('MALFORMED_SIGNATURE'));
+        if (c.fromHeader) failWith('TOTAL_FAILED', 'HASH_FAILURE', problem('BR_BYTES_BEFORE_HEADER_ADDED', { bytes: headerAt, skip: headerAt + 1 }));
+        else failWith('TOTAL_FAILED', 'FORMAT_FAILURE', br.code ? problem(`BR_${br.code}`, { detail }) : problem('MALFORMED_SIGNATURE'));
         return rep;
       }
+      if (headerAt > 0) rep.warnings.push(problem('BYTES_BEFORE_HEADER', { bytes: headerAt }));
       const byteRange = br.byteRange;
       if (opts.signedVersionDir) rep.signedVersion = await writeSignedVersion(src!, path, displayName, f.fieldName, byteRange, opts.signedVersionDir);
       const digestFor = (alg: string) => digestByteRanges(src!, byteRange, createDigest(alg));

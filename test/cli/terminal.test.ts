@@ -3,16 +3,16 @@
  * the way a clerk would, waiting for each prompt before answering.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { closeSync, constants as fsc, existsSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
-import { KYSO_BIN } from '../helpers/cli.js';
+import { KYSO_BIN, runKyso } from '../helpers/cli.js';
 import { cleanEnv } from '../helpers/env.js';
 import { getPki } from '../helpers/pki.js';
-import { judge } from '../sign/validators.js';
+import { judge, pdfsig } from '../sign/validators.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -24,15 +24,16 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 interface Step {
   /** text to wait for on the terminal */
   waitFor: string;
-  /** then typed, followed by Enter */
+  /** then typed, followed by Enter (unless enter is false: Ctrl-D is typed alone) */
   type: string;
+  enter?: boolean;
 }
 
 /** Runs `node bin/kyso.js args…` on a pseudo-terminal, answering each prompt in turn. */
-export function onTerminal(args: string[], steps: Step[], cwd: string): Promise<{ code: number | null; screen: string }> {
+export function onTerminal(args: string[], steps: Step[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; screen: string }> {
   return new Promise((resolve, reject) => {
     const cmd = [process.execPath, KYSO_BIN, ...args].map(shq).join(' ');
-    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd, env: cleanEnv({ TERM: 'dumb' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd, env: cleanEnv({ TERM: 'dumb', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
     let next = 0;
     let seen = 0;
@@ -44,7 +45,7 @@ export function onTerminal(args: string[], steps: Step[], cwd: string): Promise<
       if (step && at >= 0) {
         seen = at + step.waitFor.length;
         next++;
-        child.stdin.write(step.type + '\r');
+        child.stdin.write(step.enter === false ? step.type : step.type + '\r');
       }
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (screen += d));
@@ -96,6 +97,77 @@ describe('kyso sign at a terminal', () => {
     );
     expect(r.code, r.screen).toBe(4);
     expect(r.screen).toContain('wrong passphrase');
+    expect(existsSync(path.join(dir, 'out.pdf'))).toBe(false);
+  });
+});
+
+describe('several empty signature fields and no --field, at a terminal', () => {
+  /** a PDF with two prepared, empty signature fields on page 1 (what a document template carries) */
+  async function twoFields(): Promise<{ dir: string; input: string }> {
+    const { dir } = await setup();
+    const { preparedFieldsPdf } = await import('../../bench/real-world-pdfs.mjs');
+    const input = path.join(dir, 'to-trinh.pdf');
+    await writeFile(input, preparedFieldsPdf(['LanhDao', 'VanThu']));
+    return { dir, input };
+  }
+  const env = () => ({ KYSO_P12_PASSWORD: getPki().password });
+
+  it('lists the fields with their pages, asks again after a wrong answer, and signs the one chosen by name (English)', async () => {
+    const pki = getPki();
+    const { dir, input } = await twoFields();
+    const r = await onTerminal(
+      ['sign', input, '-o', 'out.pdf', '--p12', 'lanh-dao.p12', '--lang', 'en'],
+      [
+        { waitFor: 'Sign which field? (1-2 or its name, Enter to stop): ', type: 'ThuKy' },
+        { waitFor: '(2/3): ', type: 'VanThu' },
+      ],
+      dir,
+      env(),
+    );
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toContain('to-trinh.pdf: the document has 2 empty signature fields:\r\n  1) LanhDao (page 1)\r\n  2) VanThu (page 1)');
+    expect(r.screen).toContain('"ThuKy" is not one of the fields above');
+    // pdfsig: VanThu carries the one valid signature, LanhDao stays empty, and no third field was added
+    const sigs = await pdfsig(path.join(dir, 'out.pdf'), pki.nssDir);
+    expect(sigs.map((s) => [s.field, s.valid, s.trusted])).toEqual([
+      ['LanhDao', false, false],
+      ['VanThu', true, true],
+    ]);
+  });
+
+  it('in Vietnamese, by number: the second field is signed', async () => {
+    const pki = getPki();
+    const { dir, input } = await twoFields();
+    const r = await onTerminal(['sign', input, '-o', 'out.pdf', '--p12', 'lanh-dao.p12', '--lang', 'vi'], [{ waitFor: 'Ký vào ô nào? (1-2 hoặc tên ô, Enter để dừng): ', type: '2' }], dir, env());
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toContain('văn bản có 2 ô chữ ký còn trống:\r\n  1) LanhDao (trang 1)\r\n  2) VanThu (trang 1)');
+    const sigs = await pdfsig(path.join(dir, 'out.pdf'), pki.nssDir);
+    expect(sigs.filter((s) => s.valid && s.trusted).map((s) => s.field)).toEqual(['VanThu']);
+  });
+
+  it.each([
+    ['an empty answer', [{ waitFor: 'Enter to stop): ', type: '' }]],
+    ['end of input (Ctrl-D)', [{ waitFor: 'Enter to stop): ', type: '\x04', enter: false }]],
+    ['three wrong answers', [
+      { waitFor: 'Enter to stop): ', type: '0' },
+      { waitFor: '(2/3): ', type: '3' },
+      { waitFor: '(3/3): ', type: 'lanhdao' },
+    ]],
+  ] as [string, Step[]][])('%s: exit 2, nothing written, and the clerk is told to use --field', async (_, steps) => {
+    const { dir, input } = await twoFields();
+    const r = await onTerminal(['sign', input, '-o', 'out.pdf', '--p12', 'lanh-dao.p12', '--lang', 'en'], steps, dir, env());
+    expect(r.code, r.screen).toBe(2);
+    expect(r.screen).toContain('2 empty signature fields ("LanhDao", "VanThu"); choose one with --field');
+    expect(existsSync(path.join(dir, 'out.pdf'))).toBe(false);
+    expect((await readdir(dir)).filter((f) => f.includes('.kyso-tmp') || f.startsWith('out'))).toEqual([]);
+  });
+
+  it('with stdin not a terminal there is no question: exit 2 at once', async () => {
+    const { dir, input } = await twoFields();
+    const r = await runKyso(['sign', input, '-o', path.join(dir, 'out.pdf'), '--p12', path.join(dir, 'lanh-dao.p12'), '--lang', 'en'], { env: env() });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).not.toContain('Sign which field?');
+    expect(r.stderr).toContain('choose one with --field');
     expect(existsSync(path.join(dir, 'out.pdf'))).toBe(false);
   });
 });

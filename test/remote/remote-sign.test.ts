@@ -136,6 +136,17 @@ describe.sequential('remote signing, one document per provider', () => {
     });
   }
 
+  it('a banner before %PDF-: signed as a clean copy from the header on, said on stderr, as with a local key', async () => {
+    const banner = path.join(dir, 'banner.pdf');
+    await writeFile(banner, Buffer.concat([Buffer.from('X-Mailer: gateway\r\n\r\n'), await readFile(src)]));
+    const out = path.join(dir, 'banner-signed.pdf');
+    const r = await withApproval(['sign', banner, '-o', out, '--remote', 'lanh-dao', '--lang', 'en'], vnpt, 'approve');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('banner.pdf: the 21 byte(s) before the %PDF- header (a mail-gateway banner?) are left out');
+    expect((await readFile(out)).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(await judge(out, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
+  });
+
   it('csc with an ECDSA P-384 key and --hash sha384, values returned as r‖s: converted to DER, valid', async () => {
     const out = path.join(dir, 'csc-ec-signed.pdf');
     const r = await withApproval(['sign', src, '-o', out, '--remote', 'csc-ec', '--hash', 'sha384'], cscEc, 'approve');

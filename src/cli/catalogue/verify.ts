@@ -17,6 +17,14 @@ export const verifyEntries: CatalogueSection = {
   },
   BR_PARTIAL: { en: 'the signed range ends at byte {end}, not at the end of a revision', vi: 'vùng ký kết thúc ở byte {end}, không phải cuối một phiên bản của tệp' },
   MALFORMED_SIGNATURE: { en: 'the signature dictionary is malformed', vi: 'từ điển chữ ký sai định dạng' },
+  BR_BYTES_BEFORE_HEADER_ADDED: {
+    en: '{bytes} byte(s) come before the %PDF- header and this signature counts its signed range from the header, so they were added after signing (a mail gateway?); validators count from the first byte of the file and find the signature broken: remove them (tail -c +{skip} in.pdf > clean.pdf) and verify the clean copy',
+    vi: 'có {bytes} byte đứng trước phần đầu %PDF- và chữ ký này tính vùng ký từ phần đầu, nên chúng đã được thêm vào sau khi ký (do cổng thư điện tử?); các phần mềm kiểm tra tính từ byte đầu tiên của tệp nên thấy chữ ký bị hỏng: hãy xóa chúng (tail -c +{skip} in.pdf > clean.pdf) rồi kiểm tra bản sạch',
+  },
+  BYTES_BEFORE_HEADER: {
+    en: '{bytes} byte(s) come before the %PDF- header: pdfsig and kyso check the signature from the first byte of the file, but mupdf (mutool) reads no signature in such a file as valid',
+    vi: 'có {bytes} byte đứng trước phần đầu %PDF-: pdfsig và kyso kiểm tra chữ ký từ byte đầu tiên của tệp, nhưng mupdf (mutool) coi mọi chữ ký trong tệp như vậy là không hợp lệ',
+  },
 
   // --- the CMS ---
   CMS_EMPTY: { en: 'the signature value (/Contents) is empty or only zeros', vi: 'giá trị chữ ký (/Contents) rỗng hoặc toàn số 0' },
