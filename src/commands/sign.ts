@@ -146,7 +146,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
       ...rest.map((r) => ({
         input: r.input,
         output: r.output,
-        error: { code: 'NOT_SIGNED_INTERRUPTED', message: ctx.lang === 'vi' ? `${r.input}: chưa ký: ${line}` : `${r.input}: not signed: ${line}` },
+        error: { code: 'NOT_SIGNED_INTERRUPTED', message: { en: `${r.input}: not signed: ${interruptedLine(signal, 'en')}`, vi: `${r.input}: chưa ký: ${interruptedLine(signal, 'vi')}` } },
       })),
     ];
     if (json) {
@@ -154,7 +154,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         schemaVersion: SCHEMA_VERSION,
         ok: false,
         result: { ...toJsonResult({ files: done, warnings }, ctx.lang), files, interrupted: { signal, exitCode: signalExitCode(signal) } },
-        error: { code: 'INTERRUPTED', message: line },
+        error: { code: 'INTERRUPTED', message: { en: interruptedLine(signal, 'en'), vi: interruptedLine(signal, 'vi') } },
       });
     } else renderSigned(toJsonResult({ files: done, warnings }, ctx.lang));
     ctx.stderr.write(`kyso: ${line}\n`);
@@ -338,7 +338,8 @@ interface JsonFile {
   signer?: string;
   sha256?: string;
   skipped?: string;
-  error?: { code: string; message: string };
+  /** a KysoError or `{ code, message: {en, vi} }`: writeJson gives it the one JSON error shape */
+  error?: { code: string; message: string | { en: string; vi: string } };
 }
 interface JsonResult {
   files: JsonFile[];
@@ -353,7 +354,7 @@ function toJsonResult(r: SignDocumentsResult & { remote?: unknown }, lang: 'en' 
       'skipped' in f
         ? { input: f.input, output: f.output, skipped: f.skipped }
         : 'error' in f
-        ? { input: f.input, output: f.output, error: { code: f.error.code, message: tr(lang, f.error.msg) } }
+        ? { input: f.input, output: f.output, error: f.error }
         : { input: f.input, output: f.output, field: f.field, level: f.level, signer: f.signer, sha256: f.sha256 },
     ),
     warnings: r.warnings.map((w) => ({ code: w.code, message: lang === 'vi' ? w.vi : w.en })),
