@@ -8,7 +8,7 @@ import type { App } from '../cli/app.js';
 import { escapeControl } from '../cli/escape.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
-import { countOutcomes, interruptedLine, summaryLine, writeSkipNotes } from '../cli/batch-report.js';
+import { countOutcomes, interruptedLine, interruptedMsg, summaryLine, writeSkipNotes } from '../cli/batch-report.js';
 import { writeJson, SCHEMA_VERSION } from '../cli/app.js';
 import { signalExitCode } from '../cli/context.js';
 import { progressBar } from '../cli/progress.js';
@@ -154,7 +154,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         schemaVersion: SCHEMA_VERSION,
         ok: false,
         result: { ...toJsonResult({ files: done, warnings }, ctx.lang), files, interrupted: { signal, exitCode: signalExitCode(signal) } },
-        error: { code: 'INTERRUPTED', message: { en: interruptedLine(signal, 'en'), vi: interruptedLine(signal, 'vi') } },
+        error: { code: 'INTERRUPTED', message: interruptedMsg(signal) },
       });
     } else renderSigned(toJsonResult({ files: done, warnings }, ctx.lang));
     ctx.stderr.write(`kyso: ${line}\n`);
