@@ -6,7 +6,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import { tr } from './i18n.js';
 import { redactUrls } from '../core/url-safety.js';
 import { escapeControl } from './escape.js';
-import { jsonErrorReplacer } from './report-json.js';
+import { jsonReplacer } from './report-json.js';
 
 export interface CommandOutcome<T> {
   exitCode: number;
@@ -52,9 +52,9 @@ export function createApp(ctx: Context): App {
   return app;
 }
 
-/** The one way a JSON document reaches stdout: every error object in it gets the one shape (jsonErrorReplacer). */
+/** The one way a JSON document reaches stdout: every error object in it gets the one shape (jsonReplacer). */
 export function writeJson(ctx: Context, doc: unknown): void {
-  ctx.stdout.write(JSON.stringify(doc, jsonErrorReplacer, 2) + '\n');
+  ctx.stdout.write(JSON.stringify(doc, jsonReplacer, 2) + '\n');
 }
 
 /** One line (plus an optional hint) on stderr; in --json mode the envelope on stdout as well. */

@@ -3,6 +3,7 @@ import type { FileReport, SignatureReport, VerifyRunResult } from '../services/v
 import { hasEntry, renderProblem } from './catalogue/index.js';
 import { isKysoError, type Msg } from '../core/errors.js';
 import { redactUrls } from '../core/url-safety.js';
+import { toVietnamIso } from '../core/vn-time.js';
 
 /** A problem as the JSON report carries it: the code and params, and the text in both languages. */
 export interface RenderedProblem {
@@ -76,20 +77,23 @@ const opaque = new WeakSet<object>();
 
 /**
  * JSON.stringify replacer that brings every error-ish value to the one shape: the single place where error
- * objects become JSON, whatever command or service made them. Counts (`errors: 3`) and flags stay as they are.
+ * objects become JSON, whatever command or service made them, and every UTC time (`…Z`) becomes Vietnam time
+ * (`…+07:00`). Counts (`errors: 3`) and flags stay as they are; an error's `details` pass as they are.
  */
-export function jsonErrorReplacer(this: unknown, key: string, value: unknown): unknown {
-  if (this && typeof this === 'object' && opaque.has(this)) {
-    if (value && typeof value === 'object') opaque.add(value);
-    return value;
-  }
-  if (!key || !ERROR_KEY.test(key) || value === null || value === undefined) return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return value;
+export function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
   const one = (v: unknown) => {
     if (v === null || v === undefined) return v;
     const j = jsonError(v);
     if (j.details) opaque.add(j.details);
     return j;
   };
+  if (this && typeof this === 'object' && opaque.has(this)) {
+    if (value && typeof value === 'object') opaque.add(value);
+    return value;
+  }
+  // every time in Vietnam time: ISO 8601 with +07:00, never `…Z` (issue 14)
+  if (typeof value === 'string') return key && ERROR_KEY.test(key) ? one(value) : toVietnamIso(value);
+  if (!key || !ERROR_KEY.test(key) || value === null || value === undefined) return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
   return Array.isArray(value) ? value.map(one) : one(value);
 }

@@ -7,6 +7,7 @@ import type { Context } from '../cli/context.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
 import { renderTable } from '../cli/table.js';
+import { headers, timeLabel, valueLabel } from '../cli/labels.js';
 import { createTransport } from '../exchange/transport-factory.js';
 import type { OutboxItem } from '../outbox/outbox-store.js';
 import type { OutboxState } from '../outbox/state-machine.js';
@@ -124,6 +125,24 @@ export function renderDelivery(ctx: Context, r: DeliveryResult): void {
 
 /* ---------- kyso outbox ---------- */
 
+/** The field names of `kyso outbox show` in Vietnamese. */
+const SHOW_KEYS_VI = {
+  id: 'mã',
+  type: 'loại',
+  document: 'văn bản',
+  subject: 'trích yếu',
+  from: 'từ',
+  to: 'gửi đến',
+  state: 'tình trạng',
+  docId: 'docId',
+  sha256: 'SHA-256',
+  bytes: 'tệp đã gửi',
+  file: 'tệp',
+  created: 'tạo lúc',
+  'next try': 'thử lại lúc',
+  'last error': 'lỗi gần nhất',
+} as const;
+
 const STATES: OutboxState[] = ['queued', 'sending', 'delivered', 'rejected', 'failed', 'unknown'];
 
 function itemJson(it: OutboxItem) {
@@ -190,17 +209,17 @@ export function register(program: Command, app: App): void {
       (r) => {
         const rows = r.items.map((it) => [
           it.id.slice(0, 8),
-          it.messageType === 'status' ? `status ${it.statusCode ?? ''}` : (['edoc', 'revoke', 'update', 'replace'][it.businessType ?? 0] ?? 'edoc'),
+          it.messageType === 'status' ? `${valueLabel('status', lang)} ${it.statusCode ?? ''}` : valueLabel(['edoc', 'revoke', 'update', 'replace'][it.businessType ?? 0] ?? 'edoc', lang),
           it.documentId,
           it.to.join(','),
-          it.state,
+          valueLabel(it.state, lang),
           String(it.attempts.length),
           it.docId ?? '',
           it.statusHistory.map((h) => h.statusCode).join('→'),
-          it.createdAt,
+          timeLabel(it.createdAt),
         ]);
         if (!rows.length && ctx.stdout.isTTY) ctx.stdout.write(ctx.lang === 'vi' ? 'Hộp thư đi trống.\n' : 'The outbox is empty.\n');
-        else renderTable(ctx.stdout, ['ID', 'TYPE', 'DOCUMENT', 'TO', 'STATE', 'ATTEMPTS', 'DOCID', 'STATUS', 'CREATED'], rows);
+        else renderTable(ctx.stdout, headers(['ID', 'TYPE', 'DOCUMENT', 'TO', 'STATE', 'ATTEMPTS', 'DOCID', 'STATUS', 'CREATED'], lang), rows);
       },
     );
   });
@@ -217,26 +236,26 @@ export function register(program: Command, app: App): void {
         Boolean(o.json),
         async () => withSession(ctx, o, async (s) => ({ exitCode: 0, result: { item: itemJson(findOutboxItem(s, id)) } }), { profileOptional: true }),
         ({ item: it }) => {
-          const w = (k: string, v: unknown) => ctx.stdout.write(`${k.padEnd(12)} ${v ?? ''}\n`);
+          const w = (k: keyof typeof SHOW_KEYS_VI, v: unknown) => ctx.stdout.write(`${(vi ? SHOW_KEYS_VI[k] : k).padEnd(14)} ${v ?? ''}\n`);
           w('id', it.id);
-          w('type', it.messageType === 'status' ? `status ${it.statusCode}` : 'edoc');
+          w('type', it.messageType === 'status' ? `${valueLabel('status', lang)} ${it.statusCode}` : valueLabel('edoc', lang));
           w('document', it.documentId);
           if (it.subject) w('subject', it.subject);
           w('from', it.from);
           w('to', it.to.join(', '));
-          w('state', it.state);
+          w('state', valueLabel(it.state, lang));
           if (it.docId) w('docId', it.docId);
           w('sha256', it.sha256);
           w('bytes', `${it.bytesPath} (${it.size} B)`);
           for (const f of it.files) w('file', `${f.name} ${f.sha256}`);
-          w('created', it.createdAt);
-          if (it.nextAttemptAt) w('next try', it.nextAttemptAt);
+          w('created', timeLabel(it.createdAt));
+          if (it.nextAttemptAt) w('next try', timeLabel(it.nextAttemptAt));
           if (it.lastError) w('last error', `${it.lastError.code}: ${it.lastError.message}`);
           ctx.stdout.write(ctx.lang === 'vi' ? '\nCác lần gửi:\n' : '\nAttempts:\n');
-          renderTable(ctx.stdout, ['N', 'STARTED', 'OUTCOME', 'HTTP', 'ANSWER'], it.attempts.map((a) => [String(a.n), a.startedAt, a.outcome, a.httpStatus ? String(a.httpStatus) : '', (a.answer ?? a.errorCode ?? '').slice(0, 200)]));
+          renderTable(ctx.stdout, headers(['N', 'STARTED', 'OUTCOME', 'HTTP', 'ANSWER'], lang), it.attempts.map((a) => [String(a.n), timeLabel(a.startedAt), valueLabel(a.outcome, lang), a.httpStatus ? String(a.httpStatus) : '', (a.answer ?? a.errorCode ?? '').slice(0, 200)]));
           if (it.statusHistory.length) {
             ctx.stdout.write(ctx.lang === 'vi' ? '\nTrạng thái từ bên nhận:\n' : '\nStatus from the receiver:\n');
-            renderTable(ctx.stdout, ['CODE', 'AT', 'FROM', 'DESCRIPTION'], it.statusHistory.map((h) => [h.statusCode, h.at ?? h.receivedAt, h.from, h.description ?? '']));
+            renderTable(ctx.stdout, headers(['CODE', 'AT', 'FROM', 'DESCRIPTION'], lang), it.statusHistory.map((h) => [h.statusCode, timeLabel(h.at ?? h.receivedAt), h.from, h.description ?? '']));
           }
         },
       );
