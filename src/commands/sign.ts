@@ -138,8 +138,9 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
     if (finished) return;
     finished = true;
     progress.done();
-    const stoppedAt = done.length;
-    const rest = plan.slice(stoppedAt);
+    // the files with no outcome yet (outcomes do not come in plan order: refusals first, then the signed ones)
+    const settled = new Set(done.map((d) => d.input));
+    const rest = plan.filter((r) => !settled.has(r.input));
     const line = interruptedLine(signal, ctx.lang);
     const files: JsonFile[] = [
       ...toJsonResult({ files: done, warnings }, ctx.lang).files,
@@ -222,7 +223,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         throw usageError('CREDENTIALS_CONFLICT', msg('give either --remote or a local key (--p12, --pkcs11-module …), not both', 'chỉ dùng --remote hoặc khóa tại máy (--p12, --pkcs11-module …), không dùng cả hai'));
       }
       const result: SignDocumentsResult & { remote?: unknown } = flags.remote
-        ? await (await import('./remote.js')).signRemote(app, flags.remote, signOptions, abs(flags.chain))
+        ? await (await import('./remote.js')).signRemote(app, flags.remote, signOptions, abs(flags.chain), { onPlan: (p) => (plan = p), onFile: (f) => done.push(f) })
         : await signDocuments(signOptions, {
           appearanceConfig: () => appearanceConfigOf(ctx),
           openSigner: () =>
