@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { listFolder } from '../io/byte-names.js';
+import { listFolder, readablePathFor } from '../io/byte-names.js';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -45,7 +45,12 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
       const abs = path.join(dirAbs, e.name);
       const disp = path.join(dirDisplay, e.name);
       const rel = dirRel ? `${dirRel}/${e.name}` : e.name;
-      if (e.notUtf8 && /\.pdf$/i.test(e.name)) out.push({ path: abs, display: disp, rel, missing: true, notUtf8: true });
+      if (e.notUtf8 && /\.pdf$/i.test(e.name) && !e.isDirectory) {
+        // read by its bytes (the string path would name no file); shown escaped
+        const readable = readablePathFor(dirAbs, e.bytes);
+        if (readable) push(readable, disp, rel);
+        else out.push({ path: abs, display: disp, rel, missing: true, notUtf8: true });
+      }
       else if (e.isDirectory) await walk(abs, disp, depth + 1, rel);
       else if ((e.isFile || e.isSymbolicLink) && /\.pdf$/i.test(e.name)) push(abs, disp, rel);
     }

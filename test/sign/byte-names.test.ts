@@ -1,7 +1,8 @@
 /**
  * A file whose name is not UTF-8 (Latin-1 / CP1258 bytes, as old archives have) in a folder being signed or
- * verified (issue 14): not a crash, not "file not found", not skipped silently: reported per file with its own
- * code, the name shown with \xNN escapes (no raw bytes on the terminal), and the other files are handled.
+ * verified (issue 14): not a crash, not "file not found", not skipped silently. verify reads it by its bytes and
+ * verifies it; sign (whose output name would need the same bytes) refuses it per file with its own code. The
+ * name is shown with \xNN escapes (no raw bytes on the terminal); the other files are handled.
  */
 import { copyFile, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -56,17 +57,25 @@ describe('file names that are not UTF-8', () => {
     expect(t.stderr + t.stdout).not.toMatch(/\uFFFD/);
   });
 
-  it('verify: ERROR INPUT_NAME_NOT_UTF8 (not "file not found"), the other file verified', async () => {
-    const d = await folderWithLatin1Name('verify');
-    const r = await runKyso(['verify', d, '--json', '--allow-unsigned']);
-    expect(r.code).toBe(5);
+  it('verify: the file is read by its bytes and verified; its name is shown escaped', async () => {
+    const pki = getPki();
+    const d = path.join(dir, 'verify');
+    await mkdir(d);
+    await copyFile(src, path.join(d, 'ok.pdf'));
+    const signed = path.join(dir, 'signed.pdf');
+    const s = await runKyso(['sign', src, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
+    expect(s.code, s.stderr).toBe(0);
+    await copyFile(signed, Buffer.concat([Buffer.from(`${d}/`), LATIN1_NAME]));
+    const trust = ['--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off', '--allow-unsigned'];
+    const r = await runKyso(['verify', d, '--json', ...trust]);
+    expect(r.code, r.stderr).toBe(0);
     const files = JSON.parse(r.stdout).result.files as { file: string; indication: string; error: { code: string } | null }[];
     expect(files.map((f) => [path.basename(f.file), f.indication, f.error?.code ?? null])).toEqual([
       ['ok.pdf', 'NO_SIGNATURE', null],
-      ['v\\xe3n.pdf', 'ERROR', 'INPUT_NAME_NOT_UTF8'],
+      ['v\\xe3n.pdf', 'TOTAL_PASSED', null],
     ]);
-    const t = await runKyso(['verify', d, '--allow-unsigned', '--lang', 'vi']);
-    expect(t.stdout).toContain('v\\xe3n.pdf: tên tệp không ở dạng UTF-8');
+    const t = await runKyso(['verify', d, ...trust, '--lang', 'vi']);
+    expect(t.stdout).toContain('v\\xe3n.pdf: HỢP LỆ');
     expect(t.stdout).not.toMatch(/\uFFFD/);
   });
 });
