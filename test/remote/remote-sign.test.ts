@@ -327,6 +327,8 @@ describe.sequential('failures: documented exit code and message, no output file'
         expect(files.map((f) => f.error?.code).sort()).toEqual(['INPUT_NOT_PDF', 'NOT_SIGNED_INTERRUPTED', 'NOT_SIGNED_INTERRUPTED', 'NOT_SIGNED_INTERRUPTED'].sort());
         expect(files.filter((f) => f.error?.code === 'NOT_SIGNED_INTERRUPTED').map((f) => path.basename(f.input)).sort()).toEqual(['d1.pdf', 'd2.pdf', 'd3.pdf']);
       } else expect(stdout).toBe('');
+      // the abandoned transaction must not be taken for the next test's
+      for (const t of vnpt.txs.values()) if (t.state === 'pending') t.state = 'expired';
     }
   }, 120_000);
 
