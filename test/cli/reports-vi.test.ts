@@ -6,13 +6,15 @@
  * or data (file names, ids, names from the documents). Times: Vietnam time in text (+07:00), and every time in
  * the JSON output is ISO 8601 with +07:00.
  */
+import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '../../src/services/hub-server.js';
 import { makeParty, ORG_A, ORG_B, startTestHub } from '../flow/flow-helpers.js';
-import { runKyso } from '../helpers/cli.js';
+import { KYSO_BIN, runKyso } from '../helpers/cli.js';
+import { cleanEnv } from '../helpers/env.js';
 import { getPki } from '../helpers/pki.js';
 import { ALLOWED_ENGLISH, VIETNAMESE_SYLLABLES } from '../helpers/vi-words.js';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
@@ -95,12 +97,26 @@ async function scenario(lang: Lang): Promise<{ steps: Step[]; json: { label: str
   add('status 03', await b.run(['status', docId, '03', ...L]));
   add('receive status', await a.run(['receive', ...trust, ...L]));
   add('outbox show', await a.run(['outbox', 'show', id, ...L]));
+  add('outbox list on a terminal (table with headers)', await onTerminal(a.dir, ['outbox', 'list', ...L]));
   add('outbox retry (nothing to do)', await a.run(['outbox', 'retry', ...L]));
   json.push({ label: 'outbox list --json (sender)', doc: JSON.parse((await a.run(['outbox', 'list', '--json'])).stdout) });
   json.push({ label: 'outbox list --json (receiver)', doc: got });
   add('config show', await a.run(['config', 'show', ...L]));
   add('token list with a module that does not load', await runKyso(['token', 'list', '--pkcs11-module', path.join(root, 'nope.so'), ...L], { cwd: a.dir }));
   return { steps, json };
+}
+
+/** Runs kyso on a pseudo-terminal (`script` from util-linux), where tables have their headers. */
+function onTerminal(cwd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const cmd = [process.execPath, KYSO_BIN, ...args].map((x) => `'${x.replace(/'/g, `'\\''`)}'`).join(' ');
+    const env = cleanEnv({ TERM: 'dumb', XDG_CONFIG_HOME: path.join(cwd, 'xdg-config'), XDG_DATA_HOME: path.join(cwd, 'xdg-data'), XDG_CACHE_HOME: path.join(cwd, 'xdg-cache') });
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.on('error', reject);
+    child.on('close', () => resolve({ stdout: stdout.replace(/\r/g, ''), stderr: '' }));
+  });
 }
 
 let en: Awaited<ReturnType<typeof scenario>>;
@@ -126,7 +142,7 @@ describe('reports under --lang vi', () => {
     const all = vi.steps.map((s) => s.text).join('\n');
     for (const must of ['nguyên vẹn', 'tin cậy', 'toàn bộ', 'đã gửi', 'Trạng thái từ bên nhận', 'tình trạng', 'HỢP LỆ']) expect(all).toContain(must);
     const english = en.steps.map((s) => s.text).join('\n');
-    for (const must of ['integrity ok', 'trust trusted', 'coverage whole', 'delivered', 'Status from the receiver']) expect(english).toContain(must);
+    for (const must of ['integrity ok', 'trust trusted', 'coverage whole', 'delivered', 'Status from the receiver', 'STATE', 'ATTEMPTS']) expect(english).toContain(must);
   });
 
   it('show times in Vietnam time, never as UTC', () => {
