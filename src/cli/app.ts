@@ -6,6 +6,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import { tr } from './i18n.js';
 import { redactUrls } from '../core/url-safety.js';
 import { escapeControl } from './escape.js';
+import { jsonReplacer } from './report-json.js';
 
 export interface CommandOutcome<T> {
   exitCode: number;
@@ -51,8 +52,9 @@ export function createApp(ctx: Context): App {
   return app;
 }
 
+/** The one way a JSON document reaches stdout: every error object in it gets the one shape (jsonReplacer). */
 export function writeJson(ctx: Context, doc: unknown): void {
-  ctx.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  ctx.stdout.write(JSON.stringify(doc, jsonReplacer, 2) + '\n');
 }
 
 /** One line (plus an optional hint) on stderr; in --json mode the envelope on stdout as well. */
@@ -66,7 +68,7 @@ export function reportError(ctx: Context, e: unknown, json: boolean): number {
         schemaVersion: SCHEMA_VERSION,
         ok: false,
         result: null,
-        error: { code: err.code, message: line, ...(err.details ? { details: err.details } : {}) },
+        error: err,
       });
     }
     ctx.stderr.write(`kyso: ${line}\n`);
@@ -75,7 +77,7 @@ export function reportError(ctx: Context, e: unknown, json: boolean): number {
   }
   const m = redactUrls(e instanceof Error ? e.message : String(e));
   if (json) {
-    writeJson(ctx, { schemaVersion: SCHEMA_VERSION, ok: false, result: null, error: { code: 'INTERNAL', message: m } });
+    writeJson(ctx, { schemaVersion: SCHEMA_VERSION, ok: false, result: null, error: { code: 'INTERNAL', message: { en: `internal error (a bug): ${m}`, vi: `lỗi nội bộ (lỗi phần mềm): ${m}` } } });
   }
   ctx.stderr.write(
     ctx.lang === 'vi'

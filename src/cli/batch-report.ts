@@ -73,6 +73,11 @@ export function summaryLine(c: BatchCounts, elapsedMs: number, lang: Lang): stri
   return `Signed ${c.signed} of ${c.total} file(s)${parts.length ? ` (${parts.join(', ')})` : ''} in ${seconds(elapsedMs, lang)}`;
 }
 
+/** The same in both languages, for an error object of the JSON report. */
+export function interruptedMsg(signal: string): { en: string; vi: string } {
+  return { en: `interrupted (${signal})`, vi: `đã dừng theo yêu cầu (${signal})` };
+}
+
 export function interruptedLine(signal: string, lang: Lang): string {
   return lang === 'vi' ? `đã dừng theo yêu cầu (${signal})` : `interrupted (${signal})`;
 }

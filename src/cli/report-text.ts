@@ -1,4 +1,5 @@
 import { escapeControl, escapeName } from './escape.js';
+import { timeLabel, valueLabel } from './labels.js';
 import type { Lang } from '../core/types.js';
 import type { FileReport, SignatureReport, VerifyRunResult } from '../services/verify-types.js';
 import type { OutStream } from './context.js';
@@ -126,11 +127,13 @@ function sigLine(s: SignatureReport, lang: Lang, useColor: boolean): string {
   const t = T[lang];
   const who = s.signer ? cnOf(s.signer.subject) : t.unknownSigner;
   const parts: string[] = [];
-  parts.push(`${t.integrity} ${s.integrity}`, `${t.trust} ${s.trust}`, `${t.changes} ${s.modifiedAfter}`, `${t.coverage} ${s.coverage}`, `${t.level} ${s.level}`);
+  const v = (x: string) => valueLabel(x, lang);
+  parts.push(`${t.integrity} ${v(s.integrity)}`, `${t.trust} ${v(s.trust)}`, `${t.changes} ${v(s.modifiedAfter)}`, `${t.coverage} ${v(s.coverage)}`, `${t.level} ${s.level === 'none' ? v('none') : s.level}`);
   if (s.certification) parts.push(t.certified(s.certification));
-  if (s.timestamp) parts.push(s.timestamp.valid ? `${t.ts} ${s.timestamp.time}` : t.invalidTs);
-  else if (s.signingTime) parts.push(`${s.signingTime} (${t.claimed})`);
-  if (s.validUntil) parts.push(`${lang === 'vi' ? 'kiểm tra được đến' : 'verifiable until'} ${s.validUntil.slice(0, 10)}`);
+  // times in Vietnam time (UTC+7), offset shown
+  if (s.timestamp) parts.push(s.timestamp.valid ? `${t.ts} ${timeLabel(s.timestamp.time)}` : t.invalidTs);
+  else if (s.signingTime) parts.push(`${timeLabel(s.signingTime)} (${t.claimed})`);
+  if (s.validUntil) parts.push(`${lang === 'vi' ? 'kiểm tra được đến' : 'verifiable until'} ${timeLabel(s.validUntil).slice(0, 10)}`);
   const ind = s.subIndication ? `${s.indication}/${s.subIndication}` : s.indication;
   const c = s.indication === 'TOTAL_PASSED' ? 32 : s.indication === 'TOTAL_FAILED' ? 31 : 33;
   const kind = s.type === 'timestamp' ? ` [${t.docTs}]` : '';

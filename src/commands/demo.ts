@@ -32,7 +32,7 @@ export function register(program: Command, app: App): void {
       const json = Boolean(o.json);
       const say = (s: DemoStep) => {
         if (json) return;
-        ctx.stdout.write(`${String(s.n).padStart(2)}. ${tr(ctx.lang, s.title)}: ${s.summary}\n`);
+        ctx.stdout.write(`${String(s.n).padStart(2)}. ${tr(ctx.lang, s.title)}: ${ctx.lang === 'vi' ? (s.summaryVi ?? s.summary) : s.summary}\n`);
         if (s.command) ctx.stdout.write(`    $ ${s.command}\n`);
       };
       if (!json) ctx.stdout.write(ctx.lang === 'vi' ? 'kyso demo — chạy thử toàn bộ quy trình\n' : 'kyso demo — the whole job, end to end\n');

@@ -7,6 +7,7 @@ import type { Context } from '../cli/context.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
 import { renderTable } from '../cli/table.js';
+import { headers, timeLabel, valueLabel } from '../cli/labels.js';
 import { createTransport } from '../exchange/transport-factory.js';
 import type { OutboxItem } from '../outbox/outbox-store.js';
 import type { OutboxState } from '../outbox/state-machine.js';
@@ -150,8 +151,8 @@ function renderChanges(ctx: Context, changes: ChangeJson[]): void {
   );
   renderTable(
     ctx.stdout,
-    ['DOCID', 'FROM', 'KIND', 'CONCERNS', 'ORIGINAL', 'ANSWER', 'RECEIVED'],
-    changes.map((c) => [c.docId, c.from, kindText(c.kind, ctx.lang), c.concerns, c.original ?? (vi ? '(chưa nhận)' : '(not received here)'), answerText(c, vi), c.receivedAt]),
+    headers(['DOCID', 'FROM', 'KIND', 'CONCERNS', 'ORIGINAL', 'REPLY', 'RECEIVED'], ctx.lang),
+    changes.map((c) => [c.docId, c.from, kindText(c.kind, ctx.lang), c.concerns, c.original ?? (vi ? '(chưa nhận)' : '(not received here)'), answerText(c, vi), timeLabel(c.receivedAt)]),
   );
 }
 
@@ -167,9 +168,28 @@ function renderChangeDetail(ctx: Context, c: ChangeJson): void {
   w(vi ? 'bản gốc' : 'original', c.original ? (vi ? `docId ${c.original}` : `received as docId ${c.original}`) : vi ? 'chưa nhận được ở đây' : 'not received here');
   if (c.requestDocId) w(vi ? 'yêu cầu 13' : 'request', `docId ${c.requestDocId}`);
   if (c.reason) w(vi ? 'lý do' : 'reason', c.reason);
-  w(vi ? 'nhận lúc' : 'received', c.receivedAt);
-  w(vi ? 'trả lời' : 'answer', c.answer ? `${answerText(c, vi)} ${c.answer.at}` : `${answerText(c, vi)}: kyso status ${c.docId} 15 | 16 --description "…"`);
+  w(vi ? 'nhận lúc' : 'received', timeLabel(c.receivedAt));
+  w(vi ? 'trả lời' : 'answer', c.answer ? `${answerText(c, vi)} ${timeLabel(c.answer.at)}` : `${answerText(c, vi)}: kyso status ${c.docId} 15 | 16 --description "…"`);
 }
+
+/** The field names of `kyso outbox show` in Vietnamese. */
+const SHOW_KEYS_VI = {
+  id: 'mã',
+  type: 'loại',
+  document: 'văn bản',
+  subject: 'trích yếu',
+  from: 'từ',
+  to: 'gửi đến',
+  state: 'tình trạng',
+  docId: 'docId',
+  sha256: 'SHA-256',
+  bytes: 'tệp đã gửi',
+  file: 'tệp',
+  created: 'tạo lúc',
+  'next try': 'thử lại lúc',
+  'last error': 'lỗi gần nhất',
+  answers: 'trả lời cho',
+} as const;
 
 const STATES: OutboxState[] = ['queued', 'sending', 'delivered', 'rejected', 'failed', 'unknown'];
 
@@ -250,17 +270,17 @@ export function register(program: Command, app: App): void {
       (r) => {
         const rows = r.items.map((it) => [
           it.id.slice(0, 8),
-          it.messageType === 'status' ? `status ${it.statusCode ?? ''}` : (['edoc', 'revoke', 'update', 'replace'][it.businessType ?? 0] ?? 'edoc'),
+          it.messageType === 'status' ? `${valueLabel('status', lang)} ${it.statusCode ?? ''}` : valueLabel(['edoc', 'revoke', 'update', 'replace'][it.businessType ?? 0] ?? 'edoc', lang),
           it.documentId,
           it.to.join(','),
-          it.state,
+          valueLabel(it.state, lang),
           String(it.attempts.length),
           it.docId ?? '',
           it.statusHistory.map((h) => h.statusCode).join('→'),
-          it.createdAt,
+          timeLabel(it.createdAt),
         ]);
         if (!rows.length && ctx.stdout.isTTY) ctx.stdout.write(ctx.lang === 'vi' ? 'Hộp thư đi trống.\n' : 'The outbox is empty.\n');
-        else renderTable(ctx.stdout, ['ID', 'TYPE', 'DOCUMENT', 'TO', 'STATE', 'ATTEMPTS', 'DOCID', 'STATUS', 'CREATED'], rows);
+        else renderTable(ctx.stdout, headers(['ID', 'TYPE', 'DOCUMENT', 'TO', 'STATE', 'ATTEMPTS', 'DOCID', 'STATUS', 'CREATED'], lang), rows);
         if (r.received.length) renderChanges(ctx, r.received);
       },
     );
@@ -307,27 +327,27 @@ export function register(program: Command, app: App): void {
             });
             return;
           }
-          const w = (k: string, v: unknown) => ctx.stdout.write(`${k.padEnd(12)} ${v ?? ''}\n`);
+          const w = (k: keyof typeof SHOW_KEYS_VI, v: unknown) => ctx.stdout.write(`${(vi ? SHOW_KEYS_VI[k] : k).padEnd(14)} ${v ?? ''}\n`);
           w('id', it.id);
-          w('type', it.messageType === 'status' ? `status ${it.statusCode}` : 'edoc');
+          w('type', it.messageType === 'status' ? `${valueLabel('status', lang)} ${it.statusCode}` : valueLabel('edoc', lang));
           w('document', it.documentId);
           if (it.subject) w('subject', it.subject);
           w('from', it.from);
           w('to', it.to.join(', '));
-          w('state', it.state);
+          w('state', valueLabel(it.state, lang));
           if (it.docId) w('docId', it.docId);
-          for (const c of received) w(ctx.lang === 'vi' ? 'trả lời cho' : 'answers', `${kindText(c.kind, ctx.lang)} docId ${c.docId} (${c.concerns})`);
+          for (const c of received) w('answers', `${kindText(c.kind, ctx.lang)} docId ${c.docId} (${c.concerns})`);
           w('sha256', it.sha256);
           w('bytes', `${it.bytesPath} (${it.size} B)`);
           for (const f of it.files) w('file', `${f.name} ${f.sha256}`);
-          w('created', it.createdAt);
-          if (it.nextAttemptAt) w('next try', it.nextAttemptAt);
+          w('created', timeLabel(it.createdAt));
+          if (it.nextAttemptAt) w('next try', timeLabel(it.nextAttemptAt));
           if (it.lastError) w('last error', `${it.lastError.code}: ${it.lastError.message}`);
           ctx.stdout.write(ctx.lang === 'vi' ? '\nCác lần gửi:\n' : '\nAttempts:\n');
-          renderTable(ctx.stdout, ['N', 'STARTED', 'OUTCOME', 'HTTP', 'ANSWER'], it.attempts.map((a) => [String(a.n), a.startedAt, a.outcome, a.httpStatus ? String(a.httpStatus) : '', (a.answer ?? a.errorCode ?? '').slice(0, 200)]));
+          renderTable(ctx.stdout, headers(['N', 'STARTED', 'OUTCOME', 'HTTP', 'ANSWER'], lang), it.attempts.map((a) => [String(a.n), timeLabel(a.startedAt), valueLabel(a.outcome, lang), a.httpStatus ? String(a.httpStatus) : '', (a.answer ?? a.errorCode ?? '').slice(0, 200)]));
           if (it.statusHistory.length) {
             ctx.stdout.write(ctx.lang === 'vi' ? '\nTrạng thái từ bên nhận:\n' : '\nStatus from the receiver:\n');
-            renderTable(ctx.stdout, ['CODE', 'AT', 'FROM', 'DESCRIPTION'], it.statusHistory.map((h) => [h.statusCode, h.at ?? h.receivedAt, h.from, h.description ?? '']));
+            renderTable(ctx.stdout, headers(['CODE', 'AT', 'FROM', 'DESCRIPTION'], lang), it.statusHistory.map((h) => [h.statusCode, timeLabel(h.at ?? h.receivedAt), h.from, h.description ?? '']));
           }
         },
       );

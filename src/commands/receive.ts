@@ -6,6 +6,7 @@ import { EXIT } from '../cli/exit-codes.js';
 import { escapeControl } from '../cli/escape.js';
 import { tr } from '../cli/i18n.js';
 import { renderTable } from '../cli/table.js';
+import { headers, timeLabel, valueLabel } from '../cli/labels.js';
 import { msg, usageError } from '../core/errors.js';
 import { receiveDocuments, type ReceiveResult } from '../services/receive-documents.js';
 import { addExchangeFlags, deliveryExitCode, EXCHANGE_EXIT_ORDER, withSession, type ExchangeFlags } from './outbox.js';
@@ -100,13 +101,13 @@ export function register(program: Command, app: App): void {
         if (r.documents.length) {
           renderTable(
             ctx.stdout,
-            ['DOCID', 'FROM', 'CODE', 'TYPE', 'RESULT', 'STATUS', 'FLAG', 'FOLDER'],
+            headers(['DOCID', 'FROM', 'CODE', 'TYPE', 'RESULT', 'STATUS', 'FLAG', 'FOLDER'], ctx.lang),
             r.documents.map((d) => [
               d.docId,
               d.from,
               d.code ?? '',
               d.business ? (vi ? { 1: 'thu hồi', 2: 'cập nhật', 3: 'thay thế' } : { 1: 'revoke', 2: 'update', 3: 'replace' })[d.business.type] + (d.business.original ? ` ${d.business.original}` : '') : vi ? 'mới' : 'new',
-              d.outcome,
+              valueLabel(d.outcome, ctx.lang),
               d.statusCode ?? '',
               d.flagged ? (vi ? 'CẦN KIỂM TRA' : 'CHECK') : '',
               d.dir ?? '',
@@ -121,10 +122,10 @@ export function register(program: Command, app: App): void {
         }
         if (r.quarantined.length) {
           ctx.stdout.write(vi ? `Cách ly (${r.quarantined.length}, đã báo nhận "fail", không lưu vào hộp thư đến):\n` : `Quarantined (${r.quarantined.length}, acknowledged "fail", not stored in the inbox):\n`);
-          renderTable(ctx.stdout, ['QUARANTINED-DOCID', 'FROM', 'REASON', 'ATTEMPTS', 'WHEN'], r.quarantined.map((q) => [q.docId, q.from ?? '', `${q.code}: ${tr(ctx.lang, q.reason)}`, String(q.attempts), q.at]));
+          renderTable(ctx.stdout, headers(['QUARANTINED-DOCID', 'FROM', 'REASON', 'ATTEMPTS', 'WHEN'], ctx.lang), r.quarantined.map((q) => [q.docId, q.from ?? '', `${q.code}: ${tr(ctx.lang, q.reason)}`, String(q.attempts), timeLabel(q.at)]));
         }
         if (r.statuses.length) {
-          renderTable(ctx.stdout, ['STATUS-DOCID', 'FROM', 'DOCUMENT', 'CODE', 'RESULT'], r.statuses.map((st) => [st.docId, st.from, st.documentId ?? '', st.statusCode ?? '', st.outcome]));
+          renderTable(ctx.stdout, headers(['STATUS-DOCID', 'FROM', 'DOCUMENT', 'CODE', 'RESULT'], ctx.lang), r.statuses.map((st) => [st.docId, st.from, st.documentId ?? '', st.statusCode ?? '', valueLabel(st.outcome, ctx.lang)]));
         }
         for (const st of r.statuses) {
           if (st.error) ctx.stderr.write(escapeControl(`kyso: ${st.docId}: ${tr(ctx.lang, st.error.message)}`) + '\n');

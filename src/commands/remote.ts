@@ -64,6 +64,7 @@ export async function signRemote(
   profile: string,
   options: import('../services/sign-document.js').SignDocumentsOptions,
   chain: string | undefined,
+  report: Pick<import('../services/sign-document.js').SignDocumentsDeps, 'onPlan' | 'onFile'> = {},
 ): Promise<import('../services/sign-remote.js').SignRemoteResult> {
   const ctx = app.ctx;
   const { signDocumentsRemote } = await import('../services/sign-remote.js');
@@ -76,5 +77,6 @@ export async function signRemote(
     warn: (w) => app.warn(w),
     onInterrupt: (fn) => ctx.onInterrupt(fn),
     progress: progressBar(ctx.stderr, ctx.lang),
+    ...report,
   });
 }

@@ -9,7 +9,7 @@ import { escapeControl } from '../cli/escape.js';
 import { ttyFieldChooser } from '../cli/field-prompt.js';
 import { combineExitCodes, exitCodeFor, SIGN_EXIT_ORDER } from '../cli/exit-codes.js';
 import { tr } from '../cli/i18n.js';
-import { countOutcomes, interruptedLine, summaryLine, writeSkipNotes } from '../cli/batch-report.js';
+import { countOutcomes, interruptedLine, interruptedMsg, summaryLine, writeSkipNotes } from '../cli/batch-report.js';
 import { writeJson, SCHEMA_VERSION } from '../cli/app.js';
 import { signalExitCode } from '../cli/context.js';
 import { progressBar } from '../cli/progress.js';
@@ -139,15 +139,16 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
     if (finished) return;
     finished = true;
     progress.done();
-    const stoppedAt = done.length;
-    const rest = plan.slice(stoppedAt);
+    // the files with no outcome yet (outcomes do not come in plan order: refusals first, then the signed ones)
+    const settled = new Set(done.map((d) => d.input));
+    const rest = plan.filter((r) => !settled.has(r.input));
     const line = interruptedLine(signal, ctx.lang);
     const files: JsonFile[] = [
       ...toJsonResult({ files: done, warnings }, ctx.lang).files,
       ...rest.map((r) => ({
         input: r.input,
         output: r.output,
-        error: { code: 'NOT_SIGNED_INTERRUPTED', message: ctx.lang === 'vi' ? `${r.input}: chưa ký: ${line}` : `${r.input}: not signed: ${line}` },
+        error: { code: 'NOT_SIGNED_INTERRUPTED', message: { en: `${r.input}: not signed: ${interruptedLine(signal, 'en')}`, vi: `${r.input}: chưa ký: ${interruptedLine(signal, 'vi')}` } },
       })),
     ];
     if (json) {
@@ -155,7 +156,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         schemaVersion: SCHEMA_VERSION,
         ok: false,
         result: { ...toJsonResult({ files: done, warnings }, ctx.lang), files, interrupted: { signal, exitCode: signalExitCode(signal) } },
-        error: { code: 'INTERRUPTED', message: line },
+        error: { code: 'INTERRUPTED', message: interruptedMsg(signal) },
       });
     } else renderSigned(toJsonResult({ files: done, warnings }, ctx.lang));
     ctx.stderr.write(`kyso: ${line}\n`);
@@ -223,7 +224,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         throw usageError('CREDENTIALS_CONFLICT', msg('give either --remote or a local key (--p12, --pkcs11-module …), not both', 'chỉ dùng --remote hoặc khóa tại máy (--p12, --pkcs11-module …), không dùng cả hai'));
       }
       const result: SignDocumentsResult & { remote?: unknown } = flags.remote
-        ? await (await import('./remote.js')).signRemote(app, flags.remote, signOptions, abs(flags.chain))
+        ? await (await import('./remote.js')).signRemote(app, flags.remote, signOptions, abs(flags.chain), { onPlan: (p) => (plan = p), onFile: (f) => done.push(f) })
         : await signDocuments(signOptions, {
           appearanceConfig: () => appearanceConfigOf(ctx),
           openSigner: () =>
@@ -341,7 +342,8 @@ interface JsonFile {
   signer?: string;
   sha256?: string;
   skipped?: string;
-  error?: { code: string; message: string };
+  /** a KysoError or `{ code, message: {en, vi} }`: writeJson gives it the one JSON error shape */
+  error?: { code: string; message: string | { en: string; vi: string } };
 }
 interface JsonResult {
   files: JsonFile[];
@@ -356,7 +358,7 @@ function toJsonResult(r: SignDocumentsResult & { remote?: unknown }, lang: 'en' 
       'skipped' in f
         ? { input: f.input, output: f.output, skipped: f.skipped }
         : 'error' in f
-        ? { input: f.input, output: f.output, error: { code: f.error.code, message: tr(lang, f.error.msg) } }
+        ? { input: f.input, output: f.output, error: f.error }
         : { input: f.input, output: f.output, field: f.field, level: f.level, signer: f.signer, sha256: f.sha256 },
     ),
     warnings: r.warnings.map((w) => ({ code: w.code, message: lang === 'vi' ? w.vi : w.en })),

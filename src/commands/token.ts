@@ -184,5 +184,5 @@ function jsonCerts(r: TokenCertsResult, lang: 'en' | 'vi'): unknown {
 }
 
 function jsonList(r: TokenListResult, lang: 'en' | 'vi'): unknown {
-  return { source: r.source, modules: r.modules.map((m) => ({ ...m, error: m.error ? { code: m.error.code, message: tr(lang, m.error.message) } : undefined })) };
+  return { source: r.source, modules: r.modules.map((m) => ({ ...m, error: m.error })) };
 }

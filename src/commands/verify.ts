@@ -5,6 +5,7 @@ import { SCHEMA_VERSION, writeJson, type App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { progressBar } from '../cli/progress.js';
 import { renderVerifyText } from '../cli/report-text.js';
+import { interruptedMsg } from '../cli/batch-report.js';
 import { verifyJsonView } from '../cli/report-json.js';
 import { useColor } from '../cli/table.js';
 import type { OutStream } from '../cli/context.js';
@@ -172,7 +173,7 @@ export function register(program: Command, app: App): void {
               reports[k] ?? { file: i.display, indication: 'ERROR', error: { code: 'NOT_VERIFIED_INTERRUPTED', message: `${i.display}: not verified: interrupted (${signal})`, messageVi: `${i.display}: chưa kiểm tra: đã dừng theo yêu cầu (${signal})` }, signatures: [] },
             );
             const partial: VerifyRunResult = { summary: summarize(files), files };
-            if (format === 'json') writeJson(ctx, { schemaVersion: SCHEMA_VERSION, ok: false, result: { ...(verifyJsonView(partial) as object), interrupted: { signal } }, error: { code: 'INTERRUPTED', message: line } });
+            if (format === 'json') writeJson(ctx, { schemaVersion: SCHEMA_VERSION, ok: false, result: { ...(verifyJsonView(partial) as object), interrupted: { signal } }, error: { code: 'INTERRUPTED', message: interruptedMsg(signal) } });
             else if (format === 'junit' && junit) ctx.stdout.write(junit.renderVerifyJunit(partial, { allowUnsigned: Boolean(flags.allowUnsigned) }));
             else renderVerifyText(ctx.stdout, partial, ctx.lang, useColor(ctx.stdout, ctx.env));
             ctx.stderr.write(`kyso: ${line}\n`);

@@ -1,6 +1,8 @@
 import type { ExchangeProfile } from './profile.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { KysoError, inputError, msg, type ErrorCategory } from '../core/errors.js';
@@ -53,6 +55,8 @@ export interface HttpRequest {
   kind?: ResponseKind;
 }
 
+/** A connection that went away under the request: for https possibly a TLS refusal that raced it (see tlsAlert). */
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);
 const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|UNABLE_TO_GET_ISSUER|ERR_SSL|EPROTO/;
 
@@ -131,6 +135,7 @@ export class HttpClient {
   private readonly timeoutMs: number;
   private readonly base: URL;
   private readonly caps: Record<ResponseKind, number>;
+  private tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
 
   constructor(private readonly opts: HttpClientOptions) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -145,6 +150,7 @@ export class HttpClient {
     this.base = base;
     this.caps = { ...RESPONSE_CAPS, ...opts.maxResponseBytes };
     const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+    this.tls = tls;
     if (opts.caFile) tls.ca = readPem(opts.caFile, { en: 'CA bundle', vi: 'tệp chứng thư CA' });
     if (opts.clientCert) tls.cert = readPem(opts.clientCert, { en: 'client certificate', vi: 'chứng thư máy khách' });
     if (opts.clientKey) tls.key = readPem(opts.clientKey, { en: 'client key', vi: 'khóa máy khách' });
@@ -253,7 +259,13 @@ export class HttpClient {
       if (e instanceof KysoError) throw e;
       const code = errCode(e);
       if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') throw this.tooLarge(r, Math.max(...Object.values(this.caps)));
-      if (TLS_TRUST.test(code)) {
+      // A server that refuses the TLS session (no or wrong client certificate under TLS 1.3) sends its alert after
+      // the client's handshake is done; when the request was already on its way the alert races a reset and the
+      // client may see either. A reset of a direct https connection is asked once more without a request: the
+      // alert then arrives alone, and both outcomes are classified alike (EXCHANGE_TLS).
+      const tlsCode = TLS_TRUST.test(code) ? code : RESET.has(code) && this.base.protocol === 'https:' && !this.proxyUrl && !this.opts.dispatcher ? await this.tlsAlert(u) : undefined;
+      if (tlsCode) {
+        const code = tlsCode;
         throw new KysoError(
           'EXCHANGE_TLS',
           'credentials',
@@ -269,6 +281,28 @@ export class HttpClient {
         { cause: e, details: { code, mayHaveReached } },
       );
     }
+  }
+
+  /**
+   * Opens a bare TLS session to the endpoint with the profile's certificates and sends nothing: the TLS error
+   * code when the server refuses it (an alert during or right after the handshake), else undefined.
+   */
+  private tlsAlert(u: URL): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (v: string | undefined) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(v);
+      };
+      const sock = tlsConnect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 443), servername: isIP(u.hostname) ? undefined : u.hostname, ...this.tls, timeout: this.timeoutMs });
+      // a server content with the session says nothing; one that refuses it sends its alert within a round trip
+      const timer = setTimeout(() => finish(undefined), Math.min(this.timeoutMs, 2000));
+      sock.on('error', (err) => finish(TLS_TRUST.test(errCode(err)) ? errCode(err) : undefined));
+      sock.on('close', () => finish(undefined));
+    });
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { KysoError, msg } from '../core/errors.js';
+import { KysoError, msg, type Msg } from '../core/errors.js';
+import { valueLabel } from '../core/value-labels.js';
 import { makeDemoPki } from './demo-pki.js';
 import { SAMPLE_CONG_VAN, writeSampleDocument } from './demo-documents.js';
 import { sealPng, signaturePng } from './demo-images.js';
@@ -42,6 +43,8 @@ export interface DemoStep {
   /** the command line a person would type (secrets come from the environment, never from here) */
   command?: string;
   summary: string;
+  /** the summary in Vietnamese, where its words differ (states, "status") */
+  summaryVi?: string;
 }
 
 export interface DemoResult {
@@ -79,8 +82,8 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<DemoRe
   await mkdir(dir, { recursive: true });
   const steps: DemoStep[] = [];
   let hub: RunningHub | undefined;
-  const step = (title: DemoStep['title'], summary: string, command?: string) => {
-    const s: DemoStep = { n: steps.length + 1, title, command, summary };
+  const step = (title: DemoStep['title'], summary: string | Msg, command?: string) => {
+    const s: DemoStep = typeof summary === 'string' ? { n: steps.length + 1, title, command, summary } : { n: steps.length + 1, title, command, summary: summary.en, summaryVi: summary.vi };
     steps.push(s);
     deps.onStep?.(s);
   };
@@ -203,7 +206,7 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<DemoRe
       '--type', 'Công văn', '--signer-name', SAMPLE_CONG_VAN.signerName, '--signer-position', 'Chủ tịch', '--signer-competence', 'TM.',
     ]);
     const item = r.doc?.result?.item;
-    step({ en: `Send to ${ORG_RECV.organName}`, vi: `Gửi đến ${ORG_RECV.organName}` }, `${item?.state ?? '?'} — ${item?.documentId ?? ''}`, `(cd gui) ${r.line}`);
+    step({ en: `Send to ${ORG_RECV.organName}`, vi: `Gửi đến ${ORG_RECV.organName}` }, msg(`${item?.state ?? '?'} — ${item?.documentId ?? ''}`, `${valueLabel(item?.state ?? '?', 'vi')} — ${item?.documentId ?? ''}`), `(cd gui) ${r.line}`);
 
     // 8. receive
     r = await run(receiver, envX, ['receive', '--trust', pki.rootPem, '--no-default-trust', '--revocation', 'off']);
@@ -212,7 +215,7 @@ export async function runDemo(opts: DemoOptions, deps: DemoDeps): Promise<DemoRe
     const att = got.attachments?.[0];
     step(
       { en: 'Receive, verify, acknowledge (status 01)', vi: 'Nhận, kiểm tra chữ ký, báo đã đến (trạng thái 01)' },
-      `${att?.name ?? '?'}: ${att?.verdict?.indication ?? '?'}; status ${got.statusCode}; ${path.relative(dir, got.dir)}`,
+      msg(`${att?.name ?? '?'}: ${att?.verdict?.indication ?? '?'}; status ${got.statusCode}; ${path.relative(dir, got.dir)}`, `${att?.name ?? '?'}: ${att?.verdict?.indication ?? '?'}; trạng thái ${got.statusCode}; ${path.relative(dir, got.dir)}`),
       `(cd nhan) ${r.line}`,
     );
 

@@ -73,6 +73,8 @@ export interface ExtendFileReport {
   /** End of validity of the newest document timestamp's TSA certificate (after the run). */
   archiveTimestampExpiry: string | null;
   reason: { code: string; message: string; messageVi: string } | null;
+  /** The reason again when the file could not be handled (status "error"): per-file errors are `files[].error` in every report. */
+  error?: { code: string; message: string; messageVi: string } | null;
   warnings: string[];
 }
 
@@ -382,5 +384,6 @@ export async function extendFiles(
     unregister?.();
     deps.progress.done();
   }
+  for (const r of reports) r.error = r.status === 'error' ? r.reason : null;
   return { level: opts.level, summary: summarizeExtend(reports), files: reports };
 }

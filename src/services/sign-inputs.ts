@@ -4,7 +4,8 @@
  * Planning refuses what must never happen (overwriting an input, an existing output without --force, a
  * missing output folder) before any key is opened. Node 20 has no fs.glob, hence the small matcher here.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { listFolder } from '../io/byte-names.js';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
 import { assertNotAnInput, inputIdentities } from '../io/atomic-write.js';
@@ -18,6 +19,8 @@ export interface ExpandedInput {
   rel: string;
   /** named on the command line (not found by expanding a folder or glob): always signed */
   explicit: boolean;
+  /** its name in the folder is not UTF-8 (file and display carry it \xNN-escaped): refused per file */
+  notUtf8?: boolean;
 }
 
 /** Why a file found in a batch is left alone (not an error): see planOutputs and signDocuments. */
@@ -64,19 +67,22 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp('^' + re + '$');
 }
 
-async function walk(dir: string, out: string[], depth = 0): Promise<void> {
+/** Files under `dir`, sorted; those whose name is not UTF-8 (escaped \xNN) also go to `notUtf8`. */
+async function walk(dir: string, out: string[], depth = 0, notUtf8?: Set<string>): Promise<void> {
   if (depth > 64) return;
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await listFolder(dir);
   } catch {
     return;
   }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out, depth + 1);
-    else if (e.isFile() && !e.name.includes(TEMP_MARK)) out.push(p);
+    if (e.notUtf8 && !e.isDirectory) {
+      out.push(p);
+      notUtf8?.add(p);
+    } else if (e.isDirectory) await walk(p, out, depth + 1, notUtf8);
+    else if (e.isFile && !e.name.includes(TEMP_MARK)) out.push(p);
   }
 }
 
@@ -119,10 +125,11 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
     }
     if (st.isDirectory()) {
       const files: string[] = [];
-      await walk(abs, files);
+      const notUtf8 = new Set<string>();
+      await walk(abs, files, 0, notUtf8);
       for (const f of files.filter((f) => /\.pdf$/i.test(f))) {
         const rel = path.relative(abs, f).split(path.sep).join('/');
-        add({ file: f, display: path.join(raw, rel), rel, explicit: false });
+        add({ file: f, display: path.join(raw, rel), rel, explicit: false, ...(notUtf8.has(f) ? { notUtf8: true } : {}) });
       }
     } else add({ file: abs, display: raw, rel: path.basename(abs), explicit: true });
   }
@@ -201,6 +208,13 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     planned.push(p);
     if (skippedByName.has(f.file)) {
       p.skipped = 'signed-name';
+      continue;
+    }
+    if (f.notUtf8) {
+      p.error = inputError(
+        'INPUT_NAME_NOT_UTF8',
+        msg(`${f.display}: the file name is not UTF-8 (an old encoding such as CP1258 or VNI): rename the file to sign it`, `${f.display}: tên tệp không ở dạng UTF-8 (bảng mã cũ như CP1258, VNI): hãy đổi tên tệp rồi ký lại`),
+      );
       continue;
     }
     const kind = await exists(f.file);

@@ -89,6 +89,13 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
   const outcomes: (SignFileOutcome | undefined)[] = planned.map((p) =>
     p.skipped ? { input: p.display, output: p.outputDisplay, skipped: p.skipped } : p.error ? { input: p.display, output: p.outputDisplay, error: p.error } : undefined,
   );
+  // what is known so far goes to the caller as it happens: a signal's report lists it (as the local batch does)
+  deps.onPlan?.(planned.map((p) => ({ input: p.display, output: p.outputDisplay })));
+  for (const o of outcomes) if (o) deps.onFile?.(o);
+  const settle = (i: number, o: SignFileOutcome) => {
+    outcomes[i] = o;
+    deps.onFile?.(o);
+  };
   if (planned.every((p) => p.error || p.skipped)) return { files: outcomes as SignFileOutcome[], warnings };
   if (opts.rsaPss) throw usageError('REMOTE_PSS_UNSUPPORTED', msg('--rsa-pss is not available with --remote', 'không dùng được --rsa-pss cùng --remote'));
 
@@ -104,11 +111,11 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
     }
   });
   const fail = (i: number, p: PlannedFile, e: unknown) => {
-    outcomes[i] = {
+    settle(i, {
       input: p.display,
       output: p.outputDisplay,
       error: isKysoError(e) ? e : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e }),
-    };
+    });
   };
   try {
     const check = checkSigningCertificate(signer.certificate, { now: deps.now(), source: signer.description });
@@ -230,7 +237,7 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
         } else sha256 = await x.ranges.finishFileSha256();
         await fsyncPath(final, 'r+');
         await publish(final, output, force, x.plan.outputDisplay ?? output);
-        outcomes[x.index] = { input: x.plan.display, output: x.plan.outputDisplay!, field: x.pdf.fieldName, level, signer: check.description.subject, sha256 };
+        settle(x.index, { input: x.plan.display, output: x.plan.outputDisplay!, field: x.pdf.fieldName, level, signer: check.description.subject, sha256 });
       } catch (e) {
         fail(x.index, x.plan, e);
         for (const t of mine) await unlink(t).catch(() => undefined);

@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { listFolder, readablePathFor } from '../io/byte-names.js';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +17,8 @@ export interface VerifyInput {
   missing?: boolean;
   /** Path relative to the argument that found it (the argument itself for a file); used by --shard. */
   rel?: string;
+  /** Its name in the folder is not UTF-8 (path and display carry it \xNN-escaped): reported as ERROR INPUT_NAME_NOT_UTF8. */
+  notUtf8?: boolean;
 }
 
 const MAX_WALK_DEPTH = 64;
@@ -33,7 +36,7 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
     if (depth > MAX_WALK_DEPTH) return;
     let entries;
     try {
-      entries = await readdir(dirAbs, { withFileTypes: true });
+      entries = await listFolder(dirAbs);
     } catch {
       out.push({ path: dirAbs, display: dirDisplay, missing: true, rel: dirRel || dirDisplay });
       return;
@@ -43,8 +46,14 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
       const abs = path.join(dirAbs, e.name);
       const disp = path.join(dirDisplay, e.name);
       const rel = dirRel ? `${dirRel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(abs, disp, depth + 1, rel);
-      else if ((e.isFile() || e.isSymbolicLink()) && /\.pdf$/i.test(e.name)) push(abs, disp, rel);
+      if (e.notUtf8 && /\.pdf$/i.test(e.name) && !e.isDirectory) {
+        // read by its bytes (the string path would name no file); shown escaped
+        const readable = readablePathFor(dirAbs, e.bytes);
+        if (readable) push(readable, disp, rel);
+        else out.push({ path: abs, display: disp, rel, missing: true, notUtf8: true });
+      }
+      else if (e.isDirectory) await walk(abs, disp, depth + 1, rel);
+      else if ((e.isFile || e.isSymbolicLink) && /\.pdf$/i.test(e.name)) push(abs, disp, rel);
     }
   };
   for (const input of inputs) {
@@ -87,6 +96,13 @@ export async function prepareVerify(settings: VerifySettings, now: () => Date): 
 }
 
 function missingReport(i: VerifyInput): FileReport {
+  if (i.notUtf8) {
+    const n = msg(
+      `${i.display}: the file name is not UTF-8 (an old encoding such as CP1258 or VNI): rename the file to check it`,
+      `${i.display}: tên tệp không ở dạng UTF-8 (bảng mã cũ như CP1258, VNI): hãy đổi tên tệp rồi kiểm tra lại`,
+    );
+    return { file: i.display, indication: 'ERROR', error: { code: 'INPUT_NAME_NOT_UTF8', message: n.en, messageVi: n.vi }, signatures: [] };
+  }
   const m = msg(`${i.display}: file not found`, `${i.display}: không tìm thấy tệp`);
   return { file: i.display, indication: 'ERROR', error: { code: 'INPUT_NOT_FOUND', message: m.en, messageVi: m.vi }, signatures: [] };
 }

@@ -8,6 +8,7 @@
  * --accept-indeterminate, which extends it and records that choice; --renew-before adds a document timestamp
  * only when the newest TSA certificate expires within the margin.
  */
+import { vietnamIso } from '../../src/core/vn-time.js';
 import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -42,7 +43,8 @@ async function verifyLevels(file: string): Promise<{ code: number | null; indica
   const own = sigs.filter((s) => s.type === 'signature');
   return { code: v.code, indication: f.indication, levels: own.map((s) => s.level), types: sigs.map((s) => s.type), validUntil: own.map((s) => s.validUntil) };
 }
-const notAfter = async (pem: string) => new Date(new X509Certificate(await readFile(pem)).validTo).toISOString();
+/** as the JSON report writes times: Vietnam time, ISO 8601 with +07:00 */
+const notAfter = async (pem: string) => vietnamIso(new Date(new X509Certificate(await readFile(pem)).validTo));
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kyso-extend-'));

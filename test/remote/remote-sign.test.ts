@@ -303,6 +303,46 @@ describe.sequential('failures: documented exit code and message, no output file'
     expect(await readdir(d)).toEqual([]);
   });
 
+  it('SIGTERM / Ctrl-C while a remote batch waits for the approval: the same report as a local batch (JSON envelope, summary), nothing written', async () => {
+    for (const [signal, json] of [['SIGTERM', true], ['SIGINT', false]] as const) {
+      const d = await mkdtemp(path.join(dir, 'int-batch-'));
+      const inDir = path.join(d, 'in');
+      const outDir = path.join(d, 'out');
+      await mkdir(inDir);
+      await mkdir(outDir);
+      for (let i = 1; i <= 3; i++) await copyFile(src, path.join(inDir, `d${i}.pdf`));
+      await writeFile(path.join(inDir, 'note.pdf'), 'not a pdf\n');
+      for (const t of vnpt.txs.values()) if (t.state === 'pending') t.state = 'expired';
+      const args = ['sign', inDir, '--out-dir', outDir, '--remote', 'lanh-dao', ...(json ? ['--json'] : [])];
+      const child = spawn(process.execPath, [KYSO_BIN, ...args], { env: { ...process.env, ...env, LANG: 'C.UTF-8' }, cwd: dir });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (x) => (stdout += x));
+      child.stderr.setEncoding('utf8').on('data', (x) => (stderr += x));
+      const closed = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      const until = Date.now() + 30_000;
+      while (![...vnpt.txs.values()].some((t) => t.state === 'pending') || !stderr.includes('approve transaction')) {
+        if (Date.now() > until) throw new Error(`no pending transaction: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect((await readdir(outDir, { recursive: true })).some((f) => f.includes('.kyso-tmp-'))).toBe(true); // prepared, waiting
+      child.kill(signal);
+      expect(await closed).toBe(signal === 'SIGTERM' ? 143 : 130);
+      expect(existsSync(outDir) ? (await readdir(outDir)).filter((f) => f.endsWith('.pdf') || f.includes('.kyso-tmp-')) : []).toEqual([]);
+      expect(stderr).toContain(`interrupted (${signal})`);
+      expect(stderr).toMatch(/Signed 0 of 4 file\(s\) \(1 failed, 3 not signed\)/);
+      if (json) {
+        const j = JSON.parse(stdout);
+        expect(j).toMatchObject({ schemaVersion: 1, ok: false, error: { code: 'INTERRUPTED' }, result: { interrupted: { signal, exitCode: 143 } } });
+        const files = j.result.files as { input: string; error?: { code: string } }[];
+        expect(files.map((f) => f.error?.code).sort()).toEqual(['INPUT_NOT_PDF', 'NOT_SIGNED_INTERRUPTED', 'NOT_SIGNED_INTERRUPTED', 'NOT_SIGNED_INTERRUPTED'].sort());
+        expect(files.filter((f) => f.error?.code === 'NOT_SIGNED_INTERRUPTED').map((f) => path.basename(f.input)).sort()).toEqual(['d1.pdf', 'd2.pdf', 'd3.pdf']);
+      } else expect(stdout).toBe('');
+      // the abandoned transaction must not be taken for the next test's
+      for (const t of vnpt.txs.values()) if (t.state === 'pending') t.state = 'expired';
+    }
+  }, 120_000);
+
   it('a declined 3-document batch writes nothing at all', async () => {
     const inDir = path.join(dir, 'decl-in');
     const outDir = path.join(dir, 'decl-out');

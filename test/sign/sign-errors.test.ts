@@ -95,10 +95,16 @@ describe.concurrent('credentials → exit 4', () => {
   });
   it('--json: the error envelope', async () => {
     const c = await caseDir('json-cred', samples.simple);
-    const r = await kysoSign([c.in, '-o', c.out, '--p12', leader(), '--json', '--lang', 'en'], { env: { KYSO_P12_PASSWORD: 'bad' } });
+    // the error object is the same whatever the language: English message, Vietnamese messageVi
+    const r = await kysoSign([c.in, '-o', c.out, '--p12', leader(), '--json', '--lang', 'vi'], { env: { KYSO_P12_PASSWORD: 'bad' } });
     expect(r.code).toBe(4);
     const j = JSON.parse(r.stdout);
-    expect(j).toEqual({ schemaVersion: 1, ok: false, result: null, error: { code: 'P12_BAD_PASSWORD', message: expect.stringContaining('wrong passphrase') } });
+    expect(j).toEqual({
+      schemaVersion: 1,
+      ok: false,
+      result: null,
+      error: { code: 'P12_BAD_PASSWORD', message: expect.stringContaining('wrong passphrase'), messageVi: expect.stringContaining('sai mật khẩu') },
+    });
     expect(r.stdout).not.toContain('bad');
   });
 });

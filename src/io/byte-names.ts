@@ -1,0 +1,60 @@
+/**
+ * File names that are not UTF-8 (old CP1258 / VNI / Latin-1 archives). Node turns such a name into U+FFFD when
+ * it lists a folder as strings, and the path it then builds names no file: the file would be reported "not
+ * found". Folders are listed as bytes instead; a name that is not UTF-8 is shown with \xNN escapes and reported
+ * as what it is (issue 14).
+ */
+import { openSync, type Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+
+/** One folder entry: its name as a string when it is UTF-8, else escaped (`v\xe3n.pdf`) with `notUtf8` set. */
+export interface ListedEntry {
+  name: string;
+  /** the name as it is on disk */
+  bytes: Buffer;
+  notUtf8: boolean;
+  isDirectory: boolean;
+  isFile: boolean;
+  isSymbolicLink: boolean;
+}
+
+/** True when the bytes are valid UTF-8 (they survive a decode and encode unchanged). */
+export function isUtf8Name(bytes: Buffer): boolean {
+  return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+}
+
+/** The name for people and reports: printable ASCII kept, every other byte as \xNN. */
+export function escapeNameBytes(bytes: Buffer): string {
+  let s = '';
+  for (const b of bytes) s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return s;
+}
+
+/** At most this many files with such names are held open for reading (the rest are reported by name). */
+const MAX_HELD = 256;
+let held = 0;
+
+/**
+ * A path a string-path reader can open for a file whose name is not UTF-8: the file is opened by its bytes and
+ * read through /proc/self/fd (Linux; the descriptor stays open for the run). Undefined where that cannot be done.
+ */
+export function readablePathFor(dir: string, name: Buffer): string | undefined {
+  if (process.platform !== 'linux' || held >= MAX_HELD) return undefined;
+  try {
+    const fd = openSync(Buffer.concat([Buffer.from(dir.endsWith('/') ? dir : `${dir}/`), name]), 'r');
+    held++;
+    return `/proc/self/fd/${fd}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lists a folder by bytes (sorted by name as the string listing was); throws like readdir. */
+export async function listFolder(dir: string): Promise<ListedEntry[]> {
+  const entries = (await readdir(dir, { withFileTypes: true, encoding: 'buffer' })) as unknown as Dirent<Buffer>[];
+  const out = entries.map((e) => {
+    const ok = isUtf8Name(e.name);
+    return { name: ok ? e.name.toString('utf8') : escapeNameBytes(e.name), bytes: e.name, notUtf8: !ok, isDirectory: e.isDirectory(), isFile: e.isFile(), isSymbolicLink: e.isSymbolicLink() };
+  });
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
