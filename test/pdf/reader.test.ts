@@ -148,9 +148,11 @@ describe('hostile input: clean errors, bounded work', () => {
   });
   it('an object with millions of items is refused, not built', async () => {
     const big = `[${'1 '.repeat(1_200_000)}]`;
-    const t0 = Date.now();
     await expect(PdfReader.open(bufferSource(miniPdf([], `/Big ${big}`)))).rejects.toMatchObject({ category: 'input' });
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // the parser stops at its item cap instead of building the array (no time assertion: timings are for bench)
+    const { ObjectParser, MAX_ITEMS } = await import('../../src/pdf/object-parser.js');
+    const { PDFContext } = await import('../../src/pdf/pdf-lib.js');
+    expect(() => new ObjectParser(Buffer.from(big, 'latin1'), 0, PDFContext.create(), true).parseObject()).toThrow(`more than ${MAX_ITEMS} items`);
   });
   it('decompression bomb is capped', async () => {
     const bomb = deflateSync(Buffer.alloc(50 * 1024 * 1024));
@@ -168,9 +170,7 @@ describe('hostile input: clean errors, bounded work', () => {
     const { PDFRef } = await import('../../src/pdf/pdf-lib.js');
     const st = await r.getObject(PDFRef.of(4, 0));
     expect(st).toBeInstanceOf(PDFRawStream);
-    const t0 = Date.now();
     await expect(r.decodeStream(st as PDFRawStream)).rejects.toMatchObject({ code: 'INPUT_STREAM_TOO_LARGE' });
-    expect(Date.now() - t0).toBeLessThan(2000);
   });
   it('garbage startxref and xref offsets: recovered', async () => {
     const b = miniPdf();
