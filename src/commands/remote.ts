@@ -64,7 +64,7 @@ export async function signRemote(
   profile: string,
   options: import('../services/sign-document.js').SignDocumentsOptions,
   chain: string | undefined,
-  report: Pick<import('../services/sign-document.js').SignDocumentsDeps, 'onPlan' | 'onFile'> = {},
+  report: Pick<import('../services/sign-document.js').SignDocumentsDeps, 'onPlan' | 'onFile' | 'chooseField'> = {},
 ): Promise<import('../services/sign-remote.js').SignRemoteResult> {
   const ctx = app.ctx;
   const { signDocumentsRemote } = await import('../services/sign-remote.js');

@@ -224,7 +224,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
         throw usageError('CREDENTIALS_CONFLICT', msg('give either --remote or a local key (--p12, --pkcs11-module …), not both', 'chỉ dùng --remote hoặc khóa tại máy (--p12, --pkcs11-module …), không dùng cả hai'));
       }
       const result: SignDocumentsResult & { remote?: unknown } = flags.remote
-        ? await (await import('./remote.js')).signRemote(app, flags.remote, signOptions, abs(flags.chain), { onPlan: (p) => (plan = p), onFile: (f) => done.push(f) })
+        ? await (await import('./remote.js')).signRemote(app, flags.remote, signOptions, abs(flags.chain), { onPlan: (p) => (plan = p), onFile: (f) => done.push(f), chooseField: ctx.stdinIsTTY ? ttyFieldChooser(ctx) : undefined })
         : await signDocuments(signOptions, {
           appearanceConfig: () => appearanceConfigOf(ctx),
           openSigner: () =>

@@ -142,8 +142,8 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
       temps.add(tmp);
       try {
         await mkdir(path.dirname(p.output!), { recursive: true });
-        const pdf = await preparePdfForSigning(p.input, tmp, {
-          fieldName: opts.field,
+        const prepare = (fieldName: string | undefined) => preparePdfForSigning(p.input, tmp, {
+          fieldName,
           reason: opts.reason,
           location: opts.location,
           contactInfo: opts.contactInfo,
@@ -153,6 +153,22 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
           contentsBytes,
           ...(opts.certify ? { certify: { permission: opts.certify } } : {}),
         });
+        let pdf: PreparedPdf;
+        try {
+          pdf = await prepare(opts.field);
+        } catch (e) {
+          // several empty signature fields and no --field: at a terminal, with one file, the clerk picks one
+          // (as `kyso sign` without --remote does), before anything goes to the provider
+          const todo = planned.filter((q) => !q.error && !q.skipped).length;
+          if (!(deps.chooseField && todo === 1 && isKysoError(e) && e.code === 'FIELD_CHOICE_NEEDED')) throw e;
+          const names = (e.details?.fields ?? []) as string[];
+          const pages = (e.details?.pages ?? []) as (number | undefined)[];
+          progress.done();
+          const chosen = await deps.chooseField(p.display, names.map((name, k) => ({ name, page: pages[k] })));
+          if (chosen === undefined) throw e;
+          await unlink(tmp).catch(() => undefined);
+          pdf = await prepare(chosen);
+        }
         if (pdf.bytesBeforeHeaderLeftOut) {
           const w = bytesLeftOutWarning(p, pdf.bytesBeforeHeaderLeftOut);
           warnings.push(w);

@@ -12,6 +12,7 @@ import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 import { KYSO_BIN, runKyso } from '../helpers/cli.js';
 import { spawn } from 'node:child_process';
 import { getPki } from '../helpers/pki.js';
+import { onTerminal } from '../helpers/terminal.js';
 import { judge, pdfsig, qpdfCheck } from '../sign/validators.js';
 import { act, setFault, startCsc, startViettel, startVnpt, type FakeProvider } from './servers.js';
 
@@ -145,6 +146,30 @@ describe.sequential('remote signing, one document per provider', () => {
     expect(r.stderr).toContain('banner.pdf: the 21 byte(s) before the %PDF- header (a mail-gateway banner?) are left out');
     expect((await readFile(out)).subarray(0, 5).toString()).toBe('%PDF-');
     expect(await judge(out, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
+  });
+
+  it('several empty signature fields at a terminal: the clerk picks one before the request goes out, as without --remote', async () => {
+    const { preparedFieldsPdf } = await import('../../bench/real-world-pdfs.mjs');
+    const two = path.join(dir, 'two-fields.pdf');
+    await writeFile(two, preparedFieldsPdf(['LanhDao', 'VanThu']));
+    const out = path.join(dir, 'two-fields-signed.pdf');
+    const before = vnpt.bodies.length;
+    let ended = false;
+    const run = onTerminal(['sign', two, '-o', out, '--remote', 'lanh-dao', '--lang', 'en'], [{ waitFor: 'Sign which field? (1-2 or its name, Enter to stop): ', type: '2' }], dir, env);
+    void run.then(() => (ended = true));
+    const acted = act(vnpt, 'approve', { timeoutMs: 60_000, stop: () => ended });
+    const r = await run;
+    expect(await acted, r.screen).toBe(true);
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toContain('2) VanThu (page 1)');
+    const sigs = await pdfsig(out, pki.nssDir);
+    expect(sigs.map((x) => [x.field, x.valid])).toEqual([
+      ['LanhDao', false],
+      ['VanThu', true],
+    ]);
+    // nothing went to the provider before the answer, and only digests after it
+    expect(vnpt.bodies.length).toBeGreaterThan(before);
+    await assertOnlyDigests(vnpt, out);
   });
 
   it('csc with an ECDSA P-384 key and --hash sha384, values returned as r‖s: converted to DER, valid', async () => {
