@@ -342,7 +342,7 @@ export function register(program: Command, app: App): void {
           for (const f of it.files) w('file', `${f.name} ${f.sha256}`);
           w('created', timeLabel(it.createdAt));
           if (it.nextAttemptAt) w('next try', timeLabel(it.nextAttemptAt));
-          if (it.lastError) w('last error', `${it.lastError.code}: ${it.lastError.message}`);
+          if (it.lastError) w('last error', `${it.lastError.code}: ${vi ? (it.lastError.messageVi ?? it.lastError.message) : it.lastError.message}`);
           ctx.stdout.write(ctx.lang === 'vi' ? '\nCác lần gửi:\n' : '\nAttempts:\n');
           renderTable(ctx.stdout, headers(['N', 'STARTED', 'OUTCOME', 'HTTP', 'ANSWER'], lang), it.attempts.map((a) => [String(a.n), timeLabel(a.startedAt), valueLabel(a.outcome, lang), a.httpStatus ? String(a.httpStatus) : '', (a.answer ?? a.errorCode ?? '').slice(0, 200)]));
           if (it.statusHistory.length) {

@@ -69,7 +69,8 @@ export interface OutboxItem {
   leaseUntil?: string;
   createdAt: string;
   updatedAt: string;
-  lastError?: { code: string; message: string };
+  /** messageVi: the same in Vietnamese (absent for items recorded by an older kyso) */
+  lastError?: { code: string; message: string; messageVi?: string };
   attempts: AttemptRecord[];
   history: StatusEvent[];
 }
@@ -143,7 +144,7 @@ export class OutboxStore {
       d.transaction(() => {
         d.exec(SCHEMA);
         const have = new Set((d.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
-        for (const [col, type] of [['identity', 'TEXT'], ['meta_hash', 'TEXT'], ['code', 'TEXT'], ['business_type', 'INTEGER'], ['lease_token', 'TEXT'], ['lease_until', 'TEXT'], ['answers', 'TEXT']]) {
+        for (const [col, type] of [['identity', 'TEXT'], ['meta_hash', 'TEXT'], ['code', 'TEXT'], ['business_type', 'INTEGER'], ['lease_token', 'TEXT'], ['lease_until', 'TEXT'], ['answers', 'TEXT'], ['last_error_message_vi', 'TEXT']]) {
           if (!have.has(col!)) d.exec(`ALTER TABLE items ADD COLUMN ${col} ${type}`);
         }
         d.exec('CREATE UNIQUE INDEX IF NOT EXISTS items_identity ON items(identity) WHERE identity IS NOT NULL');
@@ -294,6 +295,7 @@ export class OutboxStore {
       answer?: string;
       errorCode?: string;
       errorMessage?: string;
+      errorMessageVi?: string;
     },
   ): void {
     const t = now.toISOString();
@@ -305,9 +307,9 @@ export class OutboxStore {
         this.db
           .prepare(
             `UPDATE items SET state = ?, uncertain = ?, next_attempt_at = ?, doc_id = COALESCE(?, doc_id), owner_pid = NULL, owner_host = NULL, lease_token = NULL, lease_until = NULL,
-               last_error_code = ?, last_error_message = ?, updated_at = ? WHERE id = ?`,
+               last_error_code = ?, last_error_message = ?, last_error_message_vi = ?, updated_at = ? WHERE id = ?`,
           )
-          .run(r.state, r.uncertain ? 1 : 0, r.nextAttemptAt?.toISOString() ?? null, r.docId ?? null, r.errorCode ?? null, r.errorMessage ?? null, t, id);
+          .run(r.state, r.uncertain ? 1 : 0, r.nextAttemptAt?.toISOString() ?? null, r.docId ?? null, r.errorCode ?? null, r.errorMessage ?? null, r.errorMessageVi ?? null, t, id);
       })
       .immediate();
   }
@@ -486,7 +488,9 @@ export class OutboxStore {
       leaseUntil: opt(row.lease_until),
       createdAt: String(row.created_at),
       updatedAt: String(row.updated_at),
-      lastError: row.last_error_code ? { code: String(row.last_error_code), message: String(row.last_error_message ?? '') } : undefined,
+      lastError: row.last_error_code
+        ? { code: String(row.last_error_code), message: String(row.last_error_message ?? ''), ...(row.last_error_message_vi ? { messageVi: String(row.last_error_message_vi) } : {}) }
+        : undefined,
       attempts,
       history,
     };

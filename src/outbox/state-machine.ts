@@ -27,8 +27,8 @@ export type AttemptOutcome = 'pending' | 'delivered' | 'reconciled' | 'retry' | 
 /** What one attempt ended with, as the delivery loop reports it. */
 export type AttemptResult =
   | { kind: 'delivered'; docId: string; httpStatus?: number; answer?: string; reconciled: boolean }
-  | { kind: 'unknown'; code: string; message: string; httpStatus?: number; answer?: string }
-  | { kind: 'error'; category: ErrorCategory | 'unknown'; code: string; message: string; httpStatus?: number; answer?: string; retryAfterMs?: number; mayHaveReached?: boolean };
+  | { kind: 'unknown'; code: string; message: string; messageVi?: string; httpStatus?: number; answer?: string }
+  | { kind: 'error'; category: ErrorCategory | 'unknown'; code: string; message: string; messageVi?: string; httpStatus?: number; answer?: string; retryAfterMs?: number; mayHaveReached?: boolean };
 
 export interface Transition {
   state: OutboxState;

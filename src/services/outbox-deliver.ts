@@ -109,6 +109,7 @@ export async function deliverItem(id: string, deps: DeliverDeps, opts: { explici
       answer: result.answer,
       errorCode: result.kind !== 'delivered' ? result.code : undefined,
       errorMessage: result.kind !== 'delivered' ? result.message : undefined,
+      errorMessageVi: result.kind !== 'delivered' ? result.messageVi : undefined,
     });
     if (result.kind === 'delivered') {
       if (result.reconciled) deps.onEvent?.({ kind: 'reconciled', id, docId: result.docId });
@@ -156,7 +157,7 @@ function canClaim(it: OutboxItem, deps: DeliverDeps): boolean {
 }
 
 function errorMsg(r: Extract<AttemptResult, { kind: 'error' }>): Msg {
-  return (r as { msg?: Msg }).msg ?? msg(r.message, r.message);
+  return (r as { msg?: Msg }).msg ?? msg(r.message, r.messageVi ?? r.message);
 }
 
 /** One attempt: reconcile when uncertain, then send. Exchange errors become a result, never a throw. */
@@ -170,27 +171,28 @@ async function attemptOnce(item: OutboxItem, transport: ExchangeTransport, deps:
         sent = await transport.listSent();
       } catch (e) {
         const why = isKysoError(e) ? e.msg.en : (e as Error).message;
+        const whyVi = isKysoError(e) ? e.msg.vi : why;
         // network, 5xx, 429: worth asking again in this run; FAIL / 404 / credentials: unknown at once
         if (isKysoError(e) && e.category === 'exchange-retry') {
           const d = e.details ?? {};
-          return { kind: 'error', category: 'exchange-retry', code: 'SENT_LIST_FAILED', message: `the sent-list query failed: ${why}`, mayHaveReached: true, retryAfterMs: typeof d.retryAfterMs === 'number' ? d.retryAfterMs : undefined };
+          return { kind: 'error', category: 'exchange-retry', code: 'SENT_LIST_FAILED', message: `the sent-list query failed: ${why}`, messageVi: `không hỏi được danh sách đã gửi: ${whyVi}`, mayHaveReached: true, retryAfterMs: typeof d.retryAfterMs === 'number' ? d.retryAfterMs : undefined };
         }
-        return { kind: 'unknown', code: 'SENT_LIST_FAILED', message: `the sent-list query failed: ${why}` };
+        return { kind: 'unknown', code: 'SENT_LIST_FAILED', message: `the sent-list query failed: ${why}`, messageVi: `không hỏi được danh sách đã gửi: ${whyVi}` };
       }
       const r = reconcile(item, sent, deps.store.knownDocIds(item.id), deps.now());
       if (r.kind === 'found') return { kind: 'delivered', docId: r.docId, reconciled: true, answer: 'found in the server sent list' };
-      if (r.kind === 'ambiguous') return { kind: 'unknown', code: 'SENT_LIST_AMBIGUOUS', message: r.why };
-      if (requeryOnly) return { kind: 'unknown', code: 'SENT_LIST_NOT_FOUND', message: 'not in the server sent list (yet)' };
+      if (r.kind === 'ambiguous') return { kind: 'unknown', code: 'SENT_LIST_AMBIGUOUS', message: r.why, messageVi: `danh sách đã gửi không cho biết chắc gói tin nào là của mục này (${r.why})` };
+      if (requeryOnly) return { kind: 'unknown', code: 'SENT_LIST_NOT_FOUND', message: 'not in the server sent list (yet)', messageVi: 'chưa có trong danh sách đã gửi của máy chủ' };
     }
     // the stored bytes must still be the ones recorded (streamed: a 200 MB message is never held in memory)
     let actual: string;
     try {
       actual = (await sha256File(item.bytesPath)).sha256;
     } catch (e) {
-      return { kind: 'error', category: 'input', code: 'OUTBOX_BYTES_MISSING', message: `${item.bytesPath}: the stored edXML is missing (${(e as Error).message})` };
+      return { kind: 'error', category: 'input', code: 'OUTBOX_BYTES_MISSING', message: `${item.bytesPath}: the stored edXML is missing (${(e as Error).message})`, messageVi: `${item.bytesPath}: không còn tệp edXML đã lưu (${(e as Error).message})` };
     }
     if (actual !== item.sha256) {
-      return { kind: 'error', category: 'input', code: 'OUTBOX_BYTES_CORRUPT', message: `${item.bytesPath}: the stored edXML no longer matches its SHA-256` };
+      return { kind: 'error', category: 'input', code: 'OUTBOX_BYTES_CORRUPT', message: `${item.bytesPath}: the stored edXML no longer matches its SHA-256`, messageVi: `${item.bytesPath}: tệp edXML đã lưu không còn khớp với SHA-256 của nó` };
     }
     const meta = { from: item.from, to: item.to, messageType: item.messageType, sha256: item.sha256 };
     const { docId } = transport.sendEdocFile ? await transport.sendEdocFile(item.bytesPath, meta) : await transport.sendEdoc(await readFile(item.bytesPath), meta);
@@ -203,6 +205,7 @@ async function attemptOnce(item: OutboxItem, transport: ExchangeTransport, deps:
         category: e.category,
         code: e.code,
         message: e.msg.en,
+        messageVi: e.msg.vi,
         httpStatus: typeof d.status === 'number' ? d.status : undefined,
         answer: d.body === undefined ? undefined : typeof d.body === 'string' ? d.body : JSON.stringify(d.body),
         retryAfterMs: typeof d.retryAfterMs === 'number' ? d.retryAfterMs : undefined,
