@@ -65,7 +65,7 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
           }
         }
         // the command kept running during the awaits above and may have started another temp file
-        cleanupTempsSync();
+        cleanupTempsSync({ settle: true });
         process.exit(signalExitCode(sig));
       })();
     };

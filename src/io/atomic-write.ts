@@ -42,12 +42,32 @@ export function untrackTemp(p: string): void {
 }
 
 /** Removes every registered temp file (synchronous: safe inside a signal handler). */
-export function cleanupTempsSync(): void {
+export function cleanupTempsSync(opts: { settle?: boolean } = {}): void {
+  const missing: string[] = [];
   for (const p of live) {
     try {
       unlinkSync(p);
-    } catch {
-      /* already gone */
+      live.delete(p);
+    } catch (e) {
+      // not there yet: an asynchronous copy (the thread pool's copyFile creates its target when it starts)
+      // may still create it, so the path stays registered for the last pass
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') missing.push(p);
+      else live.delete(p);
+    }
+  }
+  if (!opts.settle || !missing.length) return;
+  // The last pass before the process exits: give a creation already under way in the thread pool a moment
+  // (100 ms at most, only when a registered temp file was missing) and remove it if it appears.
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 10 && missing.length; i++) {
+    Atomics.wait(tick, 0, 0, 10);
+    for (let k = missing.length - 1; k >= 0; k--) {
+      try {
+        unlinkSync(missing[k]!);
+        missing.splice(k, 1);
+      } catch {
+        /* still not there */
+      }
     }
   }
   live.clear();
