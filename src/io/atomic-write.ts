@@ -268,16 +268,19 @@ export async function flushFolders(folders: Set<string>): Promise<void> {
 export function flushFoldersSync(folders: Set<string>): void {
   const dirs = [...folders];
   folders.clear();
-  for (const d of dirs) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(d, 'r');
-      fsyncSync(fd);
-    } catch {
-      /* folders cannot be fsynced everywhere */
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+  for (const d of dirs) fsyncDirSync(d);
+}
+
+/** fsyncDir for synchronous code (signal handlers, writeBytesAtomicSync). */
+function fsyncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* folders cannot be fsynced everywhere */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -348,16 +351,7 @@ export function writeBytesAtomicSync(finalPath: string, data: Uint8Array, mode =
     fd = undefined;
     renameSync(tmp, finalPath);
     live.delete(tmp);
-    try {
-      const dfd = openSync(path.dirname(finalPath), 'r');
-      try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
-      }
-    } catch {
-      /* folders cannot be fsynced everywhere */
-    }
+    fsyncDirSync(path.dirname(finalPath));
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     try {
