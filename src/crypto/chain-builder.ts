@@ -238,7 +238,7 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
   // fetched even when their hosts are not on the receive-time allow-list (a VNPT or Viettel issuing CA not
   // bundled). Addresses in certificates that reach no anchor never get here (no SSRF from a self-made chain).
   const fetcher = !constraint.length && opts.fetcher?.vouchedFor ? opts.fetcher.vouchedFor(path.flatMap((c) => [...c.ocspUrls, ...c.crlUrls])) : opts.fetcher;
-  const revocation = await checkPathRevocation(path, { ...opts, fetcher }, poe);
+  const revocation = await checkPathRevocation(path, { ...opts, fetcher }, poe, pool);
   problems.push(...revocation.problems);
 
   const res = (s: ChainStatus, sub?: ChainSubIndication) => {
@@ -290,7 +290,8 @@ function iso(d: Date): string {
 /** Answers issued up to a second before the POE still count: GeneralizedTime in OCSP/CRLs often has no fraction. */
 const ISSUE_PRECISION_MS = 1000;
 
-async function checkPathRevocation(path: ChainCert[], opts: ValidateOptions, poe: Date | undefined): Promise<ChainRevocation> {
+/** `offered`: the certificates the document offers (parsed once by the path builder), where a delegated OCSP responder may be. */
+async function checkPathRevocation(path: ChainCert[], opts: ValidateOptions, poe: Date | undefined, offered: readonly ChainCert[]): Promise<ChainRevocation> {
   const rev: ChainRevocation = { checked: false, problems: [], perCertificate: [] };
   if (opts.revocationMode === 'off') {
     rev.problems.push(problem('REVOCATION_OFF'));
@@ -308,7 +309,7 @@ async function checkPathRevocation(path: ChainCert[], opts: ValidateOptions, poe
       rev.perCertificate!.push({ subject: cert.subject, status: 'not-checked', source: 'ocsp-nocheck' });
       continue;
     }
-    const one = await revocationOf(cert, issuer, opts, now, freshAfter);
+    const one = await revocationOf(cert, issuer, opts, now, freshAfter, offered);
     for (const p of one.problems) rev.problems.push({ code: p.code, params: { subject: cert.subject, ...p.params } });
     rev.perCertificate!.push({ subject: cert.subject, status: one.status?.status ?? 'unknown', source: one.source, issuedAt: one.status?.issuedAt?.toISOString() });
     if (i === 0) rev.source = one.source;
@@ -358,15 +359,14 @@ function stale(s: RevocationStatus, freshAfter: Date): boolean {
   return !issued || issued.getTime() + ISSUE_PRECISION_MS < freshAfter.getTime();
 }
 
-async function revocationOf(cert: ChainCert, issuer: ChainCert, opts: ValidateOptions, now: Date, freshAfter: Date): Promise<OneRevocation> {
+async function revocationOf(cert: ChainCert, issuer: ChainCert, opts: ValidateOptions, now: Date, freshAfter: Date, offered: readonly ChainCert[]): Promise<OneRevocation> {
   const problems: Problem[] = [];
   let hadSource = false;
   const staleNote = (s: RevocationStatus, source: string) =>
     problems.push(problem('REVOCATION_NOT_FRESH', { source, issued: (s.issuedAt ?? s.thisUpdate)?.toISOString() ?? '?', poe: freshAfter.toISOString() }));
   // 1. Embedded (CMS revocation info, Adobe archive, DSS): evidence of its own time, counted only if fresh.
   // a delegated responder's certificate may be among those the document offers (DSS /Certs) instead of
-  // inside the answer; parsed only when there are embedded answers to check
-  const offered = opts.embeddedRevocation.ocsps.length ? parseCerts([...opts.intermediates.slice(0, MAX_OFFERED), ...opts.trustStore.extraIntermediates]) : [];
+  // inside the answer
   for (const der of opts.embeddedRevocation.ocsps.slice(0, MAX_EMBEDDED)) {
     const s = checkOcspResponse(der, cert, issuer, { now, requireFresh: false, extraCerts: offered });
     if (!s) continue;
