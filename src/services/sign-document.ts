@@ -161,6 +161,21 @@ export async function publish(tmp: string, output: string, force: boolean, shown
   await commitTemp(tmp, output, { overwrite: force, shown, inputs });
 }
 
+/**
+ * Several empty signature fields and no --field (`e` is FIELD_CHOICE_NEEDED): at a terminal, with one file, the
+ * clerk picks one; the chosen name is returned. Otherwise, or when the clerk gives up, `e` is thrown again.
+ * Used by local and remote signing alike.
+ */
+export async function fieldChosenFor(e: unknown, p: PlannedFile, deps: Pick<SignDocumentsDeps, 'chooseField'>, oneFile: boolean, progress: ProgressSink): Promise<string> {
+  if (!(deps.chooseField && oneFile && isKysoError(e) && e.code === 'FIELD_CHOICE_NEEDED')) throw e;
+  const names = (e.details?.fields ?? []) as string[];
+  const pages = (e.details?.pages ?? []) as (number | undefined)[];
+  progress.done(); // the question must not be drawn over by the progress line
+  const chosen = await deps.chooseField(p.display, names.map((name, i) => ({ name, page: pages[i] })));
+  if (chosen === undefined) throw e;
+  return chosen;
+}
+
 export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocumentsDeps): Promise<SignDocumentsResult> {
   const { level, hash } = validateSignOptions(opts);
   const force = Boolean(opts.force);
@@ -301,14 +316,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           try {
             signed = await one(opts.field);
           } catch (e) {
-            // several empty signature fields and no --field: at a terminal, with one file, the clerk picks one
-            if (!(deps.chooseField && todo.length === 1 && isKysoError(e) && e.code === 'FIELD_CHOICE_NEEDED')) throw e;
-            const names = (e.details?.fields ?? []) as string[];
-            const pages = (e.details?.pages ?? []) as (number | undefined)[];
-            progress.done(); // the question must not be drawn over by the progress line
-            const chosen = await deps.chooseField(p.display, names.map((name, i) => ({ name, page: pages[i] })));
-            if (chosen === undefined) throw e;
-            signed = await one(chosen);
+            signed = await one(await fieldChosenFor(e, p, deps, todo.length === 1, progress));
           }
           const { field, sha256, preparedField, leftOut } = signed;
           if (leftOut) warn(bytesLeftOutWarning(p, leftOut));

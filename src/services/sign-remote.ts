@@ -25,6 +25,7 @@ import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/s
 import { digestRangeWithFileHash, type RangeDigest } from './sign-digest.js';
 import {
   bytesLeftOutWarning,
+  fieldChosenFor,
   fsyncPath,
   publish,
   sha256File,
@@ -157,15 +158,8 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
         try {
           pdf = await prepare(opts.field);
         } catch (e) {
-          // several empty signature fields and no --field: at a terminal, with one file, the clerk picks one
-          // (as `kyso sign` without --remote does), before anything goes to the provider
-          const todo = planned.filter((q) => !q.error && !q.skipped).length;
-          if (!(deps.chooseField && todo === 1 && isKysoError(e) && e.code === 'FIELD_CHOICE_NEEDED')) throw e;
-          const names = (e.details?.fields ?? []) as string[];
-          const pages = (e.details?.pages ?? []) as (number | undefined)[];
-          progress.done();
-          const chosen = await deps.chooseField(p.display, names.map((name, k) => ({ name, page: pages[k] })));
-          if (chosen === undefined) throw e;
+          // the clerk picks the field as with a local key, before anything goes to the provider
+          const chosen = await fieldChosenFor(e, p, deps, planned.filter((q) => !q.error && !q.skipped).length === 1, progress);
           await unlink(tmp).catch(() => undefined);
           pdf = await prepare(chosen);
         }
