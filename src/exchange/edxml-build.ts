@@ -5,7 +5,7 @@ import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { inputError, msg } from '../core/errors.js';
 import { assertOrganId, formatEdxmlTimestamp, toWireDate } from './edxml-format.js';
-import { EDXML_NS, type AttachmentInput, type EdocMessage, type Organ, type StaffInfo, type StatusMessage } from './edxml-types.js';
+import { EDXML_NS, ORGAN_ELEMENTS, type AttachmentInput, type EdocMessage, type Organ, type StaffInfo, type StatusMessage } from './edxml-types.js';
 
 /*
  * Attachments: kyso sends each PDF raw (base64 of the file, ContentType application/pdf), not zipped.
@@ -268,17 +268,6 @@ export async function buildEdoc(m: EdocMessage, opts: { now?: Date } = {}): Prom
   return new Uint8Array(Buffer.concat(out));
 }
 
-const STATUS_ORGAN_FIELDS: [keyof Organ, string][] = [
-  ['organId', 'OrganId'],
-  ['organName', 'OrganName'],
-  ['organizationInCharge', 'OrganizationInCharge'],
-  ['organAdd', 'OrganAdd'],
-  ['email', 'Email'],
-  ['telephone', 'Telephone'],
-  ['fax', 'Fax'],
-  ['website', 'Website'],
-];
-
 /** A date from another system's message is echoed back: yyyy/MM/dd when it is a date, else as received. */
 function wireDateOrAsIs(d: string): string {
   try {
@@ -301,7 +290,7 @@ export function buildStatus(s: StatusMessage): Uint8Array {
   const doc = create({ version: '1.0', encoding: 'UTF-8' });
   const root = doc.ele('edXML');
   const mh = root.ele('edXML:edXMLEnvelope').ele('edXML:edXMLHeader').ele('edXML:MessageHeader');
-  addOrgan(mh, 'edXML:From', s.from, STATUS_ORGAN_FIELDS);
+  addOrgan(mh, 'edXML:From', s.from, ORGAN_ELEMENTS);
   const r = mh.ele('edXML:ResponseFor');
   addText(r, 'edXML:OrganId', s.responseFor.organId);
   addText(r, 'edXML:Code', s.responseFor.code);

@@ -1,6 +1,6 @@
 import { isValidOrganId, vnDate } from './edxml-format.js';
 import type { ParsedEdoc } from './edxml-parse.js';
-import type { Organ } from './edxml-types.js';
+import { ORGAN_ELEMENTS, type Organ } from './edxml-types.js';
 
 /*
  * The strictest platform rules known (spec "What real platforms check": the Bkav eDoc integrator's
@@ -15,17 +15,6 @@ export interface RuleViolation {
   en: string;
   vi: string;
 }
-
-const ORGAN_ELEMENTS: [keyof Organ, string][] = [
-  ['organId', 'OrganId'],
-  ['organName', 'OrganName'],
-  ['organizationInCharge', 'OrganizationInCharge'],
-  ['organAdd', 'OrganAdd'],
-  ['email', 'Email'],
-  ['telephone', 'Telephone'],
-  ['fax', 'Fax'],
-  ['website', 'Website'],
-];
 
 /** Every violation of the strict rules (empty = the platform accepts it). `now` decides "future". */
 export function strictRuleViolations(p: ParsedEdoc, now: Date): RuleViolation[] {

@@ -16,6 +16,18 @@ export interface Organ {
   website?: string;
 }
 
+/** The elements of an organisation block and their fields, in the order a status message writes them. */
+export const ORGAN_ELEMENTS: [keyof Organ, string][] = [
+  ['organId', 'OrganId'],
+  ['organName', 'OrganName'],
+  ['organizationInCharge', 'OrganizationInCharge'],
+  ['organAdd', 'OrganAdd'],
+  ['email', 'Email'],
+  ['telephone', 'Telephone'],
+  ['fax', 'Fax'],
+  ['website', 'Website'],
+];
+
 export interface DocCode {
   /** CodeNumber, e.g. "123" */
   number: string;
