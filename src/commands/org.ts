@@ -4,16 +4,11 @@ import type { App } from '../cli/app.js';
 import { renderTable } from '../cli/table.js';
 import { addOrg, importOrgs, listOrgs, syncOrgs, type OrgChange } from '../services/org-manage.js';
 import { addExchangeFlags, withSession, type ExchangeFlags } from './outbox.js';
+import type { OrganInfo } from '../core/config.js';
+import { organOf } from '../services/send-meta.js';
 
-interface AddFlags extends ExchangeFlags {
-  name?: string;
-  inCharge?: string;
-  address?: string;
-  email?: string;
-  phone?: string;
-  fax?: string;
-  website?: string;
-}
+/** `kyso org add` flags: the organisation's block, named as in the config's own organisation. */
+interface AddFlags extends ExchangeFlags, Omit<OrganInfo, 'place'> {}
 
 export function register(program: Command, app: App): void {
   const ctx = app.ctx;
@@ -55,7 +50,7 @@ export function register(program: Command, app: App): void {
           o,
           async (s) => ({
             exitCode: 0,
-            result: await addOrg(s, { organId, organName: o.name, organizationInCharge: o.inCharge, organAdd: o.address, email: o.email, telephone: o.phone, fax: o.fax, website: o.website }),
+            result: await addOrg(s, organOf(organId, o)),
           }),
           { profileOptional: true },
         ),
