@@ -8,14 +8,19 @@
 // of the tsc build, so `new URL('./verify-worker.js', import.meta.url)`, `../../assets/...` and
 // `../../package.json` resolve the same from either build.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'bundle');
+/** Stage 1's ES modules: an intermediate, never run. */
+const esmdir = path.join(root, 'dist', '.bundle-esm');
 rmSync(outdir, { recursive: true, force: true });
+rmSync(esmdir, { recursive: true, force: true });
 
 /**
  * pdf-lib in the bundle. src/ imports pdf-lib only through src/pdf/pdf-lib.ts, which loads the package's
@@ -94,25 +99,48 @@ const pdfLibPlugin = {
   },
 };
 
+/**
+ * commander requires node:child_process at load time, only to spawn executable subcommands (kyso has none): that
+ * one require loads net, dgram and child_process into every start-up, `--help` included. It is made lazy.
+ */
+const commanderPlugin = {
+  name: 'kyso-commander',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) throw new Error('scripts/build.mjs: commander/lib/command.js changed; review the lazy child_process');
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: text.replace(eager, lazy), loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 function commandFiles() {
   return readdirSync(path.join(root, 'src', 'commands')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
 }
 
+/*
+ * Stage 1: esbuild bundles and splits (one entry per command, shared chunks) as ES modules, the only format in
+ * which it splits. The files are already named .cjs, so their references to each other are final.
+ */
 const result = await build({
   metafile: true,
-  plugins: [pdfLibPlugin],
+  plugins: [pdfLibPlugin, commanderPlugin],
   minify: !process.env.KYSO_BUILD_NO_MINIFY,
   // pdf-lib's dependencies have ES builds ("module") that can be tree-shaken like pdf-lib itself.
   mainFields: ['module', 'main'],
   absWorkingDir: root,
-  // Each command is an entry of its own (cmd-<name>.js): main.ts imports it on demand, and a test can see
+  // Each command is an entry of its own (cmd-<name>.cjs): main.ts imports it on demand, and a test can see
   // from the file names which command implementations a start-up loaded.
   entryPoints: {
     kyso: 'src/cli/main.ts',
+    'code-cache': 'src/cli/code-cache.ts',
     'verify-worker': 'src/services/verify-worker.ts',
     ...Object.fromEntries(commandFiles().map((f) => [`cmd-${path.basename(f, '.ts')}`, `src/commands/${f}`])),
   },
-  outdir,
+  outdir: esmdir,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -123,9 +151,64 @@ const result = await build({
   // Native addons, pdf.js (large, loaded only for --anchor) and undici (loaded only for a network call;
   // its CommonJS exports do not survive bundling) stay in node_modules.
   external: ['pkcs11js', 'better-sqlite3', 'pdfjs-dist', 'pdfjs-dist/*', 'undici'],
-  // CommonJS packages inside an ESM bundle call require() for Node built-ins.
-  banner: { js: "import { createRequire as __kysoCreateRequire } from 'node:module'; const require = __kysoCreateRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',
 });
-writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+
+/*
+ * Stage 2: each file becomes a CommonJS module, file by file (no re-bundling: chunk identity is kept), so that
+ * bin/kyso.js can compile it with a V8 code cache (src/cli/code-cache.ts): Node 20 has no cache for ES
+ * modules. `import.meta.url` becomes the file's own URL; the bundle's dynamic imports of its own chunks
+ * become require() (a real import() stays only for pdf.js, an ES module, and code-cache.ts compiles the
+ * files that keep one without a cache: Node 20 cannot give a cached script a dynamic-import callback). Source maps are composed with
+ * stage 1's, so KYSO_DEBUG still maps stack traces to src/.
+ */
+// the bundle's own chunks, Node's built-ins and undici (CommonJS): a require() behind a promise
+const requirableImport = /\bimport\("(\.\/(?:chunk|cmd)-[A-Za-z0-9-]+\.cjs|node:[a-z_/]+|undici)"\)/g;
+const toCommonJs = {
+  name: 'kyso-esm-to-cjs',
+  setup(b) {
+    b.onLoad({ filter: /\.cjs$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      return { contents: text.replace(requirableImport, 'Promise.resolve().then(()=>require("$1"))'), loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+const stage1 = readdirSync(esmdir).filter((f) => f.endsWith('.cjs'));
+await build({
+  plugins: [toCommonJs],
+  absWorkingDir: root,
+  entryPoints: stage1.map((f) => path.join(esmdir, f)),
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  bundle: false,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: !process.env.KYSO_BUILD_NO_MINIFY,
+  sourcemap: 'linked',
+  define: { 'import.meta.url': '__kysoUrl' },
+  banner: { js: 'var __kysoUrl=require("node:url").pathToFileURL(__filename).href;' },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+rmSync(esmdir, { recursive: true, force: true });
+// The metafile of stage 1, under the names of the files that run.
+const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([k, v]) => [k.replace('dist/.bundle-esm/', 'dist/bundle/'), v]));
+writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify({ ...result.metafile, outputs }));
+
+/*
+ * Stage 3: train the code caches. One process runs the commands a clerk, a script and a CI job run most (the
+ * top-level help, the demo: sign, verify, send, receive; then the single-file verify) with the cache in
+ * 'write' mode, and writes each file's cache at exit. A failure here only costs speed: the CLI compiles from
+ * source when a cache is missing.
+ */
+if (!process.env.KYSO_BUILD_NO_CODE_CACHE) {
+  const work = mkdtempSync(path.join(tmpdir(), 'kyso-build-train-'));
+  try {
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'train-code-cache.mjs'), work], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, KYSO_P12_PASSWORD: '' } });
+    if (r.status !== 0) console.warn(`scripts/build.mjs: the code cache was not trained (${(r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').pop()}); kyso will compile from source`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -259,7 +259,8 @@ const WORKER_QUEUE = 16;
  */
 async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: number, timeoutMs: number, o: VerifyRunOptions): Promise<void> {
   tunePoolJit(jobs);
-  const workerUrl = o.workerUrl ?? new URL('./verify-worker.js', import.meta.url);
+  // the bundle's files are .cjs (scripts/build.mjs), tsc's per-module dist/ has .js
+  const workerUrl = o.workerUrl ?? new URL(import.meta.url.endsWith('.cjs') ? './verify-worker.cjs' : './verify-worker.js', import.meta.url);
   const epoch = Date.now();
   let next = 0;
   const retry: number[] = [];

@@ -44,7 +44,7 @@ describe('kyso start-up', () => {
     const r = loaded(['--help']);
     expect(r.code).toBe(0);
     for (const name of Object.keys(COMMANDS)) expect(r.stdout).toContain(name);
-    expect(r.files).toContain('kyso.js');
+    expect(r.files).toContain('kyso.cjs');
     expect(r.files.filter((f) => f.startsWith('cmd-'))).toEqual([]);
   });
 
@@ -57,8 +57,8 @@ describe('kyso start-up', () => {
 
   it('a command loads only its own implementation', () => {
     for (const [args, want] of [
-      [['sign', '--help'], 'cmd-sign.js'],
-      [['help', 'verify'], 'cmd-verify.js'],
+      [['sign', '--help'], 'cmd-sign.cjs'],
+      [['help', 'verify'], 'cmd-verify.cjs'],
     ] as const) {
       const r = loaded([...args]);
       expect(r.code).toBe(0);

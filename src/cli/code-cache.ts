@@ -1,0 +1,99 @@
+/**
+ * V8 code cache for the CLI bundle on Node 20 (issue 16).
+ *
+ * Why by hand: Node ≥ 22.1 has `module.enableCompileCache()` and bin/kyso.js uses it there; Node 20 has no
+ * compile cache for modules at all, and the one library that did this (v8-compile-cache) has been unmaintained
+ * since 2021 and caches into a temp folder anyone can write. Without a cache, every `kyso` process parses and
+ * compiles the same ~1 MB of bundle again (a third of the start-up of `kyso sign one.pdf`).
+ *
+ * How: the bundle is CommonJS (scripts/build.mjs), so each of its files passes through Module.prototype._compile.
+ * For files of the bundle folder only, this compiles the module wrapper as a vm.Script with the cached data
+ * written beside it (`<file>.v8cache`), which V8 checks against its version, its flags and the source, and
+ * silently ignores when any differs: a stale or foreign cache costs one ordinary compile, never a wrong result.
+ * The caches are written only by the build (scripts/build.mjs trains them by running `kyso` commands in one
+ * process with mode 'write'), so at run time they are read-only files of the installation, trusted exactly
+ * like the bundle itself; nothing is ever read from or written to a folder other users can write.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import vm from 'node:vm';
+
+interface InternalModule {
+  exports: unknown;
+  filename: string;
+  require(id: string): unknown;
+}
+interface ModuleStatics {
+  wrap(source: string): string;
+  _resolveFilename(request: string, parent: unknown, isMain: boolean, options?: unknown): string;
+  _resolveLookupPaths(request: string, parent: unknown): string[] | null;
+  _extensions: unknown;
+  _cache: unknown;
+  prototype: { _compile(this: InternalModule, content: string, filename: string): unknown };
+}
+
+export interface CodeCacheStats {
+  /** bundle files compiled with an accepted cache */
+  accepted: string[];
+  /** bundle files whose cache was missing or rejected (compiled from source) */
+  compiled: string[];
+}
+
+/**
+ * A file that keeps a real `import()` (of pdf.js, an ES module) is compiled by Node as usual: on Node 20 a
+ * vm.Script has no dynamic-import callback of its own without an experimental flag.
+ */
+const REAL_DYNAMIC_IMPORT = /\bimport\(\s*["'`]/;
+
+const stats: CodeCacheStats = { accepted: [], compiled: [] };
+
+/** What the cache did in this process (for tests and `KYSO_CODE_CACHE=stats`). */
+export function codeCacheStats(): CodeCacheStats {
+  return stats;
+}
+
+/**
+ * Compiles every `.cjs` file of `bundleDir` with its cache. Mode 'write' (the build only) writes the caches at
+ * process exit, after the training commands ran, so they hold the functions those commands compiled too.
+ */
+export function installCodeCache(bundleDir: string, mode: 'read' | 'write' = 'read'): void {
+  const M = Module as unknown as ModuleStatics;
+  const original = M.prototype._compile;
+  const prefix = bundleDir.endsWith(path.sep) ? bundleDir : bundleDir + path.sep;
+  const made: Array<[string, vm.Script]> = [];
+  M.prototype._compile = function compileWithCache(this: InternalModule, content: string, filename: string): unknown {
+    if (!filename.startsWith(prefix) || !filename.endsWith('.cjs') || REAL_DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename);
+    const cacheFile = `${filename}.v8cache`;
+    let cachedData: Buffer | undefined;
+    if (mode === 'read') {
+      try {
+        cachedData = readFileSync(cacheFile);
+      } catch {
+        /* no cache: compile from source */
+      }
+    }
+    const script = new vm.Script(M.wrap(content), {
+      filename,
+      cachedData,
+    });
+    if (cachedData && !script.cachedDataRejected) stats.accepted.push(path.basename(filename));
+    else stats.compiled.push(path.basename(filename));
+    if (mode === 'write') made.push([cacheFile, script]);
+    const wrapper = script.runInThisContext({ displayErrors: true }) as (...a: unknown[]) => unknown;
+    const mod = this;
+    const require = Object.assign((id: string) => mod.require(id), {
+      resolve: Object.assign((request: string, options?: unknown) => M._resolveFilename(request, mod, false, options), {
+        paths: (request: string) => M._resolveLookupPaths(request, mod),
+      }),
+      extensions: M._extensions,
+      cache: M._cache,
+    });
+    return wrapper.call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
+  };
+  if (mode === 'write') {
+    process.on('exit', () => {
+      for (const [file, script] of made) writeFileSync(file, script.createCachedData());
+    });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The V8 code cache of the bundle (issue 16, src/cli/code-cache.ts): the build trains a cache for the files the
+ * common commands load, the CLI's start-up compiles them from it (V8 accepts it), and a damaged cache costs a
+ * compile from source, never a wrong result.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'kyso-code-cache-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts the CLI the way bin/kyso.js does on Node 20, and reports what the cache did. */
+function startWithCache(bundle: string, args: string[]): { status: number | null; stdout: string; stats: { accepted: string[]; compiled: string[] } } {
+  const script = `
+const cc = require(${JSON.stringify(path.join(bundle, 'code-cache.cjs'))});
+cc.installCodeCache(${JSON.stringify(bundle)});
+const { main, realContext } = require(${JSON.stringify(path.join(bundle, 'kyso.cjs'))});
+main(${JSON.stringify(args)}, realContext()).then((code) => {
+  process.stderr.write('\\nSTATS ' + JSON.stringify(cc.codeCacheStats()) + '\\n');
+  process.exitCode = code;
+});`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' } });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('STATS '));
+  return { status: r.status, stdout: r.stdout, stats: JSON.parse(line ? line.slice(6) : '{"accepted":[],"compiled":[]}') };
+}
+
+describe('code cache of the bundle', () => {
+  it('the build trained caches that V8 accepts for every bundle file `kyso sign --help` loads', () => {
+    const bundle = path.join(ROOT, 'dist', 'bundle');
+    expect(readdirSync(bundle).filter((f) => f.endsWith('.v8cache')).length).toBeGreaterThan(10);
+    const r = startWithCache(bundle, ['sign', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--p12');
+    expect(r.stats.accepted).toContain('kyso.cjs');
+    expect(r.stats.accepted).toContain('cmd-sign.cjs');
+    expect(r.stats.compiled).toEqual([]);
+  });
+
+  it('a damaged or missing cache is compiled from source and the command still works', () => {
+    const copy = path.join(dir, 'pkg');
+    cpSync(path.join(ROOT, 'dist', 'bundle'), path.join(copy, 'dist', 'bundle'), { recursive: true });
+    cpSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
+    const bundle = path.join(copy, 'dist', 'bundle');
+    // garbage of the right size in one cache, another cache removed
+    writeFileSync(path.join(bundle, 'kyso.cjs.v8cache'), Buffer.alloc(4096, 0x5a));
+    rmSync(path.join(bundle, 'cmd-sign.cjs.v8cache'));
+    const r = startWithCache(bundle, ['sign', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--p12');
+    expect(r.stats.compiled).toEqual(expect.arrayContaining(['kyso.cjs', 'cmd-sign.cjs']));
+  });
+});
