@@ -223,6 +223,8 @@ export interface CommitOptions {
    * what waits is only the durability of the new name, which the batch settles before it says it is done.
    */
   folders?: Set<string>;
+  /** the temp file was fsynced already, through the handle that wrote it (writeNewFileSynced) */
+  synced?: boolean;
 }
 
 /**
@@ -231,11 +233,13 @@ export interface CommitOptions {
  */
 export async function commitTemp(tmp: string, finalPath: string, opts: CommitOptions = {}): Promise<void> {
   const shown = opts.shown ?? finalPath;
-  const fh = await open(tmp, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+  if (!opts.synced) {
+    const fh = await open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   }
   await assertNotAnInput(finalPath, opts.inputs ?? [], shown);
   if (opts.overwrite === false) {

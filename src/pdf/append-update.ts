@@ -23,12 +23,7 @@ export async function appendUpdateToCopy(
   /** bytes of the input left out of the copy (those before "%PDF-"); `src` then reads the input from there */
   skip = 0,
 ): Promise<{ base: number; built: BuiltUpdate; total: number }> {
-  const lastByte = (await src.read(src.size - 1, 1))[0];
-  const eol = lastByte === 10 || lastByte === 13 ? '' : '\n';
-  const base = src.size + eol.length;
-  // A recovered (broken-xref) file gets an xref covering every object and no /Prev.
-  const built = buildUpdate(reader, base, objects, { full: reader.recovered });
-  patch?.(built, base);
+  const { eol, base, built } = await appended(src, reader, objects, patch);
   try {
     if (skip > 0) await pipeline(createReadStream(input, { start: skip, highWaterMark: 1 << 20 }), createWriteStream(outTempPath, { flags: 'wx' }));
     else await copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
@@ -42,7 +37,7 @@ export async function appendUpdateToCopy(
     try {
       const st = await fh.stat();
       if (st.size !== src.size) throw pdfErrors.changedWhileSigning(input);
-      await writeAll(fh, Buffer.concat([Buffer.from(eol, 'latin1'), built.bytes]), src.size);
+      await writeAll(fh, Buffer.concat([eol, built.bytes]), src.size);
     } finally {
       await fh.close();
     }
@@ -51,6 +46,56 @@ export async function appendUpdateToCopy(
     throw e;
   }
   return { base, built, total: base + built.bytes.length };
+}
+
+/**
+ * The same output as appendUpdateToCopy for a small input, built in memory: one read of the input, nothing
+ * written yet (issue 16: a batch of small documents then writes each output once, with one open and one fsync,
+ * instead of a kernel copy, a reopen to append, and further reopens to hash and to embed the signature).
+ */
+export async function appendUpdateInMemory(
+  input: string,
+  src: ByteSource,
+  reader: PdfReader,
+  objects: UpdateObject[],
+  patch?: (built: BuiltUpdate, base: number) => void,
+): Promise<{ base: number; built: BuiltUpdate; total: number; bytes: Buffer }> {
+  const original = await src.read(0, src.size);
+  if (original.length !== src.size) throw pdfErrors.changedWhileSigning(input);
+  const { eol, base, built } = await appended(src, reader, objects, patch);
+  return { base, built, total: base + built.bytes.length, bytes: Buffer.concat([original, eol, built.bytes]) };
+}
+
+/** The update appended after the input's last byte (and an end of line when the input has none). */
+async function appended(src: ByteSource, reader: PdfReader, objects: UpdateObject[], patch?: (built: BuiltUpdate, base: number) => void): Promise<{ eol: Buffer; base: number; built: BuiltUpdate }> {
+  const lastByte = (await src.read(src.size - 1, 1))[0];
+  const eol = Buffer.from(lastByte === 10 || lastByte === 13 ? '' : '\n', 'latin1');
+  const base = src.size + eol.length;
+  // A recovered (broken-xref) file gets an xref covering every object and no /Prev.
+  const built = buildUpdate(reader, base, objects, { full: reader.recovered });
+  patch?.(built, base);
+  return { eol, base, built };
+}
+
+/**
+ * Writes a new file (never an existing one) and fsyncs it through the same handle, with `mode` set as a kernel
+ * copy of the input would have set it. A partly written file is removed; errors name `path`.
+ */
+export async function writeNewFileSynced(path: string, bytes: Buffer, mode: number | undefined): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'wx', 0o600);
+    if (mode !== undefined) await fh.chmod(mode & 0o7777);
+    await writeAll(fh, bytes, 0);
+    await fh.sync();
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    fh = undefined;
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(path, { force: true }).catch(() => undefined);
+    throw outputError(path, e);
+  } finally {
+    await fh?.close();
+  }
 }
 
 export function outputError(path: string, e: unknown): KysoError {

@@ -6,6 +6,8 @@ import { open, type FileHandle } from 'node:fs/promises';
  */
 export interface ByteSource {
   readonly size: number;
+  /** permission bits of the file it reads (a file source only) */
+  readonly mode?: number;
   read(offset: number, length: number): Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -17,8 +19,10 @@ const CACHE_BLOCKS = 64; // 4 MiB of small-read cache at most
 export async function openFileSource(path: string): Promise<ByteSource> {
   const fh: FileHandle = await open(path, 'r');
   let size: number;
+  let mode: number;
   try {
     const st = await fh.stat();
+    mode = st.mode & 0o7777;
     if (!st.isFile()) {
       const err = new Error(`not a regular file: ${path}`) as NodeJS.ErrnoException;
       err.code = st.isDirectory() ? 'EISDIR' : 'ENOTFILE';
@@ -55,6 +59,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
 
   return {
     size,
+    mode,
     async read(offset: number, length: number): Promise<Buffer> {
       if (offset < 0) offset = 0;
       const end = Math.min(size, offset + Math.max(0, length));

@@ -3,9 +3,9 @@ import { open } from 'node:fs/promises';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import { KysoError, msg, usageError } from '../core/errors.js';
 import { opensWithoutPassword } from './encryption-check.js';
-import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
+import { appendUpdateInMemory, appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
 import { fromOffset, type ByteSource } from './byte-source.js';
-import { serialize, type UpdateObject } from './incremental-writer.js';
+import { serialize, type BuiltUpdate, type UpdateObject } from './incremental-writer.js';
 import { pdfErrors } from './pdf-errors.js';
 import { PdfReader } from './reader.js';
 import { pdfDate, pdfTextString } from './text-string.js';
@@ -53,6 +53,13 @@ export interface AppearanceParts {
 
 export interface PreparedPdf {
   path: string;
+  /**
+   * The whole prepared output, held in memory instead of written to `path` (a small input and
+   * `inMemoryUpTo`): embedSignature fills it, the caller writes it to `path` (writeNewFileSynced).
+   */
+  bytes?: Buffer;
+  /** permission bits of the input, for the output written from `bytes` */
+  mode?: number;
   byteRange: [number, number, number, number];
   contentsOffset: number;
   contentsBytes: number;
@@ -86,6 +93,8 @@ export async function preparePdfForSigning(
   opts: PlaceholderOptions,
   /** the input already opened and parsed by the caller (kept open: the caller closes it) */
   opened?: { src: ByteSource; reader: PdfReader },
+  /** build the output in memory (PreparedPdf.bytes) when the input is at most this many bytes */
+  inMemoryUpTo = 0,
 ): Promise<PreparedPdf> {
   if (!Number.isInteger(opts.contentsBytes) || opts.contentsBytes < 16 || opts.contentsBytes > MAX_CONTENTS)
     throw new KysoError('CONTENTS_SIZE_INVALID', 'internal', msg(`bad /Contents size ${opts.contentsBytes}`, `kích thước /Contents không hợp lệ ${opts.contentsBytes}`));
@@ -109,7 +118,7 @@ export async function preparePdfForSigning(
 
     let byteRange: [number, number, number, number] = [0, 0, 0, 0];
     let contentsLt = 0;
-    await appendUpdateToCopy(input, src, reader, plan.objects, outTempPath, (built, base) => {
+    const fill = (built: BuiltUpdate, base: number) => {
       const sigBody = built.bodyOffsets.get(plan.sigRef.objectNumber)!;
       contentsLt = base + sigBody + plan.contentsAt; // offset of "<"
       const total = base + built.bytes.length;
@@ -119,9 +128,12 @@ export async function preparePdfForSigning(
       const brText = `[${byteRange.join(' ')}`.padEnd(plan.byteRangeLen - 1, ' ') + ']';
       if (brText.length !== plan.byteRangeLen) throw new Error('ByteRange does not fit its placeholder');
       built.bytes.write(brText, sigBody + plan.byteRangeAt, 'latin1');
-    }, skip);
+    };
+    const inMemory = skip === 0 && src.size <= inMemoryUpTo ? await appendUpdateInMemory(input, src, reader, plan.objects, fill) : undefined;
+    if (!inMemory) await appendUpdateToCopy(input, src, reader, plan.objects, outTempPath, fill, skip);
     return {
       path: outTempPath,
+      ...(inMemory ? { bytes: inMemory.bytes, mode: src.mode } : {}),
       byteRange,
       contentsOffset: contentsLt + 1,
       contentsBytes: opts.contentsBytes,
@@ -466,6 +478,13 @@ export async function digestByteRange(path: string, byteRange: readonly number[]
 export async function embedSignature(prepared: PreparedPdf, der: Uint8Array): Promise<void> {
   if (der.length > prepared.contentsBytes) throw pdfErrors.signatureTooLarge(der.length, prepared.contentsBytes);
   const hex = Buffer.from(der).toString('hex').toUpperCase().padEnd(2 * prepared.contentsBytes, '0');
+  if (prepared.bytes) {
+    const b = prepared.bytes;
+    if (b[prepared.contentsOffset - 1] !== 0x3c || b[prepared.contentsOffset + 2 * prepared.contentsBytes] !== 0x3e)
+      throw new KysoError('CONTENTS_NOT_FOUND', 'internal', msg(`${prepared.path}: /Contents placeholder not where expected`, `${prepared.path}: không thấy chỗ dành cho /Contents ở vị trí mong đợi`));
+    b.write(hex, prepared.contentsOffset, 'latin1');
+    return;
+  }
   const fh = await open(prepared.path, 'r+');
   try {
     const check = Buffer.alloc(1);

@@ -68,3 +68,15 @@ export async function digestRangeWithFileHash(file: string, byteRange: readonly 
     },
   };
 }
+
+/** digestRangeWithFileHash for an output held in memory (PreparedPdf.bytes): same checks, no I/O. */
+export function digestRangeInMemory(bytes: Buffer, byteRange: readonly number[], hash: HashAlgorithm, file: string): RangeDigest {
+  const [a0, a1, b0, b1] = byteRange as [number, number, number, number];
+  if (byteRange.length !== 4 || byteRange.some((n) => !Number.isSafeInteger(n) || n < 0) || a0 !== 0 || b0 < a0 + a1) {
+    throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`invalid ByteRange ${JSON.stringify(byteRange)}`, `ByteRange không hợp lệ ${JSON.stringify(byteRange)}`));
+  }
+  if (b0 + b1 !== bytes.length) throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`${file}: the ByteRange does not end at the end of the file`, `${file}: ByteRange không kết thúc ở cuối tệp`));
+  const digest = createHash(hash).update(bytes.subarray(a0, a0 + a1)).update(bytes.subarray(b0, b0 + b1)).digest();
+  // after embedSignature has filled the /Contents in `bytes`
+  return { digest, finishFileSha256: async () => createHash('sha256').update(bytes).digest('hex') };
+}

@@ -16,7 +16,8 @@ import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
 import { checkSigningCertificate } from '../crypto/certificate-checks.js';
 import type { SignatureScheme, Signer } from '../crypto/signer.js';
 import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
-import { digestRangeWithFileHash } from './sign-digest.js';
+import { digestRangeInMemory, digestRangeWithFileHash } from './sign-digest.js';
+import { writeNewFileSynced } from '../pdf/append-update.js';
 import { asOutputError } from '../core/output-error.js';
 import { expandInputs, planOutputs, type PlannedFile, type SkipReason } from './sign-inputs.js';
 import { openPdfOnce, priorSignatures, sameCertificate, type OpenedPdf } from './sign-prior.js';
@@ -33,6 +34,8 @@ export interface SignDocumentsOptions {
   force?: boolean;
   /** an existing output is skipped, not an error (resuming an interrupted batch) */
   skipExisting?: boolean;
+  /** inputs up to this many bytes are signed in memory (default IN_MEMORY_UP_TO; 0: always streamed) */
+  inMemoryUpTo?: number;
   level?: SignLevel;
   tsa?: string[];
   hash?: HashAlgorithm;
@@ -393,10 +396,18 @@ interface SignOneContext {
   field: string | undefined;
 }
 
+/**
+ * Inputs up to this size are signed in memory (issue 16): read once, the update appended, hashed, the signature
+ * embedded and the output written with one open, one write and one fsync. Larger ones keep the streaming path
+ * (kernel copy, bounded memory: a 1 GB scan signs in ~70 MB).
+ */
+export const IN_MEMORY_UP_TO = 4 * 1024 * 1024;
+
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean; leftOut?: number }> {
   const output = p.output!;
   await mkdir(path.dirname(output), { recursive: true });
   let contentsBytes = c.contentsBytes;
+  const ltv = c.level === 'B-LT' || c.level === 'B-LTA';
   for (let attempt = 0; ; attempt++) {
     const signingTime = c.now();
     const prepared: PreparedPdf = await preparePdfForSigning(p.input, tmp, {
@@ -410,8 +421,10 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
       contentsBytes,
       ...(c.visible ? { visible: c.visible(signingTime) } : {}),
       ...(c.opts.certify ? { certify: { permission: c.opts.certify } } : {}),
-    }, attempt === 0 ? c.opened : undefined);
-    const ranges = await digestRangeWithFileHash(prepared.path, prepared.byteRange, c.hash);
+    }, attempt === 0 ? c.opened : undefined, ltv ? 0 : (c.opts.inMemoryUpTo ?? IN_MEMORY_UP_TO));
+    const ranges = prepared.bytes
+      ? digestRangeInMemory(prepared.bytes, prepared.byteRange, c.hash, p.display)
+      : await digestRangeWithFileHash(prepared.path, prepared.byteRange, c.hash);
     const cms = await buildCadesSignedData({
       signer: c.signer,
       contentDigest: ranges.digest,
@@ -426,9 +439,10 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
       continue;
     }
     await embedSignature(prepared, cms);
+    if (prepared.bytes) await writeNewFileSynced(tmp, prepared.bytes, prepared.mode);
     let final = tmp;
     let sha256: string;
-    if (c.level === 'B-LT' || c.level === 'B-LTA') {
+    if (ltv) {
       const ltv = await import('./sign-ltv.js');
       const { signatureTimestampOf } = await import('../crypto/cades.js');
       const material = await ltv.collectValidationData(cms, signatureTimestampOf(cms), { now: c.now, timeoutMs: c.opts.tsaTimeoutMs });
@@ -447,7 +461,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
     } else sha256 = await ranges.finishFileSha256();
     // fsync, compare with the input again (device+inode) right before the rename, rename/link; the folder is
     // fsynced once for the batch
-    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output, folders: c.folders });
+    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output, folders: c.folders, synced: prepared.bytes !== undefined });
     return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true, leftOut: prepared.bytesBeforeHeaderLeftOut };
   }
 }

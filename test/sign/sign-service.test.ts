@@ -3,7 +3,7 @@
  * pulled out mid-batch) and reports the files done; a CMS larger than the reserved /Contents (a TSA with a
  * long chain) is re-prepared with more room instead of failing.
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { openPkcs12Signer } from '../../src/crypto/pkcs12-signer.js';
 import { signatureTimestampOf } from '../../src/crypto/cades.js';
 import type { Signer } from '../../src/crypto/signer.js';
 import { isFailed, signDocuments, type SignDocumentsDeps } from '../../src/services/sign-document.js';
-import { makeSamplePdfs, type SampleName } from '../fixtures/make-pdfs.js';
+import { makeSamplePdfs, VALID_SAMPLES, type SampleName } from '../fixtures/make-pdfs.js';
 import { getPki } from '../helpers/pki.js';
 import { listFiles, tempFilesIn } from './helpers.js';
 import { extractSignatures, judge } from './validators.js';
@@ -100,5 +100,24 @@ describe('sign service', () => {
     expect(await judge(output, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
     expect(existsSync(output)).toBe(true);
     expect((await tempFilesIn(dir)).filter((f) => f.includes('big-token'))).toEqual([]);
+  });
+
+  it('a small document is signed in memory with exactly the bytes of the streaming path, for every sample shape', async () => {
+    const real = await openPkcs12Signer(pki.leaves['leader-rsa'].p12, pki.password);
+    const at = new Date('2026-12-01T03:04:05Z');
+    const out = path.join(dir, 'in-memory');
+    await mkdir(out);
+    for (const name of VALID_SAMPLES) {
+      const files: Record<string, Buffer> = {};
+      for (const [how, inMemoryUpTo] of [['memory', undefined], ['stream', 0]] as const) {
+        const output = path.join(out, `${name}-${how}.pdf`);
+        const r = await signDocuments({ inputs: [samples[name]], cwd: dir, output, inMemoryUpTo }, deps(real, { now: () => at }));
+        expect(r.files.map((f) => (isFailed(f) ? f.error.code : 'ok')), name).toEqual(['ok']);
+        files[how] = await readFile(output);
+      }
+      expect(files.memory!.equals(files.stream!), name).toBe(true);
+      expect(await judge(path.join(out, `${name}-memory.pdf`), { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
+    }
+    expect(await tempFilesIn(out)).toEqual([]);
   });
 });
