@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import { KysoError, msg, usageError } from '../core/errors.js';
+import { showPath, type FsPath } from '../core/fs-path.js';
 import { opensWithoutPassword } from './encryption-check.js';
 import { appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
 import { fromOffset, type ByteSource } from './byte-source.js';
@@ -81,7 +82,8 @@ function copyArray(a: PDFArray, ctx: PDFDict['context']): PDFArray {
 }
 
 export async function preparePdfForSigning(
-  input: string,
+  /** the input as fs opens it (bytes when its name is not UTF-8); messages name it as showPath gives it */
+  source: FsPath,
   outTempPath: string,
   opts: PlaceholderOptions,
   /** the input already opened and parsed by the caller (kept open: the caller closes it) */
@@ -91,7 +93,8 @@ export async function preparePdfForSigning(
     throw new KysoError('CONTENTS_SIZE_INVALID', 'internal', msg(`bad /Contents size ${opts.contentsBytes}`, `kích thước /Contents không hợp lệ ${opts.contentsBytes}`));
   if (opts.fieldName !== undefined && (opts.fieldName.length === 0 || opts.fieldName.length > 100 || opts.fieldName.includes('.')))
     throw pdfErrors.badFieldName(opts.fieldName);
-  const file = opened?.src ?? (await openInputFile(input));
+  const input = showPath(source);
+  const file = opened?.src ?? (await openInputFile(source));
   try {
     let src = file;
     let reader = opened?.reader ?? (await PdfReader.open(file, { file: input }));
@@ -109,7 +112,7 @@ export async function preparePdfForSigning(
 
     let byteRange: [number, number, number, number] = [0, 0, 0, 0];
     let contentsLt = 0;
-    await appendUpdateToCopy(input, src, reader, plan.objects, outTempPath, (built, base) => {
+    await appendUpdateToCopy(source, src, reader, plan.objects, outTempPath, (built, base) => {
       const sigBody = built.bodyOffsets.get(plan.sigRef.objectNumber)!;
       contentsLt = base + sigBody + plan.contentsAt; // offset of "<"
       const total = base + built.bytes.length;
