@@ -24,6 +24,8 @@ export interface ExpandedInput {
   rel: string;
   /** named on the command line (not found by expanding a folder or glob): always signed */
   explicit: boolean;
+  /** a sub-folder whose own name is not UTF-8: not entered, refused per entry (its files are not signed) */
+  folderNotUtf8?: boolean;
 }
 
 /** Why a file found in a batch is left alone (not an error): see planOutputs and signDocuments. */
@@ -80,6 +82,8 @@ interface Found {
   /** absolute path, a name that is not UTF-8 \xNN-escaped */
   file: string;
   fsPath: FsPath;
+  /** a folder whose name is not UTF-8 (not entered: kyso's output and temp folders are named in UTF-8) */
+  folderNotUtf8?: boolean;
 }
 
 /** Files under `dir`, sorted; a name that is not UTF-8 is kept as bytes in fsPath (and escaped in file). */
@@ -93,7 +97,8 @@ async function walk(dir: string, out: Found[], depth = 0): Promise<void> {
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory) await walk(p, out, depth + 1);
+    if (e.isDirectory && e.notUtf8) out.push({ file: p, fsPath: joinName(dir, e.bytes), folderNotUtf8: true });
+    else if (e.isDirectory) await walk(p, out, depth + 1);
     else if (e.isFile && !e.name.includes(TEMP_MARK)) out.push({ file: p, fsPath: e.notUtf8 ? joinName(dir, e.bytes) : p });
   }
 }
@@ -116,17 +121,20 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
       const firstGlob = parts.findIndex((p) => GLOB_CHARS.test(p));
       const baseRel = parts.slice(0, firstGlob).join('/') || '.';
       const base = path.resolve(cwd, baseRel === '' ? '/' : baseRel);
-      const re = globToRegExp(parts.slice(firstGlob).join('/'));
+      const pattern = parts.slice(firstGlob).join('/');
+      const re = globToRegExp(pattern);
+      // a folder the pattern may descend into (`**` or a later name) and whose name is not UTF-8 is reported
+      const descends = pattern.includes('**') || pattern.includes('/');
       const files: Found[] = [];
       await walk(base, files);
       const matched = files
         .map((f) => ({ f, rel: path.relative(base, f.file).split(path.sep).join('/') }))
-        .filter((x) => re.test(x.rel));
+        .filter((x) => (x.f.folderNotUtf8 ? descends : re.test(x.rel)));
       if (matched.length === 0) {
         add({ file: abs, fsPath: abs, display: raw, rel: path.basename(raw), explicit: true });
         continue;
       }
-      for (const m of matched) add({ file: m.f.file, fsPath: m.f.fsPath, display: path.join(baseRel, m.rel), rel: m.rel, explicit: false });
+      for (const m of matched) add({ file: m.f.file, fsPath: m.f.fsPath, display: path.join(baseRel, m.rel), rel: m.rel, explicit: false, folderNotUtf8: m.f.folderNotUtf8 });
       continue;
     }
     let st;
@@ -139,9 +147,9 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
     if (st.isDirectory()) {
       const files: Found[] = [];
       await walk(abs, files, 0);
-      for (const f of files.filter((f) => /\.pdf$/i.test(f.file))) {
+      for (const f of files.filter((f) => f.folderNotUtf8 || /\.pdf$/i.test(f.file))) {
         const rel = path.relative(abs, f.file).split(path.sep).join('/');
-        add({ file: f.file, fsPath: f.fsPath, display: path.join(raw, rel), rel, explicit: false });
+        add({ file: f.file, fsPath: f.fsPath, display: path.join(raw, rel), rel, explicit: false, folderNotUtf8: f.folderNotUtf8 });
       }
     } else add({ file: abs, fsPath: abs, display: raw, rel: path.basename(abs), explicit: true });
   }
@@ -217,8 +225,8 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
   // Files found by expanding a folder or glob and named like kyso's own outputs are left alone (signing
   // a folder twice must not produce *.signed.signed.pdf); files named on the command line are always signed.
   // Paths are told apart by their bytes (pathKey): an escaped name never stands for another file.
-  const skippedByName = new Set(files.filter((f) => !f.explicit && isSignedName(f.file)).map((f) => pathKey(f.fsPath)));
-  const kept = files.filter((f) => !skippedByName.has(pathKey(f.fsPath)));
+  const skippedByName = new Set(files.filter((f) => !f.explicit && !f.folderNotUtf8 && isSignedName(f.file)).map((f) => pathKey(f.fsPath)));
+  const kept = files.filter((f) => !f.folderNotUtf8 && !skippedByName.has(pathKey(f.fsPath)));
   const inputs = new Map(kept.map((f) => [pathKey(f.fsPath), f.display]));
   const inputIds = await inputIdentities(kept.map((f) => f.fsPath));
   const taken = new Set<string>();
@@ -228,6 +236,16 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     planned.push(p);
     if (skippedByName.has(pathKey(f.fsPath))) {
       p.skipped = 'signed-name';
+      continue;
+    }
+    if (f.folderNotUtf8) {
+      p.error = inputError(
+        'INPUT_FOLDER_NOT_UTF8',
+        msg(
+          `${f.display}: the folder name is not UTF-8 (an old encoding such as CP1258 or VNI): the files in it are not signed; rename the folder to sign them`,
+          `${f.display}: tên thư mục không ở dạng UTF-8 (bảng mã cũ như CP1258, VNI): các tệp trong thư mục chưa được ký; hãy đổi tên thư mục rồi ký lại`,
+        ),
+      );
       continue;
     }
     const kind = await exists(f.fsPath);

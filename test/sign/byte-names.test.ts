@@ -175,6 +175,35 @@ describe('file names that are not UTF-8', () => {
     expect(await namesIn(d)).toEqual(hexOf('ok.pdf', NAME));
   });
 
+  it('a sub-folder whose name is not UTF-8 is reported (INPUT_FOLDER_NOT_UTF8, escaped), not skipped silently; the rest is signed', async () => {
+    const pki = getPki();
+    const d = await folderWith('subdir', NAME);
+    const sub = bytesPath(d, Buffer.from('c\xf4ng v\xe3n', 'latin1'));
+    await mkdir(sub);
+    await copyFile(src, bytesPath(d, Buffer.from('c\xf4ng v\xe3n/a.pdf', 'latin1')));
+    const out = path.join(dir, 'subdir-signed');
+    await mkdir(out);
+    const r = await kysoSign([d, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12, '--json']);
+    expect(r.code).toBe(5);
+    expect((JSON.parse(r.stdout).result.files as JsonFile[]).map((f) => [f.input, f.error?.code ?? null])).toEqual([
+      [path.join(d, 'c\\xf4ng v\\xe3n'), 'INPUT_FOLDER_NOT_UTF8'],
+      [path.join(d, 'ok.pdf'), null],
+      [path.join(d, SHOWN), null],
+    ]);
+    expect(r.stderr).toContain(`${path.join(d, 'c\\xf4ng v\\xe3n')}: the folder name is not UTF-8`);
+    expect(await namesIn(out)).toEqual(hexOf('ok.pdf', NAME));
+    // a glob that descends reports it too; one that stays in the folder does not
+    const g = await kysoSign(['subdir/**/*.pdf', '--out-dir', out, '--skip-existing', '--p12', pki.leaves['leader-rsa'].p12, '--json'], { cwd: dir });
+    expect((JSON.parse(g.stdout).result.files as JsonFile[]).map((f) => [f.input, f.error?.code ?? f.skipped])).toEqual([
+      ['subdir/c\\xf4ng v\\xe3n', 'INPUT_FOLDER_NOT_UTF8'],
+      ['subdir/ok.pdf', 'output-exists'],
+      [`subdir/${SHOWN}`, 'output-exists'],
+    ]);
+    const flat = await kysoSign(['subdir/*.pdf', '--out-dir', out, '--skip-existing', '--p12', pki.leaves['leader-rsa'].p12, '--json'], { cwd: dir });
+    expect(flat.code, flat.stderr).toBe(0);
+    expect((JSON.parse(flat.stdout).result.files as JsonFile[]).map((f) => f.input)).toEqual(['subdir/ok.pdf', `subdir/${SHOWN}`]);
+  });
+
   it('a stale temp file of ours whose name is not UTF-8 is swept by its bytes', async () => {
     const pki = getPki();
     const out = path.join(dir, 'sweep');
