@@ -11,6 +11,8 @@
  * - Every live temp file is registered; cleanupTempsSync() (called by the CLI on SIGINT, SIGTERM, SIGHUP)
  *   removes them; a kill -9 leaves them behind, and sweepStaleTemps(dir) removes those whose process is
  *   gone at the start of the next run in the same folder.
+ * - A destination whose name is not UTF-8 (issue 14) is given as a Buffer (FsPath): it is created, compared and
+ *   renamed by its bytes; its temp file beside it carries the name \xNN-escaped (a string path like any other).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { link, open, readdir, realpath, rename, stat, unlink } from 'node:fs/pro
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { msg, usageError } from '../core/errors.js';
+import { baseNameBytes, dirOf, escapeNameBytes, pathKey, showPath, type FsPath } from '../core/fs-path.js';
 
 /** Marker in every temp file name of ours (tests and the sweep look for it). */
 export const TEMP_MARK = '.kyso-tmp-';
@@ -25,9 +28,13 @@ const TEMP_RE = /\.kyso-tmp-(\d+)-[0-9a-f]{12}$/;
 
 const live = new Set<string>();
 
-/** A fresh temp path beside `finalPath` (not created). */
-export function tempPathFor(finalPath: string): string {
-  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`);
+/**
+ * A fresh temp path beside `finalPath` (not created). For a name that is not UTF-8 (a Buffer) the temp file is
+ * named after the escaped name: the same folder (so the rename stays atomic), and a plain string path.
+ */
+export function tempPathFor(finalPath: FsPath): string {
+  const name = typeof finalPath === 'string' ? path.basename(finalPath) : escapeNameBytes(baseNameBytes(finalPath)).slice(0, 200);
+  return path.join(dirOf(finalPath), `.${name}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
 /** Records a temp file so that cleanupTempsSync (signals) removes it; returns an unregister function. */
@@ -89,18 +96,19 @@ function pidAlive(pid: number): boolean {
  */
 export async function sweepStaleTemps(dir: string): Promise<string[]> {
   const removed: string[] = [];
-  let names: string[];
+  let names: Buffer[];
   try {
-    names = await readdir(dir);
+    // listed by bytes: a name that is not UTF-8 is removed by its own bytes, not by a decoded string
+    names = await readdir(dir, { encoding: 'buffer' });
   } catch {
     return removed;
   }
   for (const n of names) {
-    const m = TEMP_RE.exec(n);
+    const m = TEMP_RE.exec(n.toString('latin1'));
     if (!m || pidAlive(Number(m[1]))) continue;
     try {
-      await unlink(path.join(dir, n));
-      removed.push(n);
+      await unlink(Buffer.concat([Buffer.from(`${dir}/`), n]));
+      removed.push(showPath(n));
     } catch {
       /* raced with another sweeper, or not a file */
     }
@@ -111,18 +119,18 @@ export async function sweepStaleTemps(dir: string): Promise<string[]> {
 /** Synchronous sweepStaleTemps (for synchronous set-up code). */
 export function sweepStaleTempsSync(dir: string): string[] {
   const removed: string[] = [];
-  let names: string[];
+  let names: Buffer[];
   try {
-    names = readdirSync(dir);
+    names = readdirSync(dir, { encoding: 'buffer' });
   } catch {
     return removed;
   }
   for (const n of names) {
-    const m = TEMP_RE.exec(n);
+    const m = TEMP_RE.exec(n.toString('latin1'));
     if (!m || pidAlive(Number(m[1]))) continue;
     try {
-      unlinkSync(path.join(dir, n));
-      removed.push(n);
+      unlinkSync(Buffer.concat([Buffer.from(`${dir}/`), n]));
+      removed.push(showPath(n));
     } catch {
       /* raced, or not a file */
     }
@@ -146,45 +154,47 @@ export async function fsyncDir(dir: string): Promise<void> {
 interface FileId {
   dev: number;
   ino: number;
+  /** the real path's key (pathKey: exact bytes, so names that are not UTF-8 compare exactly) */
   real: string;
 }
 
-async function idOf(p: string): Promise<FileId | undefined> {
+async function idOf(p: FsPath): Promise<FileId | undefined> {
   try {
     const s = await stat(p);
-    return { dev: s.dev, ino: s.ino, real: await realpath(p) };
+    return { dev: s.dev, ino: s.ino, real: pathKey(await realpath(p, { encoding: 'buffer' })) };
   } catch {
     return undefined;
   }
 }
 
-/** The real path `p` would have once created: real path of its folder + its name. */
-async function futureReal(p: string): Promise<string> {
+/** The real path `p` would have once created (its key): real path of its folder + its name. */
+async function futureReal(p: FsPath): Promise<string> {
   try {
-    return await realpath(p);
+    return pathKey(await realpath(p, { encoding: 'buffer' }));
   } catch {
     try {
-      return path.join(await realpath(path.dirname(p)), path.basename(p));
+      const dir = await realpath(dirOf(p), { encoding: 'buffer' });
+      return pathKey(Buffer.concat([dir, Buffer.from(dir.length && dir[dir.length - 1] === 0x2f ? '' : '/'), baseNameBytes(p)]));
     } catch {
-      return path.resolve(p);
+      return pathKey(typeof p === 'string' ? path.resolve(p) : p);
     }
   }
 }
 
-/** Device+inode and real paths of a set of inputs, computed once for a whole batch. */
+/** Device+inode and real paths of a set of inputs, computed once for a whole batch (values: the input as shown). */
 export interface InputIdentities {
   readonly ids: ReadonlyMap<string, string>;
   readonly reals: ReadonlyMap<string, string>;
 }
 
-export async function inputIdentities(inputs: readonly string[]): Promise<InputIdentities> {
+export async function inputIdentities(inputs: readonly FsPath[]): Promise<InputIdentities> {
   const ids = new Map<string, string>();
   const reals = new Map<string, string>();
   for (const i of inputs) {
     const id = await idOf(i);
     if (!id) continue;
-    ids.set(`${id.dev}:${id.ino}`, i);
-    reals.set(id.real, i);
+    ids.set(`${id.dev}:${id.ino}`, showPath(i));
+    reals.set(id.real, showPath(i));
   }
   return { ids, reals };
 }
@@ -193,7 +203,7 @@ export async function inputIdentities(inputs: readonly string[]): Promise<InputI
  * Throws OUTPUT_IS_INPUT (usage, exit 2) when writing `output` would replace or alias any of `inputs`:
  * same device+inode (hard link, symlink to it, a symlinked folder) or same real path.
  */
-export async function assertNotAnInput(output: string, inputs: readonly string[] | InputIdentities, shown = output): Promise<void> {
+export async function assertNotAnInput(output: FsPath, inputs: readonly FsPath[] | InputIdentities, shown = showPath(output)): Promise<void> {
   if (Array.isArray(inputs) && inputs.length === 0) return;
   const known = Array.isArray(inputs) ? await inputIdentities(inputs) : (inputs as InputIdentities);
   if (known.ids.size === 0) return;
@@ -213,7 +223,7 @@ export interface CommitOptions {
   /** replace an existing destination (default true); false = fail with OUTPUT_EXISTS if it exists */
   overwrite?: boolean;
   /** files that must never be replaced (checked by device+inode and real path right before the rename) */
-  inputs?: readonly string[] | InputIdentities;
+  inputs?: readonly FsPath[] | InputIdentities;
   /** name shown in messages (default: the destination path) */
   shown?: string;
   /**
@@ -231,8 +241,8 @@ export interface CommitOptions {
  * Publishes a finished temp file: fsync it, check it replaces no input, rename (or link when
  * overwrite=false: atomic create-if-absent), fsync the folder. The temp file is gone afterwards.
  */
-export async function commitTemp(tmp: string, finalPath: string, opts: CommitOptions = {}): Promise<void> {
-  const shown = opts.shown ?? finalPath;
+export async function commitTemp(tmp: string, finalPath: FsPath, opts: CommitOptions = {}): Promise<void> {
+  const shown = opts.shown ?? showPath(finalPath);
   if (!opts.synced) {
     const fh = await open(tmp, 'r+');
     try {
@@ -257,8 +267,8 @@ export async function commitTemp(tmp: string, finalPath: string, opts: CommitOpt
     }
   } else await rename(tmp, finalPath);
   live.delete(tmp);
-  if (opts.folders) opts.folders.add(path.dirname(finalPath));
-  else await fsyncDir(path.dirname(finalPath));
+  if (opts.folders) opts.folders.add(dirOf(finalPath));
+  else await fsyncDir(dirOf(finalPath));
 }
 
 /** fsyncs every folder a batch published into (see CommitOptions.folders), once each, and empties the set. */
@@ -305,7 +315,7 @@ export interface WrittenFile {
  * flat: nothing is buffered here.
  */
 export async function writeFileAtomic(
-  finalPath: string,
+  finalPath: FsPath,
   fill: (write: (b: Uint8Array) => Promise<void>) => Promise<void>,
   opts: AtomicWriteOptions = {},
 ): Promise<WrittenFile> {
@@ -336,13 +346,13 @@ export async function writeFileAtomic(
 }
 
 /** writeFileAtomic for bytes or text already in memory. */
-export async function writeBytesAtomic(finalPath: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<WrittenFile> {
+export async function writeBytesAtomic(finalPath: FsPath, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<WrittenFile> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   return writeFileAtomic(finalPath, (write) => write(bytes), opts);
 }
 
 /** Synchronous variant for small files written from synchronous code (caches). Same temp naming, 0600. */
-export function writeBytesAtomicSync(finalPath: string, data: Uint8Array, mode = 0o600): void {
+export function writeBytesAtomicSync(finalPath: FsPath, data: Uint8Array, mode = 0o600): void {
   const tmp = tempPathFor(finalPath);
   live.add(tmp);
   let fd: number | undefined;
@@ -355,7 +365,7 @@ export function writeBytesAtomicSync(finalPath: string, data: Uint8Array, mode =
     fd = undefined;
     renameSync(tmp, finalPath);
     live.delete(tmp);
-    fsyncDirSync(path.dirname(finalPath));
+    fsyncDirSync(dirOf(finalPath));
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     try {

@@ -6,6 +6,9 @@
  */
 import { openSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { escapeNameBytes, isUtf8Name } from '../core/fs-path.js';
+
+export { escapeNameBytes, isUtf8Name };
 
 /** One folder entry: its name as a string when it is UTF-8, else escaped (`v\xe3n.pdf`) with `notUtf8` set. */
 export interface ListedEntry {
@@ -16,18 +19,6 @@ export interface ListedEntry {
   isDirectory: boolean;
   isFile: boolean;
   isSymbolicLink: boolean;
-}
-
-/** True when the bytes are valid UTF-8 (they survive a decode and encode unchanged). */
-export function isUtf8Name(bytes: Buffer): boolean {
-  return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
-}
-
-/** The name for people and reports: printable ASCII kept, every other byte as \xNN. */
-export function escapeNameBytes(bytes: Buffer): string {
-  let s = '';
-  for (const b of bytes) s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
-  return s;
 }
 
 /** At most this many files with such names are held open for reading (the rest are reported by name). */

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream, constants as fsc } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { copyFile, open, rm, type FileHandle } from 'node:fs/promises';
 import { type KysoError, msg, usageError } from '../core/errors.js';
+import { showPath, type FsPath } from '../core/fs-path.js';
 import { outputWriteError } from '../core/output-error.js';
 import { openFileSource, type ByteSource } from './byte-source.js';
 import { buildUpdate, type BuiltUpdate, type UpdateObject } from './incremental-writer.js';
@@ -14,7 +15,8 @@ import type { PdfReader } from './reader.js';
  * ByteRange). On failure the output is removed.
  */
 export async function appendUpdateToCopy(
-  input: string,
+  /** the input as fs opens it (bytes when its name is not UTF-8) */
+  input: FsPath,
   src: ByteSource,
   reader: PdfReader,
   objects: UpdateObject[],
@@ -36,7 +38,7 @@ export async function appendUpdateToCopy(
     const fh = await open(outTempPath, 'r+');
     try {
       const st = await fh.stat();
-      if (st.size !== src.size) throw pdfErrors.changedWhileSigning(input);
+      if (st.size !== src.size) throw pdfErrors.changedWhileSigning(showPath(input));
       await writeAll(fh, Buffer.concat([eol, built.bytes]), src.size);
     } finally {
       await fh.close();
@@ -116,10 +118,11 @@ export async function writeAll(fh: FileHandle, buf: Buffer, at: number): Promise
 }
 
 /** Opens a PDF given by the clerk, turning fs errors into clear input errors naming the file. */
-export async function openInputFile(input: string): Promise<ByteSource> {
+export async function openInputFile(file: FsPath): Promise<ByteSource> {
   try {
-    return await openFileSource(input);
+    return await openFileSource(file);
   } catch (e) {
+    const input = showPath(file);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw pdfErrors.notFound(input, e);
     if (code === 'EISDIR' || code === 'ENOTFILE') throw pdfErrors.notPdf(input);

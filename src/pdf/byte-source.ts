@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { showPath, type FsPath } from '../core/fs-path.js';
 
 /**
  * Random-access bytes of a PDF. The reader never needs the whole file: it reads the tail, the xref
@@ -16,7 +17,7 @@ const BLOCK = 64 * 1024;
 const CACHE_BLOCKS = 64; // 4 MiB of small-read cache at most
 
 /** fs.open + positional reads, with a small block cache (xref and object reads hit the same blocks). */
-export async function openFileSource(path: string): Promise<ByteSource> {
+export async function openFileSource(path: FsPath): Promise<ByteSource> {
   const fh: FileHandle = await open(path, 'r');
   let size: number;
   let mode: number;
@@ -24,7 +25,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
     const st = await fh.stat();
     mode = st.mode & 0o7777;
     if (!st.isFile()) {
-      const err = new Error(`not a regular file: ${path}`) as NodeJS.ErrnoException;
+      const err = new Error(`not a regular file: ${showPath(path)}`) as NodeJS.ErrnoException;
       err.code = st.isDirectory() ? 'EISDIR' : 'ENOTFILE';
       throw err;
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import { KysoError, msg, usageError } from '../core/errors.js';
+import { showPath, type FsPath } from '../core/fs-path.js';
 import { opensWithoutPassword } from './encryption-check.js';
 import { appendUpdateInMemory, appendUpdateToCopy, openInputFile, writeAll } from './append-update.js';
 import { fromOffset, type ByteSource } from './byte-source.js';
@@ -88,7 +89,8 @@ function copyArray(a: PDFArray, ctx: PDFDict['context']): PDFArray {
 }
 
 export async function preparePdfForSigning(
-  input: string,
+  /** the input as fs opens it (bytes when its name is not UTF-8); messages name it as showPath gives it */
+  source: FsPath,
   outTempPath: string,
   opts: PlaceholderOptions,
   /** the input already opened and parsed by the caller (kept open: the caller closes it) */
@@ -100,7 +102,8 @@ export async function preparePdfForSigning(
     throw new KysoError('CONTENTS_SIZE_INVALID', 'internal', msg(`bad /Contents size ${opts.contentsBytes}`, `kích thước /Contents không hợp lệ ${opts.contentsBytes}`));
   if (opts.fieldName !== undefined && (opts.fieldName.length === 0 || opts.fieldName.length > 100 || opts.fieldName.includes('.')))
     throw pdfErrors.badFieldName(opts.fieldName);
-  const file = opened?.src ?? (await openInputFile(input));
+  const input = showPath(source);
+  const file = opened?.src ?? (await openInputFile(source));
   try {
     let src = file;
     let reader = opened?.reader ?? (await PdfReader.open(file, { file: input }));
@@ -130,7 +133,7 @@ export async function preparePdfForSigning(
       built.bytes.write(brText, sigBody + plan.byteRangeAt, 'latin1');
     };
     const inMemory = skip === 0 && src.size <= inMemoryUpTo ? await appendUpdateInMemory(input, src, reader, plan.objects, fill) : undefined;
-    if (!inMemory) await appendUpdateToCopy(input, src, reader, plan.objects, outTempPath, fill, skip);
+    if (!inMemory) await appendUpdateToCopy(source, src, reader, plan.objects, outTempPath, fill, skip);
     return {
       path: outTempPath,
       ...(inMemory ? { bytes: inMemory.bytes, mode: src.mode } : {}),

@@ -9,6 +9,7 @@ import { mkdir, open, unlink } from 'node:fs/promises';
 import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
+import type { FsPath } from '../core/fs-path.js';
 import { commitTemp, flushFolders, flushFoldersSync, inputIdentities, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
 import { noProgress, type ProgressSink } from '../core/types.js';
@@ -160,7 +161,7 @@ export async function fsyncPath(p: string, flags: string): Promise<void> {
 }
 
 /** Moves the finished temp file to `output` through the one atomic writer (never over an input). */
-export async function publish(tmp: string, output: string, force: boolean, shown: string, inputs?: InputIdentities | readonly string[]): Promise<void> {
+export async function publish(tmp: string, output: FsPath, force: boolean, shown: string, inputs?: InputIdentities | readonly string[]): Promise<void> {
   await commitTemp(tmp, output, { overwrite: force, shown, inputs });
 }
 
@@ -194,7 +195,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     deps.onFile?.(o);
   };
   const todo = planned.filter((p) => !p.error && !p.skipped);
-  const allInputs = await inputIdentities(planned.map((p) => p.input));
+  const allInputs = await inputIdentities(planned.map((p) => p.inputPath));
   // temp files of ours left by a killed run (kill -9, power cut) in the output folders
   for (const d of new Set(todo.map((p) => path.dirname(p.output!)))) await sweepStaleTemps(d);
   if (todo.length === 0) {
@@ -264,9 +265,9 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       // a warning when named), or a signature whose bytes no longer match (a warning: the new signature
       // would seal a document that is already broken).
       // opened and parsed once for the prior-signature check and the signing step; closed after the file
-      const opened = await openPdfOnce(p.input);
+      const opened = await openPdfOnce(p.inputPath);
       try {
-        const prior = await priorSignatures(p.input, opened);
+        const prior = await priorSignatures(p.inputPath, opened);
         if (prior.some((s) => sameCertificate(s.signerCert, signer.certificate))) {
           if (!p.explicit) {
             record({ input: p.display, output: p.outputDisplay, skipped: 'already-signed' });
@@ -288,7 +289,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
             vi: `${p.display}: chữ ký trước đó (${names}) đã không còn hợp lệ: văn bản đã bị thay đổi sau khi ký; chữ ký mới không khắc phục được điều này`,
           });
         }
-        const tmp = tempPathFor(p.output!);
+        const tmp = tempPathFor(p.outputPath!);
         temps.add(tmp);
         trackTemp(tmp);
         try {
@@ -404,13 +405,14 @@ interface SignOneContext {
 export const IN_MEMORY_UP_TO = 4 * 1024 * 1024;
 
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean; leftOut?: number }> {
-  const output = p.output!;
-  await mkdir(path.dirname(output), { recursive: true });
+  // the output as fs creates it (its name may be bytes that are not UTF-8; its folder is a string)
+  const output = p.outputPath!;
+  await mkdir(path.dirname(p.output!), { recursive: true });
   let contentsBytes = c.contentsBytes;
   const ltv = c.level === 'B-LT' || c.level === 'B-LTA';
   for (let attempt = 0; ; attempt++) {
     const signingTime = c.now();
-    const prepared: PreparedPdf = await preparePdfForSigning(p.input, tmp, {
+    const prepared: PreparedPdf = await preparePdfForSigning(p.inputPath, tmp, {
       fieldName: c.field,
       reason: c.opts.reason,
       location: c.opts.location,
@@ -461,7 +463,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
     } else sha256 = await ranges.finishFileSha256();
     // fsync, compare with the input again (device+inode) right before the rename, rename/link; the folder is
     // fsynced once for the batch
-    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? output, folders: c.folders, synced: prepared.bytes !== undefined });
+    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? p.output!, folders: c.folders, synced: prepared.bytes !== undefined });
     return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true, leftOut: prepared.bytesBeforeHeaderLeftOut };
   }
 }

@@ -3,33 +3,44 @@
  * output goes (`-o`, `--out-dir` mirroring relative paths, or `<name>.signed.pdf` beside the input).
  * Planning refuses what must never happen (overwriting an input, an existing output without --force, a
  * missing output folder) before any key is opened. Node 20 has no fs.glob, hence the small matcher here.
+ * A file whose name is not UTF-8 (old CP1258/VNI archives, issue 14) is signed like any other: it is opened by
+ * its bytes (an FsPath), its output keeps the same name bytes, and people see the name \xNN-escaped.
  */
 import { listFolder } from '../io/byte-names.js';
+import { baseNameBytes, joinName, pathKey, showPath, type FsPath } from '../core/fs-path.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
 import { assertNotAnInput, inputIdentities } from '../io/atomic-write.js';
 
 export interface ExpandedInput {
-  /** absolute path */
+  /** absolute path (a name that is not UTF-8 \xNN-escaped, as shown to people) */
   file: string;
+  /** the path as fs opens it: `file` itself, or its bytes when its name is not UTF-8 */
+  fsPath: FsPath;
   /** as shown to the person: the path as typed, or relative to the folder / glob base */
   display: string;
   /** path relative to its root (folder or glob base), for --out-dir mirroring */
   rel: string;
   /** named on the command line (not found by expanding a folder or glob): always signed */
   explicit: boolean;
-  /** its name in the folder is not UTF-8 (file and display carry it \xNN-escaped): refused per file */
-  notUtf8?: boolean;
+  /** a sub-folder whose own name is not UTF-8: not entered, refused per entry (its files are not signed) */
+  folderNotUtf8?: boolean;
 }
 
 /** Why a file found in a batch is left alone (not an error): see planOutputs and signDocuments. */
 export type SkipReason = 'signed-name' | 'output-exists' | 'already-signed';
 
 export interface PlannedFile {
+  /** absolute path of the input (a name that is not UTF-8 \xNN-escaped) */
   input: string;
+  /** the input as fs opens it (its bytes when its name is not UTF-8) */
+  inputPath: FsPath;
   display: string;
+  /** absolute path of the output (escaped like `input`) */
   output?: string;
+  /** the output as fs creates it: a name that is not UTF-8 is kept byte for byte */
+  outputPath?: FsPath;
   /** the output as shown to the person (as typed with -o, or relative to the working folder) */
   outputDisplay?: string;
   /** set when this file cannot be signed as planned */
@@ -67,8 +78,16 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp('^' + re + '$');
 }
 
-/** Files under `dir`, sorted; those whose name is not UTF-8 (escaped \xNN) also go to `notUtf8`. */
-async function walk(dir: string, out: string[], depth = 0, notUtf8?: Set<string>): Promise<void> {
+interface Found {
+  /** absolute path, a name that is not UTF-8 \xNN-escaped */
+  file: string;
+  fsPath: FsPath;
+  /** a folder whose name is not UTF-8 (not entered: kyso's output and temp folders are named in UTF-8) */
+  folderNotUtf8?: boolean;
+}
+
+/** Files under `dir`, sorted; a name that is not UTF-8 is kept as bytes in fsPath (and escaped in file). */
+async function walk(dir: string, out: Found[], depth = 0): Promise<void> {
   if (depth > 64) return;
   let entries;
   try {
@@ -78,11 +97,9 @@ async function walk(dir: string, out: string[], depth = 0, notUtf8?: Set<string>
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.notUtf8 && !e.isDirectory) {
-      out.push(p);
-      notUtf8?.add(p);
-    } else if (e.isDirectory) await walk(p, out, depth + 1, notUtf8);
-    else if (e.isFile && !e.name.includes(TEMP_MARK)) out.push(p);
+    if (e.isDirectory && e.notUtf8) out.push({ file: p, fsPath: joinName(dir, e.bytes), folderNotUtf8: true });
+    else if (e.isDirectory) await walk(p, out, depth + 1);
+    else if (e.isFile && !e.name.includes(TEMP_MARK)) out.push({ file: p, fsPath: e.notUtf8 ? joinName(dir, e.bytes) : p });
   }
 }
 
@@ -91,8 +108,9 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
   const out: ExpandedInput[] = [];
   const seen = new Set<string>();
   const add = (e: ExpandedInput) => {
-    if (seen.has(e.file)) return;
-    seen.add(e.file);
+    const key = pathKey(e.fsPath);
+    if (seen.has(key)) return;
+    seen.add(key);
     out.push(e);
   };
   for (const raw of inputs) {
@@ -103,35 +121,37 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
       const firstGlob = parts.findIndex((p) => GLOB_CHARS.test(p));
       const baseRel = parts.slice(0, firstGlob).join('/') || '.';
       const base = path.resolve(cwd, baseRel === '' ? '/' : baseRel);
-      const re = globToRegExp(parts.slice(firstGlob).join('/'));
-      const files: string[] = [];
+      const pattern = parts.slice(firstGlob).join('/');
+      const re = globToRegExp(pattern);
+      // a folder the pattern may descend into (`**` or a later name) and whose name is not UTF-8 is reported
+      const descends = pattern.includes('**') || pattern.includes('/');
+      const files: Found[] = [];
       await walk(base, files);
       const matched = files
-        .map((f) => ({ f, rel: path.relative(base, f).split(path.sep).join('/') }))
-        .filter((x) => re.test(x.rel));
+        .map((f) => ({ f, rel: path.relative(base, f.file).split(path.sep).join('/') }))
+        .filter((x) => (x.f.folderNotUtf8 ? descends : re.test(x.rel)));
       if (matched.length === 0) {
-        add({ file: abs, display: raw, rel: path.basename(raw), explicit: true });
+        add({ file: abs, fsPath: abs, display: raw, rel: path.basename(raw), explicit: true });
         continue;
       }
-      for (const m of matched) add({ file: m.f, display: path.join(baseRel, m.rel), rel: m.rel, explicit: false });
+      for (const m of matched) add({ file: m.f.file, fsPath: m.f.fsPath, display: path.join(baseRel, m.rel), rel: m.rel, explicit: false, folderNotUtf8: m.f.folderNotUtf8 });
       continue;
     }
     let st;
     try {
       st = await stat(abs);
     } catch {
-      add({ file: abs, display: raw, rel: path.basename(abs), explicit: true });
+      add({ file: abs, fsPath: abs, display: raw, rel: path.basename(abs), explicit: true });
       continue;
     }
     if (st.isDirectory()) {
-      const files: string[] = [];
-      const notUtf8 = new Set<string>();
-      await walk(abs, files, 0, notUtf8);
-      for (const f of files.filter((f) => /\.pdf$/i.test(f))) {
-        const rel = path.relative(abs, f).split(path.sep).join('/');
-        add({ file: f, display: path.join(raw, rel), rel, explicit: false, ...(notUtf8.has(f) ? { notUtf8: true } : {}) });
+      const files: Found[] = [];
+      await walk(abs, files, 0);
+      for (const f of files.filter((f) => f.folderNotUtf8 || /\.pdf$/i.test(f.file))) {
+        const rel = path.relative(abs, f.file).split(path.sep).join('/');
+        add({ file: f.file, fsPath: f.fsPath, display: path.join(raw, rel), rel, explicit: false, folderNotUtf8: f.folderNotUtf8 });
       }
-    } else add({ file: abs, display: raw, rel: path.basename(abs), explicit: true });
+    } else add({ file: abs, fsPath: abs, display: raw, rel: path.basename(abs), explicit: true });
   }
   return out;
 }
@@ -142,12 +162,18 @@ export function defaultOutputName(input: string): string {
   return path.join(path.dirname(input), `${stem}.signed.pdf`);
 }
 
+/** `<name>.signed.pdf` for a name given as bytes (kept byte for byte: it may not be UTF-8). */
+function signedNameBytes(name: Buffer): Buffer {
+  const stem = /\.pdf$/i.test(name.toString('latin1')) ? name.subarray(0, name.length - 4) : name;
+  return Buffer.concat([stem, Buffer.from('.signed.pdf')]);
+}
+
 function relOrAbs(cwd: string, p: string): string {
   const r = path.relative(cwd, p);
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : p;
 }
 
-async function exists(p: string): Promise<'file' | 'dir' | undefined> {
+async function exists(p: FsPath): Promise<'file' | 'dir' | undefined> {
   try {
     const st = await stat(p);
     return st.isDirectory() ? 'dir' : 'file';
@@ -198,26 +224,31 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
   }
   // Files found by expanding a folder or glob and named like kyso's own outputs are left alone (signing
   // a folder twice must not produce *.signed.signed.pdf); files named on the command line are always signed.
-  const skippedByName = new Set(files.filter((f) => !f.explicit && isSignedName(f.file)).map((f) => f.file));
-  const inputs = new Map(files.filter((f) => !skippedByName.has(f.file)).map((f) => [f.file, f.display]));
-  const inputIds = await inputIdentities([...inputs.keys()]);
+  // Paths are told apart by their bytes (pathKey): an escaped name never stands for another file.
+  const skippedByName = new Set(files.filter((f) => !f.explicit && !f.folderNotUtf8 && isSignedName(f.file)).map((f) => pathKey(f.fsPath)));
+  const kept = files.filter((f) => !f.folderNotUtf8 && !skippedByName.has(pathKey(f.fsPath)));
+  const inputs = new Map(kept.map((f) => [pathKey(f.fsPath), f.display]));
+  const inputIds = await inputIdentities(kept.map((f) => f.fsPath));
   const taken = new Set<string>();
   const planned: PlannedFile[] = [];
   for (const f of files) {
-    const p: PlannedFile = { input: f.file, display: f.display, explicit: f.explicit };
+    const p: PlannedFile = { input: f.file, inputPath: f.fsPath, display: f.display, explicit: f.explicit };
     planned.push(p);
-    if (skippedByName.has(f.file)) {
+    if (skippedByName.has(pathKey(f.fsPath))) {
       p.skipped = 'signed-name';
       continue;
     }
-    if (f.notUtf8) {
+    if (f.folderNotUtf8) {
       p.error = inputError(
-        'INPUT_NAME_NOT_UTF8',
-        msg(`${f.display}: the file name is not UTF-8 (an old encoding such as CP1258 or VNI): rename the file to sign it`, `${f.display}: tên tệp không ở dạng UTF-8 (bảng mã cũ như CP1258, VNI): hãy đổi tên tệp rồi ký lại`),
+        'INPUT_FOLDER_NOT_UTF8',
+        msg(
+          `${f.display}: the folder name is not UTF-8 (an old encoding such as CP1258 or VNI): the files in it are not signed; rename the folder to sign them`,
+          `${f.display}: tên thư mục không ở dạng UTF-8 (bảng mã cũ như CP1258, VNI): các tệp trong thư mục chưa được ký; hãy đổi tên thư mục rồi ký lại`,
+        ),
       );
       continue;
     }
-    const kind = await exists(f.file);
+    const kind = await exists(f.fsPath);
     if (kind === undefined) {
       p.error = inputError('INPUT_NOT_FOUND', msg(`${f.display}: file not found`, `${f.display}: không tìm thấy tệp`));
       continue;
@@ -226,15 +257,25 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
       p.error = inputError('INPUT_NOT_FILE', msg(`${f.display}: is a folder, not a PDF file`, `${f.display}: là thư mục, không phải tệp PDF`));
       continue;
     }
-    const out = opts.output ? path.resolve(opts.cwd, opts.output) : outDir ? path.join(outDir, f.rel) : defaultOutputName(f.file);
+    // the output keeps the input's own name bytes (--out-dir) or adds .signed.pdf to them (beside the input)
+    const name = baseNameBytes(f.fsPath);
+    const outPath: FsPath = opts.output
+      ? path.resolve(opts.cwd, opts.output)
+      : outDir
+        ? joinName(path.dirname(path.join(outDir, f.rel)), name)
+        : joinName(path.dirname(f.file), signedNameBytes(name));
+    const out = showPath(outPath);
+    const outKey = pathKey(outPath);
     p.output = out;
+    p.outputPath = outPath;
     const shown = opts.output ?? (outDir ? path.join(opts.outDir!, f.rel) : relOrAbs(opts.cwd, out));
     p.outputDisplay = shown;
-    if (inputs.has(out) || out === f.file) {
-      const other = out === f.file ? f.display : inputs.get(out)!;
+    const self = outKey === pathKey(f.fsPath);
+    if (inputs.has(outKey) || self) {
+      const other = self ? f.display : inputs.get(outKey)!;
       p.error = usageError(
         'OUTPUT_IS_INPUT',
-        out === f.file
+        self
           ? msg(`${f.display}: the output would overwrite this input itself; choose another name`, `${f.display}: tệp đầu ra sẽ ghi đè chính tệp đầu vào này; hãy chọn tên khác`)
           : msg(`${f.display}: its output would overwrite ${other}, which is also an input; choose another name or --out-dir`, `${f.display}: tệp đầu ra sẽ ghi đè ${other}, cũng là một tệp đầu vào; hãy chọn tên khác hoặc dùng --out-dir`),
       );
@@ -242,16 +283,16 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     }
     try {
       // the same file under another path: a symlinked folder, a symlink, a hard link (device+inode, real path)
-      await assertNotAnInput(out, inputIds, shown);
+      await assertNotAnInput(outPath, inputIds, shown);
     } catch (e) {
       p.error = e as KysoError;
       continue;
     }
-    if (taken.has(out)) {
+    if (taken.has(outKey)) {
       p.error = usageError('OUTPUT_DUPLICATE', msg(`${shown}: two inputs would be written to the same output`, `${shown}: hai tệp đầu vào sẽ ghi vào cùng một tệp đầu ra`));
       continue;
     }
-    taken.add(out);
+    taken.add(outKey);
     const dir = path.dirname(out);
     const dirKind = await exists(dir);
     if (dirKind !== 'dir') {
@@ -263,7 +304,7 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
         continue;
       }
     }
-    const outKind = await exists(out);
+    const outKind = await exists(outPath);
     if (outKind === 'dir') {
       p.error = usageError('OUTPUT_IS_DIR', msg(`${shown}: the output is a folder`, `${shown}: tệp đầu ra là một thư mục`));
       continue;

@@ -6,6 +6,7 @@
  * scan, ByteRange check, CMS check); trust and revocation are not looked at here.
  */
 import { createHash } from 'node:crypto';
+import { showPath, type FsPath } from '../core/fs-path.js';
 import { openFileSource, type ByteSource } from '../pdf/byte-source.js';
 import { checkByteRange, digestByteRanges, trimDer } from '../pdf/byte-range-check.js';
 import { PdfReader } from '../pdf/reader.js';
@@ -21,11 +22,11 @@ export interface PriorSignature {
 
 
 /** Earlier signatures of `file`; an unreadable or encrypted file gives [] (signing reports its own error). */
-export async function priorSignatures(file: string, opened?: OpenedPdf): Promise<PriorSignature[]> {
+export async function priorSignatures(file: FsPath, opened?: OpenedPdf): Promise<PriorSignature[]> {
   let src: ByteSource | undefined = opened?.src;
   try {
     src ??= await openFileSource(file);
-    const reader = opened?.reader ?? (await PdfReader.open(src, { file }));
+    const reader = opened?.reader ?? (await PdfReader.open(src, { file: showPath(file) }));
     if (reader.encrypted) return [];
     const found = (await scanSignatures(reader)).filter((f) => f.kind === 'signature' && f.presentInFinal);
     if (found.length === 0) return [];
@@ -58,11 +59,11 @@ export interface OpenedPdf {
 }
 
 /** Opens `file` for both steps; undefined when it cannot be read (the signing step then reports why). */
-export async function openPdfOnce(file: string): Promise<OpenedPdf | undefined> {
+export async function openPdfOnce(file: FsPath): Promise<OpenedPdf | undefined> {
   let src: ByteSource | undefined;
   try {
     src = await openFileSource(file);
-    return { src, reader: await PdfReader.open(src, { file }) };
+    return { src, reader: await PdfReader.open(src, { file: showPath(file) }) };
   } catch {
     await src?.close().catch(() => undefined);
     return undefined;

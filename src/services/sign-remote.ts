@@ -139,11 +139,11 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
     for (const [i, p] of planned.entries()) {
       progress.tick();
       if (p.error || p.skipped) continue;
-      const tmp = tempPathFor(p.output!);
+      const tmp = tempPathFor(p.outputPath!);
       temps.add(tmp);
       try {
         await mkdir(path.dirname(p.output!), { recursive: true });
-        const prepare = (fieldName: string | undefined) => preparePdfForSigning(p.input, tmp, {
+        const prepare = (fieldName: string | undefined) => preparePdfForSigning(p.inputPath, tmp, {
           fieldName,
           reason: opts.reason,
           location: opts.location,
@@ -223,7 +223,7 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
           throw new KysoError('CMS_TOO_LARGE', 'internal', msg(`${x.plan.display}: the signature (${cms.length} bytes) does not fit the space reserved (${x.pdf.contentsBytes})`, `${x.plan.display}: chữ ký (${cms.length} byte) không vừa chỗ dành sẵn (${x.pdf.contentsBytes})`));
         }
         await embedSignature(x.pdf, cms);
-        const output = x.plan.output!;
+        const output = x.plan.outputPath!;
         let final = x.tmp;
         let sha256: string;
         if (level === 'B-LT' || level === 'B-LTA') {
@@ -246,7 +246,7 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
           } else sha256 = await sha256File(withDss);
         } else sha256 = await x.ranges.finishFileSha256();
         await fsyncPath(final, 'r+');
-        await publish(final, output, force, x.plan.outputDisplay ?? output);
+        await publish(final, output, force, x.plan.outputDisplay ?? x.plan.output!);
         settle(x.index, { input: x.plan.display, output: x.plan.outputDisplay!, field: x.pdf.fieldName, level, signer: check.description.subject, sha256 });
       } catch (e) {
         fail(x.index, x.plan, e);

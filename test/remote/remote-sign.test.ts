@@ -3,7 +3,7 @@
  * and a CSC v2 service (test/remote/servers.ts) holding real test keys. The phone approval is played by the
  * servers' admin endpoint.
  */
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -146,6 +146,24 @@ describe.sequential('remote signing, one document per provider', () => {
     expect(r.stderr).toContain('banner.pdf: the 21 byte(s) before the %PDF- header (a mail-gateway banner?) are left out');
     expect((await readFile(out)).subarray(0, 5).toString()).toBe('%PDF-');
     expect(await judge(out, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
+  });
+
+  it('a file whose name is not UTF-8 (Latin-1 bytes): signed remotely under the same name bytes, named escaped', async () => {
+    const d = path.join(dir, 'latin1-in');
+    const out = path.join(dir, 'latin1-out');
+    await mkdir(d);
+    await mkdir(out);
+    const name = Buffer.from('v\xe3n b\xe3n.pdf', 'latin1');
+    await copyFile(src, Buffer.concat([Buffer.from(`${d}/`), name]));
+    const r = await withApproval(['sign', d, '--out-dir', out, '--remote', 'lanh-dao', '--json'], vnpt, 'approve');
+    expect(r.code, r.stderr).toBe(0);
+    const files = JSON.parse(r.stdout).result.files as { input: string; output: string }[];
+    expect(files.map((f) => [f.input, f.output])).toEqual([[path.join(d, 'v\\xe3n b\\xe3n.pdf'), path.join(out, 'v\\xe3n b\\xe3n.pdf')]]);
+    expect((await readdir(out, { encoding: 'buffer' })).map((n) => n.toString('hex'))).toEqual([name.toString('hex')]);
+    // the judges get a UTF-8 name for the same file (a hard link)
+    const alias = path.join(dir, 'latin1-alias.pdf');
+    await link(Buffer.concat([Buffer.from(`${out}/`), name]), alias);
+    expect(await judge(alias, { nssDir: pki.nssDir, rootPem: pki.root.cert, expectSignatures: 1 })).toEqual([]);
   });
 
   it('several empty signature fields at a terminal: the clerk picks one before the request goes out, as without --remote', async () => {

@@ -1,60 +1,218 @@
 /**
  * A file whose name is not UTF-8 (Latin-1 / CP1258 bytes, as old archives have) in a folder being signed or
- * verified (issue 14): not a crash, not "file not found", not skipped silently. verify reads it by its bytes and
- * verifies it; sign (whose output name would need the same bytes) refuses it per file with its own code. The
- * name is shown with \xNN escapes (no raw bytes on the terminal); the other files are handled.
+ * verified (issue 14): not a crash, not "file not found", not skipped silently. sign opens it by its bytes and
+ * writes its output under the same name bytes (`--out-dir`) or `<those bytes>.signed.pdf` beside it; verify
+ * reads it by its bytes. Reports show the name with \xNN escapes (no raw bytes, no U+FFFD on the terminal).
+ * The files are made at test time through Buffer paths; outputs are found with readdir(encoding 'buffer').
  */
-import { copyFile, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, link, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 import { runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
+import { kysoSign } from './helpers.js';
+import { judge } from './validators.js';
 
 let dir: string;
 let src: string;
 /** "văn.pdf" in Latin-1: v, 0xE3 (ã), n — not valid UTF-8 */
 const LATIN1_NAME = Buffer.from([0x76, 0xe3, 0x6e, 0x2e, 0x70, 0x64, 0x66]);
+/** "văn bản.pdf" in Latin-1 (ã = 0xE3 twice), shown as `v\xe3n b\xe3n.pdf` */
+const NAME = Buffer.from('v\xe3n b\xe3n.pdf', 'latin1');
+const SHOWN = 'v\\xe3n b\\xe3n.pdf';
+const SIGNED_NAME = Buffer.from('v\xe3n b\xe3n.signed.pdf', 'latin1');
+const SIGNED_SHOWN = 'v\\xe3n b\\xe3n.signed.pdf';
+
+const bytesPath = (d: string, name: Buffer) => Buffer.concat([Buffer.from(`${d}/`), name]);
+/** a folder's names as bytes, as hex (to compare exactly), sorted */
+const namesIn = async (d: string) => (await readdir(d, { encoding: 'buffer' })).map((n) => n.toString('hex')).sort();
+const hexOf = (...names: (string | Buffer)[]) => names.map((n) => Buffer.from(n).toString('hex')).sort();
+const sha = async (p: string | Buffer) => createHash('sha256').update(await readFile(p)).digest('hex');
+const trust = () => ['--trust', getPki().root.cert, '--no-default-trust', '--revocation', 'off', '--allow-unsigned'];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kyso-byte-names-'));
   await mkdir(path.join(dir, 'samples'));
   src = (await makeSamplePdfs(path.join(dir, 'samples'))).simple;
 });
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
-async function folderWithLatin1Name(name: string): Promise<string> {
-  const d = path.join(dir, name);
+/** A folder holding ok.pdf and a copy of the sample under `name` (written through a Buffer path). */
+async function folderWith(sub: string, name: Buffer): Promise<string> {
+  const d = path.join(dir, sub);
   await mkdir(d);
   await copyFile(src, path.join(d, 'ok.pdf'));
-  // written through a Buffer path: the bytes on disk are exactly LATIN1_NAME
-  await copyFile(src, Buffer.concat([Buffer.from(`${d}/`), LATIN1_NAME]));
+  await copyFile(src, bytesPath(d, name));
   return d;
 }
 
-describe('file names that are not UTF-8', () => {
-  it('sign: the file is reported INPUT_NAME_NOT_UTF8 by its escaped name; the other file is signed', async () => {
-    const d = await folderWithLatin1Name('sign');
-    const out = path.join(dir, 'sign-out');
-    await mkdir(out);
-    const pki = getPki();
-    const args = ['sign', d, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12];
-    const j = await runKyso([...args, '--json'], { env: { KYSO_P12_PASSWORD: pki.password } });
-    expect(j.code, j.stderr).toBe(5);
-    const files = JSON.parse(j.stdout).result.files as { input: string; output?: string; error?: { code: string; message: string } }[];
-    expect(files).toHaveLength(2);
-    const bad = files.find((f) => f.error)!;
-    expect(bad.error!.code).toBe('INPUT_NAME_NOT_UTF8');
-    expect(bad.input).toBe(path.join(d, 'v\\xe3n.pdf'));
-    expect(files.find((f) => !f.error)!.output).toBe(path.join(out, 'ok.pdf'));
-    expect(await readdir(out)).toEqual(['ok.pdf']);
+/** pdfsig (trusted, valid), qpdf --check and openssl judge the file; the tools get a UTF-8 hard link to it. */
+async function judgeBytes(file: Buffer): Promise<string[]> {
+  const alias = path.join(await mkdtemp(path.join(dir, 'judge-')), 'alias.pdf');
+  await link(file, alias);
+  return judge(alias, { nssDir: getPki().nssDir, rootPem: getPki().root.cert, expectSignatures: 1 });
+}
 
-    // text: one line naming the escaped file, no raw byte and no U+FFFD on the terminal
-    await writeFile(path.join(out, '.keep'), '');
-    const t = await runKyso([...args, '--force'], { env: { KYSO_P12_PASSWORD: pki.password } });
-    expect(t.code).toBe(5);
-    expect(t.stderr).toContain(`${path.join(d, 'v\\xe3n.pdf')}: the file name is not UTF-8`);
-    expect(t.stderr + t.stdout).not.toMatch(/\uFFFD/);
+interface JsonFile {
+  input: string;
+  output?: string;
+  skipped?: string;
+  error?: { code: string; message: string };
+}
+
+describe('file names that are not UTF-8', () => {
+  it('sign --out-dir: signed under the same name bytes, judged valid, verified; --skip-existing skips it; a signed copy is skipped', async () => {
+    const pki = getPki();
+    const d = await folderWith('outdir', NAME);
+    const out = path.join(dir, 'outdir-signed');
+    await mkdir(out);
+    const r = await kysoSign([d, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const files = JSON.parse(r.stdout).result.files as JsonFile[];
+    expect(files.map((f) => [f.input, f.output, f.error?.code ?? null])).toEqual([
+      [path.join(d, 'ok.pdf'), path.join(out, 'ok.pdf'), null],
+      [path.join(d, SHOWN), path.join(out, SHOWN), null],
+    ]);
+    // the output carries exactly the input's name bytes; no temp file is left
+    expect(await namesIn(out)).toEqual(hexOf('ok.pdf', NAME));
+    expect(await judgeBytes(bytesPath(out, NAME))).toEqual([]);
+    expect(r.stdout + r.stderr).not.toMatch(/\uFFFD/);
+
+    // kyso verify of the output folder reads it by its bytes and names it escaped
+    const v = await runKyso(['verify', out, '--json', ...trust()]);
+    expect(v.code, v.stderr).toBe(0);
+    const vf = JSON.parse(v.stdout).result.files as { file: string; indication: string }[];
+    expect(vf.map((f) => [f.file, f.indication])).toEqual([
+      [path.join(out, 'ok.pdf'), 'TOTAL_PASSED'],
+      [path.join(out, SHOWN), 'TOTAL_PASSED'],
+    ]);
+
+    // re-run with --skip-existing: both outputs exist, both skipped, nothing rewritten
+    const before = await sha(bytesPath(out, NAME));
+    const s = await kysoSign([d, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12, '--skip-existing', '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    expect((JSON.parse(s.stdout).result.files as JsonFile[]).map((f) => [f.input, f.skipped])).toEqual([
+      [path.join(d, 'ok.pdf'), 'output-exists'],
+      [path.join(d, SHOWN), 'output-exists'],
+    ]);
+    expect(await sha(bytesPath(out, NAME))).toBe(before);
+
+    // without --skip-existing (nor --force): the existing output is an error naming it escaped
+    const e = await kysoSign([d, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain(`${path.join(out, SHOWN)}: the output file exists already`);
+    expect(e.stderr).not.toMatch(/\uFFFD/);
+
+    // the signed output found in a folder again: read by its bytes, left alone (same certificate)
+    const again = path.join(dir, 'outdir-again');
+    await mkdir(again);
+    const a = await kysoSign([out, '--out-dir', again, '--p12', pki.leaves['leader-rsa'].p12, '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    expect((JSON.parse(a.stdout).result.files as JsonFile[]).map((f) => [f.input, f.skipped])).toEqual([
+      [path.join(out, 'ok.pdf'), 'already-signed'],
+      [path.join(out, SHOWN), 'already-signed'],
+    ]);
+    expect(await readdir(again)).toEqual([]);
+  });
+
+  it('sign without --out-dir: <name bytes>.signed.pdf beside the input; the next run leaves it alone by name', async () => {
+    const pki = getPki();
+    const d = await folderWith('beside', NAME);
+    const input = await sha(bytesPath(d, NAME));
+    // text report (a pipe: tab-separated lines) names both files escaped
+    const r = await kysoSign(['beside', '--p12', pki.leaves['leader-rsa'].p12], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 2))).toEqual([
+      [path.join('beside', 'ok.pdf'), path.join('beside', 'ok.signed.pdf')],
+      [path.join('beside', SHOWN), path.join('beside', SIGNED_SHOWN)],
+    ]);
+    expect(r.stdout + r.stderr).not.toMatch(/\uFFFD/);
+    expect(await namesIn(d)).toEqual(hexOf('ok.pdf', 'ok.signed.pdf', NAME, SIGNED_NAME));
+    expect(await sha(bytesPath(d, NAME))).toBe(input);
+    expect(await judgeBytes(bytesPath(d, SIGNED_NAME))).toEqual([]);
+
+    // signing the folder again: the outputs are skipped by name, the inputs' outputs exist (--skip-existing)
+    const s = await kysoSign(['beside', '--p12', pki.leaves['leader-rsa'].p12, '--skip-existing', '--json'], { cwd: dir });
+    expect(s.code, s.stderr).toBe(0);
+    expect((JSON.parse(s.stdout).result.files as JsonFile[]).map((f) => [f.input, f.skipped])).toEqual([
+      [path.join('beside', 'ok.pdf'), 'output-exists'],
+      [path.join('beside', 'ok.signed.pdf'), 'signed-name'],
+      [path.join('beside', SHOWN), 'output-exists'],
+      [path.join('beside', SIGNED_SHOWN), 'signed-name'],
+    ]);
+    expect(await namesIn(d)).toEqual(hexOf('ok.pdf', 'ok.signed.pdf', NAME, SIGNED_NAME));
+  });
+
+  it('sign a glob: the matched file is signed beside itself under its name bytes', async () => {
+    const pki = getPki();
+    const d = await folderWith('glob', LATIN1_NAME);
+    const r = await kysoSign(['glob/v*.pdf', '--p12', pki.leaves['clerk-ec'].p12, '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout).result.files as JsonFile[]).map((f) => [f.input, f.output])).toEqual([['glob/v\\xe3n.pdf', 'glob/v\\xe3n.signed.pdf']]);
+    const signed = Buffer.concat([LATIN1_NAME.subarray(0, 3), Buffer.from('.signed.pdf')]);
+    expect(await namesIn(d)).toEqual(hexOf('ok.pdf', LATIN1_NAME, signed));
+    expect(await judgeBytes(bytesPath(d, signed))).toEqual([]);
+  });
+
+  it('--out-dir reaching the input folder through a symlink: refused (OUTPUT_IS_INPUT), the input unchanged', async () => {
+    const pki = getPki();
+    const d = await folderWith('alias', NAME);
+    const before = await sha(bytesPath(d, NAME));
+    const same = path.join(dir, 'alias-link');
+    await symlink(d, same);
+    const r = await kysoSign([d, '--out-dir', same, '--p12', pki.leaves['leader-rsa'].p12, '--json']);
+    expect(r.code).toBe(2);
+    expect((JSON.parse(r.stdout).result.files as JsonFile[]).map((f) => [f.input, f.error?.code])).toEqual([
+      [path.join(d, 'ok.pdf'), 'OUTPUT_IS_INPUT'],
+      [path.join(d, SHOWN), 'OUTPUT_IS_INPUT'],
+    ]);
+    expect(await sha(bytesPath(d, NAME))).toBe(before);
+    expect(await namesIn(d)).toEqual(hexOf('ok.pdf', NAME));
+  });
+
+  it('a sub-folder whose name is not UTF-8 is reported (INPUT_FOLDER_NOT_UTF8, escaped), not skipped silently; the rest is signed', async () => {
+    const pki = getPki();
+    const d = await folderWith('subdir', NAME);
+    const sub = bytesPath(d, Buffer.from('c\xf4ng v\xe3n', 'latin1'));
+    await mkdir(sub);
+    await copyFile(src, bytesPath(d, Buffer.from('c\xf4ng v\xe3n/a.pdf', 'latin1')));
+    const out = path.join(dir, 'subdir-signed');
+    await mkdir(out);
+    const r = await kysoSign([d, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12, '--json']);
+    expect(r.code).toBe(5);
+    expect((JSON.parse(r.stdout).result.files as JsonFile[]).map((f) => [f.input, f.error?.code ?? null])).toEqual([
+      [path.join(d, 'c\\xf4ng v\\xe3n'), 'INPUT_FOLDER_NOT_UTF8'],
+      [path.join(d, 'ok.pdf'), null],
+      [path.join(d, SHOWN), null],
+    ]);
+    expect(r.stderr).toContain(`${path.join(d, 'c\\xf4ng v\\xe3n')}: the folder name is not UTF-8`);
+    expect(await namesIn(out)).toEqual(hexOf('ok.pdf', NAME));
+    // a glob that descends reports it too; one that stays in the folder does not
+    const g = await kysoSign(['subdir/**/*.pdf', '--out-dir', out, '--skip-existing', '--p12', pki.leaves['leader-rsa'].p12, '--json'], { cwd: dir });
+    expect((JSON.parse(g.stdout).result.files as JsonFile[]).map((f) => [f.input, f.error?.code ?? f.skipped])).toEqual([
+      ['subdir/c\\xf4ng v\\xe3n', 'INPUT_FOLDER_NOT_UTF8'],
+      ['subdir/ok.pdf', 'output-exists'],
+      [`subdir/${SHOWN}`, 'output-exists'],
+    ]);
+    const flat = await kysoSign(['subdir/*.pdf', '--out-dir', out, '--skip-existing', '--p12', pki.leaves['leader-rsa'].p12, '--json'], { cwd: dir });
+    expect(flat.code, flat.stderr).toBe(0);
+    expect((JSON.parse(flat.stdout).result.files as JsonFile[]).map((f) => f.input)).toEqual(['subdir/ok.pdf', `subdir/${SHOWN}`]);
+  });
+
+  it('a stale temp file of ours whose name is not UTF-8 is swept by its bytes', async () => {
+    const pki = getPki();
+    const out = path.join(dir, 'sweep');
+    await mkdir(out);
+    const stale = Buffer.concat([Buffer.from('.'), NAME, Buffer.from('.kyso-tmp-9999999-0123456789ab')]);
+    await writeFile(bytesPath(out, stale), 'stale');
+    const r = await kysoSign([src, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await namesIn(out)).toEqual(hexOf('simple.pdf'));
   });
 
   it('verify: the file is read by its bytes and verified; its name is shown escaped', async () => {
@@ -65,16 +223,15 @@ describe('file names that are not UTF-8', () => {
     const signed = path.join(dir, 'signed.pdf');
     const s = await runKyso(['sign', src, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
     expect(s.code, s.stderr).toBe(0);
-    await copyFile(signed, Buffer.concat([Buffer.from(`${d}/`), LATIN1_NAME]));
-    const trust = ['--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off', '--allow-unsigned'];
-    const r = await runKyso(['verify', d, '--json', ...trust]);
+    await copyFile(signed, bytesPath(d, LATIN1_NAME));
+    const r = await runKyso(['verify', d, '--json', ...trust()]);
     expect(r.code, r.stderr).toBe(0);
     const files = JSON.parse(r.stdout).result.files as { file: string; indication: string; error: { code: string } | null }[];
     expect(files.map((f) => [path.basename(f.file), f.indication, f.error?.code ?? null])).toEqual([
       ['ok.pdf', 'NO_SIGNATURE', null],
       ['v\\xe3n.pdf', 'TOTAL_PASSED', null],
     ]);
-    const t = await runKyso(['verify', d, ...trust, '--lang', 'vi']);
+    const t = await runKyso(['verify', d, ...trust(), '--lang', 'vi']);
     expect(t.stdout).toContain('v\\xe3n.pdf: HỢP LỆ');
     expect(t.stdout).not.toMatch(/\uFFFD/);
   });

@@ -205,4 +205,46 @@ describe('batches a clerk can trust', () => {
     const r3 = await kysoSign([path.join(d, 'a.pdf'), '-o', path.join(d, 'e.pdf'), '--p12', pki.leaves['clerk-ec'].p12]);
     expect(r3.stderr).toBe('');
   });
+
+  it('SIGTERM mid-batch over files whose names are not UTF-8: exit 143, JSON names them escaped, no temp file; --skip-existing resumes to the full set under the same name bytes', async () => {
+    // "văn bản NNN.pdf" in Latin-1 (not UTF-8), made through Buffer paths
+    const latin1 = (i: number) => Buffer.from(`v\xe3n b\xe3n ${String(i).padStart(3, '0')}.pdf`, 'latin1');
+    const shown = (i: number) => `v\\xe3n b\\xe3n ${String(i).padStart(3, '0')}.pdf`;
+    for (const [sub, from, to] of [['bytes-a', 1, 10], ['bytes-b', 11, 40]] as const) {
+      await mkdir(path.join(dir, sub));
+      for (let i = from; i <= to; i++) await copyFile(samples.simple, Buffer.concat([Buffer.from(path.join(dir, sub) + '/'), latin1(i)]));
+    }
+    const fifo = path.join(dir, 'bytes-pipe.pdf');
+    execFileSync('mkfifo', [fifo]);
+    const out = path.join(dir, 'bytes-out');
+    await mkdir(out);
+    const p12 = pki.leaves['leader-rsa'].p12;
+    const r = await runUntilFifo(['sign', 'bytes-a', 'bytes-pipe.pdf', 'bytes-b', '--out-dir', 'bytes-out', '--p12', p12, '--json'], fifo, 'SIGTERM', { KYSO_P12_PASSWORD: pki.password });
+    expect(r.code, r.stderr).toBe(143);
+    const files = JSON.parse(r.stdout).result.files as JFile[];
+    expect(files).toHaveLength(41);
+    const signed = files.filter((f) => !f.error && !f.skipped);
+    expect(signed.slice(0, 10).map((f) => [f.input, f.output])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [path.join('bytes-a', shown(i + 1)), path.join('bytes-out', shown(i + 1))]),
+    );
+    const notSigned = files.filter((f) => f.error?.code === 'NOT_SIGNED_INTERRUPTED');
+    expect(notSigned.length).toBeGreaterThan(0);
+    for (const f of notSigned) expect(f.input).toMatch(/^bytes-(pipe\.pdf|b\/v\\xe3n b\\xe3n \d{3}\.pdf)$/);
+    expect(r.stdout + r.stderr).not.toMatch(/\uFFFD/);
+    // on disk: every output listed as done, under its name bytes; no temp file (listed by bytes)
+    const onDisk = (await readdir(out, { encoding: 'buffer' })).map((n) => n.toString('latin1'));
+    expect(onDisk.filter((n) => n.includes('.kyso-tmp-'))).toEqual([]);
+    for (const f of signed) expect(onDisk).toContain(latin1(Number(/(\d{3})\.pdf$/.exec(f.input)![1])).toString('latin1'));
+    expect(onDisk.length - signed.length).toBeLessThanOrEqual(1); // a file published as the signal came
+
+    // resume: what is there is skipped, the rest signed, all 40 under their Latin-1 names
+    await rm(fifo);
+    const r2 = await kysoSign(['bytes-a', 'bytes-b', '--out-dir', 'bytes-out', '--p12', p12, '--skip-existing', '--json'], { cwd: dir });
+    expect(r2.code, r2.stderr).toBe(0);
+    const f2 = JSON.parse(r2.stdout).result.files as JFile[];
+    expect(f2.filter((f) => f.skipped === 'output-exists').length).toBe(onDisk.length);
+    expect(f2.filter((f) => !f.skipped && !f.error).length).toBe(40 - onDisk.length);
+    const all = (await readdir(out, { encoding: 'buffer' })).map((n) => n.toString('hex')).sort();
+    expect(all).toEqual(Array.from({ length: 40 }, (_, i) => latin1(i + 1).toString('hex')).sort());
+  }, 120_000);
 });
