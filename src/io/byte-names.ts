@@ -6,7 +6,7 @@
  */
 import { openSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { escapeNameBytes, isUtf8Name } from '../core/fs-path.js';
+import { escapeNameBytes, isUtf8Name, type FsPath } from '../core/fs-path.js';
 
 export { escapeNameBytes, isUtf8Name };
 
@@ -29,10 +29,11 @@ let held = 0;
  * A path a string-path reader can open for a file whose name is not UTF-8: the file is opened by its bytes and
  * read through /proc/self/fd (Linux; the descriptor stays open for the run). Undefined where that cannot be done.
  */
-export function readablePathFor(dir: string, name: Buffer): string | undefined {
+export function readablePathFor(dir: FsPath, name: Buffer): string | undefined {
   if (process.platform !== 'linux' || held >= MAX_HELD) return undefined;
   try {
-    const fd = openSync(Buffer.concat([Buffer.from(dir.endsWith('/') ? dir : `${dir}/`), name]), 'r');
+    const d = typeof dir === 'string' ? Buffer.from(dir) : dir;
+    const fd = openSync(Buffer.concat([d, d[d.length - 1] === 0x2f ? Buffer.alloc(0) : Buffer.from('/'), name]), 'r');
     held++;
     return `/proc/self/fd/${fd}`;
   } catch {
@@ -41,7 +42,7 @@ export function readablePathFor(dir: string, name: Buffer): string | undefined {
 }
 
 /** Lists a folder by bytes (sorted by name as the string listing was); throws like readdir. */
-export async function listFolder(dir: string): Promise<ListedEntry[]> {
+export async function listFolder(dir: FsPath): Promise<ListedEntry[]> {
   const entries = (await readdir(dir, { withFileTypes: true, encoding: 'buffer' })) as unknown as Dirent<Buffer>[];
   const out = entries.map((e) => {
     const ok = isUtf8Name(e.name);

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { listFolder, readablePathFor } from '../io/byte-names.js';
+import { joinName, showPath, type FsPath } from '../core/fs-path.js';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -32,28 +33,31 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
     seen.add(abs);
     out.push({ path: abs, display, rel });
   };
-  const walk = async (dirAbs: string, dirDisplay: string, depth: number, dirRel = '') => {
+  // A folder's path is bytes (FsPath) once a name on the way is not UTF-8 (issue 14): it is listed, and its
+  // files opened, by those bytes.
+  const walk = async (dirAbs: FsPath, dirDisplay: string, depth: number, dirRel = '') => {
     if (depth > MAX_WALK_DEPTH) return;
     let entries;
     try {
       entries = await listFolder(dirAbs);
     } catch {
-      out.push({ path: dirAbs, display: dirDisplay, missing: true, rel: dirRel || dirDisplay });
+      out.push({ path: showPath(dirAbs), display: dirDisplay, missing: true, rel: dirRel || dirDisplay });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
-      const abs = path.join(dirAbs, e.name);
+      const child = typeof dirAbs === 'string' ? joinName(dirAbs, e.bytes) : Buffer.concat([dirAbs, Buffer.from('/'), e.bytes]);
       const disp = path.join(dirDisplay, e.name);
       const rel = dirRel ? `${dirRel}/${e.name}` : e.name;
-      if (e.notUtf8 && /\.pdf$/i.test(e.name) && !e.isDirectory) {
-        // read by its bytes (the string path would name no file); shown escaped
+      if (e.isDirectory) await walk(child, disp, depth + 1, rel);
+      else if (!(e.isFile || e.isSymbolicLink) || !/\.pdf$/i.test(e.name)) continue;
+      else if (typeof child === 'string') push(child, disp, rel);
+      else {
+        // read by its bytes (a string path would name no file); shown escaped
         const readable = readablePathFor(dirAbs, e.bytes);
         if (readable) push(readable, disp, rel);
-        else out.push({ path: abs, display: disp, rel, missing: true, notUtf8: true });
+        else out.push({ path: showPath(child), display: disp, rel, missing: true, notUtf8: true });
       }
-      else if (e.isDirectory) await walk(abs, disp, depth + 1, rel);
-      else if ((e.isFile || e.isSymbolicLink) && /\.pdf$/i.test(e.name)) push(abs, disp, rel);
     }
   };
   for (const input of inputs) {

@@ -235,4 +235,25 @@ describe('file names that are not UTF-8', () => {
     expect(t.stdout).toContain('v\\xe3n.pdf: HỢP LỆ');
     expect(t.stdout).not.toMatch(/\uFFFD/);
   });
+
+  it('verify: a sub-folder whose name is not UTF-8 is walked by its bytes; its files are verified and shown escaped', async () => {
+    const pki = getPki();
+    const d = path.join(dir, 'verify-sub');
+    await mkdir(d);
+    const sub = bytesPath(d, Buffer.from('c\xf4ng v\xe3n', 'latin1'));
+    await mkdir(sub);
+    const signed = path.join(dir, 'signed-sub.pdf');
+    const s = await runKyso(['sign', src, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
+    expect(s.code, s.stderr).toBe(0);
+    await copyFile(signed, Buffer.concat([sub, Buffer.from('/a.pdf')]));
+    await copyFile(signed, Buffer.concat([sub, Buffer.from('/'), LATIN1_NAME]));
+    const r = await runKyso(['verify', d, '--json', ...trust()]);
+    expect(r.code, r.stderr).toBe(0);
+    const files = JSON.parse(r.stdout).result.files as { file: string; indication: string; error: { code: string } | null }[];
+    expect(files.map((f) => [path.relative(d, f.file), f.indication, f.error?.code ?? null])).toEqual([
+      ['c\\xf4ng v\\xe3n/a.pdf', 'TOTAL_PASSED', null],
+      ['c\\xf4ng v\\xe3n/v\\xe3n.pdf', 'TOTAL_PASSED', null],
+    ]);
+    expect(r.stdout).not.toMatch(/\uFFFD/);
+  });
 });
