@@ -158,26 +158,36 @@ interface FileId {
   real: string;
 }
 
-async function idOf(p: FsPath): Promise<FileId | undefined> {
+/** The file's identity; `missing` when there is no file by that name (stat: ENOENT). */
+async function idOf(p: FsPath): Promise<FileId | { missing: true } | undefined> {
+  let s;
   try {
-    const s = await stat(p);
+    s = await stat(p);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? { missing: true } : undefined;
+  }
+  try {
     return { dev: s.dev, ino: s.ino, real: pathKey(await realpath(p, { encoding: 'buffer' })) };
   } catch {
     return undefined;
   }
 }
 
-/** The real path `p` would have once created (its key): real path of its folder + its name. */
-async function futureReal(p: FsPath): Promise<string> {
+/**
+ * The real path `p` would have once created (its key): real path of its folder + its name. `missing`: stat just
+ * found no file by that name, so its own real path is not asked for (one system call less per output).
+ */
+async function futureReal(p: FsPath, missing = false): Promise<string> {
   try {
-    return pathKey(await realpath(p, { encoding: 'buffer' }));
+    if (!missing) return pathKey(await realpath(p, { encoding: 'buffer' }));
   } catch {
-    try {
-      const dir = await realpath(dirOf(p), { encoding: 'buffer' });
-      return pathKey(Buffer.concat([dir, Buffer.from(dir.length && dir[dir.length - 1] === 0x2f ? '' : '/'), baseNameBytes(p)]));
-    } catch {
-      return pathKey(typeof p === 'string' ? path.resolve(p) : p);
-    }
+    /* no such file yet: its folder's real path + its name */
+  }
+  try {
+    const dir = await realpath(dirOf(p), { encoding: 'buffer' });
+    return pathKey(Buffer.concat([dir, Buffer.from(dir.length && dir[dir.length - 1] === 0x2f ? '' : '/'), baseNameBytes(p)]));
+  } catch {
+    return pathKey(typeof p === 'string' ? path.resolve(p) : p);
   }
 }
 
@@ -192,7 +202,7 @@ export async function inputIdentities(inputs: readonly FsPath[]): Promise<InputI
   const reals = new Map<string, string>();
   for (const i of inputs) {
     const id = await idOf(i);
-    if (!id) continue;
+    if (!id || 'missing' in id) continue;
     ids.set(`${id.dev}:${id.ino}`, showPath(i));
     reals.set(id.real, showPath(i));
   }
@@ -207,8 +217,9 @@ export async function assertNotAnInput(output: FsPath, inputs: readonly FsPath[]
   if (Array.isArray(inputs) && inputs.length === 0) return;
   const known = Array.isArray(inputs) ? await inputIdentities(inputs) : (inputs as InputIdentities);
   if (known.ids.size === 0) return;
-  const out = await idOf(output);
-  const outReal = out?.real ?? (await futureReal(output));
+  const found = await idOf(output);
+  const out = found && !('missing' in found) ? found : undefined;
+  const outReal = out?.real ?? (await futureReal(output, found !== undefined && 'missing' in found));
   const hit = (out && known.ids.get(`${out.dev}:${out.ino}`)) ?? known.reals.get(outReal);
   if (hit !== undefined) {
     throw usageError(

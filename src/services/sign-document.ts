@@ -10,7 +10,7 @@ import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
 import type { FsPath } from '../core/fs-path.js';
-import { commitTemp, flushFolders, flushFoldersSync, inputIdentities, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
+import { commitTemp, flushFolders, flushFoldersSync, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
 import { noProgress, type ProgressSink } from '../core/types.js';
 import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
@@ -20,7 +20,7 @@ import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/s
 import { digestRangeInMemory, digestRangeWithFileHash } from './sign-digest.js';
 import { writeNewFileSynced } from '../pdf/append-update.js';
 import { asOutputError } from '../core/output-error.js';
-import { expandInputs, planOutputs, type PlannedFile, type SkipReason } from './sign-inputs.js';
+import { expandInputs, planBatch, type PlannedFile, type SkipReason } from './sign-inputs.js';
 import { openPdfOnce, priorSignatures, sameCertificate, type OpenedPdf } from './sign-prior.js';
 import type { AppearanceConfig } from '../core/config-appearance.js';
 import type { AppearanceOptions, VisibleHook } from './sign-appearance.js';
@@ -186,7 +186,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   const appearance = await import('./sign-appearance.js').then((m) => (m.wantsAppearance(opts.appearance) ? m : undefined));
   appearance?.validateAppearanceFlags(opts.appearance!);
   const expanded = await expandInputs(opts.inputs, opts.cwd);
-  const planned = await planOutputs(expanded, { cwd: opts.cwd, output: opts.output, outDir: opts.outDir, force, skipExisting: opts.skipExisting });
+  const { planned, inputIds: allInputs } = await planBatch(expanded, { cwd: opts.cwd, output: opts.output, outDir: opts.outDir, force, skipExisting: opts.skipExisting });
   const files: SignFileOutcome[] = [];
   const warnings: Warning[] = [];
   deps.onPlan?.(planned.map((p) => ({ input: p.display, output: p.outputDisplay })));
@@ -195,7 +195,6 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     deps.onFile?.(o);
   };
   const todo = planned.filter((p) => !p.error && !p.skipped);
-  const allInputs = await inputIdentities(planned.map((p) => p.inputPath));
   // temp files of ours left by a killed run (kill -9, power cut) in the output folders
   for (const d of new Set(todo.map((p) => path.dirname(p.output!)))) await sweepStaleTemps(d);
   if (todo.length === 0) {
@@ -209,6 +208,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   // Each output is fsynced before its rename, so atomicity is per file as before; the folders are synced
   // before the batch returns (and so before the summary and exit 0), on every error path, and on a signal.
   const folders = new Set<string>();
+  const madeFolders = new Set<string>();
   const unregister = deps.onInterrupt(() => {
     for (const t of temps) {
       try {
@@ -309,6 +309,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
             }) : undefined,
             inputs: allInputs,
             folders,
+            madeFolders,
             opened,
             field,
             track: (t) => {
@@ -375,6 +376,8 @@ export function bytesLeftOutWarning(p: { display: string; outputDisplay?: string
 }
 
 interface SignOneContext {
+  /** output folders made (mkdir -p) in this batch */
+  madeFolders: Set<string>;
   signer: Signer;
   hash: HashAlgorithm;
   scheme: SignatureScheme;
@@ -407,7 +410,12 @@ export const IN_MEMORY_UP_TO = 4 * 1024 * 1024;
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean; leftOut?: number }> {
   // the output as fs creates it (its name may be bytes that are not UTF-8; its folder is a string)
   const output = p.outputPath!;
-  await mkdir(path.dirname(p.output!), { recursive: true });
+  // each output folder is made once per batch
+  const folder = path.dirname(p.output!);
+  if (!c.madeFolders.has(folder)) {
+    await mkdir(folder, { recursive: true });
+    c.madeFolders.add(folder);
+  }
   let contentsBytes = c.contentsBytes;
   const ltv = c.level === 'B-LT' || c.level === 'B-LTA';
   for (let attempt = 0; ; attempt++) {

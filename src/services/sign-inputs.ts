@@ -11,7 +11,7 @@ import { baseNameBytes, joinName, pathKey, showPath, type FsPath } from '../core
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
-import { assertNotAnInput, inputIdentities } from '../io/atomic-write.js';
+import { assertNotAnInput, inputIdentities, type InputIdentities } from '../io/atomic-write.js';
 
 export interface ExpandedInput {
   /** absolute path (a name that is not UTF-8 \xNN-escaped, as shown to people) */
@@ -198,6 +198,14 @@ export function isSignedName(file: string): boolean {
 
 /** Decides each output; whole-run usage errors (e.g. -o with several inputs) are thrown. */
 export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Promise<PlannedFile[]> {
+  return (await planBatch(files, opts)).planned;
+}
+
+/**
+ * planOutputs, plus the identities (device+inode, real path) of every input, which the batch checks again
+ * right before each rename: computed once here, not once more by the caller (issue 16).
+ */
+export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Promise<{ planned: PlannedFile[]; inputIds: InputIdentities }> {
   if (opts.output && opts.outDir) {
     throw usageError('OUTPUT_CONFLICT', msg('give either -o or --out-dir, not both', 'chỉ dùng -o hoặc --out-dir, không dùng cả hai'));
   }
@@ -228,7 +236,22 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
   const skippedByName = new Set(files.filter((f) => !f.explicit && !f.folderNotUtf8 && isSignedName(f.file)).map((f) => pathKey(f.fsPath)));
   const kept = files.filter((f) => !f.folderNotUtf8 && !skippedByName.has(pathKey(f.fsPath)));
   const inputs = new Map(kept.map((f) => [pathKey(f.fsPath), f.display]));
-  const inputIds = await inputIdentities(kept.map((f) => f.fsPath));
+  const allIds = await inputIdentities(files.filter((f) => !f.folderNotUtf8).map((f) => f.fsPath));
+  // the outputs planned here must not be any input kept for signing (a skipped *.signed.pdf may be the
+  // output that already exists: OUTPUT_EXISTS, --skip-existing or --force decide); at the rename, none may be
+  // any input at all
+  const keptShown = new Set(kept.map((f) => showPath(f.fsPath)));
+  const inputIds: InputIdentities = {
+    ids: new Map([...allIds.ids].filter(([, v]) => keptShown.has(v))),
+    reals: new Map([...allIds.reals].filter(([, v]) => keptShown.has(v))),
+  };
+  // each output folder is looked at once
+  const folderKinds = new Map<string, Promise<'file' | 'dir' | undefined>>();
+  const folderKind = (d: string) => {
+    let k = folderKinds.get(d);
+    if (!k) folderKinds.set(d, (k = exists(d)));
+    return k;
+  };
   const taken = new Set<string>();
   const planned: PlannedFile[] = [];
   for (const f of files) {
@@ -294,7 +317,7 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
     }
     taken.add(outKey);
     const dir = path.dirname(out);
-    const dirKind = await exists(dir);
+    const dirKind = await folderKind(dir);
     if (dirKind !== 'dir') {
       // --out-dir itself exists (checked above); its mirrored sub-folders are created when writing.
       const insideOutDir = outDir !== undefined && (dir + path.sep).startsWith(outDir + path.sep);
@@ -317,5 +340,5 @@ export async function planOutputs(files: ExpandedInput[], opts: PlanOptions): Pr
       p.error = usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it, or --skip-existing to leave it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè, hoặc --skip-existing để bỏ qua)`));
     }
   }
-  return planned;
+  return { planned, inputIds: allIds };
 }
