@@ -237,30 +237,41 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     const progress = deps.progress ?? noProgress;
     progress.start(planned.length, 'sign');
     let stopped: KysoError | undefined;
-    const warn = (w: Warning) => {
+    const emit = (w: Warning) => {
       warnings.push(w);
       deps.warn(w);
     };
-    for (const p of planned) {
-      if (p.skipped) {
-        record({ input: p.display, output: p.outputDisplay, skipped: p.skipped });
-        progress.tick();
-        continue;
-      }
-      if (p.error) {
-        record({ input: p.display, output: p.outputDisplay, error: p.error });
-        progress.tick();
-        continue;
-      }
-      if (stopped) {
-        record({
-          input: p.display,
-          output: p.outputDisplay,
-          error: new KysoError('BATCH_STOPPED', stopped.category, msg(`${p.display}: not signed: the batch stopped (${stopped.msg.en})`, `${p.display}: chưa ký: quá trình ký đã dừng (${stopped.msg.vi})`)),
-        });
-        progress.tick();
-        continue;
-      }
+    // One signature at a time through the signer (a token session runs one operation at a time).
+    let signerTurn: Promise<unknown> = Promise.resolve();
+    const serialSigner: Signer = {
+      certificate: signer.certificate,
+      chain: signer.chain,
+      keyAlgorithm: signer.keyAlgorithm,
+      keyBits: signer.keyBits,
+      description: signer.description,
+      signDigest: (req) => {
+        const r = signerTurn.then(() => signer.signDigest(req));
+        signerTurn = r.catch(() => undefined);
+        return r;
+      },
+      close: () => signer.close(),
+    };
+
+    /**
+     * Everything for one file but publishing it: the prior-signature checks, the signature, the finished temp
+     * file (fsynced when signed in memory). Its warnings wait in `held` until the file's turn to be reported.
+     */
+    const prepare = async (p: PlannedFile): Promise<Ready> => {
+      const held: Warning[] = [];
+      if (p.skipped) return { p, held, outcome: { input: p.display, output: p.outputDisplay, skipped: p.skipped } };
+      if (p.error) return { p, held, outcome: { input: p.display, output: p.outputDisplay, error: p.error } };
+      if (stopped) return { p, held };
+      const mine = new Set<string>();
+      const track = (t: string) => {
+        mine.add(t);
+        temps.add(t);
+        trackTemp(t);
+      };
       // What the file already carries: our own signature again (skipped when found in a folder or glob,
       // a warning when named), or a signature whose bytes no longer match (a warning: the new signature
       // would seal a document that is already broken).
@@ -269,12 +280,8 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       try {
         const prior = await priorSignatures(p.inputPath, opened);
         if (prior.some((s) => sameCertificate(s.signerCert, signer.certificate))) {
-          if (!p.explicit) {
-            record({ input: p.display, output: p.outputDisplay, skipped: 'already-signed' });
-            progress.tick();
-            continue;
-          }
-          warn({
+          if (!p.explicit) return { p, held, outcome: { input: p.display, output: p.outputDisplay, skipped: 'already-signed' } };
+          held.push({
             code: 'ALREADY_SIGNED_BY_SIGNER',
             en: `${p.display}: already carries a signature by this same certificate; signing it again adds a second one`,
             vi: `${p.display}: đã có chữ ký của chính chứng thư này; ký lại sẽ thêm một chữ ký thứ hai`,
@@ -283,77 +290,116 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         const broken = prior.filter((s) => !s.intact);
         if (broken.length) {
           const names = broken.map((s) => s.field).join(', ');
-          warn({
+          held.push({
             code: 'PRIOR_SIGNATURE_BROKEN',
             en: `${p.display}: an earlier signature (${names}) is already broken: the document changed after it was signed; your signature will not repair it`,
             vi: `${p.display}: chữ ký trước đó (${names}) đã không còn hợp lệ: văn bản đã bị thay đổi sau khi ký; chữ ký mới không khắc phục được điều này`,
           });
         }
         const tmp = tempPathFor(p.outputPath!);
-        temps.add(tmp);
-        trackTemp(tmp);
+        track(tmp);
+        const one = (field: string | undefined) => signOne(p, tmp, {
+          signer: serialSigner,
+          hash,
+          scheme,
+          level,
+          contentsBytes,
+          timestamp,
+          opts,
+          now: deps.now,
+          visible: visibleFor ? (t) => visibleFor(p.display, t, (w) => held.push(w)) : undefined,
+          madeFolders,
+          opened,
+          field,
+          track,
+        });
+        let signed: SignedTemp;
         try {
-          const one = (field: string | undefined) => signOne(p, tmp, {
-            signer,
-            hash,
-            scheme,
-            level,
-            contentsBytes,
-            timestamp,
-            opts,
-            now: deps.now,
-            force,
-            visible: visibleFor ? (t) => visibleFor(p.display, t, (w) => {
-              warnings.push(w);
-              deps.warn(w);
-            }) : undefined,
-            inputs: allInputs,
-            folders,
-            madeFolders,
-            opened,
-            field,
-            track: (t) => {
-              temps.add(t);
-              trackTemp(t);
-            },
-          });
-          let signed: Awaited<ReturnType<typeof signOne>>;
-          try {
-            signed = await one(opts.field);
-          } catch (e) {
-            signed = await one(await fieldChosenFor(e, p, deps, todo.length === 1, progress));
-          }
-          const { field, sha256, preparedField, leftOut } = signed;
-          if (leftOut) warn(bytesLeftOutWarning(p, leftOut));
-          if (preparedField) {
-            const w: Warning = {
-              code: 'PREPARED_FIELD_USED',
-              en: `${p.display}: signed into the document's empty signature field "${field}"`,
-              vi: `${p.display}: đã ký vào ô chữ ký còn trống "${field}" của văn bản`,
-            };
-            warnings.push(w);
-            deps.warn(w);
-          }
-          record({ input: p.display, output: p.outputDisplay!, field, level, signer: check.description.subject, sha256 });
+          signed = await one(opts.field);
         } catch (e) {
-          for (const t of temps) await unlink(t).catch(() => undefined);
-          // a write that failed (disk full, read-only…) is named after the real output, never the temp file
-          const err = asOutputError(e, p.outputDisplay ?? p.output!, p.input) ?? (isKysoError(e)
-            ? e
-            : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e }));
+          signed = await one(await fieldChosenFor(e, p, deps, todo.length === 1, progress));
+        }
+        if (signed.leftOut) held.push(bytesLeftOutWarning(p, signed.leftOut));
+        if (signed.preparedField) {
+          held.push({
+            code: 'PREPARED_FIELD_USED',
+            en: `${p.display}: signed into the document's empty signature field "${signed.field}"`,
+            vi: `${p.display}: đã ký vào ô chữ ký còn trống "${signed.field}" của văn bản`,
+          });
+        }
+        return { p, held, signed, temps: mine };
+      } catch (e) {
+        await dropTemps(mine);
+        return { p, held, failure: { e } };
+      } finally {
+        await opened?.src.close().catch(() => undefined);
+      }
+    };
+    const dropTemps = async (mine: Set<string>) => {
+      for (const t of mine) {
+        await unlink(t).catch(() => undefined);
+        untrackTemp(t);
+        temps.delete(t);
+      }
+      mine.clear();
+    };
+    const failed = (p: PlannedFile, e: unknown): KysoError =>
+      // a write that failed (disk full, read-only…) is named after the real output, never the temp file
+      asOutputError(e, p.outputDisplay ?? p.output!, p.input) ??
+      (isKysoError(e) ? e : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e }));
+
+    // Issue 16: the next file is prepared (read, signed, written and fsynced) while this one waits for its disk;
+    // files are still published (renamed), reported and stopped in their order, one at a time: when a file stops
+    // the batch, the next one, prepared already, is thrown away and reported not signed, as if never started.
+    const AHEAD = 2;
+    const queue: Promise<Ready>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (queue.length < AHEAD && next < planned.length) queue.push(prepare(planned[next++]!));
+    };
+    fill();
+    while (queue.length > 0) {
+      const r = await queue.shift()!;
+      const { p } = r;
+      if (r.outcome) {
+        for (const w of r.held) emit(w);
+        record(r.outcome);
+      } else if (stopped || (!r.signed && !r.failure)) {
+        if (r.temps) await dropTemps(r.temps);
+        const why = stopped!;
+        record({
+          input: p.display,
+          output: p.outputDisplay,
+          error: new KysoError('BATCH_STOPPED', why.category, msg(`${p.display}: not signed: the batch stopped (${why.msg.en})`, `${p.display}: chưa ký: quá trình ký đã dừng (${why.msg.vi})`)),
+        });
+      } else {
+        for (const w of r.held) emit(w);
+        let err: KysoError | undefined;
+        if (r.signed) {
+          try {
+            // compare with the inputs again (device+inode) right before the rename, rename/link; the temp was
+            // fsynced; the folder is fsynced once for the batch
+            await commitTemp(r.signed.final, p.outputPath!, { overwrite: force, inputs: allInputs, shown: p.outputDisplay ?? p.output!, folders, synced: r.signed.synced });
+            r.temps!.delete(r.signed.final);
+            untrackTemp(r.signed.final);
+            temps.delete(r.signed.final);
+            await dropTemps(r.temps!);
+            record({ input: p.display, output: p.outputDisplay!, field: r.signed.field, level, signer: check.description.subject, sha256: r.signed.sha256 });
+          } catch (e) {
+            await dropTemps(r.temps!);
+            err = failed(p, e);
+          }
+        } else err = failed(p, r.failure!.e);
+        if (err) {
           record({ input: p.display, output: p.outputDisplay, error: err });
           // A credentials problem (token removed, PIN blocked) will not fix itself for the next file.
           if (err.category === 'credentials') stopped = err;
           // nor will a full or read-only disk
           if (err.category === 'output' && ['ENOSPC', 'EDQUOT', 'EROFS'].includes(String(err.details?.errno))) stopped = err;
-        } finally {
-          for (const t of temps) untrackTemp(t);
-          temps.clear();
         }
-      } finally {
-        await opened?.src.close().catch(() => undefined);
       }
       progress.tick();
+      fill();
     }
     await flushFolders(folders);
     progress.done();
@@ -375,6 +421,30 @@ export function bytesLeftOutWarning(p: { display: string; outputDisplay?: string
   };
 }
 
+/** A file signed into its finished temp file, waiting for its turn to be published. */
+interface SignedTemp {
+  /** the finished temp file */
+  final: string;
+  /** fsynced already (written in memory and synced through its own handle) */
+  synced: boolean;
+  field: string;
+  sha256: string;
+  preparedField: boolean;
+  leftOut?: number;
+}
+
+/** One file of a batch, ready for its turn: an outcome to report, a signed temp to publish, or a failure. */
+interface Ready {
+  p: PlannedFile;
+  /** its warnings, emitted when its turn comes */
+  held: Warning[];
+  outcome?: SignFileOutcome;
+  signed?: SignedTemp;
+  /** its temp files */
+  temps?: Set<string>;
+  failure?: { e: unknown };
+}
+
 interface SignOneContext {
   /** output folders made (mkdir -p) in this batch */
   madeFolders: Set<string>;
@@ -388,12 +458,7 @@ interface SignOneContext {
   timestamp?: (imprint: Uint8Array) => Promise<Uint8Array>;
   opts: SignDocumentsOptions;
   now: () => Date;
-  force: boolean;
   visible?: (signingTime: Date) => VisibleHook;
-  /** every input of the batch: no output may replace one */
-  inputs: InputIdentities;
-  /** the batch's output folders, fsynced once at the end (CommitOptions.folders) */
-  folders: Set<string>;
   /** the input, already opened and parsed (used by the first attempt only) */
   opened?: OpenedPdf;
   /** the field to sign (--field, or the one the clerk chose at the prompt) */
@@ -407,7 +472,7 @@ interface SignOneContext {
  */
 export const IN_MEMORY_UP_TO = 4 * 1024 * 1024;
 
-async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<{ field: string; sha256: string; preparedField: boolean; leftOut?: number }> {
+async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<SignedTemp> {
   // the output as fs creates it (its name may be bytes that are not UTF-8; its folder is a string)
   const output = p.outputPath!;
   // each output folder is made once per batch
@@ -469,10 +534,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
         final = withTs;
       } else sha256 = await sha256File(withDss);
     } else sha256 = await ranges.finishFileSha256();
-    // fsync, compare with the input again (device+inode) right before the rename, rename/link; the folder is
-    // fsynced once for the batch
-    await commitTemp(final, output, { overwrite: c.force, inputs: c.inputs, shown: p.outputDisplay ?? p.output!, folders: c.folders, synced: prepared.bytes !== undefined });
-    return { field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true, leftOut: prepared.bytesBeforeHeaderLeftOut };
+    return { final, synced: prepared.bytes !== undefined && final === tmp, field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true, leftOut: prepared.bytesBeforeHeaderLeftOut };
   }
 }
 
