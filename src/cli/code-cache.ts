@@ -28,6 +28,7 @@ interface ModuleStatics {
   wrap(source: string): string;
   _resolveFilename(request: string, parent: unknown, isMain: boolean, options?: unknown): string;
   _resolveLookupPaths(request: string, parent: unknown): string[] | null;
+  _nodeModulePaths(from: string): string[];
   _extensions: unknown;
   _cache: unknown;
   prototype: { _compile(this: InternalModule, content: string, filename: string): unknown };
@@ -45,6 +46,8 @@ export interface CodeCacheStats {
  * vm.Script has no dynamic-import callback of its own without an experimental flag.
  */
 const REAL_DYNAMIC_IMPORT = /\bimport\(\s*["'`]/;
+/** A request of one bundle file for another: `./chunk-ABC.cjs`, `./cmd-sign.cjs`. */
+const SIBLING = /^\.\/[\w-]+\.cjs$/;
 
 const stats: CodeCacheStats = { accepted: [], compiled: [] };
 
@@ -82,7 +85,7 @@ export function installCodeCache(bundleDir: string, mode: 'read' | 'write' = 're
     if (mode === 'write') made.push([cacheFile, script]);
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...a: unknown[]) => unknown;
     const mod = this;
-    const require = Object.assign((id: string) => mod.require(id), {
+    const require = Object.assign((id: string) => (SIBLING.test(id) ? requireSibling(id, mod) : mod.require(id)), {
       resolve: Object.assign((request: string, options?: unknown) => M._resolveFilename(request, mod, false, options), {
         paths: (request: string) => M._resolveLookupPaths(request, mod),
       }),
@@ -90,6 +93,31 @@ export function installCodeCache(bundleDir: string, mode: 'read' | 'write' = 're
       cache: M._cache,
     });
     return wrapper.call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
+  };
+  /**
+   * A file of the bundle asking for another (`./chunk-….cjs`): its path is known, so Node's resolution (a stat
+   * and a realpath of every folder on the way, per file) is skipped; the module is made, cached and loaded as
+   * Module.prototype.load would (through the .cjs loader, so a test's loader hook still sees it).
+   */
+  const cache = M._cache as Record<string, InternalModule & { loaded: boolean; paths: string[] }>;
+  const requireSibling = (id: string, parent: InternalModule): unknown => {
+    const filename = prefix + id.slice(2);
+    const hit = cache[filename];
+    if (hit) return hit.exports;
+    const ModuleCtor = Module as unknown as new (id: string, parent: unknown) => InternalModule & { loaded: boolean; paths: string[] };
+    const m = new ModuleCtor(filename, parent);
+    m.filename = filename;
+    m.paths = M._nodeModulePaths(prefix);
+    cache[filename] = m;
+    try {
+      const ext = M._extensions as Record<string, (m: unknown, f: string) => void>;
+      (ext['.cjs'] ?? ext['.js']!)(m, filename);
+    } catch (e) {
+      delete cache[filename];
+      throw e;
+    }
+    m.loaded = true;
+    return m.exports;
   };
   if (mode === 'write') {
     process.on('exit', () => {
