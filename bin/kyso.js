@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Runs the CLI bundle (npm run build: tsc type-checks and emits dist/, scripts/build.mjs bundles dist/bundle/
-// as CommonJS files with V8 code caches beside them). Node ≥ 22.1 caches compiled code itself
+// as CommonJS files with V8 code caches beside them). This file is CommonJS too (bin/package.json), so a
+// start-up never sets up Node's ES module loader. Node ≥ 22.1 caches compiled code itself
 // (module.enableCompileCache); on Node 20 src/cli/code-cache.ts reads the caches the build trained.
 // KYSO_DEBUG=1 maps stack traces back to src/ through the bundle's source maps.
-import module, { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+'use strict';
+const module_ = require('node:module');
+const path = require('node:path');
 
 if (process.env.KYSO_DEBUG) process.setSourceMapsEnabled(true);
-const require = createRequire(import.meta.url);
-const bundle = fileURLToPath(new URL('../dist/bundle', import.meta.url));
-if (typeof module.enableCompileCache === 'function') module.enableCompileCache();
+const bundle = path.join(__dirname, '..', 'dist', 'bundle');
+if (typeof module_.enableCompileCache === 'function') module_.enableCompileCache();
 // (compiled from the cache, a file is not registered with the source maps: KYSO_DEBUG goes without)
-else if (!process.env.KYSO_DEBUG) require(`${bundle}/code-cache.cjs`).installCodeCache(bundle);
-const { main, realContext } = require(`${bundle}/kyso.cjs`);
-process.exitCode = await main(process.argv.slice(2), realContext());
+else if (!process.env.KYSO_DEBUG) require(path.join(bundle, 'code-cache.cjs')).installCodeCache(bundle);
+const { main, realContext } = require(path.join(bundle, 'kyso.cjs'));
+main(process.argv.slice(2), realContext()).then((code) => {
+  process.exitCode = code;
+});

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { KysoError, msg } from '../core/errors.js';
-import { cleanupTempsSync } from '../io/atomic-write.js';
+import { cleanupTempsSync } from '../io/temp-registry.js';
 import { EXIT } from './exit-codes.js';
 import type { Lang } from '../core/types.js';
 

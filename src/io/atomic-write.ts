@@ -21,12 +21,14 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { msg, usageError } from '../core/errors.js';
 import { baseNameBytes, dirOf, escapeNameBytes, pathKey, showPath, type FsPath } from '../core/fs-path.js';
+import { live } from './temp-registry.js';
+
+export { cleanupTempsSync, trackTemp, untrackTemp } from './temp-registry.js';
 
 /** Marker in every temp file name of ours (tests and the sweep look for it). */
 export const TEMP_MARK = '.kyso-tmp-';
 const TEMP_RE = /\.kyso-tmp-(\d+)-[0-9a-f]{12}$/;
 
-const live = new Set<string>();
 
 /**
  * A fresh temp path beside `finalPath` (not created). For a name that is not UTF-8 (a Buffer) the temp file is
@@ -35,49 +37,6 @@ const live = new Set<string>();
 export function tempPathFor(finalPath: FsPath): string {
   const name = typeof finalPath === 'string' ? path.basename(finalPath) : escapeNameBytes(baseNameBytes(finalPath)).slice(0, 200);
   return path.join(dirOf(finalPath), `.${name}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`);
-}
-
-/** Records a temp file so that cleanupTempsSync (signals) removes it; returns an unregister function. */
-export function trackTemp(p: string): () => void {
-  live.add(p);
-  return () => live.delete(p);
-}
-
-/** Forgets a temp file (it was published or removed). */
-export function untrackTemp(p: string): void {
-  live.delete(p);
-}
-
-/** Removes every registered temp file (synchronous: safe inside a signal handler). */
-export function cleanupTempsSync(opts: { settle?: boolean } = {}): void {
-  const missing: string[] = [];
-  for (const p of live) {
-    try {
-      unlinkSync(p);
-      live.delete(p);
-    } catch (e) {
-      // not there yet: an asynchronous copy (the thread pool's copyFile creates its target when it starts)
-      // may still create it, so the path stays registered for the last pass
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') missing.push(p);
-      else live.delete(p);
-    }
-  }
-  if (!opts.settle || !missing.length) return;
-  // The last pass before the process exits: give a creation already under way in the thread pool a moment
-  // (100 ms at most, only when a registered temp file was missing) and remove it if it appears.
-  const tick = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 10 && missing.length; i++) {
-    Atomics.wait(tick, 0, 0, 10);
-    for (let k = missing.length - 1; k >= 0; k--) {
-      try {
-        unlinkSync(missing[k]!);
-        missing.splice(k, 1);
-      } catch {
-        /* still not there */
-      }
-    }
-  }
-  live.clear();
 }
 
 function pidAlive(pid: number): boolean {

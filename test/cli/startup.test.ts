@@ -3,7 +3,7 @@
  * command loads only its own. Proven with a loader hook that records every ES module the CLI process loads
  * (test/helpers/record-imports.mjs), against the bundle that bin/kyso.js runs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -46,6 +46,22 @@ describe('kyso start-up', () => {
     for (const name of Object.keys(COMMANDS)) expect(r.stdout).toContain(name);
     expect(r.files).toContain('kyso.cjs');
     expect(r.files.filter((f) => f.startsWith('cmd-'))).toEqual([]);
+  });
+
+  it('top-level --help sets up neither the ES module loader nor node:crypto (CommonJS entry, temp registry on node:fs alone)', () => {
+    const list = path.join(dir, 'module-list.txt');
+    const hook = path.join(dir, 'module-list.cjs');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`);
+    const modules = (args: string[]) => {
+      const r = spawnSync(process.execPath, ['-r', hook, ...args], { env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' }, encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return new Set(readFileSync(list, 'utf8').split('\n'));
+    };
+    // what a plain Node script writing to the same stdout loads, against what kyso --help adds to it
+    const plain = modules(['-e', "process.stdout.write('x\\n')"]);
+    const added = [...modules([KYSO_BIN, '--help'])].filter((m) => !plain.has(m));
+    expect(added).toContain('NativeModule vm'); // the code cache: the list is kyso's own
+    expect(added.filter((m) => /^NativeModule (crypto|internal\/modules\/esm\/.*|child_process|fs\/promises)$/.test(m))).toEqual([]);
   });
 
   it('--version loads no command', () => {
