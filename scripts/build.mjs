@@ -159,18 +159,23 @@ const result = await build({
  * Stage 2: each file becomes a CommonJS module, file by file (no re-bundling: chunk identity is kept), so that
  * bin/kyso.js can compile it with a V8 code cache (src/cli/code-cache.ts): Node 20 has no cache for ES
  * modules. `import.meta.url` becomes the file's own URL; the bundle's dynamic imports of its own chunks
- * become require() (a real import() stays only for pdf.js, an ES module, and code-cache.ts compiles the
- * files that keep one without a cache: Node 20 cannot give a cached script a dynamic-import callback). Source maps are composed with
+ * become require(); an ES module of a package (pdf.js) is imported through dist/bundle/esm-import.cjs, the one
+ * file compiled without a cache (Node 20 cannot give a script compiled from a cache a dynamic-import callback). Source maps are composed with
  * stage 1's, so KYSO_DEBUG still maps stack traces to src/.
  */
 // the bundle's own chunks, Node's built-ins and undici (CommonJS): a require() behind a promise
 const requirableImport = /\bimport\("(\.\/(?:chunk|cmd)-[A-Za-z0-9-]+\.cjs|node:[a-z_/]+|undici)"\)/g;
+const packageImport = /\bimport\("([a-z@][\w@./-]*)"\)/g;
 const toCommonJs = {
   name: 'kyso-esm-to-cjs',
   setup(b) {
     b.onLoad({ filter: /\.cjs$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
-      return { contents: text.replace(requirableImport, 'Promise.resolve().then(()=>require("$1"))'), loader: 'js', resolveDir: path.dirname(args.path) };
+      const contents = text
+        .replace(requirableImport, 'Promise.resolve().then(()=>require("$1"))')
+        // an ES module of a package (pdf.js): imported by esm-import.cjs, the one file compiled without a cache
+        .replace(packageImport, 'require("./esm-import.cjs")("$1")');
+      return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
     });
   },
 };
@@ -193,6 +198,12 @@ await build({
   logLevel: 'warning',
 });
 rmSync(esmdir, { recursive: true, force: true });
+writeFileSync(
+  path.join(outdir, 'esm-import.cjs'),
+  '// The bundle\'s import() of a package that is an ES module (pdf.js). Compiled by Node as usual, not from a code\n' +
+    '// cache: on Node 20 a script compiled from a cache has no dynamic-import callback (src/cli/code-cache.ts).\n' +
+    'module.exports = (specifier) => import(specifier);\n',
+);
 // The metafile of stage 1, under the names of the files that run.
 const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([k, v]) => [k.replace('dist/.bundle-esm/', 'dist/bundle/'), v]));
 writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify({ ...result.metafile, outputs }));

@@ -42,8 +42,8 @@ export interface CodeCacheStats {
 }
 
 /**
- * A file that keeps a real `import()` (of pdf.js, an ES module) is compiled by Node as usual: on Node 20 a
- * vm.Script has no dynamic-import callback of its own without an experimental flag.
+ * A file with a real `import()` (esm-import.cjs, which imports pdf.js, an ES module) is compiled by Node as
+ * usual: on Node 20 a vm.Script has no dynamic-import callback of its own without an experimental flag.
  */
 const REAL_DYNAMIC_IMPORT = /\bimport\(\s*["'`]/;
 /** A request of one bundle file for another: `./chunk-ABC.cjs`, `./cmd-sign.cjs`. */
@@ -65,8 +65,15 @@ export function installCodeCache(bundleDir: string, mode: 'read' | 'write' = 're
   const original = M.prototype._compile;
   const prefix = bundleDir.endsWith(path.sep) ? bundleDir : bundleDir + path.sep;
   const made: Array<[string, vm.Script]> = [];
+  /** the bundle's one file with an import() of a package (scripts/build.mjs writes it) */
+  const esmImport = `${prefix}esm-import.cjs`;
   M.prototype._compile = function compileWithCache(this: InternalModule, content: string, filename: string): unknown {
-    if (!filename.startsWith(prefix) || !filename.endsWith('.cjs') || REAL_DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename);
+    if (!filename.startsWith(prefix) || !filename.endsWith('.cjs') || filename === esmImport) return original.call(this, content, filename);
+    if (REAL_DYNAMIC_IMPORT.test(content)) {
+      // (the build routes every such import through esm-import.cjs: this is only a safety net)
+      stats.compiled.push(path.basename(filename));
+      return original.call(this, content, filename);
+    }
     const cacheFile = `${filename}.v8cache`;
     let cachedData: Buffer | undefined;
     if (mode === 'read') {

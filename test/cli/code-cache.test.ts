@@ -8,7 +8,9 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, runKyso } from '../helpers/cli.js';
+import { getPki } from '../helpers/pki.js';
+import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kyso-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +39,19 @@ describe('code cache of the bundle', () => {
     expect(r.stdout).toContain('--p12');
     expect(r.stats.accepted).toContain('kyso.cjs');
     expect(r.stats.accepted).toContain('cmd-sign.cjs');
+    expect(r.stats.compiled).toEqual([]);
+  });
+
+  it('`kyso verify` of a signed file: every bundle file it loads comes from its cache (pdf.js is imported through esm-import.cjs)', async () => {
+    const pki = getPki();
+    const input = (await makeSamplePdfs(dir)).simple;
+    const signed = path.join(dir, 'signed.pdf');
+    const s = await runKyso(['sign', input, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
+    expect(s.code, s.stderr).toBe(0);
+    const r = startWithCache(path.join(ROOT, 'dist', 'bundle'), ['verify', signed, '--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('TOTAL_PASSED');
+    expect(r.stats.accepted).toContain('cmd-verify.cjs');
     expect(r.stats.compiled).toEqual([]);
   });
 
