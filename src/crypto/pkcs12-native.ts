@@ -94,7 +94,10 @@ export function pkcs12Kdf(password: string, salt: Buffer, id: number, iterations
   let have = 0;
   while (have < n) {
     let A = createHash(hash).update(D).update(I).digest();
-    for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
+    // each round copies one fresh context instead of creating a Hash, which makes OpenSSL 3 look the digest
+    // up again: 2,048 lookups were most of the time to open a PKCS#12 (issue 16)
+    const fresh = createHash(hash);
+    for (let r = 1; r < iterations; r++) A = fresh.copy().update(A).digest();
     out.push(A);
     have += A.length;
     const B = Buffer.alloc(v);
