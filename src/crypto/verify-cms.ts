@@ -157,7 +157,7 @@ export async function checkCms(
 }
 
 /** RevocationInfoArchival ::= SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CRL, ocsp [1] EXPLICIT SEQUENCE OF OCSPResponse, … }. */
-function parseRevocationInfoArchival(raw: Uint8Array): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
+export function parseRevocationInfoArchival(raw: Uint8Array): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
   const t = strictRoot(raw);
   if (!t) return parseRevocationInfoArchivalAsn(asnValue(raw));
   const crls: Uint8Array[] = [];

@@ -55,7 +55,7 @@ const isPrimU = (t: Tlv | undefined, tag: number): t is Tlv => t !== undefined &
 const isSeqU = (t: Tlv | undefined): t is Tlv => t !== undefined && t.cls === 0 && t.tag === TAG.sequence && t.constructed;
 
 /** contentType value → dotted OID ('' when it is not an OBJECT IDENTIFIER). */
-function contentTypeOf(raw: Uint8Array): string {
+export function contentTypeOf(raw: Uint8Array): string {
   const t = strictRoot(raw);
   if (t) return isPrimU(t, TAG.oid) ? oidText(raw, t) : '';
   const v = asnValue(raw);
@@ -63,7 +63,7 @@ function contentTypeOf(raw: Uint8Array): string {
 }
 
 /** messageDigest value → the digest, or undefined when it is not an OCTET STRING. */
-function messageDigestOf(raw: Uint8Array): Uint8Array | undefined {
+export function messageDigestOf(raw: Uint8Array): Uint8Array | undefined {
   const t = strictRoot(raw);
   if (t) return isPrimU(t, TAG.octetString) ? raw.subarray(t.valueStart, t.end) : undefined;
   const v = asnValue(raw);
@@ -71,7 +71,7 @@ function messageDigestOf(raw: Uint8Array): Uint8Array | undefined {
 }
 
 /** signingTime value → Date (UTCTime / GeneralizedTime), else undefined. */
-function signingTimeOf(raw: Uint8Array): Date | undefined {
+export function signingTimeOf(raw: Uint8Array): Date | undefined {
   const t = strictRoot(raw);
   if (t) return t.cls === 0 && (t.tag === TAG.utcTime || t.tag === TAG.generalizedTime) ? asnTimeOf(raw, t) : undefined;
   return asnTimeToDate(asnValue(raw));
@@ -120,55 +120,66 @@ export function findSignerCerts(si: CmsSignerInfo, certs: ChainCert[]): ChainCer
   return certs.filter((c) => c.subjectKeyId === hex || toHex(c.keyHash('sha1')) === hex);
 }
 
+/** Checks one SigningCertificate(V2) value against the signer certificate; pushes problems. */
+export function checkEssValue(raw: Uint8Array, isV2: boolean, cert: ChainCert | undefined, problems: Problem[]): void {
+  const fast = essFast(raw, isV2);
+  if (fast && 'empty' in fast) {
+    problems.push(problem('ESS_EMPTY'));
+    return;
+  }
+  if (fast) {
+    if (!cert) return;
+    if (!isSupportedDigest(fast.hashAlg)) problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: fast.hashAlg }));
+    else if (!bytesEqual(fast.certHash, hashBytes(fast.hashAlg, cert.der))) problems.push(problem('ESS_CERT_MISMATCH'));
+    else if (fast.serial && normSerial(toHex(fast.serial)) !== cert.serialHex) problems.push(problem('ESS_SERIAL_MISMATCH'));
+    return;
+  }
+  // BER or an unusual shape: asn1js and pkijs, exactly as the verifier always read it.
+  try {
+    const A = asn1();
+    const seq = asnValue(raw) as asn1js.Sequence;
+    const certIds = (seq.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
+    const first = certIds[0] as asn1js.Sequence | undefined;
+    if (!first) {
+      problems.push(problem('ESS_EMPTY'));
+      return;
+    }
+    const parts = first.valueBlock.value;
+    let idx = 0;
+    let hashAlg = isV2 ? 'sha256' : 'sha1';
+    if (isV2 && parts[0] instanceof A.Sequence) {
+      hashAlg = digestNameForOid(new (pki().AlgorithmIdentifier)({ schema: parts[0] }).algorithmId);
+      idx = 1;
+    }
+    const certHash = (parts[idx] as asn1js.OctetString).valueBlock.valueHexView;
+    if (!cert) return;
+    if (!isSupportedDigest(hashAlg)) {
+      problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: hashAlg }));
+      return;
+    }
+    if (!bytesEqual(certHash, hashBytes(hashAlg, cert.der))) {
+      problems.push(problem('ESS_CERT_MISMATCH'));
+      return;
+    }
+    const issuerSerial = parts[idx + 1] as asn1js.Sequence | undefined;
+    if (issuerSerial instanceof A.Sequence) {
+      const serialAsn = issuerSerial.valueBlock.value[1];
+      if (serialAsn instanceof A.Integer && normSerial(toHex(serialAsn.valueBlock.valueHexView)) !== cert.serialHex) {
+        problems.push(problem('ESS_SERIAL_MISMATCH'));
+      }
+    }
+  } catch (e) {
+    problems.push(problem('ESS_MALFORMED', { detail: errorText(e) }));
+  }
+}
+
 /** Checks ESS signingCertificate(V2) against the signer certificate; pushes problems. Returns true when present. */
 function checkEssAttribute(si: CmsSignerInfo, cert: ChainCert | undefined, problems: Problem[]): boolean {
   const v2 = attributeValues(si.signedAttrs, OID.signingCertificateV2);
   const v1 = attributeValues(si.signedAttrs, OID.signingCertificate);
   if (v2.length + v1.length === 0) return false;
   if (v2.length > 1 || v1.length > 1) problems.push(problem('ESS_REPEATED'));
-  const check = (raw: Uint8Array, isV2: boolean) => {
-    const fast = essFast(raw, isV2);
-    if (fast && 'empty' in fast) return problems.push(problem('ESS_EMPTY'));
-    if (fast) {
-      if (!cert) return;
-      if (!isSupportedDigest(fast.hashAlg)) return problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: fast.hashAlg }));
-      if (!bytesEqual(fast.certHash, hashBytes(fast.hashAlg, cert.der))) return problems.push(problem('ESS_CERT_MISMATCH'));
-      if (fast.serial && normSerial(toHex(fast.serial)) !== cert.serialHex) problems.push(problem('ESS_SERIAL_MISMATCH'));
-      return;
-    }
-    // BER or an unusual shape: asn1js and pkijs, exactly as the verifier always read it.
-    try {
-      const A = asn1();
-      const value = asnValue(raw);
-      const seq = value as asn1js.Sequence;
-      const certIds = (seq.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
-      const first = certIds[0] as asn1js.Sequence | undefined;
-      if (!first) return problems.push(problem('ESS_EMPTY'));
-      const parts = first.valueBlock.value;
-      let idx = 0;
-      let hashAlg = isV2 ? 'sha256' : 'sha1';
-      if (isV2 && parts[0] instanceof A.Sequence) {
-        hashAlg = digestNameForOid(new (pki().AlgorithmIdentifier)({ schema: parts[0] }).algorithmId);
-        idx = 1;
-      }
-      const certHash = (parts[idx] as asn1js.OctetString).valueBlock.valueHexView;
-      if (!cert) return;
-      if (!isSupportedDigest(hashAlg)) return problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: hashAlg }));
-      if (!bytesEqual(certHash, hashBytes(hashAlg, cert.der))) {
-        problems.push(problem('ESS_CERT_MISMATCH'));
-        return;
-      }
-      const issuerSerial = parts[idx + 1] as asn1js.Sequence | undefined;
-      if (issuerSerial instanceof A.Sequence) {
-        const serialAsn = issuerSerial.valueBlock.value[1];
-        if (serialAsn instanceof A.Integer && normSerial(toHex(serialAsn.valueBlock.valueHexView)) !== cert.serialHex) {
-          problems.push(problem('ESS_SERIAL_MISMATCH'));
-        }
-      }
-    } catch (e) {
-      problems.push(problem('ESS_MALFORMED', { detail: errorText(e) }));
-    }
-  };
+  const check = (raw: Uint8Array, isV2: boolean) => checkEssValue(raw, isV2, cert, problems);
   for (const vals of v2) if (vals[0]) check(vals[0], true);
   for (const vals of v1) if (vals[0]) check(vals[0], false);
   return true;

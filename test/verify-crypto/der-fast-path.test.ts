@@ -22,7 +22,11 @@ import { crlViaPkijs, fastCrl } from '../../src/crypto/crl-check.js';
 import { children, readRoot, readTlv, type Tlv } from '../../src/crypto/der.js';
 import { basicOcspViaPkijs, buildOcspRequest, fastOcsp, OcspStatusError } from '../../src/crypto/ocsp-check.js';
 import { eContentOctets, fastTstInfo, parseSignedData, tstInfoViaPkijs } from '../../src/crypto/timestamp-verify.js';
-import { OID, parseDer, toHex } from '../../src/crypto/verify-util.js';
+import { parseRevocationInfoArchival } from '../../src/crypto/verify-cms.js';
+import { checkEssValue, contentTypeOf, messageDigestOf, signingTimeOf } from '../../src/crypto/verify-signer-info.js';
+import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, parseDer, rawBytes, toHex } from '../../src/crypto/verify-util.js';
+import { explicit, seq } from '../../src/crypto/der.js';
+import { problem, type Problem } from '../../src/core/problem.js';
 import { pemToDerList } from '../../src/crypto/x509.js';
 import { cadesFor, content, derOf, opensslCms, run, tmp } from './helpers.js';
 
@@ -373,6 +377,47 @@ describe('hand DER reading agrees with pkijs', () => {
     }
   });
 
+  it('signed attribute values (contentType, messageDigest, signingTime, ESS, Adobe revocation archive) read as the asn1js-based code read them', async () => {
+    const { random } = seededRandom();
+    const data = content(1024);
+    const cmss = [await cadesFor(pki, pki.leaves['leader-rsa'], data), await opensslCms(pki.leaves['org-rsa'], pki.chainPem, data, ['-cades']), await opensslCms(pki.leaves['clerk-ec'], pki.chainPem, data)];
+    const values: Record<string, Uint8Array[]> = {};
+    for (const cms of cmss) {
+      for (const si of signerInfoTlvs(cms)) {
+        for (const a of fastSignerInfoOf(si)!.signedAttrs!.attributes) (values[a.type] ??= []).push(...a.values);
+      }
+    }
+    values.archive = [seq(explicit(0, seq(await derOf(pki.crlDer))), explicit(1, seq(await derOf(pki.rootCrlDer))))];
+    for (const oid of [OID.contentType, OID.messageDigest, OID.signingTime, OID.signingCertificateV2, 'archive']) expect(values[oid]?.length, oid).toBeGreaterThan(0);
+    const signer = getChainCert(await derOf(pki.leaves['leader-rsa'].certDer));
+    const other = getChainCert(await derOf(pki.leaves['org-rsa'].certDer));
+    const ess = (raw: Uint8Array, isV2: boolean, f: typeof checkEssValue) =>
+      [signer, other, undefined].map((c) => {
+        const problems: Problem[] = [];
+        f(raw, isV2, c, problems);
+        return problems;
+      });
+    const readers: [string, (raw: Uint8Array) => unknown, (raw: Uint8Array) => unknown][] = [
+      [OID.contentType, contentTypeOf, (raw) => { const v = asn1js.fromBER(raw).result; return v instanceof asn1js.ObjectIdentifier ? v.valueBlock.toString() : ''; }],
+      [OID.messageDigest, messageDigestOf, (raw) => { const v = asn1js.fromBER(raw).result; return v instanceof asn1js.OctetString ? v.valueBlock.valueHexView : undefined; }],
+      [OID.signingTime, signingTimeOf, (raw) => asnTimeToDate(asn1js.fromBER(raw).result)],
+      [OID.signingCertificateV2, (raw) => ess(raw, true, checkEssValue), (raw) => ess(raw, true, legacyEss)],
+      [OID.signingCertificate, (raw) => ess(raw, false, checkEssValue), (raw) => ess(raw, false, legacyEss)],
+      ['archive', parseRevocationInfoArchival, (raw) => legacyArchive(asn1js.fromBER(raw).result)],
+    ];
+    for (const [oid, now, old] of readers) {
+      const samples = oid === OID.signingCertificate ? values[OID.signingCertificateV2]! : values[oid]!;
+      for (const raw of samples) {
+        for (const [i, m] of [raw, ...mutations(raw, random, 60 * ROUNDS)].entries()) {
+          const a = attempt(() => now(m));
+          const b = attempt(() => old(m));
+          expect(a.ok, `${oid} #${i}: throws in one reading only`).toBe(b.ok);
+          if (a.ok && b.ok) expect(norm(a.v), `${oid} #${i}`).toEqual(norm(b.v));
+        }
+      }
+    }
+  });
+
   it('the OCSP request built by hand is byte for byte the one pkijs built', async () => {
     const cert = getChainCert(await derOf(pki.leaves['leader-rsa'].certDer));
     const issuer = getChainCert(await derOf(pki.inter.certDer));
@@ -405,4 +450,58 @@ function fastSignerInfoOf(der: Uint8Array): CmsSignerInfo | undefined {
 
 function pkijsSignerInfoOf(der: Uint8Array): CmsSignerInfo {
   return fromPkijsSignerInfo(new pkijs.SignerInfo({ schema: parseDer(der, 'SignerInfo') }));
+}
+
+/** The asn1js-based ESS check the verifier had before (verify-signer-info.ts), as the reference. */
+function legacyEss(raw: Uint8Array, isV2: boolean, cert: ChainCert | undefined, problems: Problem[]): void {
+  try {
+    const seqv = asn1js.fromBER(raw).result as asn1js.Sequence;
+    const certIds = (seqv.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
+    const first = certIds[0] as asn1js.Sequence | undefined;
+    if (!first) {
+      problems.push(problem('ESS_EMPTY'));
+      return;
+    }
+    const parts = first.valueBlock.value;
+    let idx = 0;
+    let hashAlg = isV2 ? 'sha256' : 'sha1';
+    if (isV2 && parts[0] instanceof asn1js.Sequence) {
+      hashAlg = digestNameForOid(new pkijs.AlgorithmIdentifier({ schema: parts[0] }).algorithmId);
+      idx = 1;
+    }
+    const certHash = (parts[idx] as asn1js.OctetString).valueBlock.valueHexView;
+    if (!cert) return;
+    if (!isSupportedDigest(hashAlg)) {
+      problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: hashAlg }));
+      return;
+    }
+    if (!bytesEqual(certHash, hashBytes(hashAlg, cert.der))) {
+      problems.push(problem('ESS_CERT_MISMATCH'));
+      return;
+    }
+    const issuerSerial = parts[idx + 1] as asn1js.Sequence | undefined;
+    if (issuerSerial instanceof asn1js.Sequence) {
+      const serialAsn = issuerSerial.valueBlock.value[1];
+      if (serialAsn instanceof asn1js.Integer && normSerial(toHex(serialAsn.valueBlock.valueHexView)) !== cert.serialHex) problems.push(problem('ESS_SERIAL_MISMATCH'));
+    }
+  } catch (e) {
+    problems.push(problem('ESS_MALFORMED', { detail: errorText(e) }));
+  }
+}
+
+/** The asn1js-based reading of Adobe's RevocationInfoArchival the verifier had before (verify-cms.ts). */
+function legacyArchive(v: asn1js.AsnType): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
+  const crls: Uint8Array[] = [];
+  const ocsps: Uint8Array[] = [];
+  if (!(v instanceof asn1js.Sequence)) return { crls, ocsps };
+  for (const tagged of v.valueBlock.value) {
+    if (tagged.idBlock.tagClass !== 3 || !(tagged instanceof asn1js.Constructed)) continue;
+    const inner = tagged.valueBlock.value[0];
+    if (!(inner instanceof asn1js.Sequence)) continue;
+    for (const item of inner.valueBlock.value) {
+      if (tagged.idBlock.tagNumber === 0) crls.push(rawBytes(item));
+      else if (tagged.idBlock.tagNumber === 1) ocsps.push(rawBytes(item));
+    }
+  }
+  return { crls, ocsps };
 }
