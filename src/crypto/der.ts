@@ -2,7 +2,8 @@
  * A few lines of DER: reading tag-length-values by offset and writing them from already-encoded parts.
  * The signing path (certificate fields, PKCS#12, the CAdES SignedData) needs only this much, and asn1js
  * (with pvtsutils) costs ~60 ms of CPU to load and build object trees on every `kyso sign` start: a
- * tenth of a one-document run. Verification keeps asn1js/pkijs where the structures are open-ended.
+ * tenth of a one-document run. Verification reads canonical DER with this too (the strict reading at the
+ * end of this file) and keeps asn1js/pkijs for BER and unusual shapes, loaded only then (asn1-lazy.ts).
  */
 
 /** One DER TLV: where its value starts/ends inside `buf`. */
