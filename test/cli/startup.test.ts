@@ -3,7 +3,7 @@
  * command loads only its own. Proven with a loader hook that records every ES module the CLI process loads
  * (test/helpers/record-imports.mjs), against the bundle that bin/kyso.js runs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -91,7 +91,7 @@ describe('kyso start-up', () => {
     expect([...libs].filter((l) => /^(pkijs|asn1js|node-forge|undici|pako)$/.test(l))).toEqual([]);
   });
 
-  it('verifying a kyso-signed file (B-B; B-LTA: timestamps, DSS with OCSP/CRL; revocation checked online) loads neither pkijs nor asn1js', async () => {
+  it('verifying a kyso-signed file (B-B; B-LTA: timestamps, DSS with OCSP/CRL; revocation checked online) loads neither pkijs nor asn1js; a BER CMS loads them on demand', async () => {
     const pki = getPki();
     const input = (await makeSamplePdfs(dir)).simple;
     const env = { KYSO_P12_PASSWORD: pki.password };
@@ -111,6 +111,21 @@ describe('kyso start-up', () => {
       expect(r.files).toContain('cmd-verify.js');
       expect([...libs].filter((l) => /^(pkijs|asn1js)$/.test(l)), level).toEqual([]);
     }
+    // An unusual encoding (the CMS as BER: outer SEQUENCE of indefinite length, same size) still verifies,
+    // through pkijs loaded on demand from the bundle.
+    const ber = path.join(dir, 'verify-ber.pdf');
+    const bytes = readFileSync(path.join(dir, 'verify-B-B.pdf'));
+    const text = bytes.toString('latin1');
+    const at = text.indexOf('/Contents <') + '/Contents <'.length;
+    const hex = text.slice(at, text.indexOf('>', at));
+    expect(hex).toMatch(/^3082/i);
+    const body = hex.slice(8, 8 + 2 * Number.parseInt(hex.slice(4, 8), 16));
+    bytes.write(`3080${body}0000`, at, 'latin1');
+    writeFileSync(ber, bytes);
+    const r = loaded(['verify', ber, '--trust', pki.root.cert, '--no-default-trust', '--json', '--revocation', 'off']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout).result.files[0].signatures[0]).toMatchObject({ level: 'B-B', indication: 'TOTAL_PASSED' });
+    expect(packagesLoaded(r).has('pkijs')).toBe(true);
   });
 
   it('each declared summary is the description its command registers', async () => {
