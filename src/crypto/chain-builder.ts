@@ -178,7 +178,7 @@ export async function validateCertificate(leafDer: Uint8Array, opts: ValidateOpt
     const isAnc = i === path.length - 1;
     const bc = ca.basicConstraints;
     if (!bc?.ca) {
-      if (!(isAnc && ca.pkijs.version < 2 && !bc)) constraint.push(problem('CA_NOT_CA', { subject: ca.subject }));
+      if (!(isAnc && ca.version < 2 && !bc)) constraint.push(problem('CA_NOT_CA', { subject: ca.subject }));
     } else if (bc.pathLen !== undefined) {
       const below = path.slice(1, i).filter((c) => !c.selfIssued).length;
       if (below > bc.pathLen) constraint.push(problem('CA_PATH_LENGTH', { subject: ca.subject, allowed: bc.pathLen, actual: below }));

@@ -1,14 +1,19 @@
 /**
  * A parsed certificate for chain building and revocation: the facts the validator needs, read once.
- * node:crypto's X509Certificate gives the public key and signature checks; pkijs gives the extensions
- * (key usage bits, basic constraints, AIA, CRLDP) that node:crypto does not expose.
+ * node:crypto's X509Certificate gives the public key; cert-data.ts reads the rest from the DER by hand
+ * (pkijs only for BER and unusual shapes, loaded then), and the extension getters below read canonical
+ * values by hand and hand anything else to pkijs' own extension classes, so they answer exactly as the
+ * pkijs-based getters always did.
  */
 import { problem, type Problem } from '../core/problem.js';
 import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
-import { nameToString } from './x509.js';
-import { OID, bytesEqual, hashBytes, parseDer, sha256Hex, toHex, u8 } from './verify-util.js';
+import type * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
+import { type CertData, type CertExtension, extValueRoot, isPlainName, kidsOf, pkijsExtension, readCertData } from './cert-data.js';
+import { TAG, asnStringOf, strictRoot, type Tlv } from './der.js';
+import { NAME_ATTRS } from './der-cert.js';
+import { asn1, pki } from './asn1-lazy.js';
+import { type AlgId, OID, bytesEqual, hashBytes, oidText, parseDer, sha256Hex, toHex } from './verify-util.js';
 import { verifySignature } from './verify-signature.js';
 
 export interface KeyUsageFlags {
@@ -23,29 +28,45 @@ export interface KeyUsageFlags {
 
 export class ChainCert {
   readonly der: Uint8Array;
-  readonly pkijs: pkijs.Certificate;
   readonly sha256: string;
   readonly subjectDer: Uint8Array;
   readonly issuerDer: Uint8Array;
   readonly serialHex: string;
+  /** content octets of the serialNumber INTEGER, as encoded */
+  readonly serialBytes: Uint8Array;
+  /** 0 = v1 … 2 = v3 */
+  readonly version: number;
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly spkiDer: Uint8Array;
+  readonly extensions: readonly CertExtension[];
+  /** TBSCertificate, signature algorithm and value (isSignedBy) */
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithm: AlgId;
+  readonly signatureValue: Uint8Array;
+  /** subjectPublicKey BIT STRING without its unused-bits octet */
+  readonly subjectPublicKey: Uint8Array;
   private _key?: KeyObject;
   private _subject?: string;
   private _issuer?: string;
 
   constructor(der: Uint8Array) {
+    const d: CertData = readCertData(der);
     this.der = der;
-    const asn = parseDer(der, 'certificate');
-    this.pkijs = new pkijs.Certificate({ schema: asn });
     this.sha256 = sha256Hex(der);
-    this.subjectDer = u8(this.pkijs.subject.toSchema().toBER(false));
-    this.issuerDer = u8(this.pkijs.issuer.toSchema().toBER(false));
-    this.serialHex = normSerial(toHex(this.pkijs.serialNumber.valueBlock.valueHexView));
-    this.notBefore = this.pkijs.notBefore.value;
-    this.notAfter = this.pkijs.notAfter.value;
-    this.spkiDer = u8(this.pkijs.subjectPublicKeyInfo.toSchema().toBER(false));
+    this.subjectDer = d.subjectDer;
+    this.issuerDer = d.issuerDer;
+    this.serialBytes = d.serialBytes;
+    this.serialHex = normSerial(toHex(d.serialBytes));
+    this.version = d.version;
+    this.notBefore = d.notBefore;
+    this.notAfter = d.notAfter;
+    this.spkiDer = d.spkiDer;
+    this.extensions = d.extensions;
+    this.tbs = d.tbs;
+    this.signatureAlgorithm = d.signatureAlgorithm;
+    this.signatureValue = d.signatureValue;
+    this.subjectPublicKey = d.subjectPublicKey;
   }
 
   get publicKey(): KeyObject {
@@ -55,12 +76,12 @@ export class ChainCert {
 
   /** RFC 4514-like one-line subject, e.g. "CN=Nguyễn Văn A, O=UBND, C=VN". */
   get subject(): string {
-    if (this._subject === undefined) this._subject = safeName(() => nameToString(this.pkijs.subject), this.subjectDer);
+    if (this._subject === undefined) this._subject = safeName(this.subjectDer);
     return this._subject;
   }
 
   get issuer(): string {
-    if (this._issuer === undefined) this._issuer = safeName(() => nameToString(this.pkijs.issuer), this.issuerDer);
+    if (this._issuer === undefined) this._issuer = safeName(this.issuerDer);
     return this._issuer;
   }
 
@@ -68,24 +89,43 @@ export class ChainCert {
     return bytesEqual(this.subjectDer, this.issuerDer);
   }
 
-  extension(oid: string): pkijs.Extension | undefined {
-    return this.pkijs.extensions?.find((e) => e.extnID === oid);
+  extension(oid: string): CertExtension | undefined {
+    return this.extensions.find((e) => e.id === oid);
   }
 
   get basicConstraints(): { ca: boolean; pathLen?: number } | undefined {
     const e = this.extension(OID.basicConstraints);
     if (!e) return undefined;
-    const bc = e.parsedValue as pkijs.BasicConstraints | undefined;
+    const t = extValueRoot(e);
+    if (t && t.cls === 0 && t.tag === TAG.sequence && t.constructed) {
+      const k = kidsOf(e.value, t);
+      let i = 0;
+      let ca = false;
+      if (k[i] && isPrim(k[i], TAG.boolean)) ca = e.value[k[i++]!.valueStart] !== 0;
+      let pathLen: number | undefined;
+      const pl = k[i];
+      if (pl && isPrim(pl, TAG.integer) && pl.end - pl.valueStart === 1 && e.value[pl.valueStart]! < 0x80) {
+        pathLen = e.value[pl.valueStart]!;
+        i++;
+      }
+      if (i === k.length) return { ca, pathLen };
+    }
+    const bc = pkijsExtension(e).parsedValue as pkijs.BasicConstraints | undefined;
     if (!bc) return { ca: false };
     const pl = bc.pathLenConstraint;
-    return { ca: Boolean(bc.cA), pathLen: typeof pl === 'number' ? pl : pl instanceof asn1js.Integer ? pl.valueBlock.valueDec : undefined };
+    return { ca: Boolean(bc.cA), pathLen: typeof pl === 'number' ? pl : pl instanceof asn1().Integer ? pl.valueBlock.valueDec : undefined };
   }
 
   get keyUsage(): KeyUsageFlags | undefined {
     const e = this.extension(OID.keyUsage);
     if (!e) return undefined;
-    const bs = e.parsedValue as asn1js.BitString | undefined;
-    const bytes = bs ? bs.valueBlock.valueHexView : new Uint8Array();
+    const t = extValueRoot(e);
+    let bytes: Uint8Array;
+    if (t && isPrim(t, TAG.bitString)) bytes = e.value.subarray(t.valueStart + 1, t.end);
+    else {
+      const bs = pkijsExtension(e).parsedValue as asn1js.BitString | undefined;
+      bytes = bs ? bs.valueBlock.valueHexView : new Uint8Array();
+    }
     const b0 = bytes[0] ?? 0;
     return {
       digitalSignature: (b0 & 0x80) !== 0,
@@ -102,7 +142,12 @@ export class ChainCert {
   get extKeyUsage(): string[] | undefined {
     const e = this.extension(OID.extKeyUsage);
     if (!e) return undefined;
-    const eku = e.parsedValue as pkijs.ExtKeyUsage | undefined;
+    const t = extValueRoot(e);
+    if (t && t.cls === 0 && t.tag === TAG.sequence && t.constructed) {
+      const k = kidsOf(e.value, t);
+      if (k.length > 0 && k.every((x) => isPrim(x, TAG.oid))) return k.map((x) => oidText(e.value, x));
+    }
+    const eku = pkijsExtension(e).parsedValue as pkijs.ExtKeyUsage | undefined;
     return eku ? [...eku.keyPurposes] : [];
   }
 
@@ -111,21 +156,49 @@ export class ChainCert {
   }
 
   get subjectKeyId(): string | undefined {
-    const v = this.extension(OID.subjectKeyIdentifier)?.parsedValue as asn1js.OctetString | undefined;
+    const e = this.extension(OID.subjectKeyIdentifier);
+    if (!e) return undefined;
+    const t = extValueRoot(e);
+    if (t && isPrim(t, TAG.octetString)) return toHex(e.value.subarray(t.valueStart, t.end));
+    const v = pkijsExtension(e).parsedValue as asn1js.OctetString | undefined;
     return v ? toHex(v.valueBlock.valueHexView) : undefined;
   }
 
   get authorityKeyId(): string | undefined {
-    const v = this.extension(OID.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
+    const e = this.extension(OID.authorityKeyIdentifier);
+    if (!e) return undefined;
+    const t = extValueRoot(e);
+    if (t && t.cls === 0 && t.tag === TAG.sequence && t.constructed) {
+      // keyIdentifier [0] alone (what CAs write); issuer and serial ([1], [2]) go through pkijs.
+      const k = kidsOf(e.value, t);
+      if (k.length === 0) return undefined;
+      if (k.length === 1 && k[0]!.cls === 2 && k[0]!.tag === 0 && !k[0]!.constructed) return toHex(e.value.subarray(k[0]!.valueStart, k[0]!.end));
+    }
+    const v = pkijsExtension(e).parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
     return v?.keyIdentifier ? toHex(v.keyIdentifier.valueBlock.valueHexView) : undefined;
   }
 
   private accessUrls(method: string): string[] {
-    const v = this.extension(OID.authorityInfoAccess)?.parsedValue as pkijs.InfoAccess | undefined;
+    const e = this.extension(OID.authorityInfoAccess);
+    if (!e) return [];
+    const t = extValueRoot(e);
+    if (t && t.cls === 0 && t.tag === TAG.sequence && t.constructed) {
+      const out: string[] = [];
+      let plain = true;
+      for (const ad of kidsOf(e.value, t)) {
+        const parts = ad.cls === 0 && ad.tag === TAG.sequence && ad.constructed ? kidsOf(e.value, ad) : [];
+        const loc = parts[1];
+        if (parts.length !== 2 || !isPrim(parts[0], TAG.oid) || !loc || !simpleGeneralName(loc)) {
+          plain = false;
+          break;
+        }
+        if (oidText(e.value, parts[0]) === method && loc.tag === 6) out.push(Buffer.from(e.value.subarray(loc.valueStart, loc.end)).toString('latin1'));
+      }
+      if (plain) return out;
+    }
+    const v = pkijsExtension(e).parsedValue as pkijs.InfoAccess | undefined;
     if (!v) return [];
-    return v.accessDescriptions
-      .filter((d) => d.accessMethod === method && d.accessLocation.type === 6)
-      .map((d) => String(d.accessLocation.value));
+    return v.accessDescriptions.filter((d) => d.accessMethod === method && d.accessLocation.type === 6).map((d) => String(d.accessLocation.value));
   }
 
   get ocspUrls(): string[] {
@@ -137,7 +210,27 @@ export class ChainCert {
   }
 
   get crlUrls(): string[] {
-    const v = this.extension(OID.crlDistributionPoints)?.parsedValue as pkijs.CRLDistributionPoints | undefined;
+    const e = this.extension(OID.crlDistributionPoints);
+    if (!e) return [];
+    const t = extValueRoot(e);
+    if (t && t.cls === 0 && t.tag === TAG.sequence && t.constructed) {
+      // DistributionPoint { [0] { [0] fullName } } with simple general names; anything else: pkijs.
+      const out: string[] = [];
+      let plain = true;
+      for (const dp of kidsOf(e.value, t)) {
+        const dpk = dp.cls === 0 && dp.tag === TAG.sequence && dp.constructed ? kidsOf(e.value, dp) : [];
+        const dpn = dpk[0];
+        const full = dpn && dpn.cls === 2 && dpn.tag === 0 && dpn.constructed ? kidsOf(e.value, dpn) : [];
+        const names = full.length === 1 && full[0]!.cls === 2 && full[0]!.tag === 0 && full[0]!.constructed ? kidsOf(e.value, full[0]!) : [];
+        if (dpk.length !== 1 || names.length === 0 || !names.every(simpleGeneralName)) {
+          plain = false;
+          break;
+        }
+        for (const n of names) if (n.tag === 6) out.push(Buffer.from(e.value.subarray(n.valueStart, n.end)).toString('latin1'));
+      }
+      if (plain) return out;
+    }
+    const v = pkijsExtension(e).parsedValue as pkijs.CRLDistributionPoints | undefined;
     if (!v) return [];
     const out: string[] = [];
     for (const dp of v.distributionPoints) {
@@ -155,21 +248,30 @@ export class ChainCert {
   /** True when `issuer`'s key verifies this certificate's signature. */
   isSignedBy(issuer: ChainCert): boolean {
     return verifySignature({
-      algorithm: this.pkijs.signatureAlgorithm,
+      algorithm: this.signatureAlgorithm,
       publicKey: issuer.publicKey,
-      data: this.pkijs.tbsView,
-      signature: this.pkijs.signatureValue.valueBlock.valueHexView,
+      data: this.tbs,
+      signature: this.signatureValue,
     }).ok;
   }
 
   /** SHA-1 of the subject public key BIT STRING value (OCSP byKey / issuerKeyHash). */
   keyHash(alg = 'sha1'): Uint8Array {
-    return hashBytes(alg, this.pkijs.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView);
+    return hashBytes(alg, this.subjectPublicKey);
   }
 
   validAt(t: Date): boolean {
     return t.getTime() >= this.notBefore.getTime() && t.getTime() <= this.notAfter.getTime();
   }
+}
+
+function isPrim(t: Tlv | undefined, tag: number): t is Tlv {
+  return t !== undefined && t.cls === 0 && t.tag === tag && !t.constructed;
+}
+
+/** rfc822Name [1], dNSName [2], URI [6], iPAddress [7]: IMPLICIT primitives pkijs reads without fail. */
+function simpleGeneralName(t: Tlv): boolean {
+  return t.cls === 2 && !t.constructed && (t.tag === 1 || t.tag === 2 || t.tag === 6 || t.tag === 7);
 }
 
 /** Lowercase hex without leading zero bytes (serial numbers compare by value). */
@@ -178,12 +280,53 @@ export function normSerial(hex: string): string {
   return h || '00';
 }
 
-function safeName(f: () => string, der: Uint8Array): string {
+/**
+ * "CN=…, O=…, C=VN" (RFC 4514 order: the last RDN first) of a Name's DER, with each value as asn1js reads
+ * it; names with other value types go through pkijs (nameToString), and an unreadable one is "DER:<hex>".
+ */
+function safeName(der: Uint8Array): string {
   try {
-    return f();
+    const fast = fastNameString(der);
+    if (fast !== undefined) return fast;
+    return nameToString(new (pki().RelativeDistinguishedNames)({ schema: parseDer(der, 'Name') }));
   } catch {
     return `DER:${toHex(der)}`;
   }
+}
+
+function fastNameString(der: Uint8Array): string | undefined {
+  const t = strictRoot(der);
+  if (!isPlainName(der, t)) return undefined;
+  const parts: string[] = [];
+  for (const rdn of kidsOf(der, t)) {
+    for (const atv of kidsOf(der, rdn)) {
+      const [type, v] = kidsOf(der, atv) as [Tlv, Tlv];
+      const text = asnStringOf(der, v);
+      if (text === undefined) return undefined;
+      const oid = oidText(der, type);
+      parts.push(`${NAME_ATTRS[oid] ?? oid}=${escapeRdnValue(text)}`);
+    }
+  }
+  return parts.reverse().join(', ');
+}
+
+function escapeRdnValue(v: string): string {
+  return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+}
+
+function attrValueToString(v: unknown): string {
+  const block = (v as { valueBlock?: { value?: unknown; valueHexView?: Uint8Array } }).valueBlock;
+  if (block && typeof block.value === 'string') return block.value;
+  const der = (v as asn1js.BaseBlock).toBER?.(false);
+  return der ? '#' + Buffer.from(der).toString('hex') : '';
+}
+
+/** "CN=…, O=…, C=VN" of a pkijs Name (RFC 4514: the last RDN of the sequence first). */
+export function nameToString(name: pkijs.RelativeDistinguishedNames): string {
+  return name.typesAndValues
+    .map((tv) => `${NAME_ATTRS[tv.type] ?? tv.type}=${escapeRdnValue(attrValueToString(tv.value))}`)
+    .reverse()
+    .join(', ');
 }
 
 /** Parses each DER, dropping duplicates and what does not parse (a problem list collects the latter). */

@@ -1,19 +1,25 @@
 /**
  * A CMS SignerInfo as the verifier needs it (signer identifier, algorithms, attributes, signature value),
- * read from DER. Canonical DER SignerInfos (what every signer writes) are split with readTlv and only the
- * attribute values go through asn1js; anything unusual (BER, unknown shapes, odd encodings) goes through
- * pkijs' SignerInfo schema exactly as before, so both paths accept and reject the same inputs.
+ * read from DER. Canonical DER SignerInfos (what every signer writes) are read by hand, attribute values
+ * included (kept as their DER, read by the code that uses each one); anything unusual (BER, unknown
+ * shapes, odd encodings) goes through pkijs' SignerInfo schema exactly as before (loaded only then:
+ * asn1-lazy.ts), so both paths accept and reject the same inputs.
  * Why by hand: pkijs' schema match (asn1js.fromBER + compareSchema + IssuerAndSerialNumber/RDN classes)
- * was ~0.65 ms per signature, about a third of the CPU of verifying a small two-signature PDF.
+ * was ~0.65 ms per signature, about a third of the CPU of verifying a small two-signature PDF, and
+ * loading pkijs and asn1js at all was ~60 ms of each `kyso verify` process (issue 16).
  */
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
+import { asn1, pki } from './asn1-lazy.js';
+import { isPlainName } from './cert-data.js';
 import { normSerial } from './chain-cert.js';
-import { children, parseDer, toHex, u8, type Tlv } from './verify-util.js';
+import { isStrictDer } from './der.js';
+import { type AlgId, algIdFromPkijs, children, oidText, parseDer, rawBytes, readAlgId, toHex, u8, type Tlv } from './verify-util.js';
 
 export interface CmsAttribute {
   type: string;
-  values: asn1js.AsnType[];
+  /** each value's encoding as it appears in the SignerInfo (DER on the hand path; BER possible from pkijs) */
+  values: Uint8Array[];
 }
 
 export interface CmsAttributes {
@@ -27,9 +33,9 @@ export type CmsSignerId = { issuerDer: Uint8Array; serialHex: string } | { keyId
 
 export interface CmsSignerInfo {
   sid: CmsSignerId;
-  digestAlgorithm: pkijs.AlgorithmIdentifier;
+  digestAlgorithm: AlgId;
   signedAttrs?: CmsAttributes;
-  signatureAlgorithm: pkijs.AlgorithmIdentifier;
+  signatureAlgorithm: AlgId;
   /** The signature value (content of the OCTET STRING). */
   signature: Uint8Array;
   unsignedAttrs?: CmsAttributes;
@@ -37,23 +43,25 @@ export interface CmsSignerInfo {
 
 /** The pkijs path (BER and every unusual shape): the behaviour the verifier always had. */
 export function fromPkijsSignerInfo(si: pkijs.SignerInfo): CmsSignerInfo {
+  const P = pki();
   const attrs = (a: pkijs.SignedAndUnsignedAttributes | undefined): CmsAttributes | undefined =>
-    a ? { attributes: (a.attributes ?? []).map((x) => ({ type: x.type, values: x.values as asn1js.AsnType[] })), encodedValue: a.encodedValue } : undefined;
+    a ? { attributes: (a.attributes ?? []).map((x) => ({ type: x.type, values: (x.values as asn1js.AsnType[]).map((v) => rawBytes(v)) })), encodedValue: a.encodedValue } : undefined;
   let sid: CmsSignerId = { none: true };
   const raw = si.sid as unknown;
-  if (raw instanceof pkijs.IssuerAndSerialNumber) {
+  if (raw instanceof P.IssuerAndSerialNumber) {
     sid = { issuerDer: u8(raw.issuer.toSchema().toBER(false)), serialHex: normSerial(toHex(raw.serialNumber.valueBlock.valueHexView)) };
   } else {
     // [0] SubjectKeyIdentifier
+    const A = asn1();
     const asn = raw as asn1js.Constructed | asn1js.Primitive;
-    if (asn instanceof asn1js.Constructed && asn.valueBlock.value[0] instanceof asn1js.OctetString) sid = { keyId: asn.valueBlock.value[0].valueBlock.valueHexView };
-    else if (asn instanceof asn1js.Primitive) sid = { keyId: asn.valueBlock.valueHexView };
+    if (asn instanceof A.Constructed && asn.valueBlock.value[0] instanceof A.OctetString) sid = { keyId: asn.valueBlock.value[0].valueBlock.valueHexView };
+    else if (asn instanceof A.Primitive) sid = { keyId: asn.valueBlock.valueHexView };
   }
   return {
     sid,
-    digestAlgorithm: si.digestAlgorithm,
+    digestAlgorithm: algIdFromPkijs(si.digestAlgorithm),
     signedAttrs: attrs(si.signedAttrs),
-    signatureAlgorithm: si.signatureAlgorithm,
+    signatureAlgorithm: algIdFromPkijs(si.signatureAlgorithm),
     signature: (si.signature as asn1js.OctetString).valueBlock.valueHexView,
     unsignedAttrs: attrs(si.unsignedAttrs),
   };
@@ -67,21 +75,13 @@ export function parseSignerInfo(buf: Uint8Array, t: Tlv): CmsSignerInfo {
   } catch {
     fast = undefined;
   }
-  return fast ?? fromPkijsSignerInfo(new pkijs.SignerInfo({ schema: parseDer(buf.slice(t.start, t.end), 'SignerInfo') }));
+  return fast ?? fromPkijsSignerInfo(new (pki().SignerInfo)({ schema: parseDer(buf.slice(t.start, t.end), 'SignerInfo') }));
 }
 
 // Per-run caches keyed by the exact bytes: certificates of one issuer and algorithm identifiers repeat in
 // every signature of an archive. Bounded so that a hostile corpus cannot grow them without limit.
 const CACHE_MAX = 512;
-const issuerCache = new Map<string, Uint8Array>();
-const algCache = new Map<string, pkijs.AlgorithmIdentifier>();
-/**
- * Attributes that depend only on the signer (its certificate) and not on the document: the same bytes
- * recur in every signature of one signer, so their parsed values are shared (read only). Document-bound
- * attributes (messageDigest, signingTime, timestamps, revocation data) are always parsed afresh.
- */
-const SIGNER_BOUND = new Set(['1.2.840.113549.1.9.3', '1.2.840.113549.1.9.16.2.12', '1.2.840.113549.1.9.16.2.47']);
-const attrCache = new Map<string, asn1js.AsnType[] | null>();
+const algCache = new Map<string, AlgId>();
 
 function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
   let v = map.get(key);
@@ -96,9 +96,9 @@ function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
 const isSeq = (x: Tlv): boolean => x.cls === 0 && x.tag === 16 && x.constructed;
 const isPrim = (x: Tlv | undefined, tag: number): x is Tlv => x !== undefined && x.cls === 0 && x.tag === tag && !x.constructed;
 
-/** undefined = not the canonical shape: let pkijs decide. */
-function fastSignerInfo(buf: Uint8Array, t: Tlv): CmsSignerInfo | undefined {
-  if (!isSeq(t)) return undefined;
+/** undefined = not the canonical shape: let pkijs decide. Exported for the differential test. */
+export function fastSignerInfo(buf: Uint8Array, t: Tlv): CmsSignerInfo | undefined {
+  if (!isSeq(t) || !isStrictDer(buf, t)) return undefined;
   const k = children(buf, t);
   let i = 0;
   if (!isPrim(k[i++], 2)) return undefined; // version
@@ -106,14 +106,9 @@ function fastSignerInfo(buf: Uint8Array, t: Tlv): CmsSignerInfo | undefined {
   let sid: CmsSignerId;
   if (sidT !== undefined && isSeq(sidT)) {
     const [issuer, serial, ...rest] = children(buf, sidT);
-    if (!issuer || !isSeq(issuer) || !isPrim(serial, 2) || rest.length > 0 || serial.end === serial.valueStart) return undefined;
-    const issuerBytes = buf.subarray(issuer.start, issuer.end);
-    const issuerDer = cached(issuerCache, Buffer.from(issuerBytes).toString('latin1'), () => {
-      // The Name exactly as pkijs reads and re-encodes it (throws like pkijs on a malformed Name).
-      const name = new pkijs.RelativeDistinguishedNames({ schema: parseDer(issuerBytes.slice(), 'issuer') });
-      return u8(name.toSchema().toBER(false));
-    });
-    sid = { issuerDer, serialHex: normSerial(toHex(buf.subarray(serial.valueStart, serial.end))) };
+    if (!issuer || !isPlainName(buf, issuer) || !isPrim(serial, 2) || rest.length > 0 || serial.end === serial.valueStart) return undefined;
+    // Strict DER: the Name's bytes are what pkijs' re-encoding of it gives.
+    sid = { issuerDer: buf.slice(issuer.start, issuer.end), serialHex: normSerial(toHex(buf.subarray(serial.valueStart, serial.end))) };
   } else if (sidT !== undefined && sidT.cls === 2 && sidT.tag === 0 && !sidT.constructed) {
     sid = { keyId: buf.slice(sidT.valueStart, sidT.end) };
   } else return undefined;
@@ -137,14 +132,15 @@ function fastSignerInfo(buf: Uint8Array, t: Tlv): CmsSignerInfo | undefined {
   return { sid, digestAlgorithm, signedAttrs, signatureAlgorithm, signature: buf.slice(sig.valueStart, sig.end), unsignedAttrs };
 }
 
-function algorithm(buf: Uint8Array, t: Tlv | undefined): pkijs.AlgorithmIdentifier | undefined {
+function algorithm(buf: Uint8Array, t: Tlv | undefined): AlgId | undefined {
   if (!t || !isSeq(t)) return undefined;
-  const [oid, params, ...rest] = children(buf, t);
-  if (!isPrim(oid, 6) || rest.length > 0 || !decodeOid(buf, oid)) return undefined;
-  if (params && params.cls !== 0) return undefined;
-  const bytes = buf.subarray(t.start, t.end);
+  const key = Buffer.from(buf.subarray(t.start, t.end)).toString('latin1');
   // Shared between signatures: read only (describeSignatureAlgorithm and friends never modify it).
-  return cached(algCache, Buffer.from(bytes).toString('latin1'), () => new pkijs.AlgorithmIdentifier({ schema: parseDer(bytes.slice(), 'AlgorithmIdentifier') }));
+  const hit = algCache.get(key);
+  if (hit) return hit;
+  const a = readAlgId(buf, t);
+  if (a) cached(algCache, key, () => a);
+  return a;
 }
 
 /** [0]/[1] IMPLICIT SET OF Attribute, Attribute = SEQUENCE { OID, SET OF ANY }. */
@@ -155,21 +151,8 @@ function attributes(buf: Uint8Array, t: Tlv): CmsAttributes | undefined {
     if (!isSeq(a)) return undefined;
     const [oid, set, ...rest] = children(buf, a);
     if (!isPrim(oid, 6) || !set || set.cls !== 0 || set.tag !== 17 || !set.constructed || rest.length > 0) return undefined;
-    const type = decodeOid(buf, oid);
-    if (!type) return undefined;
-    const parse = (): asn1js.AsnType[] | null => {
-      const values: asn1js.AsnType[] = [];
-      for (const v of children(buf, set)) {
-        const bytes = buf.subarray(v.start, v.end);
-        const r = asn1js.fromBER(bytes);
-        if (r.offset !== bytes.length) return null;
-        values.push(r.result);
-      }
-      return values;
-    };
-    const values = SIGNER_BOUND.has(type) ? cached(attrCache, type + Buffer.from(buf.subarray(set.start, set.end)).toString('latin1'), parse) : parse();
-    if (!values) return undefined;
-    out.push({ type, values });
+    const type = oidText(buf, oid);
+    out.push({ type, values: children(buf, set).map((v) => buf.slice(v.start, v.end)) });
   }
   if (out.length === 0) return undefined;
   const encoded = new Uint8Array(buf.subarray(t.start, t.end)); // a copy (Buffer#slice would share memory)

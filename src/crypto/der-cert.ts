@@ -2,7 +2,7 @@
  * Light certificate reading with a few lines of DER (der.ts) + node:crypto only (no pkijs, no asn1js). The signing path uses this: pkijs
  * is one large module whose load time was a third of `kyso sign`'s start-up (measured: pkijs ≈ 0.3-0.4 s,
  * asn1js ≈ 0.07 s on the 2-core test machine), which counts against the 100 MB benchmark target.
- * src/crypto/x509.ts keeps the pkijs-based helpers for verification and re-exports these.
+ * src/crypto/x509.ts re-exports these; verification reads certificates with cert-data.ts (chain-cert.ts).
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import { TAG, children, expect, isContext, isUniversal, oidString, readRoot, readTlv, stringOf, timeOf, value, whole, type Tlv } from './der.js';

@@ -2,7 +2,8 @@
  * A few lines of DER: reading tag-length-values by offset and writing them from already-encoded parts.
  * The signing path (certificate fields, PKCS#12, the CAdES SignedData) needs only this much, and asn1js
  * (with pvtsutils) costs ~60 ms of CPU to load and build object trees on every `kyso sign` start: a
- * tenth of a one-document run. Verification keeps asn1js/pkijs where the structures are open-ended.
+ * tenth of a one-document run. Verification reads canonical DER with this too (the strict reading at the
+ * end of this file) and keeps asn1js/pkijs for BER and unusual shapes, loaded only then (asn1-lazy.ts).
  */
 
 /** One DER TLV: where its value starts/ends inside `buf`. */
@@ -186,4 +187,148 @@ export function integer(n: number): Uint8Array {
   for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
   if (bytes.length === 0 || bytes[0]! & 0x80) bytes.unshift(0);
   return tlv(0x02, Uint8Array.from(bytes));
+}
+
+// ---- strict reading (verification's fast paths) ----
+//
+// The verifier reads certificates, SignerInfos, TSTInfos, OCSP responses and CRLs by hand when they are
+// canonical DER and hands anything else to pkijs/asn1js (loaded only then: src/crypto/asn1-lazy.ts), so
+// both paths accept, reject and read the same inputs. `isStrictDer` is the gate: it says yes only to a
+// tree that asn1js reads without complaint AND that re-encodes to the same bytes (what pkijs' toBER
+// comparisons of names and keys rely on).
+
+/** Universal string types whose asn1js value is the bytes as Latin-1 (PrintableString, IA5String, …). */
+const LATIN1_STRINGS = new Set([18, 19, 20, 21, 22, 25, 26, 27, 29]);
+const STRICT_MAX_DEPTH = 48;
+
+/** True when the length octets of `t` are the minimal definite form (X.690 §10.1). */
+export function minimalLength(buf: Uint8Array, t: Tlv): boolean {
+  const len = t.end - t.valueStart;
+  const lenStart = t.start + 1; // low tag numbers only (isStrictDer refuses the others)
+  const lenBytes = t.valueStart - lenStart;
+  if (len < 0x80) return lenBytes === 1;
+  return lenBytes >= 2 && buf[lenStart]! === (0x80 | (lenBytes - 1)) && buf[lenStart + 1]! !== 0;
+}
+
+/**
+ * Strict DER check of the whole tree under `t`: low tag numbers, minimal definite lengths, constructed
+ * values made of complete TLVs, and universal types in the form DER gives them (primitive strings, a
+ * BOOLEAN of one octet, a well-formed OBJECT IDENTIFIER and BIT STRING, times in the Z form asn1js reads
+ * the same way). Never throws.
+ */
+export function isStrictDer(buf: Uint8Array, t: Tlv, depth = 0): boolean {
+  if (depth > STRICT_MAX_DEPTH || (buf[t.start]! & 0x1f) === 0x1f || !minimalLength(buf, t)) return false;
+  if (t.constructed) {
+    if (t.cls === 0 && t.tag !== TAG.sequence && t.tag !== TAG.set) return false;
+    try {
+      for (let p = t.valueStart; p < t.end; ) {
+        const c = readTlv(buf, p, t.end);
+        if (!isStrictDer(buf, c, depth + 1)) return false;
+        p = c.end;
+      }
+    } catch {
+      return false;
+    }
+    return true;
+  }
+  if (t.cls !== 0) return true;
+  const len = t.end - t.valueStart;
+  switch (t.tag) {
+    case TAG.boolean:
+      return len === 1 && (buf[t.valueStart] === 0 || buf[t.valueStart] === 0xff);
+    case TAG.integer:
+    case 10: // ENUMERATED
+      return len >= 1;
+    case TAG.null:
+      return len === 0;
+    case TAG.oid:
+      return oidIsCanonical(buf, t);
+    case TAG.bitString:
+      return len >= 1 && buf[t.valueStart]! <= 7 && (len > 1 || buf[t.valueStart] === 0);
+    case TAG.octetString:
+    case TAG.utf8:
+      return true;
+    case TAG.bmp:
+      return len % 2 === 0;
+    case TAG.universal:
+      return len % 4 === 0;
+    case TAG.utcTime:
+    case TAG.generalizedTime:
+      return asnTimeOf(buf, t) !== undefined;
+    default:
+      return LATIN1_STRINGS.has(t.tag);
+  }
+}
+
+/** Sub-identifiers minimal (no leading 0x80), none over 32 bits, the last one complete. */
+function oidIsCanonical(buf: Uint8Array, t: Tlv): boolean {
+  if (t.end <= t.valueStart || t.end - t.valueStart > 64) return false;
+  let v = 0;
+  let fresh = true;
+  for (let p = t.valueStart; p < t.end; p++) {
+    const b = buf[p]!;
+    if (fresh && b === 0x80) return false;
+    fresh = false;
+    v = v * 128 + (b & 0x7f);
+    if (v > 0xffffffff) return false;
+    if (!(b & 0x80)) {
+      v = 0;
+      fresh = true;
+    }
+  }
+  return fresh;
+}
+
+/** The whole of `buf` as one strict DER value (isStrictDer), or undefined. */
+export function strictRoot(buf: Uint8Array): Tlv | undefined {
+  try {
+    const t = readRoot(buf);
+    return isStrictDer(buf, t) ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * UTCTime "YYMMDDHHMMSSZ" / GeneralizedTime "YYYYMMDDHHMMSS[.f…]Z" as asn1js' toDate() gives it (same
+ * Date.UTC call, milliseconds from the fraction as asn1js computes them); undefined for every other form
+ * (which the callers leave to asn1js).
+ */
+export function asnTimeOf(buf: Uint8Array, t: Tlv): Date | undefined {
+  if (t.cls !== 0 || t.constructed) return undefined;
+  const s = Buffer.from(buf.subarray(t.valueStart, t.end)).toString('latin1');
+  if (t.tag === TAG.utcTime) {
+    const m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+    if (!m) return undefined;
+    const yy = Number.parseInt(m[1]!, 10);
+    const n = (k: number) => Number.parseInt(m[k]!, 10);
+    return new Date(Date.UTC(yy >= 50 ? 1900 + yy : 2000 + yy, n(2) - 1, n(3), n(4), n(5), n(6)));
+  }
+  if (t.tag === TAG.generalizedTime) {
+    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d+)?Z$/.exec(s);
+    if (!m) return undefined;
+    const n = (k: number) => Number.parseInt(m[k]!, 10);
+    const ms = m[7] ? Math.floor(1000 * Number(`0${m[7]}`)) : 0;
+    return new Date(Date.UTC(n(1), n(2) - 1, n(3), n(4), n(5), n(6), ms));
+  }
+  return undefined;
+}
+
+const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A directory string's text exactly as asn1js gives it (valueBlock.value): UTF8String decoded (Latin-1
+ * when it is not valid UTF-8), the 8-bit string types as Latin-1. undefined for any other type.
+ */
+export function asnStringOf(buf: Uint8Array, t: Tlv): string | undefined {
+  if (t.cls !== 0 || t.constructed) return undefined;
+  const v = buf.subarray(t.valueStart, t.end);
+  if (t.tag === TAG.utf8) {
+    try {
+      return UTF8_FATAL.decode(v);
+    } catch {
+      return Buffer.from(v).toString('latin1');
+    }
+  }
+  return LATIN1_STRINGS.has(t.tag) ? Buffer.from(v).toString('latin1') : undefined;
 }

@@ -4,8 +4,9 @@
  * the response must be granted, carry our nonce and our message imprint.
  */
 import { randomBytes } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
+import { asn1, pki } from './asn1-lazy.js';
 import { KysoError, msg, usageError } from '../core/errors.js';
 import { assertTransportAllowed, redactUrl, redactUrls } from '../core/url-safety.js';
 import type { HashAlgorithm } from '../core/types.js';
@@ -75,13 +76,15 @@ export function buildTimestampRequest(imprint: Uint8Array, hash: HashAlgorithm, 
   const nonce = randomBytes(16);
   nonce[0]! &= 0x7f; // positive INTEGER
   nonce[0]! |= 0x01; // and no leading zero byte to strip
-  const req = new pkijs.TimeStampReq({
+  const A = asn1();
+  const P = pki(); // loaded only when a time-stamp is asked for (asn1-lazy.ts)
+  const req = new P.TimeStampReq({
     version: 1,
-    messageImprint: new pkijs.MessageImprint({
-      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: HASH_OID[hash] }),
-      hashedMessage: new asn1js.OctetString({ valueHex: toArrayBuffer(imprint) }),
+    messageImprint: new P.MessageImprint({
+      hashAlgorithm: new P.AlgorithmIdentifier({ algorithmId: HASH_OID[hash] }),
+      hashedMessage: new A.OctetString({ valueHex: toArrayBuffer(imprint) }),
     }),
-    nonce: new asn1js.Integer({ valueHex: toArrayBuffer(nonce) }),
+    nonce: new A.Integer({ valueHex: toArrayBuffer(nonce) }),
     certReq: true,
     ...(policy ? { reqPolicy: policy } : {}),
   });
@@ -90,11 +93,13 @@ export function buildTimestampRequest(imprint: Uint8Array, hash: HashAlgorithm, 
 
 /** Checks a TimeStampResp and returns its token (DER ContentInfo). Throws TsaAttemptError. */
 export function parseTimestampResponse(der: Uint8Array, imprint: Uint8Array, hash: HashAlgorithm, nonceHex: string): Uint8Array {
-  const asn = asn1js.fromBER(toArrayBuffer(der));
+  const A = asn1();
+  const P = pki();
+  const asn = A.fromBER(toArrayBuffer(der));
   if (asn.offset === -1) throw new TsaAttemptError('the answer is not a DER TimeStampResp', false);
   let resp: pkijs.TimeStampResp;
   try {
-    resp = new pkijs.TimeStampResp({ schema: asn.result });
+    resp = new P.TimeStampResp({ schema: asn.result });
   } catch {
     throw new TsaAttemptError('the answer is not a TimeStampResp', false);
   }
@@ -107,10 +112,10 @@ export function parseTimestampResponse(der: Uint8Array, imprint: Uint8Array, has
   if (!token || token.contentType !== OID.signedData) throw new TsaAttemptError('granted but no time-stamp token in the answer', false);
   let tst: pkijs.TSTInfo;
   try {
-    const sd = new pkijs.SignedData({ schema: token.content });
+    const sd = new P.SignedData({ schema: token.content });
     if (sd.encapContentInfo.eContentType !== OID.tstInfo || !sd.encapContentInfo.eContent) throw new Error('no TSTInfo');
-    const inner = asn1js.fromBER(sd.encapContentInfo.eContent.getValue());
-    tst = new pkijs.TSTInfo({ schema: inner.result });
+    const inner = A.fromBER(sd.encapContentInfo.eContent.getValue());
+    tst = new P.TSTInfo({ schema: inner.result });
   } catch {
     throw new TsaAttemptError('the time-stamp token cannot be read', false);
   }

@@ -4,15 +4,18 @@
  * TSA certificate's extended key usage. Trust in the TSA (its chain to an anchor, revocation) is decided
  * by validateCertificate(..., purpose 'timestamping'): see validateTimestampTrust below.
  */
-import * as asn1js from 'asn1js';
+import type * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
 import { problem, type Problem } from '../core/problem.js';
-import * as pkijs from 'pkijs';
+import { asn1, pki } from './asn1-lazy.js';
 import type { ChainResult, ValidateOptions } from './chain-builder.js';
 import { validateCertificate } from './chain-builder.js';
+import { isPlainName } from './cert-data.js';
 import { parseCerts, type ChainCert } from './chain-cert.js';
-import { checkSignerInfo } from './verify-signer-info.js';
+import { TAG, asnTimeOf, strictRoot } from './der.js';
+import { asnValue, checkSignerInfo } from './verify-signer-info.js';
 import { decodeOid, fromPkijsSignerInfo, parseSignerInfo, type CmsSignerInfo } from './cms-signer-info.js';
-import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, parseDer, rawBytes, readTlv, children, toHex, trimDer, type Tlv } from './verify-util.js';
+import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, oidText, parseDer, rawBytes, readAlgId, readTlv, children, toHex, trimDer, type Tlv } from './verify-util.js';
 
 export interface TimestampCheck {
   valid: boolean;
@@ -38,7 +41,8 @@ export interface TimestampCheck {
 export interface ParsedSignedData {
   signerInfos: CmsSignerInfo[];
   eContentType: string;
-  eContent?: asn1js.AsnType;
+  /** the encoding of the eContent value (an OCTET STRING, BER pieces possible from the asn1js path) */
+  eContent?: Uint8Array;
   certs: ChainCert[];
   certDers: Uint8Array[];
   crls: Uint8Array[];
@@ -103,10 +107,13 @@ function parseSignedDataFast(buf: Uint8Array, what: string): ParsedSignedData {
   const eciKids = kids(eci);
   if (!eciKids[0] || eciKids[0].tag !== 6) fail(what, 'SignedData without encapContentInfo');
   const eContentType = oidOf(buf, eciKids[0]);
-  let eContent: asn1js.AsnType | undefined;
+  let eContent: Uint8Array | undefined;
   if (eciKids[1] && eciKids[1].cls === 2) {
     const inner = kids(eciKids[1])[0];
-    if (inner) eContent = parseDer(buf.subarray(inner.start, inner.end), 'eContent');
+    if (inner) {
+      eContent = buf.slice(inner.start, inner.end);
+      if (!strictRoot(eContent)) parseDer(eContent, 'eContent'); // throws as before when asn1js cannot read it
+    }
   }
   const problems: Problem[] = [];
   const rawCerts: Uint8Array[] = [];
@@ -148,8 +155,15 @@ function oidOf(buf: Uint8Array, t: Tlv): string {
   return (parseDer(buf.subarray(t.start, t.end), 'OID') as asn1js.ObjectIdentifier).valueBlock.toString();
 }
 
-/** BER path (indefinite lengths, as some old signers write): asn1js all the way. */
+/** BER path (indefinite lengths, as some old signers write): asn1js all the way (loaded only then). */
 function parseSignedDataAsn1(der: Uint8Array, what: string): ParsedSignedData {
+  const asn1js = asn1();
+  const pkijs = pki();
+  return parseSignedDataAsn1Body(asn1js, pkijs, der, what);
+}
+
+
+function parseSignedDataAsn1Body(asn1js: typeof import('asn1js'), pkijs: typeof import('pkijs'), der: Uint8Array, what: string): ParsedSignedData {
   const ci = parseDer(trimDer(der), what);
   if (!(ci instanceof asn1js.Sequence) || ci.valueBlock.value.length < 2) fail(what, 'not a CMS ContentInfo');
   const [ctOid, wrapped] = ci.valueBlock.value;
@@ -166,7 +180,8 @@ function parseSignedDataAsn1(der: Uint8Array, what: string): ParsedSignedData {
   if (!(eci instanceof asn1js.Sequence) || !(eci.valueBlock.value[0] instanceof asn1js.ObjectIdentifier)) fail(what, 'SignedData without encapContentInfo');
   const eContentType = (eci.valueBlock.value[0] as asn1js.ObjectIdentifier).valueBlock.toString();
   const ecWrap = eci.valueBlock.value[1];
-  const eContent = ecWrap instanceof asn1js.Constructed && ecWrap.idBlock.tagClass === 3 ? ecWrap.valueBlock.value[0] : undefined;
+  const eContentAsn = ecWrap instanceof asn1js.Constructed && ecWrap.idBlock.tagClass === 3 ? ecWrap.valueBlock.value[0] : undefined;
+  const eContent = eContentAsn ? rawBytes(eContentAsn) : undefined;
   const problems: Problem[] = [];
   const rawCerts: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
@@ -229,23 +244,23 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, imprintFor: (al
     return res;
   }
   // eContent may be a constructed OCTET STRING (BER): join its pieces.
-  const tstDer = octets(eContent);
-  let tst: pkijs.TSTInfo;
+  const tstDer = eContentOctets(eContent);
+  let tst: TstFacts;
   try {
-    tst = new pkijs.TSTInfo({ schema: parseDer(tstDer, 'TSTInfo') });
+    tst = readTstInfo(tstDer);
   } catch (e) {
     res.problems.push(problem('TS_TSTINFO_UNPARSEABLE', { detail: errorText(e) }));
     return res;
   }
-  res.time = asnTimeToDate(tst.genTime);
-  res.serialNumber = toHex(tst.serialNumber.valueBlock.valueHexView);
+  res.time = tst.genTime;
+  res.serialNumber = toHex(tst.serialNumber);
   res.policy = tst.policy;
-  const alg = digestNameForOid(tst.messageImprint.hashAlgorithm.algorithmId);
+  const alg = digestNameForOid(tst.hashAlgorithm);
   res.imprintAlgorithm = alg;
   if (!isSupportedDigest(alg)) res.problems.push(problem('TS_IMPRINT_UNSUPPORTED', { alg }));
   else {
     try {
-      res.imprintMatches = bytesEqual(tst.messageImprint.hashedMessage.valueBlock.valueHexView, await imprintFor(alg));
+      res.imprintMatches = bytesEqual(tst.hashedMessage, await imprintFor(alg));
       if (!res.imprintMatches) res.problems.push(problem('TS_IMPRINT_MISMATCH'));
     } catch (e) {
       res.problems.push(problem('TS_IMPRINT_UNHASHABLE', { detail: errorText(e) }));
@@ -274,13 +289,100 @@ export async function verifyTimestampToken(tokenDer: Uint8Array, imprintFor: (al
   return res;
 }
 
+/** The content of the eContent OCTET STRING (its pieces joined when BER), or the value's encoding when it is something else. */
+export function eContentOctets(raw: Uint8Array): Uint8Array {
+  const t = strictRoot(raw);
+  if (t) return t.cls === 0 && t.tag === TAG.octetString && !t.constructed ? raw.subarray(t.valueStart, t.end) : raw;
+  return octets(asnValue(raw));
+}
+
 function octets(v: asn1js.AsnType): Uint8Array {
-  if (v instanceof asn1js.OctetString) {
+  if (v instanceof asn1().OctetString) {
     if (!v.idBlock.isConstructed) return v.valueBlock.valueHexView;
     const parts = (v.valueBlock.value as asn1js.OctetString[]).map((p) => octets(p));
     return Buffer.concat(parts);
   }
   return rawBytes(v);
+}
+
+/** What the verifier reads of a TSTInfo. */
+export interface TstFacts {
+  genTime: Date | undefined;
+  serialNumber: Uint8Array;
+  policy: string;
+  hashAlgorithm: string;
+  hashedMessage: Uint8Array;
+}
+
+/** A TSTInfo: by hand when canonical DER, else pkijs (throws as pkijs does). */
+function readTstInfo(der: Uint8Array): TstFacts {
+  return fastTstInfo(der) ?? tstInfoViaPkijs(der);
+}
+
+/** The pkijs reading (BER and unusual shapes). Exported for the differential test. */
+export function tstInfoViaPkijs(der: Uint8Array): TstFacts {
+  const tst: pkijs.TSTInfo = new (pki().TSTInfo)({ schema: parseDer(der, 'TSTInfo') });
+  return {
+    genTime: asnTimeToDate(tst.genTime),
+    serialNumber: tst.serialNumber.valueBlock.valueHexView,
+    policy: tst.policy,
+    hashAlgorithm: tst.messageImprint.hashAlgorithm.algorithmId,
+    hashedMessage: tst.messageImprint.hashedMessage.valueBlock.valueHexView,
+  };
+}
+
+const ctxT = (t: Tlv | undefined, n: number): t is Tlv => t !== undefined && t.cls === 2 && t.tag === n;
+const uniT = (t: Tlv | undefined, tag: number, constructed = false): t is Tlv => t !== undefined && t.cls === 0 && t.tag === tag && t.constructed === constructed;
+
+/** TSTInfo (RFC 3161 §2.4.2) in its canonical shape; undefined: let pkijs read it. */
+export function fastTstInfo(der: Uint8Array): TstFacts | undefined {
+  const root = strictRoot(der);
+  if (!uniT(root, TAG.sequence, true)) return undefined;
+  const k = children(der, root);
+  const [version, policy, imprint, serial, genTime] = k;
+  if (!uniT(version, TAG.integer) || !uniT(policy, TAG.oid) || !uniT(imprint, TAG.sequence, true) || !uniT(serial, TAG.integer) || !uniT(genTime, TAG.generalizedTime)) return undefined;
+  const mi = children(der, imprint);
+  const hashAlg = readAlgId(der, mi[0]);
+  if (mi.length !== 2 || !hashAlg || !uniT(mi[1], TAG.octetString)) return undefined;
+  let i = 5;
+  if (uniT(k[i], TAG.sequence, true)) {
+    // accuracy { seconds INTEGER OPTIONAL, millis [0] OPTIONAL, micros [1] OPTIONAL }
+    const acc = children(der, k[i]!);
+    let j = 0;
+    if (uniT(acc[j], TAG.integer)) j++;
+    if (ctxT(acc[j], 0) && !acc[j]!.constructed) j++;
+    if (ctxT(acc[j], 1) && !acc[j]!.constructed) j++;
+    if (j !== acc.length) return undefined;
+    i++;
+  }
+  if (uniT(k[i], TAG.boolean)) i++;
+  if (uniT(k[i], TAG.integer)) i++;
+  if (ctxT(k[i], 0)) {
+    // tsa [0] GeneralName: a directoryName (what TSAs write) or a simple name
+    const g = k[i]!.constructed ? children(der, k[i]!) : [];
+    const n = g[0];
+    const dirName = ctxT(n, 4) && n.constructed && children(der, n).length === 1 && isPlainName(der, children(der, n)[0]);
+    const simple = n !== undefined && n.cls === 2 && !n.constructed && [1, 2, 6, 7].includes(n.tag);
+    if (g.length !== 1 || !(dirName || simple)) return undefined;
+    i++;
+  }
+  if (ctxT(k[i], 1)) {
+    const exts = k[i]!.constructed ? children(der, k[i]!) : [];
+    if (exts.length === 0) return undefined;
+    for (const e of exts) {
+      const p = uniT(e, TAG.sequence, true) ? children(der, e) : [];
+      if (p.length < 2 || p.length > 3 || !uniT(p[0], TAG.oid) || !uniT(p[p.length - 1], TAG.octetString) || (p.length === 3 && !uniT(p[1], TAG.boolean))) return undefined;
+    }
+    i++;
+  }
+  if (i !== k.length) return undefined;
+  return {
+    genTime: asnTimeOf(der, genTime),
+    serialNumber: der.slice(serial.valueStart, serial.end),
+    policy: oidText(der, policy),
+    hashAlgorithm: hashAlg.algorithmId,
+    hashedMessage: der.slice(mi[1]!.valueStart, mi[1]!.end),
+  };
 }
 
 /**

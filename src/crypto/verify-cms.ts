@@ -3,10 +3,12 @@
  * the signature value and an embedded signature timestamp; collect certificates and revocation data for
  * chain validation. Never throws on bad input: a CMS that cannot be parsed gives `parsed: false`.
  */
-import * as asn1js from 'asn1js';
+import type * as asn1js from 'asn1js';
 import { problem, type Problem } from '../core/problem.js';
+import { asn1 } from './asn1-lazy.js';
+import { TAG, children, strictRoot } from './der.js';
 import { parseSignedData, verifyTimestampToken, type TimestampCheck } from './timestamp-verify.js';
-import { attributeRaw, attributeValues, checkSignerInfo } from './verify-signer-info.js';
+import { asnValue, attributeRaw, attributeValues, checkSignerInfo } from './verify-signer-info.js';
 import { parseCerts } from './chain-cert.js';
 import { rsaDigestInfo } from './verify-signature.js';
 import { OID, bytesEqual, errorText, hashBytes, isSupportedDigest, isWeakDigest, parseDer, rawBytes, trimDer } from './verify-util.js';
@@ -99,7 +101,7 @@ export async function checkCms(
   let signedContent: Uint8Array | undefined;
   let sha1Ok = true;
   if (o.sha1Content) {
-    signedContent = sd.eContent instanceof asn1js.OctetString ? octetsOf(sd.eContent) : undefined;
+    signedContent = sd.eContent ? signedOctets(sd.eContent) : undefined;
     sha1Ok = signedContent !== undefined && bytesEqual(signedContent, await contentDigestFor('sha1'));
     if (!sha1Ok) res.attributeProblems.push(problem('CMS_SHA1_CONTENT_MISMATCH'));
   } else if (sd.eContent) res.attributeProblems.push(problem('CMS_NOT_DETACHED'));
@@ -154,7 +156,28 @@ export async function checkCms(
   return res;
 }
 
-function parseRevocationInfoArchival(v: asn1js.AsnType): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
+/** RevocationInfoArchival ::= SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CRL, ocsp [1] EXPLICIT SEQUENCE OF OCSPResponse, … }. */
+export function parseRevocationInfoArchival(raw: Uint8Array): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
+  const t = strictRoot(raw);
+  if (!t) return parseRevocationInfoArchivalAsn(asnValue(raw));
+  const crls: Uint8Array[] = [];
+  const ocsps: Uint8Array[] = [];
+  if (t.cls !== 0 || t.tag !== TAG.sequence || !t.constructed) return { crls, ocsps };
+  for (const tagged of children(raw, t)) {
+    if (tagged.cls !== 2 || !tagged.constructed) continue;
+    const inner = children(raw, tagged)[0];
+    if (!inner || inner.cls !== 0 || inner.tag !== TAG.sequence || !inner.constructed) continue;
+    for (const item of children(raw, inner)) {
+      if (tagged.tag === 0) crls.push(raw.slice(item.start, item.end));
+      else if (tagged.tag === 1) ocsps.push(raw.slice(item.start, item.end));
+    }
+  }
+  return { crls, ocsps };
+}
+
+/** The same, over asn1js' reading (BER). */
+function parseRevocationInfoArchivalAsn(v: asn1js.AsnType): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
+  const asn1js = asn1();
   const crls: Uint8Array[] = [];
   const ocsps: Uint8Array[] = [];
   if (!(v instanceof asn1js.Sequence)) return { crls, ocsps };
@@ -176,6 +199,14 @@ const INTEGRITY_CODES = new Set(['TS_IMPRINT_MISMATCH', 'TS_IMPRINT_UNHASHABLE',
 function octetsOf(v: asn1js.OctetString): Uint8Array {
   if (!v.idBlock.isConstructed) return v.valueBlock.valueHexView;
   return Buffer.concat((v.valueBlock.value as asn1js.OctetString[]).map((p) => octetsOf(p)));
+}
+
+/** eContent of an adbe.pkcs7.sha1 signature: the OCTET STRING's content (pieces joined), or undefined when it is not one. */
+function signedOctets(raw: Uint8Array): Uint8Array | undefined {
+  const t = strictRoot(raw);
+  if (t) return t.cls === 0 && t.tag === TAG.octetString && !t.constructed ? raw.subarray(t.valueStart, t.end) : undefined;
+  const v = asnValue(raw);
+  return v instanceof asn1().OctetString ? octetsOf(v) : undefined;
 }
 
 /**
@@ -232,7 +263,7 @@ export async function checkX509RsaSha1(
   let sig: Uint8Array;
   try {
     const v = parseDer(trimDer(contents), 'adbe.x509.rsa_sha1 signature');
-    if (!(v instanceof asn1js.OctetString)) throw new Error('not an OCTET STRING');
+    if (!(v instanceof asn1().OctetString)) throw new Error('not an OCTET STRING');
     sig = octetsOf(v);
   } catch (e) {
     return emptyCheck(problem('CMS_UNPARSEABLE', { detail: errorText(e) }));

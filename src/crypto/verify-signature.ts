@@ -4,9 +4,8 @@
  * and is slower; node:crypto covers RSA PKCS#1 v1.5, RSA-PSS, ECDSA (DER and plain), DSA and EdDSA directly.
  */
 import { constants, createHash, createPublicKey, publicDecrypt, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
-import { bytesEqual, digestNameForOid, isSupportedDigest, DIGEST_OID_BY_NAME } from './verify-util.js';
+import { asn1, pki } from './asn1-lazy.js';
+import { type AlgId, bytesEqual, digestNameForOid, isSupportedDigest, pkijsAlgId, DIGEST_OID_BY_NAME } from './verify-util.js';
 
 const RSA_SIG: Record<string, string> = {
   '1.2.840.113549.1.1.5': 'sha1',
@@ -75,7 +74,7 @@ export function publicKeyFromSpki(spkiDer: Uint8Array): KeyObject {
 
 /** The algorithm of a signature as a node:crypto call; `digestHint` is used when the OID names no hash (CMS rsaEncryption). */
 export function describeSignatureAlgorithm(
-  alg: pkijs.AlgorithmIdentifier,
+  alg: AlgId,
   digestHint?: string,
 ): { kind: SignatureKind; hash: string | null; saltLength?: number; mgf1Hash?: string; plain?: boolean } | { error: string } {
   const oid = alg.algorithmId;
@@ -102,11 +101,15 @@ export function describeSignatureAlgorithm(
     let mgf1Hash = 'sha1';
     let saltLength = 20;
     try {
-      if (alg.algorithmParams && !(alg.algorithmParams instanceof asn1js.Null)) {
-        const p = new pkijs.RSASSAPSSParams({ schema: alg.algorithmParams });
+      // Absent or NULL parameters: the defaults. Anything else is read by pkijs (rare: loaded then).
+      const isNull = alg.params !== undefined && alg.params.length === 2 && alg.params[0] === 0x05 && alg.params[1] === 0x00;
+      const algorithmParams = alg.params && !isNull ? pkijsAlgId(alg).algorithmParams : undefined;
+      if (algorithmParams && !(algorithmParams instanceof asn1().Null)) {
+        const P = pki();
+        const p = new P.RSASSAPSSParams({ schema: algorithmParams });
         hash = digestNameForOid(p.hashAlgorithm.algorithmId);
         const mgfHashOid = p.maskGenAlgorithm?.algorithmParams
-          ? new pkijs.AlgorithmIdentifier({ schema: p.maskGenAlgorithm.algorithmParams }).algorithmId
+          ? new P.AlgorithmIdentifier({ schema: p.maskGenAlgorithm.algorithmParams }).algorithmId
           : DIGEST_OID_BY_NAME.sha1;
         mgf1Hash = digestNameForOid(mgfHashOid!);
         saltLength = p.saltLength;
@@ -121,7 +124,7 @@ export function describeSignatureAlgorithm(
 
 /** Verifies `signature` over `data` (the function hashes `data` itself). */
 export function verifySignature(args: {
-  algorithm: pkijs.AlgorithmIdentifier;
+  algorithm: AlgId;
   digestHint?: string;
   publicKey: KeyObject;
   data: Uint8Array;
@@ -207,9 +210,9 @@ function verifyPssAnyMgf(key: KeyObject, hash: string, mgfHash: string, saltLen:
 export function verifyRsaPkcs1Digest(publicKey: KeyObject, hash: string, digest: Uint8Array, signature: Uint8Array): SignatureCheck {
   try {
     const decoded = publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
-    const info = asn1js.fromBER(new Uint8Array(decoded));
+    const info = asn1().fromBER(new Uint8Array(decoded));
     if (info.offset === -1) return { ok: false, kind: 'rsa-pkcs1', hash, error: 'not a DigestInfo' };
-    const di = new pkijs.DigestInfo({ schema: info.result });
+    const di = new (pki().DigestInfo)({ schema: info.result });
     const alg = digestNameForOid(di.digestAlgorithm.algorithmId);
     const ok = alg === hash && bytesEqual(di.digest.valueBlock.valueHexView, digest);
     return { ok, kind: 'rsa-pkcs1', hash, error: ok ? undefined : 'signature does not verify' };
@@ -222,9 +225,9 @@ export function verifyRsaPkcs1Digest(publicKey: KeyObject, hash: string, digest:
 export function rsaDigestInfo(publicKey: KeyObject, signature: Uint8Array): { alg: string; digest: Uint8Array } | undefined {
   try {
     const decoded = publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
-    const info = asn1js.fromBER(new Uint8Array(decoded));
+    const info = asn1().fromBER(new Uint8Array(decoded));
     if (info.offset === -1) return undefined;
-    const di = new pkijs.DigestInfo({ schema: info.result });
+    const di = new (pki().DigestInfo)({ schema: info.result });
     return { alg: digestNameForOid(di.digestAlgorithm.algorithmId), digest: di.digest.valueBlock.valueHexView };
   } catch {
     return undefined;

@@ -6,13 +6,14 @@
  * pkcs7.verify is not implemented; pkijs' SignedData.verify stops at the first problem and cannot
  * verify RSA over a bare digest).
  */
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as asn1js from 'asn1js';
 import { problem, type Problem } from '../core/problem.js';
+import { asn1, pki } from './asn1-lazy.js';
 import { ChainCert, normSerial } from './chain-cert.js';
 import type { CmsAttributes, CmsSignerInfo } from './cms-signer-info.js';
+import { TAG, asnTimeOf, strictRoot, type Tlv } from './der.js';
 import { verifyRsaPkcs1Digest, verifySignature } from './verify-signature.js';
-import { OID, asnTimeToDate, children, readTlv, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, rawBytes, toHex } from './verify-util.js';
+import { OID, asnTimeToDate, children, readTlv, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, isWeakDigest, oidText, readAlgId, toHex } from './verify-util.js';
 
 export interface SignerInfoCheck {
   digestAlgorithm: string;
@@ -36,9 +37,73 @@ export interface SignerInfoCheck {
   notes: Problem[];
 }
 
-export function attributeValues(attrs: CmsAttributes | undefined, oid: string): asn1js.AsnType[][] {
+/** The values (their encodings) of every attribute of type `oid`. */
+export function attributeValues(attrs: CmsAttributes | undefined, oid: string): Uint8Array[][] {
   if (!attrs) return [];
   return attrs.attributes.filter((a) => a.type === oid).map((a) => a.values);
+}
+
+/**
+ * asn1js' reading of one encoded value, for the values that are not strict DER (BER from the pkijs path):
+ * the object the verifier always inspected there. Strict DER values are read by hand.
+ */
+export function asnValue(raw: Uint8Array): asn1js.AsnType {
+  return asn1().fromBER(raw).result;
+}
+
+const isPrimU = (t: Tlv | undefined, tag: number): t is Tlv => t !== undefined && t.cls === 0 && t.tag === tag && !t.constructed;
+const isSeqU = (t: Tlv | undefined): t is Tlv => t !== undefined && t.cls === 0 && t.tag === TAG.sequence && t.constructed;
+
+/** contentType value → dotted OID ('' when it is not an OBJECT IDENTIFIER). */
+export function contentTypeOf(raw: Uint8Array): string {
+  const t = strictRoot(raw);
+  if (t) return isPrimU(t, TAG.oid) ? oidText(raw, t) : '';
+  const v = asnValue(raw);
+  return v instanceof asn1().ObjectIdentifier ? v.valueBlock.toString() : '';
+}
+
+/** messageDigest value → the digest, or undefined when it is not an OCTET STRING. */
+export function messageDigestOf(raw: Uint8Array): Uint8Array | undefined {
+  const t = strictRoot(raw);
+  if (t) return isPrimU(t, TAG.octetString) ? raw.subarray(t.valueStart, t.end) : undefined;
+  const v = asnValue(raw);
+  return v instanceof asn1().OctetString ? v.valueBlock.valueHexView : undefined;
+}
+
+/** signingTime value → Date (UTCTime / GeneralizedTime), else undefined. */
+export function signingTimeOf(raw: Uint8Array): Date | undefined {
+  const t = strictRoot(raw);
+  if (t) return t.cls === 0 && (t.tag === TAG.utcTime || t.tag === TAG.generalizedTime) ? asnTimeOf(raw, t) : undefined;
+  return asnTimeToDate(asnValue(raw));
+}
+
+function kids(buf: Uint8Array, t: Tlv): Tlv[] {
+  return children(buf, t);
+}
+
+/** The first ESSCertID(v2) of a canonical SigningCertificate(V2) value; undefined: read it with asn1js. */
+function essFast(raw: Uint8Array, isV2: boolean): { empty: true } | { hashAlg: string; certHash: Uint8Array; serial?: Uint8Array } | undefined {
+  const t = strictRoot(raw);
+  if (!isSeqU(t)) return undefined;
+  const k = kids(raw, t);
+  if (!isSeqU(k[0])) return undefined;
+  const ids = kids(raw, k[0]);
+  if (ids.length === 0) return { empty: true };
+  if (!isSeqU(ids[0])) return undefined;
+  const parts = kids(raw, ids[0]);
+  let idx = 0;
+  let hashAlg = isV2 ? 'sha256' : 'sha1';
+  if (isV2 && isSeqU(parts[0])) {
+    const a = readAlgId(raw, parts[0]);
+    if (!a) return undefined;
+    hashAlg = digestNameForOid(a.algorithmId);
+    idx = 1;
+  }
+  const h = parts[idx];
+  if (!isPrimU(h, TAG.octetString)) return undefined;
+  const is = parts[idx + 1];
+  const serialT = isSeqU(is) ? kids(raw, is)[1] : undefined;
+  return { hashAlg, certHash: raw.subarray(h.valueStart, h.end), serial: isPrimU(serialT, TAG.integer) ? raw.subarray(serialT.valueStart, serialT.end) : undefined };
 }
 
 export function findSignerCert(si: CmsSignerInfo, certs: ChainCert[]): ChainCert | undefined {
@@ -55,43 +120,66 @@ export function findSignerCerts(si: CmsSignerInfo, certs: ChainCert[]): ChainCer
   return certs.filter((c) => c.subjectKeyId === hex || toHex(c.keyHash('sha1')) === hex);
 }
 
+/** Checks one SigningCertificate(V2) value against the signer certificate; pushes problems. */
+export function checkEssValue(raw: Uint8Array, isV2: boolean, cert: ChainCert | undefined, problems: Problem[]): void {
+  const fast = essFast(raw, isV2);
+  if (fast && 'empty' in fast) {
+    problems.push(problem('ESS_EMPTY'));
+    return;
+  }
+  if (fast) {
+    if (!cert) return;
+    if (!isSupportedDigest(fast.hashAlg)) problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: fast.hashAlg }));
+    else if (!bytesEqual(fast.certHash, hashBytes(fast.hashAlg, cert.der))) problems.push(problem('ESS_CERT_MISMATCH'));
+    else if (fast.serial && normSerial(toHex(fast.serial)) !== cert.serialHex) problems.push(problem('ESS_SERIAL_MISMATCH'));
+    return;
+  }
+  // BER or an unusual shape: asn1js and pkijs, exactly as the verifier always read it.
+  try {
+    const A = asn1();
+    const seq = asnValue(raw) as asn1js.Sequence;
+    const certIds = (seq.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
+    const first = certIds[0] as asn1js.Sequence | undefined;
+    if (!first) {
+      problems.push(problem('ESS_EMPTY'));
+      return;
+    }
+    const parts = first.valueBlock.value;
+    let idx = 0;
+    let hashAlg = isV2 ? 'sha256' : 'sha1';
+    if (isV2 && parts[0] instanceof A.Sequence) {
+      hashAlg = digestNameForOid(new (pki().AlgorithmIdentifier)({ schema: parts[0] }).algorithmId);
+      idx = 1;
+    }
+    const certHash = (parts[idx] as asn1js.OctetString).valueBlock.valueHexView;
+    if (!cert) return;
+    if (!isSupportedDigest(hashAlg)) {
+      problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: hashAlg }));
+      return;
+    }
+    if (!bytesEqual(certHash, hashBytes(hashAlg, cert.der))) {
+      problems.push(problem('ESS_CERT_MISMATCH'));
+      return;
+    }
+    const issuerSerial = parts[idx + 1] as asn1js.Sequence | undefined;
+    if (issuerSerial instanceof A.Sequence) {
+      const serialAsn = issuerSerial.valueBlock.value[1];
+      if (serialAsn instanceof A.Integer && normSerial(toHex(serialAsn.valueBlock.valueHexView)) !== cert.serialHex) {
+        problems.push(problem('ESS_SERIAL_MISMATCH'));
+      }
+    }
+  } catch (e) {
+    problems.push(problem('ESS_MALFORMED', { detail: errorText(e) }));
+  }
+}
+
 /** Checks ESS signingCertificate(V2) against the signer certificate; pushes problems. Returns true when present. */
 function checkEssAttribute(si: CmsSignerInfo, cert: ChainCert | undefined, problems: Problem[]): boolean {
   const v2 = attributeValues(si.signedAttrs, OID.signingCertificateV2);
   const v1 = attributeValues(si.signedAttrs, OID.signingCertificate);
   if (v2.length + v1.length === 0) return false;
   if (v2.length > 1 || v1.length > 1) problems.push(problem('ESS_REPEATED'));
-  const check = (value: asn1js.AsnType, isV2: boolean) => {
-    try {
-      const seq = value as asn1js.Sequence;
-      const certIds = (seq.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
-      const first = certIds[0] as asn1js.Sequence | undefined;
-      if (!first) return problems.push(problem('ESS_EMPTY'));
-      const parts = first.valueBlock.value;
-      let idx = 0;
-      let hashAlg = isV2 ? 'sha256' : 'sha1';
-      if (isV2 && parts[0] instanceof asn1js.Sequence) {
-        hashAlg = digestNameForOid(new pkijs.AlgorithmIdentifier({ schema: parts[0] }).algorithmId);
-        idx = 1;
-      }
-      const certHash = (parts[idx] as asn1js.OctetString).valueBlock.valueHexView;
-      if (!cert) return;
-      if (!isSupportedDigest(hashAlg)) return problems.push(problem('ESS_HASH_UNSUPPORTED', { alg: hashAlg }));
-      if (!bytesEqual(certHash, hashBytes(hashAlg, cert.der))) {
-        problems.push(problem('ESS_CERT_MISMATCH'));
-        return;
-      }
-      const issuerSerial = parts[idx + 1] as asn1js.Sequence | undefined;
-      if (issuerSerial instanceof asn1js.Sequence) {
-        const serialAsn = issuerSerial.valueBlock.value[1];
-        if (serialAsn instanceof asn1js.Integer && normSerial(toHex(serialAsn.valueBlock.valueHexView)) !== cert.serialHex) {
-          problems.push(problem('ESS_SERIAL_MISMATCH'));
-        }
-      }
-    } catch (e) {
-      problems.push(problem('ESS_MALFORMED', { detail: errorText(e) }));
-    }
-  };
+  const check = (raw: Uint8Array, isV2: boolean) => checkEssValue(raw, isV2, cert, problems);
   for (const vals of v2) if (vals[0]) check(vals[0], true);
   for (const vals of v1) if (vals[0]) check(vals[0], false);
   return true;
@@ -147,15 +235,15 @@ export async function checkSignerInfo(
     const ct = attributeValues(si.signedAttrs, OID.contentType);
     if (ct.length !== 1 || ct[0]!.length !== 1) problems.push(problem('ATTR_CONTENT_TYPE_MISSING'));
     else {
-      const v = ct[0]![0];
-      const oid = v instanceof asn1js.ObjectIdentifier ? v.valueBlock.toString() : '';
+      const oid = contentTypeOf(ct[0]![0]!);
       if (oid !== opts.expectedContentType) problems.push(problem('ATTR_CONTENT_TYPE_WRONG', { found: oid || '?', expected: opts.expectedContentType }));
     }
     const md = attributeValues(si.signedAttrs, OID.messageDigest);
-    if (md.length !== 1 || md[0]!.length !== 1 || !(md[0]![0] instanceof asn1js.OctetString)) {
+    const mdValue = md.length === 1 && md[0]!.length === 1 ? messageDigestOf(md[0]![0]!) : undefined;
+    if (!mdValue) {
       problems.push(problem('ATTR_MESSAGE_DIGEST_MISSING'));
     } else {
-      res.messageDigestMatches = bytesEqual((md[0]![0] as asn1js.OctetString).valueBlock.valueHexView, contentDigest);
+      res.messageDigestMatches = bytesEqual(mdValue, contentDigest);
     }
     const nd = derProblem(new Uint8Array(si.signedAttrs.encodedValue));
     if (nd) {
@@ -163,7 +251,7 @@ export async function checkSignerInfo(
       res.notes.push(problem('SIGNED_ATTRS_NOT_DER', { detail: nd }));
     }
     const st = attributeValues(si.signedAttrs, OID.signingTime);
-    if (st[0]?.[0]) res.claimedSigningTime = asnTimeToDate(st[0][0]);
+    if (st[0]?.[0]) res.claimedSigningTime = signingTimeOf(st[0][0]);
     res.hasSigningCertificateAttr = checkEssAttribute(si, res.signerCert, problems);
     if (res.signerCert) {
       const data = new Uint8Array(si.signedAttrs.encodedValue); // original bytes, tag already set to SET (0x31)
@@ -202,7 +290,7 @@ export async function checkSignerInfo(
 
 /** Reads the DER of every element of an attribute's values (helper for unsigned attributes). */
 export function attributeRaw(attrs: CmsAttributes | undefined, oid: string): Uint8Array[] {
-  return attributeValues(attrs, oid).flatMap((vals) => vals.map((v) => rawBytes(v)));
+  return attributeValues(attrs, oid).flat();
 }
 
 /**

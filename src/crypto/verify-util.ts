@@ -3,7 +3,10 @@
  * safe DER parser. Kept here (not in x509.ts) so verification does not depend on the signing code.
  */
 import { createHash, type Hash } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import type * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
+import { asn1, pki } from './asn1-lazy.js';
+import { isStrictDer, readTlv, type Tlv } from './der.js';
 
 export { OID } from './oids.js';
 import { OID } from './oids.js';
@@ -87,7 +90,7 @@ export function parseDer(bytes: Uint8Array, what: string): asn1js.AsnType {
   // The limit is on bytes, not on asn1js' node count (default 10,000): a real CRL of a national CA has
   // hundreds of thousands of entries. Every node takes at least two bytes, so `byteLength` nodes is a bound
   // that never refuses well-formed input, and the byte cap keeps the work bounded.
-  const res = asn1js.fromBER(bytes, { maxNodes: Math.max(10_000, bytes.byteLength), maxContentLength: MAX_ASN1_BYTES });
+  const res = asn1().fromBER(bytes, { maxNodes: Math.max(10_000, bytes.byteLength), maxContentLength: MAX_ASN1_BYTES });
   if (res.offset === -1) throw new Error(`${what}: not valid ASN.1 (${res.result.error || 'parse error'})`);
   return res.result;
 }
@@ -140,3 +143,58 @@ export function rawBytes(v: asn1js.AsnType | asn1js.BaseBlock): Uint8Array {
 
 /** DER reading by offset (one implementation, shared with the signing path: der.ts). */
 export { children, readTlv, type Tlv } from './der.js';
+
+/**
+ * An AlgorithmIdentifier as verification uses it: the OID, the DER of the parameters when present, and
+ * the DER of the whole (for the rare callers that still hand it to pkijs). `pk` is the pkijs object
+ * when it came from pkijs (BER and unusual shapes).
+ */
+export interface AlgId {
+  algorithmId: string;
+  params?: Uint8Array;
+  der: Uint8Array;
+  pk?: pkijs.AlgorithmIdentifier;
+}
+
+/** SEQUENCE { OID, [one universal value] } in strict DER, or undefined (leave it to pkijs). */
+export function readAlgId(buf: Uint8Array, t: Tlv | undefined): AlgId | undefined {
+  if (!t || t.cls !== 0 || t.tag !== 16 || !t.constructed || !isStrictDer(buf, t)) return undefined;
+  const kids: Tlv[] = [];
+  for (let p = t.valueStart; p < t.end; ) {
+    const c = readTlv(buf, p, t.end);
+    kids.push(c);
+    p = c.end;
+  }
+  const [oid, params, ...rest] = kids;
+  if (!oid || oid.cls !== 0 || oid.tag !== 6 || rest.length > 0 || (params && params.cls !== 0)) return undefined;
+  const algorithmId = oidText(buf, oid);
+  return { algorithmId, params: params ? buf.slice(params.start, params.end) : undefined, der: buf.slice(t.start, t.end) };
+}
+
+export function algIdFromPkijs(a: pkijs.AlgorithmIdentifier): AlgId {
+  const params = a.algorithmParams as asn1js.BaseBlock | undefined;
+  return { algorithmId: a.algorithmId, params: params ? rawBytes(params) : undefined, der: rawBytes(a.toSchema()), pk: a };
+}
+
+/** The pkijs AlgorithmIdentifier of an AlgId (for the pkijs-only paths). */
+export function pkijsAlgId(a: AlgId): pkijs.AlgorithmIdentifier {
+  if (a.pk) return a.pk;
+  return new (pki().AlgorithmIdentifier)({ schema: parseDer(a.der, 'AlgorithmIdentifier') });
+}
+
+/** Dotted form of a canonical DER OBJECT IDENTIFIER (isStrictDer checked it). */
+export function oidText(buf: Uint8Array, t: Tlv): string {
+  const parts: number[] = [];
+  let v = 0;
+  for (let p = t.valueStart; p < t.end; p++) {
+    const b = buf[p]!;
+    v = v * 128 + (b & 0x7f);
+    if (!(b & 0x80)) {
+      parts.push(v);
+      v = 0;
+    }
+  }
+  const first = parts[0]!;
+  const head = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
+  return parts.length > 1 ? `${head}.${parts.slice(1).join('.')}` : head;
+}

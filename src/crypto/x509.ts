@@ -1,12 +1,14 @@
 /**
  * Generic X.509 / DER helpers shared by the signer, the token code (helper C) and verification (helper D).
- * Parsing is pkijs/asn1js; digests and key details come from node:crypto. Nothing here does I/O except
- * `readCertificatesFile`, which reads one small file the user named.
+ * Certificates are read by hand (cert-data.ts; pkijs only for BER and unusual shapes), PKCS#7 bundles by
+ * pkijs, loaded only for them (asn1-lazy.ts); digests and key details come from node:crypto. Nothing here
+ * does I/O except `readCertificatesFile`, which reads one small file the user named.
  */
 import { readFile } from 'node:fs/promises';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as pkijs from 'pkijs';
 import { inputError, msg } from '../core/errors.js';
+import { asn1, pki } from './asn1-lazy.js';
+import { readCertData, type CertData } from './cert-data.js';
 
 export { OID } from './oids.js';
 import { OID } from './oids.js';
@@ -23,7 +25,6 @@ export {
   type CertFields,
   type KeyUsageName,
 } from './der-cert.js';
-import { KEY_USAGE_NAMES, NAME_ATTRS, type KeyUsageName } from './der-cert.js';
 
 export function toBuffer(b: Uint8Array | ArrayBuffer): Buffer {
   return b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -32,12 +33,10 @@ export function toBuffer(b: Uint8Array | ArrayBuffer): Buffer {
 export { sha256Hex, toArrayBuffer } from './der-cert.js';
 import { toArrayBuffer } from './der-cert.js';
 
-/** Parses a DER certificate; throws an input error naming `label` when it is not one. */
-export function parseCertificate(der: Uint8Array, label = 'certificate'): pkijs.Certificate {
-  const asn = asn1js.fromBER(toArrayBuffer(der));
-  if (asn.offset === -1) throw badCert(label);
+/** Reads a DER certificate; throws an input error naming `label` when it is not one. */
+export function parseCertificate(der: Uint8Array, label = 'certificate'): CertData {
   try {
-    return new pkijs.Certificate({ schema: asn.result });
+    return readCertData(der);
   } catch (e) {
     throw badCert(label, e);
   }
@@ -47,65 +46,6 @@ function badCert(label: string, cause?: unknown) {
   return inputError('CERT_MALFORMED', msg(`${label}: not a valid X.509 certificate`, `${label}: không phải chứng thư số X.509 hợp lệ`), {
     cause,
   });
-}
-
-function escapeRdnValue(v: string): string {
-  return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
-}
-
-function attrValueToString(v: unknown): string {
-  const block = (v as { valueBlock?: { value?: unknown; valueHexView?: Uint8Array } }).valueBlock;
-  if (block && typeof block.value === 'string') return block.value;
-  const der = (v as asn1js.BaseBlock).toBER?.(false);
-  return der ? '#' + Buffer.from(der).toString('hex') : '';
-}
-
-/** "CN=…, O=…, C=VN" (RFC 4514: the last RDN of the sequence first). */
-export function nameToString(name: pkijs.RelativeDistinguishedNames): string {
-  return name.typesAndValues
-    .map((tv) => `${NAME_ATTRS[tv.type] ?? tv.type}=${escapeRdnValue(attrValueToString(tv.value))}`)
-    .reverse()
-    .join(', ');
-}
-
-export function commonNameOf(name: pkijs.RelativeDistinguishedNames): string | undefined {
-  const cn = name.typesAndValues.find((tv) => tv.type === '2.5.4.3');
-  return cn ? attrValueToString(cn.value) : undefined;
-}
-
-/** DER of a Name, as it appears in the certificate (for byte comparisons issuer ↔ subject). */
-export function nameDer(name: pkijs.RelativeDistinguishedNames): Buffer {
-  return Buffer.from(name.toSchema().toBER(false));
-}
-
-export function serialHex(cert: pkijs.Certificate): string {
-  const hex = Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString('hex');
-  return hex.replace(/^(00)+(?=.)/, '') || '0';
-}
-
-/** Key usage bits, or undefined when the extension is absent. */
-export function keyUsageOf(cert: pkijs.Certificate): KeyUsageName[] | undefined {
-  const ext = cert.extensions?.find((e) => e.extnID === OID.keyUsage);
-  if (!ext) return undefined;
-  let bits: Uint8Array;
-  const parsed = ext.parsedValue as asn1js.BitString | undefined;
-  if (parsed?.valueBlock?.valueHexView) bits = parsed.valueBlock.valueHexView;
-  else {
-    const asn = asn1js.fromBER(toArrayBuffer(ext.extnValue.valueBlock.valueHexView));
-    if (asn.offset === -1) return [];
-    bits = (asn.result as asn1js.BitString).valueBlock.valueHexView;
-  }
-  const out: KeyUsageName[] = [];
-  KEY_USAGE_NAMES.forEach((name, i) => {
-    const byte = bits[i >> 3] ?? 0;
-    if (byte & (0x80 >> (i & 7))) out.push(name);
-  });
-  return out;
-}
-
-export function isCaCertificate(cert: pkijs.Certificate): boolean {
-  const ext = cert.extensions?.find((e) => e.extnID === OID.basicConstraints);
-  return Boolean((ext?.parsedValue as pkijs.BasicConstraints | undefined)?.cA);
 }
 
 /** All certificates in PEM text ("-----BEGIN CERTIFICATE-----" blocks), as DER. */
@@ -123,13 +63,14 @@ export function pemToDerList(text: string, label = 'PEM'): Uint8Array[] {
 /** Certificates of a PKCS#7/CMS SignedData (a ".p7b" certs-only bundle), DER. */
 export function certificatesFromPkcs7(der: Uint8Array, label = 'PKCS#7'): Uint8Array[] {
   try {
-    const asn = asn1js.fromBER(toArrayBuffer(der));
+    const P = pki();
+    const asn = asn1().fromBER(toArrayBuffer(der));
     if (asn.offset === -1) throw new Error('not BER');
-    const ci = new pkijs.ContentInfo({ schema: asn.result });
+    const ci = new P.ContentInfo({ schema: asn.result });
     if (ci.contentType !== OID.signedData) throw new Error('not SignedData');
-    const sd = new pkijs.SignedData({ schema: ci.content });
+    const sd = new P.SignedData({ schema: ci.content });
     return (sd.certificates ?? [])
-      .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+      .filter((c): c is pkijs.Certificate => c instanceof P.Certificate)
       .map((c) => new Uint8Array(c.toSchema().toBER(false)));
   } catch (e) {
     throw inputError('CERT_BUNDLE_MALFORMED', msg(`${label}: not a readable PKCS#7 certificate bundle`, `${label}: không đọc được gói chứng thư PKCS#7`), {
@@ -165,15 +106,6 @@ export async function readCertificatesFile(path: string): Promise<Uint8Array[]> 
   } catch {
     return certificatesFromPkcs7(data, path);
   }
-}
-
-/** True when `issuerDer` issued `childDer` by name (and, when possible, by signature). */
-export function isIssuedBy(child: pkijs.Certificate, issuer: pkijs.Certificate): boolean {
-  return nameDer(child.issuer).equals(nameDer(issuer.subject));
-}
-
-export function isSelfIssued(cert: pkijs.Certificate): boolean {
-  return nameDer(cert.issuer).equals(nameDer(cert.subject));
 }
 
 export { formatDate } from './certificate-checks.js';

@@ -5,9 +5,9 @@
  * AIA caIssuers) with one fresh revocation answer per non-root certificate, grouped into DSS /VRI entries.
  */
 import { createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as asn1js from 'asn1js';
 import { isKysoError } from '../core/errors.js';
+import { asn1, pki } from '../crypto/asn1-lazy.js';
 import { certificatesOf, signatureTimestampOf } from '../crypto/cades.js';
 import { getChainCert, type ChainCert } from '../crypto/chain-cert.js';
 import { ocspResponderCerts } from '../crypto/ocsp-check.js';
@@ -47,11 +47,12 @@ export interface FileMaterial {
 /** The certificate that signed a CMS (its first SignerInfo's sid), among the embedded ones. */
 export function signerCertificateOf(cms: Uint8Array): ChainCert | undefined {
   try {
-    const ci = new pkijs.ContentInfo({ schema: asn1js.fromBER(new Uint8Array(cms).buffer).result });
-    const sd = new pkijs.SignedData({ schema: ci.content });
+    const P = pki(); // loaded on demand (asn1-lazy.ts)
+    const ci = new P.ContentInfo({ schema: asn1().fromBER(new Uint8Array(cms).buffer).result });
+    const sd = new P.SignedData({ schema: ci.content });
     const sid = sd.signerInfos[0]?.sid;
     const certs = certificatesOf(cms).map(getChainCert);
-    if (sid instanceof pkijs.IssuerAndSerialNumber) {
+    if (sid instanceof P.IssuerAndSerialNumber) {
       const serial = Buffer.from(sid.serialNumber.valueBlock.valueHexView).toString('hex').replace(/^(00)+/, '');
       const issuer = new Uint8Array(sid.issuer.toSchema().toBER(false));
       return certs.find((c) => c.serialHex.replace(/^(00)+/, '') === serial && Buffer.from(c.issuerDer).equals(Buffer.from(issuer)));

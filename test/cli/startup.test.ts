@@ -20,7 +20,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'kyso-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
-function loaded(args: string[], extraEnv: Record<string, string> = {}): { code: number | null; files: string[]; stdout: string } {
+function loaded(args: string[], extraEnv: Record<string, string> = {}): { code: number | null; files: string[]; urls: string[]; stdout: string } {
   const rec = path.join(dir, `rec-${n++}.txt`);
   const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/record-imports.mjs'), KYSO_BIN, ...args], {
     env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_RECORD_IMPORTS: rec, ...extraEnv },
@@ -32,11 +32,25 @@ function loaded(args: string[], extraEnv: Record<string, string> = {}): { code: 
   } catch {
     /* nothing recorded */
   }
-  const files = text
-    .split('\n')
-    .filter((u) => u.includes('/dist/'))
-    .map((u) => path.basename(new URL(u).pathname));
-  return { code: r.status, files, stdout: r.stdout };
+  const urls = text.split('\n').filter(Boolean);
+  const files = urls.filter((u) => u.includes('/dist/')).map((u) => path.basename(new URL(u).pathname));
+  return { code: r.status, files, urls, stdout: r.stdout };
+}
+
+/**
+ * The npm packages a run loaded: those bundled into the dist/bundle chunks it loaded (dist/bundle/meta.json
+ * lists each chunk's inputs) and those it loaded from node_modules itself (external or require()d).
+ */
+function packagesLoaded(r: { files: string[]; urls: string[] }): Set<string> {
+  const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  const libs = new Set<string>();
+  const add = (p: string) => {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(p);
+    if (m) libs.add(m[1]!);
+  };
+  for (const f of r.files) for (const input of Object.keys(meta.outputs[`dist/bundle/${f}`]?.inputs ?? {})) add(input);
+  for (const u of r.urls) add(new URL(u).pathname);
+  return libs;
 }
 
 describe('kyso start-up', () => {
@@ -87,15 +101,47 @@ describe('kyso start-up', () => {
     const input = (await makeSamplePdfs(dir)).simple;
     const r = loaded(['sign', input, '-o', path.join(dir, 'hot.pdf'), '--p12', pki.leaves['leader-rsa'].p12], { KYSO_P12_PASSWORD: pki.password });
     expect(r.code).toBe(0);
-    const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
-    const libs = new Set<string>();
-    for (const f of r.files) for (const input of Object.keys(meta.outputs[`dist/bundle/${f}`]?.inputs ?? {})) {
-      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-      if (m) libs.add(m[1]!);
-    }
+    const libs = packagesLoaded(r);
     expect(libs.size).toBeGreaterThan(0); // the meta file matches the bundle
     // pako: pdf-lib's deflate is node:zlib in the bundle (scripts/pako-zlib.mjs)
     expect([...libs].filter((l) => /^(pkijs|asn1js|node-forge|undici|pako)$/.test(l))).toEqual([]);
+  });
+
+  it('verifying a kyso-signed file (B-B; B-LTA: timestamps, DSS with OCSP/CRL; revocation checked online) loads neither pkijs nor asn1js; a BER CMS loads them on demand', async () => {
+    const pki = getPki();
+    const input = (await makeSamplePdfs(dir)).simple;
+    const env = { KYSO_P12_PASSWORD: pki.password };
+    for (const level of ['B-B', 'B-LTA']) {
+      const signed = path.join(dir, `verify-${level}.pdf`);
+      const tsa = level === 'B-B' ? [] : ['--tsa', pki.urls.tsa];
+      const s = spawnSync(process.execPath, [KYSO_BIN, 'sign', input, '-o', signed, '--level', level, ...tsa, '--p12', pki.leaves['leader-rsa'].p12], {
+        env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', ...env },
+        encoding: 'utf8',
+      });
+      expect(s.status, s.stderr).toBe(0);
+      const r = loaded(['verify', signed, '--trust', pki.root.cert, '--no-default-trust', '--json', '--cache-dir', path.join(dir, `cache-${level}`)]);
+      expect(r.code, r.stdout).toBe(0);
+      const sigs = JSON.parse(r.stdout).result.files[0].signatures as { level: string; indication: string }[];
+      expect(sigs[0]).toMatchObject({ level, indication: 'TOTAL_PASSED' });
+      const libs = packagesLoaded(r);
+      expect(r.files).toContain('cmd-verify.js');
+      expect([...libs].filter((l) => /^(pkijs|asn1js)$/.test(l)), level).toEqual([]);
+    }
+    // An unusual encoding (the CMS as BER: outer SEQUENCE of indefinite length, same size) still verifies,
+    // through pkijs loaded on demand from the bundle.
+    const ber = path.join(dir, 'verify-ber.pdf');
+    const bytes = readFileSync(path.join(dir, 'verify-B-B.pdf'));
+    const text = bytes.toString('latin1');
+    const at = text.indexOf('/Contents <') + '/Contents <'.length;
+    const hex = text.slice(at, text.indexOf('>', at));
+    expect(hex).toMatch(/^3082/i);
+    const body = hex.slice(8, 8 + 2 * Number.parseInt(hex.slice(4, 8), 16));
+    bytes.write(`3080${body}0000`, at, 'latin1');
+    writeFileSync(ber, bytes);
+    const r = loaded(['verify', ber, '--trust', pki.root.cert, '--no-default-trust', '--json', '--revocation', 'off']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout).result.files[0].signatures[0]).toMatchObject({ level: 'B-B', indication: 'TOTAL_PASSED' });
+    expect(packagesLoaded(r).has('pkijs')).toBe(true);
   });
 
   it('each declared summary is the description its command registers', async () => {
