@@ -124,7 +124,7 @@ describe('kyso start-up', () => {
       const sigs = JSON.parse(r.stdout).result.files[0].signatures as { level: string; indication: string }[];
       expect(sigs[0]).toMatchObject({ level, indication: 'TOTAL_PASSED' });
       const libs = packagesLoaded(r);
-      expect(r.files).toContain('cmd-verify.js');
+      expect(r.files).toContain('cmd-verify.cjs');
       expect([...libs].filter((l) => /^(pkijs|asn1js)$/.test(l)), level).toEqual([]);
     }
     // An unusual encoding (the CMS as BER: outer SEQUENCE of indefinite length, same size) still verifies,
