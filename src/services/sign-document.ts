@@ -209,7 +209,13 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   // before the batch returns (and so before the summary and exit 0), on every error path, and on a signal.
   const folders = new Set<string>();
   const madeFolders = new Set<string>();
-  const unregister = deps.onInterrupt(() => {
+  // A signal (Ctrl-C, SIGTERM) while a finished file is being published lets that publication end (a rename,
+  // a few ms; 2 s at most) so that the report names it; nothing further is started or published.
+  let interrupted = false;
+  let publishing: Promise<void> | undefined;
+  const unregister = deps.onInterrupt(async () => {
+    interrupted = true;
+    if (publishing) await Promise.race([publishing, new Promise((r) => setTimeout(r, 2000).unref())]);
     for (const t of temps) {
       try {
         unlinkSync(t);
@@ -355,12 +361,17 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     const queue: Promise<Ready>[] = [];
     let next = 0;
     const fill = () => {
-      while (queue.length < AHEAD && next < planned.length) queue.push(prepare(planned[next++]!));
+      while (!interrupted && queue.length < AHEAD && next < planned.length) queue.push(prepare(planned[next++]!));
     };
     fill();
     while (queue.length > 0) {
       const r = await queue.shift()!;
       const { p } = r;
+      if (interrupted) {
+        // the signal's report lists it as not signed; its temp files go now
+        if (r.temps) await dropTemps(r.temps);
+        continue;
+      }
       if (r.outcome) {
         for (const w of r.held) emit(w);
         record(r.outcome);
@@ -376,19 +387,25 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         for (const w of r.held) emit(w);
         let err: KysoError | undefined;
         if (r.signed) {
-          try {
-            // compare with the inputs again (device+inode) right before the rename, rename/link; the temp was
-            // fsynced; the folder is fsynced once for the batch
-            await commitTemp(r.signed.final, p.outputPath!, { overwrite: force, inputs: allInputs, shown: p.outputDisplay ?? p.output!, folders, synced: r.signed.synced });
-            r.temps!.delete(r.signed.final);
-            untrackTemp(r.signed.final);
-            temps.delete(r.signed.final);
-            await dropTemps(r.temps!);
-            record({ input: p.display, output: p.outputDisplay!, field: r.signed.field, level, signer: check.description.subject, sha256: r.signed.sha256 });
-          } catch (e) {
-            await dropTemps(r.temps!);
-            err = failed(p, e);
-          }
+          const signed = r.signed;
+          // published by commitTemp (or removed by it on failure): the signal path waits for it, not removes it
+          r.temps!.delete(signed.final);
+          untrackTemp(signed.final);
+          temps.delete(signed.final);
+          publishing = (async () => {
+            try {
+              // compare with the inputs again (device+inode) right before the rename, rename/link; the temp was
+              // fsynced; the folder is fsynced once for the batch
+              await commitTemp(signed.final, p.outputPath!, { overwrite: force, inputs: allInputs, shown: p.outputDisplay ?? p.output!, folders, synced: signed.synced });
+              record({ input: p.display, output: p.outputDisplay!, field: signed.field, level, signer: check.description.subject, sha256: signed.sha256 });
+            } catch (e) {
+              await unlink(signed.final).catch(() => undefined);
+              err = failed(p, e);
+            }
+          })();
+          await publishing;
+          publishing = undefined;
+          await dropTemps(r.temps!);
         } else err = failed(p, r.failure!.e);
         if (err) {
           record({ input: p.display, output: p.outputDisplay, error: err });
