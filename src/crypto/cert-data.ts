@@ -10,7 +10,7 @@
  */
 import type * as pkijs from 'pkijs';
 import { pki } from './asn1-lazy.js';
-import { TAG, asnTimeOf, isStrictDer, readTlv, strictRoot, type Tlv } from './der.js';
+import { TAG, asnTimeOf, children, isStrictDer, readTlv, strictRoot, type Tlv } from './der.js';
 import { type AlgId, algIdFromPkijs, oidText, parseDer, readAlgId, u8 } from './verify-util.js';
 
 export interface CertExtension {
@@ -50,15 +50,6 @@ export function readCertData(der: Uint8Array): CertData {
   return fastCertData(der) ?? certDataViaPkijs(der);
 }
 
-function kidsOf(buf: Uint8Array, t: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let p = t.valueStart; p < t.end; ) {
-    const c = readTlv(buf, p, t.end);
-    out.push(c);
-    p = c.end;
-  }
-  return out;
-}
 
 const isSeq = (t: Tlv | undefined): t is Tlv => t !== undefined && t.cls === 0 && t.tag === TAG.sequence && t.constructed;
 const isUni = (t: Tlv | undefined, tag: number): t is Tlv => t !== undefined && t.cls === 0 && t.tag === tag && !t.constructed;
@@ -67,15 +58,15 @@ const isCtx = (t: Tlv | undefined, n: number): t is Tlv => t !== undefined && t.
 /** Name ::= SEQUENCE OF SET OF SEQUENCE { OID, ANY }, none of them empty (strict DER already checked). */
 export function isPlainName(buf: Uint8Array, t: Tlv | undefined): t is Tlv {
   if (!isSeq(t)) return false;
-  const rdns = kidsOf(buf, t);
+  const rdns = children(buf, t);
   if (rdns.length === 0) return false;
   for (const rdn of rdns) {
     if (rdn.cls !== 0 || rdn.tag !== TAG.set || !rdn.constructed) return false;
-    const atvs = kidsOf(buf, rdn);
+    const atvs = children(buf, rdn);
     if (atvs.length === 0) return false;
     for (const atv of atvs) {
       if (!isSeq(atv)) return false;
-      const parts = kidsOf(buf, atv);
+      const parts = children(buf, atv);
       if (parts.length !== 2 || !isUni(parts[0], TAG.oid)) return false;
     }
   }
@@ -86,17 +77,17 @@ export function isPlainName(buf: Uint8Array, t: Tlv | undefined): t is Tlv {
 export function fastCertData(der: Uint8Array): CertData | undefined {
   const root = strictRoot(der);
   if (!isSeq(root)) return undefined;
-  const top = kidsOf(der, root);
+  const top = children(der, root);
   if (top.length !== 3 || !isSeq(top[0]) || !isUni(top[2], TAG.bitString)) return undefined;
   const signatureAlgorithm = readAlgId(der, top[1]);
   if (!signatureAlgorithm) return undefined;
   const tbsT = top[0];
-  const f = kidsOf(der, tbsT);
+  const f = children(der, tbsT);
   let i = 0;
   let version = 0;
   if (isCtx(f[0], 0)) {
     if (!f[0].constructed) return undefined;
-    const v = kidsOf(der, f[0]);
+    const v = children(der, f[0]);
     if (v.length !== 1 || !isUni(v[0], TAG.integer) || v[0].end - v[0].valueStart !== 1 || der[v[0].valueStart]! >= 0x80) return undefined;
     version = der[v[0].valueStart]!;
     i = 1;
@@ -108,7 +99,7 @@ export function fastCertData(der: Uint8Array): CertData | undefined {
   if (!isPlainName(der, issuer)) return undefined;
   const validity = f[i++];
   if (!isSeq(validity)) return undefined;
-  const times = kidsOf(der, validity);
+  const times = children(der, validity);
   const notBefore = times[0] ? asnTimeOf(der, times[0]) : undefined;
   const notAfter = times[1] ? asnTimeOf(der, times[1]) : undefined;
   if (times.length !== 2 || !notBefore || !notAfter) return undefined;
@@ -116,7 +107,7 @@ export function fastCertData(der: Uint8Array): CertData | undefined {
   if (!isPlainName(der, subject)) return undefined;
   const spki = f[i++];
   if (!isSeq(spki)) return undefined;
-  const spkiKids = kidsOf(der, spki);
+  const spkiKids = children(der, spki);
   if (spkiKids.length !== 2 || !readAlgId(der, spkiKids[0]) || !isUni(spkiKids[1], TAG.bitString)) return undefined;
   if (isCtx(f[i], 1)) {
     if (f[i]!.constructed) return undefined;
@@ -129,13 +120,13 @@ export function fastCertData(der: Uint8Array): CertData | undefined {
   const extensions: CertExtension[] = [];
   if (isCtx(f[i], 3)) {
     if (!f[i]!.constructed) return undefined;
-    const wrap = kidsOf(der, f[i]!);
+    const wrap = children(der, f[i]!);
     if (wrap.length !== 1 || !isSeq(wrap[0])) return undefined;
-    const list = kidsOf(der, wrap[0]);
+    const list = children(der, wrap[0]);
     if (list.length === 0) return undefined;
     for (const e of list) {
       if (!isSeq(e)) return undefined;
-      const parts = kidsOf(der, e);
+      const parts = children(der, e);
       if (parts.length < 2 || parts.length > 3 || !isUni(parts[0], TAG.oid)) return undefined;
       let critical = false;
       if (parts.length === 3) {
@@ -196,4 +187,4 @@ export function extValueRoot(e: CertExtension): Tlv | undefined {
   return strictRoot(e.value);
 }
 
-export { isStrictDer, kidsOf };
+export { isStrictDer, children as kidsOf };

@@ -6,7 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
 import { asn1, pki } from './asn1-lazy.js';
-import { isStrictDer, readTlv, type Tlv } from './der.js';
+import { isStrictDer, oidString, readTlv, type Tlv } from './der.js';
 
 export { OID } from './oids.js';
 import { OID } from './oids.js';
@@ -182,19 +182,5 @@ export function pkijsAlgId(a: AlgId): pkijs.AlgorithmIdentifier {
   return new (pki().AlgorithmIdentifier)({ schema: parseDer(a.der, 'AlgorithmIdentifier') });
 }
 
-/** Dotted form of a canonical DER OBJECT IDENTIFIER (isStrictDer checked it). */
-export function oidText(buf: Uint8Array, t: Tlv): string {
-  const parts: number[] = [];
-  let v = 0;
-  for (let p = t.valueStart; p < t.end; p++) {
-    const b = buf[p]!;
-    v = v * 128 + (b & 0x7f);
-    if (!(b & 0x80)) {
-      parts.push(v);
-      v = 0;
-    }
-  }
-  const first = parts[0]!;
-  const head = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
-  return parts.length > 1 ? `${head}.${parts.slice(1).join('.')}` : head;
-}
+/** Dotted form of a canonical DER OBJECT IDENTIFIER (isStrictDer checked it): der.ts's reader. */
+export const oidText = oidString;
