@@ -10,7 +10,7 @@
  */
 import type * as pkijs from 'pkijs';
 import { pki } from './asn1-lazy.js';
-import { TAG, asnTimeOf, children, isStrictDer, readTlv, strictRoot, type Tlv } from './der.js';
+import { TAG, asnTimeOf, children, isStrictDer, strictRoot, type Tlv } from './der.js';
 import { type AlgId, algIdFromPkijs, oidText, parseDer, readAlgId, u8 } from './verify-util.js';
 
 export interface CertExtension {
