@@ -4,7 +4,7 @@
  * found". Folders are listed as bytes instead; a name that is not UTF-8 is shown with \xNN escapes and reported
  * as what it is (issue 14).
  */
-import { openSync, type Dirent } from 'node:fs';
+import { constants, openSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { escapeNameBytes, isUtf8Name, type FsPath } from '../core/fs-path.js';
 
@@ -34,6 +34,22 @@ export function readablePathFor(dir: FsPath, name: Buffer): string | undefined {
   try {
     const d = typeof dir === 'string' ? Buffer.from(dir) : dir;
     const fd = openSync(Buffer.concat([d, d[d.length - 1] === 0x2f ? Buffer.alloc(0) : Buffer.from('/'), name]), 'r');
+    held++;
+    return `/proc/self/fd/${fd}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A string path for a folder whose name (or a parent's) is not UTF-8: the folder is opened by its bytes and
+ * reached through /proc/self/fd (Linux; the descriptor stays open for the run). Everything inside it then has a
+ * plain string path: temp files, renames, the folder's fsync. Undefined where that cannot be done.
+ */
+export function folderPathFor(dir: FsPath): string | undefined {
+  if (process.platform !== 'linux' || held >= MAX_HELD) return undefined;
+  try {
+    const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
     held++;
     return `/proc/self/fd/${fd}`;
   } catch {

@@ -5,7 +5,7 @@
  * A failure leaves no output and no temp file; Ctrl-C removes the temp file being written.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { createReadStream, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
@@ -20,7 +20,7 @@ import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/s
 import { digestRangeInMemory, digestRangeWithFileHash } from './sign-digest.js';
 import { writeNewFileSynced } from '../pdf/append-update.js';
 import { asOutputError } from '../core/output-error.js';
-import { expandInputs, planBatch, type PlannedFile, type SkipReason } from './sign-inputs.js';
+import { expandInputs, planBatch, prepareOutputFolder, type PlannedFile, type SkipReason } from './sign-inputs.js';
 import { openPdfOnce, priorSignatures, sameCertificate, type OpenedPdf } from './sign-prior.js';
 import type { AppearanceConfig } from '../core/config-appearance.js';
 import type { AppearanceOptions, VisibleHook } from './sign-appearance.js';
@@ -208,7 +208,8 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   // Each output is fsynced before its rename, so atomicity is per file as before; the folders are synced
   // before the batch returns (and so before the summary and exit 0), on every error path, and on a signal.
   const folders = new Set<string>();
-  const madeFolders = new Set<string>();
+  // output folders made in this batch (prepareOutputFolder), once each
+  const madeFolders = new Map<string, string>();
   // A signal (Ctrl-C, SIGTERM) while a finished file is being published lets that publication end (a rename,
   // a few ms; 2 s at most) so that the report names it; nothing further is started or published.
   let interrupted = false;
@@ -302,6 +303,8 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
             vi: `${p.display}: chữ ký trước đó (${names}) đã không còn hợp lệ: văn bản đã bị thay đổi sau khi ký; chữ ký mới không khắc phục được điều này`,
           });
         }
+        // its folder made first (by its bytes when needed), so that the temp file can go beside the output
+        await prepareOutputFolder(p, madeFolders);
         const tmp = tempPathFor(p.outputPath!);
         track(tmp);
         const one = (field: string | undefined) => signOne(p, tmp, {
@@ -314,7 +317,6 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           opts,
           now: deps.now,
           visible: visibleFor ? (t) => visibleFor(p.display, t, (w) => held.push(w)) : undefined,
-          madeFolders,
           opened,
           field,
           track,
@@ -463,8 +465,6 @@ interface Ready {
 }
 
 interface SignOneContext {
-  /** output folders made (mkdir -p) in this batch */
-  madeFolders: Set<string>;
   signer: Signer;
   hash: HashAlgorithm;
   scheme: SignatureScheme;
@@ -492,12 +492,6 @@ export const IN_MEMORY_UP_TO = 4 * 1024 * 1024;
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<SignedTemp> {
   // the output as fs creates it (its name may be bytes that are not UTF-8; its folder is a string)
   const output = p.outputPath!;
-  // each output folder is made once per batch
-  const folder = path.dirname(p.output!);
-  if (!c.madeFolders.has(folder)) {
-    await mkdir(folder, { recursive: true });
-    c.madeFolders.add(folder);
-  }
   let contentsBytes = c.contentsBytes;
   const ltv = c.level === 'B-LT' || c.level === 'B-LTA';
   for (let attempt = 0; ; attempt++) {

@@ -6,9 +6,9 @@
  * A file whose name is not UTF-8 (old CP1258/VNI archives, issue 14) is signed like any other: it is opened by
  * its bytes (an FsPath), its output keeps the same name bytes, and people see the name \xNN-escaped.
  */
-import { listFolder } from '../io/byte-names.js';
-import { baseNameBytes, joinName, pathKey, showPath, type FsPath } from '../core/fs-path.js';
-import { stat } from 'node:fs/promises';
+import { folderPathFor, listFolder } from '../io/byte-names.js';
+import { baseNameBytes, dirOf, isUtf8Name, joinName, pathKey, showPath, type FsPath } from '../core/fs-path.js';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
 import { assertNotAnInput, inputIdentities, type InputIdentities } from '../io/atomic-write.js';
@@ -20,11 +20,13 @@ export interface ExpandedInput {
   fsPath: FsPath;
   /** as shown to the person: the path as typed, or relative to the folder / glob base */
   display: string;
-  /** path relative to its root (folder or glob base), for --out-dir mirroring */
+  /** path relative to its root (folder or glob base), as shown */
   rel: string;
+  /** the same as bytes (found in a folder or glob): --out-dir mirrors sub-folder names byte for byte */
+  relBytes?: Buffer;
   /** named on the command line (not found by expanding a folder or glob): always signed */
   explicit: boolean;
-  /** a sub-folder whose own name is not UTF-8: not entered, refused per entry (its files are not signed) */
+  /** a sub-folder whose own name is not UTF-8 that could not be opened by its bytes: refused per entry */
   folderNotUtf8?: boolean;
 }
 
@@ -79,27 +81,38 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 interface Found {
-  /** absolute path, a name that is not UTF-8 \xNN-escaped */
+  /** absolute path as shown, a name that is not UTF-8 \xNN-escaped */
   file: string;
+  /** the path fs opens: a string (under /proc/self/fd/<n> inside a folder whose name is not UTF-8), or bytes */
   fsPath: FsPath;
-  /** a folder whose name is not UTF-8 (not entered: kyso's output and temp folders are named in UTF-8) */
+  /** its path below the walked root as bytes (for --out-dir mirroring: sub-folder names kept byte for byte) */
+  relBytes: Buffer;
+  /** a folder whose name is not UTF-8 and that could not be opened by its bytes (not entered) */
   folderNotUtf8?: boolean;
 }
 
-/** Files under `dir`, sorted; a name that is not UTF-8 is kept as bytes in fsPath (and escaped in file). */
-async function walk(dir: string, out: Found[], depth = 0): Promise<void> {
+/**
+ * Files under a folder, sorted. `fsDir` is how fs reaches the folder, `showDir` how people see it. A name that is
+ * not UTF-8 is kept as bytes (in fsPath and relBytes) and escaped in `file`; such a sub-folder is entered through
+ * /proc/self/fd (folderPathFor), so the paths inside it stay strings.
+ */
+async function walk(fsDir: string, showDir: string, out: Found[], depth = 0, relDir: Buffer = Buffer.alloc(0)): Promise<void> {
   if (depth > 64) return;
   let entries;
   try {
-    entries = await listFolder(dir);
+    entries = await listFolder(fsDir);
   } catch {
     return;
   }
   for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory && e.notUtf8) out.push({ file: p, fsPath: joinName(dir, e.bytes), folderNotUtf8: true });
-    else if (e.isDirectory) await walk(p, out, depth + 1);
-    else if (e.isFile && !e.name.includes(TEMP_MARK)) out.push({ file: p, fsPath: e.notUtf8 ? joinName(dir, e.bytes) : p });
+    const shown = path.join(showDir, e.name);
+    const relBytes = relDir.length ? Buffer.concat([relDir, Buffer.from('/'), e.bytes]) : e.bytes;
+    if (e.isDirectory && e.notUtf8) {
+      const inside = folderPathFor(joinName(fsDir, e.bytes));
+      if (inside) await walk(inside, shown, out, depth + 1, relBytes);
+      else out.push({ file: shown, fsPath: joinName(fsDir, e.bytes), relBytes, folderNotUtf8: true });
+    } else if (e.isDirectory) await walk(path.join(fsDir, e.name), shown, out, depth + 1, relBytes);
+    else if (e.isFile && !e.name.includes(TEMP_MARK)) out.push({ file: shown, fsPath: joinName(fsDir, e.bytes), relBytes });
   }
 }
 
@@ -126,7 +139,7 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
       // a folder the pattern may descend into (`**` or a later name) and whose name is not UTF-8 is reported
       const descends = pattern.includes('**') || pattern.includes('/');
       const files: Found[] = [];
-      await walk(base, files);
+      await walk(base, base, files);
       const matched = files
         .map((f) => ({ f, rel: path.relative(base, f.file).split(path.sep).join('/') }))
         .filter((x) => (x.f.folderNotUtf8 ? descends : re.test(x.rel)));
@@ -134,7 +147,7 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
         add({ file: abs, fsPath: abs, display: raw, rel: path.basename(raw), explicit: true });
         continue;
       }
-      for (const m of matched) add({ file: m.f.file, fsPath: m.f.fsPath, display: path.join(baseRel, m.rel), rel: m.rel, explicit: false, folderNotUtf8: m.f.folderNotUtf8 });
+      for (const m of matched) add({ file: m.f.file, fsPath: m.f.fsPath, display: path.join(baseRel, m.rel), rel: m.rel, relBytes: m.f.relBytes, explicit: false, folderNotUtf8: m.f.folderNotUtf8 });
       continue;
     }
     let st;
@@ -146,10 +159,10 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
     }
     if (st.isDirectory()) {
       const files: Found[] = [];
-      await walk(abs, files, 0);
+      await walk(abs, abs, files, 0);
       for (const f of files.filter((f) => f.folderNotUtf8 || /\.pdf$/i.test(f.file))) {
         const rel = path.relative(abs, f.file).split(path.sep).join('/');
-        add({ file: f.file, fsPath: f.fsPath, display: path.join(raw, rel), rel, explicit: false, folderNotUtf8: f.folderNotUtf8 });
+        add({ file: f.file, fsPath: f.fsPath, display: path.join(raw, rel), rel, relBytes: f.relBytes, explicit: false, folderNotUtf8: f.folderNotUtf8 });
       }
     } else add({ file: abs, fsPath: abs, display: raw, rel: path.basename(abs), explicit: true });
   }
@@ -282,16 +295,20 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
     }
     // the output keeps the input's own name bytes (--out-dir) or adds .signed.pdf to them (beside the input)
     const name = baseNameBytes(f.fsPath);
+    // (in a folder whose name is not UTF-8, the input's folder is a /proc/self/fd path and --out-dir mirrors the
+    // sub-folder names by their bytes: prepareOutputFolder makes them when signing)
     const outPath: FsPath = opts.output
       ? path.resolve(opts.cwd, opts.output)
       : outDir
-        ? joinName(path.dirname(path.join(outDir, f.rel)), name)
-        : joinName(path.dirname(f.file), signedNameBytes(name));
+        ? f.relBytes && !isUtf8Name(f.relBytes)
+          ? Buffer.concat([Buffer.from(`${outDir}/`), f.relBytes])
+          : joinName(path.dirname(path.join(outDir, f.rel)), name)
+        : joinName(dirOf(f.fsPath), signedNameBytes(name));
     const out = showPath(outPath);
     const outKey = pathKey(outPath);
     p.output = out;
     p.outputPath = outPath;
-    const shown = opts.output ?? (outDir ? path.join(opts.outDir!, f.rel) : relOrAbs(opts.cwd, out));
+    const shown = opts.output ?? (outDir ? path.join(opts.outDir!, f.rel) : relOrAbs(opts.cwd, showPath(joinName(path.dirname(f.file), signedNameBytes(name)))));
     p.outputDisplay = shown;
     const self = outKey === pathKey(f.fsPath);
     if (inputs.has(outKey) || self) {
@@ -341,4 +358,27 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
     }
   }
   return { planned, inputIds: allIds };
+}
+
+/**
+ * Makes the output's folder (mkdir -p; by its bytes when a name in it is not UTF-8, as --out-dir mirrors such a
+ * sub-folder) before anything is written there. Such a folder is then reached through /proc/self/fd, so the
+ * output's path, and the temp files beside it, are strings again. `made` remembers the folders of the batch.
+ */
+export async function prepareOutputFolder(p: PlannedFile, made: Map<string, string>): Promise<void> {
+  const out = p.outputPath!;
+  const cut = typeof out === 'string' ? -1 : out.lastIndexOf(0x2f);
+  const dir: FsPath = typeof out === 'string' ? path.dirname(out) : out.subarray(0, cut);
+  const key = pathKey(dir);
+  let reached = made.get(key);
+  if (reached === undefined) {
+    await mkdir(dir, { recursive: true });
+    reached = typeof dir === 'string' || isUtf8Name(dir) ? dir.toString() : folderPathFor(dir);
+    if (reached === undefined) throw new Error(`${showPath(dir)}: the folder cannot be opened by its name's bytes`);
+    made.set(key, reached);
+  }
+  if (typeof out !== 'string' && !isUtf8Name(dir as Buffer)) {
+    p.outputPath = joinName(reached, out.subarray(cut + 1));
+    p.output = showPath(p.outputPath);
+  }
 }

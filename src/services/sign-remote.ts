@@ -11,7 +11,7 @@
  * written and every temp file is removed. sign-document.ts keeps the one-document-at-a-time path for
  * local keys; this module reuses its building blocks.
  */
-import { unlink, mkdir } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { isKysoError, KysoError, msg, usageError } from '../core/errors.js';
@@ -37,7 +37,7 @@ import {
   type SignDocumentsResult,
   type SignFileOutcome,
 } from './sign-document.js';
-import { expandInputs, planOutputs, type PlannedFile } from './sign-inputs.js';
+import { expandInputs, planOutputs, prepareOutputFolder, type PlannedFile } from './sign-inputs.js';
 import { createHash } from 'node:crypto';
 
 export interface SignRemoteDeps extends Omit<SignDocumentsDeps, 'openSigner'> {
@@ -134,15 +134,21 @@ export async function signDocumentsRemote(opts: SignDocumentsOptions, deps: Sign
 
     // 1. prepare every document and collect the digests to sign
     const prepared: Prepared[] = [];
+    const madeFolders = new Map<string, string>();
     const capture = replaySigner(signer);
     progress.start(planned.length, 'prepare');
     for (const [i, p] of planned.entries()) {
       progress.tick();
       if (p.error || p.skipped) continue;
+      try {
+        await prepareOutputFolder(p, madeFolders);
+      } catch (e) {
+        fail(i, p, e);
+        continue;
+      }
       const tmp = tempPathFor(p.outputPath!);
       temps.add(tmp);
       try {
-        await mkdir(path.dirname(p.output!), { recursive: true });
         const prepare = (fieldName: string | undefined) => preparePdfForSigning(p.inputPath, tmp, {
           fieldName,
           reason: opts.reason,

@@ -175,33 +175,53 @@ describe('file names that are not UTF-8', () => {
     expect(await namesIn(d)).toEqual(hexOf('ok.pdf', NAME));
   });
 
-  it('a sub-folder whose name is not UTF-8 is reported (INPUT_FOLDER_NOT_UTF8, escaped), not skipped silently; the rest is signed', async () => {
+  it('a sub-folder whose name is not UTF-8 is entered by its bytes: its files are signed beside themselves or under --out-dir in a sub-folder of the same name bytes', async () => {
     const pki = getPki();
     const d = await folderWith('subdir', NAME);
-    const sub = bytesPath(d, Buffer.from('c\xf4ng v\xe3n', 'latin1'));
+    const SUB = Buffer.from('c\xf4ng v\xe3n', 'latin1');
+    const sub = bytesPath(d, SUB);
     await mkdir(sub);
-    await copyFile(src, bytesPath(d, Buffer.from('c\xf4ng v\xe3n/a.pdf', 'latin1')));
+    await copyFile(src, Buffer.concat([sub, Buffer.from('/a.pdf')]));
+    await copyFile(src, Buffer.concat([sub, Buffer.from('/'), LATIN1_NAME]));
     const out = path.join(dir, 'subdir-signed');
     await mkdir(out);
-    const r = await kysoSign([d, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12, '--json']);
-    expect(r.code).toBe(5);
-    expect((JSON.parse(r.stdout).result.files as JsonFile[]).map((f) => [f.input, f.error?.code ?? null])).toEqual([
-      [path.join(d, 'c\\xf4ng v\\xe3n'), 'INPUT_FOLDER_NOT_UTF8'],
-      [path.join(d, 'ok.pdf'), null],
-      [path.join(d, SHOWN), null],
+    const key = ['--p12', pki.leaves['leader-rsa'].p12];
+    const r = await kysoSign([d, '--out-dir', out, ...key, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const files = JSON.parse(r.stdout).result.files as JsonFile[];
+    expect(files.map((f) => [f.input, f.output, f.error?.code ?? null])).toEqual([
+      [path.join(d, 'c\\xf4ng v\\xe3n/a.pdf'), path.join(out, 'c\\xf4ng v\\xe3n/a.pdf'), null],
+      [path.join(d, 'c\\xf4ng v\\xe3n/v\\xe3n.pdf'), path.join(out, 'c\\xf4ng v\\xe3n/v\\xe3n.pdf'), null],
+      [path.join(d, 'ok.pdf'), path.join(out, 'ok.pdf'), null],
+      [path.join(d, SHOWN), path.join(out, SHOWN), null],
     ]);
-    expect(r.stderr).toContain(`${path.join(d, 'c\\xf4ng v\\xe3n')}: the folder name is not UTF-8`);
-    expect(await namesIn(out)).toEqual(hexOf('ok.pdf', NAME));
-    // a glob that descends reports it too; one that stays in the folder does not
-    const g = await kysoSign(['subdir/**/*.pdf', '--out-dir', out, '--skip-existing', '--p12', pki.leaves['leader-rsa'].p12, '--json'], { cwd: dir });
-    expect((JSON.parse(g.stdout).result.files as JsonFile[]).map((f) => [f.input, f.error?.code ?? f.skipped])).toEqual([
-      ['subdir/c\\xf4ng v\\xe3n', 'INPUT_FOLDER_NOT_UTF8'],
-      ['subdir/ok.pdf', 'output-exists'],
-      [`subdir/${SHOWN}`, 'output-exists'],
+    expect(r.stdout + r.stderr).not.toMatch(/\/proc\/self|\uFFFD/);
+    // the output sub-folder carries the same name bytes; inside it, the same file name bytes
+    expect(await namesIn(out)).toEqual(hexOf('ok.pdf', NAME, SUB));
+    const outSub = bytesPath(out, SUB);
+    expect((await readdir(outSub, { encoding: 'buffer' })).map((n) => n.toString('hex')).sort()).toEqual(hexOf('a.pdf', LATIN1_NAME));
+    expect(await judgeBytes(Buffer.concat([outSub, Buffer.from('/'), LATIN1_NAME]))).toEqual([]);
+    expect(await judgeBytes(Buffer.concat([outSub, Buffer.from('/a.pdf')]))).toEqual([]);
+    // beside the input, inside the sub-folder: <name bytes>.signed.pdf
+    const beside = await kysoSign([d, ...key, '--json']);
+    expect(beside.code, beside.stderr).toBe(0);
+    expect((await readdir(sub, { encoding: 'buffer' })).map((n) => n.toString('hex')).sort()).toEqual(
+      hexOf('a.pdf', 'a.signed.pdf', LATIN1_NAME, Buffer.from('v\xe3n.signed.pdf', 'latin1')),
+    );
+    expect(await judgeBytes(Buffer.concat([sub, Buffer.from('/v\xe3n.signed.pdf', 'latin1')]))).toEqual([]);
+    // the next run finds them: --skip-existing, and *.signed.pdf left alone
+    const again = await kysoSign([d, '--out-dir', out, '--skip-existing', ...key, '--json']);
+    expect((JSON.parse(again.stdout).result.files as JsonFile[]).filter((f) => f.input.includes('c\\xf4ng')).map((f) => f.skipped)).toEqual([
+      'output-exists',
+      'signed-name',
+      'output-exists',
+      'signed-name',
     ]);
-    const flat = await kysoSign(['subdir/*.pdf', '--out-dir', out, '--skip-existing', '--p12', pki.leaves['leader-rsa'].p12, '--json'], { cwd: dir });
-    expect(flat.code, flat.stderr).toBe(0);
-    expect((JSON.parse(flat.stdout).result.files as JsonFile[]).map((f) => f.input)).toEqual(['subdir/ok.pdf', `subdir/${SHOWN}`]);
+    // kyso verify walks the sub-folder by its bytes too
+    const v = await runKyso(['verify', out, '--json', ...trust()]);
+    expect(v.code, v.stderr).toBe(0);
+    expect((JSON.parse(v.stdout).result.files as { indication: string }[]).map((f) => f.indication)).toEqual(['TOTAL_PASSED', 'TOTAL_PASSED', 'TOTAL_PASSED', 'TOTAL_PASSED']);
+    for (const folder of [outSub, sub]) expect((await readdir(folder, { encoding: 'buffer' })).filter((n) => n.includes('.kyso-tmp-'))).toEqual([]);
   });
 
   it('a stale temp file of ours whose name is not UTF-8 is swept by its bytes', async () => {
