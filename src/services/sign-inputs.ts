@@ -11,7 +11,7 @@ import { baseNameBytes, dirOf, isUtf8Name, joinName, pathKey, showPath, type FsP
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
-import { assertNotAnInput, inputIdentities, type InputIdentities } from '../io/atomic-write.js';
+import { assertNotAnInput, inputIdentities, sweepStaleTemps, type InputIdentities } from '../io/atomic-write.js';
 
 export interface ExpandedInput {
   /** absolute path (a name that is not UTF-8 \xNN-escaped, as shown to people) */
@@ -373,9 +373,12 @@ export async function prepareOutputFolder(p: PlannedFile, made: Map<string, stri
   let reached = made.get(key);
   if (reached === undefined) {
     await mkdir(dir, { recursive: true });
-    reached = typeof dir === 'string' || isUtf8Name(dir) ? dir.toString() : folderPathFor(dir);
+    const utf8 = typeof dir === 'string' || isUtf8Name(dir);
+    reached = utf8 ? dir.toString() : folderPathFor(dir);
     if (reached === undefined) throw new Error(`${showPath(dir)}: the folder cannot be opened by its name's bytes`);
     made.set(key, reached);
+    // (the batch sweeps its string-named output folders before it starts; this one is reachable only now)
+    if (!utf8) await sweepStaleTemps(reached);
   }
   if (typeof out !== 'string' && !isUtf8Name(dir as Buffer)) {
     p.outputPath = joinName(reached, out.subarray(cut + 1));
