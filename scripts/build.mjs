@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Builds the CLI bundle that bin/kyso.js runs: dist/bundle/kyso.js (the command dispatcher), one lazily
-// loaded chunk per command graph, and dist/bundle/verify-worker.js (the worker thread's entry). Node then
-// reads a handful of files at start-up instead of ~300 ES modules. tsc stays the type checker and still
-// writes the per-module dist/ that some tests and benchmarks import directly.
+// Builds the CLI bundle that bin/kyso.js runs: dist/bundle/kyso.cjs (the command dispatcher), one lazily
+// loaded file per command (cmd-<name>.cjs) plus shared chunks, and dist/bundle/verify-worker.cjs (the worker
+// thread's entry), all CommonJS, each with a V8 code cache trained here (stages 1–3 below). Node then reads a
+// handful of files at start-up instead of ~300 ES modules. tsc stays the type checker and still writes the
+// per-module dist/ that some tests and benchmarks import directly.
 //
 // Every output sits flat in dist/bundle/, two folders below the package root exactly like dist/<area>/*.js
-// of the tsc build, so `new URL('./verify-worker.js', import.meta.url)`, `../../assets/...` and
-// `../../package.json` resolve the same from either build.
+// of the tsc build, so the worker's URL beside the code, `../../assets/...` and `../../package.json` resolve
+// the same from either build.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -142,7 +142,7 @@ export interface VerifyRunOptions {
   progress: ProgressSink;
   /** told of each file's report as soon as it is known (the report written on Ctrl-C lists what was done) */
   onReport?(index: number, report: FileReport): void;
-  /** URL of the compiled worker module (dist/services/verify-worker.js). */
+  /** URL of the compiled worker module (default: verify-worker.cjs beside the bundle, .js beside tsc's output). */
   workerUrl?: URL;
   /** Verify in this thread whatever the number of inputs (programmatic callers without dist/). */
   inProcess?: boolean;

@@ -5,7 +5,7 @@ import { verifyDocument, errorReport } from './verify-document.js';
 import type { FileReport, VerifySettings } from './verify-types.js';
 
 /**
- * Worker-thread entry for `kyso verify --jobs N` (loaded from dist/services/verify-worker.js). It runs the
+ * Worker-thread entry for `kyso verify --jobs N` (dist/bundle/verify-worker.cjs, or dist/services/verify-worker.js of the tsc build). It runs the
  * same verifyDocument as the main thread over the files it is handed (a small queue at a time), publishes
  * which file it is on in `state` (for the main thread's time budget), and posts the reports back in
  * batches: one message per file cost more than the verification of a small file.
