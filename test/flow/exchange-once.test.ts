@@ -1,10 +1,8 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signVdxpHeaders } from '../../src/exchange/vdxp-auth.js';
 import type { RunningHub } from '../../src/services/hub-server.js';
-import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
-import { makeParty, META, ORG_A, ORG_B, startTestHub, tmpRoot, type Party } from './flow-helpers.js';
+import { makeParty, META, ORG_A, ORG_B, startFlowWorld, type FlowWorld, type Party } from './flow-helpers.js';
 
 /**
  * Issue 13 through the real CLI against `kyso hub` in --platform-rules strict mode, whose sent list has the
@@ -17,15 +15,13 @@ let hub: RunningHub;
 let pdf: string;
 const FAST = { baseMs: 2, maxMs: 20, maxAttempts: 4 };
 
+let world: FlowWorld | undefined;
+
 beforeAll(async () => {
-  root = await tmpRoot();
-  hub = await startTestHub(root, { dedup: false, platformRules: 'strict' });
-  pdf = (await makeSamplePdfs(root)).simple;
+  world = await startFlowWorld({ dedup: false, platformRules: 'strict' });
+  ({ root, hub, pdf } = world);
 });
-afterAll(async () => {
-  await hub?.close();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => world?.close());
 
 const send = (p: Party, code: string, extra: string[] = []) => p.json(['send', pdf, '--to', ORG_B.organId, '--code', code, ...META, ...extra]);
 const accepted = (code: string) =>

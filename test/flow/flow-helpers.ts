@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startHub, type RunningHub } from '../../src/services/hub-server.js';
 import { KYSO_BIN, runKyso, type CliResult } from '../helpers/cli.js';
 import { cleanEnv } from '../helpers/env.js';
+import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 
 /** The CLI under test; KYSO_TEST_BIN points at another build (e.g. a private dist while others rebuild dist/). */
 export const BIN = process.env.KYSO_TEST_BIN ?? KYSO_BIN;
@@ -75,6 +76,29 @@ export async function makeParty(root: string, org: typeof ORG_A, endpoint: strin
 export async function startTestHub(root: string, opts: { dedup?: boolean; faults?: string; port?: number; platformRules?: 'strict' | 'lenient'; random?: () => number } = {}): Promise<RunningHub> {
   const dataDir = await mkdtemp(path.join(root, 'hub-'));
   return startHub({ dataDir, systems: [ORG_A, ORG_B], dedup: opts.dedup, faults: opts.faults, port: opts.port, platformRules: opts.platformRules, random: opts.random });
+}
+
+/** A flow test's world: a temp root, a loopback hub in it and a sample PDF; close() stops the hub and removes all. */
+export interface FlowWorld {
+  root: string;
+  hub: RunningHub;
+  pdf: string;
+  close(): Promise<void>;
+}
+
+export async function startFlowWorld(opts: Parameters<typeof startTestHub>[1] = {}): Promise<FlowWorld> {
+  const root = await tmpRoot();
+  const hub = await startTestHub(root, opts);
+  const pdf = (await makeSamplePdfs(root)).simple;
+  return {
+    root,
+    hub,
+    pdf,
+    async close() {
+      await hub.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A seeded PRNG (mulberry32): a failing randomised run can be replayed with the seed it prints. */

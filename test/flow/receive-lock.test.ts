@@ -1,13 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '../../src/services/hub-server.js';
-import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 import { cleanEnv } from '../helpers/env.js';
-import { BIN, makeParty, META, ORG_A, ORG_B, startTestHub, tmpRoot, type Party } from './flow-helpers.js';
+import { BIN, makeParty, META, ORG_A, ORG_B, startFlowWorld, type FlowWorld, type Party } from './flow-helpers.js';
 
 /**
  * Issue 13: one `kyso receive` per profile and data folder, through a lock file
@@ -19,15 +18,13 @@ let root: string;
 let hub: RunningHub;
 let pdf: string;
 
+let world: FlowWorld | undefined;
+
 beforeAll(async () => {
-  root = await tmpRoot();
-  hub = await startTestHub(root, { platformRules: 'strict' });
-  pdf = (await makeSamplePdfs(root)).simple;
+  world = await startFlowWorld({ platformRules: 'strict' });
+  ({ root, hub, pdf } = world);
 });
-afterAll(async () => {
-  await hub?.close();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => world?.close());
 
 /** A receive run as a child process we can watch and signal (same environment as Party.run). */
 function spawnReceive(p: Party, extra: string[] = []) {

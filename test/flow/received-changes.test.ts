@@ -1,9 +1,7 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '../../src/services/hub-server.js';
-import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
-import { makeParty, META, ORG_A, ORG_B, startTestHub, tmpRoot } from './flow-helpers.js';
+import { makeParty, META, ORG_A, ORG_B, startFlowWorld, type FlowWorld } from './flow-helpers.js';
 
 /**
  * Issue 13, through the real CLI between two organisations and the local hub (strict platform rules):
@@ -18,15 +16,13 @@ let root: string;
 let hub: RunningHub;
 let pdf: string;
 
+let world: FlowWorld | undefined;
+
 beforeAll(async () => {
-  root = await tmpRoot();
-  hub = await startTestHub(root, { dedup: false, platformRules: 'strict' });
-  pdf = (await makeSamplePdfs(root)).simple;
+  world = await startFlowWorld({ dedup: false, platformRules: 'strict' });
+  ({ root, hub, pdf } = world);
 });
-afterAll(async () => {
-  await hub?.close();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => world?.close());
 
 describe('received changes in kyso outbox, answered exactly', () => {
   it('links, lists, shows and answers each change; the sender attaches each answer to its message', async () => {
