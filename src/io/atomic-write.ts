@@ -305,7 +305,8 @@ export async function writeFileAtomic(
     await fill(write);
     await fh.sync();
     await fh.close();
-    await commitTemp(tmp, finalPath, opts);
+    // fsynced just above through its own handle: commitTemp does not open it again to fsync it
+    await commitTemp(tmp, finalPath, { ...opts, synced: true });
   } catch (e) {
     await fh.close().catch(() => {});
     await unlink(tmp).catch(() => {});
