@@ -481,21 +481,23 @@ export async function digestByteRange(path: string, byteRange: readonly number[]
 export async function embedSignature(prepared: PreparedPdf, der: Uint8Array): Promise<void> {
   if (der.length > prepared.contentsBytes) throw pdfErrors.signatureTooLarge(der.length, prepared.contentsBytes);
   const hex = Buffer.from(der).toString('hex').toUpperCase().padEnd(2 * prepared.contentsBytes, '0');
-  if (prepared.bytes) {
-    const b = prepared.bytes;
-    if (b[prepared.contentsOffset - 1] !== 0x3c || b[prepared.contentsOffset + 2 * prepared.contentsBytes] !== 0x3e)
+  const lt = prepared.contentsOffset - 1;
+  const gt = prepared.contentsOffset + 2 * prepared.contentsBytes;
+  const placeholderAt = (before: number | undefined, after: number | undefined) => {
+    if (before !== 0x3c || after !== 0x3e)
       throw new KysoError('CONTENTS_NOT_FOUND', 'internal', msg(`${prepared.path}: /Contents placeholder not where expected`, `${prepared.path}: không thấy chỗ dành cho /Contents ở vị trí mong đợi`));
-    b.write(hex, prepared.contentsOffset, 'latin1');
+  };
+  if (prepared.bytes) {
+    placeholderAt(prepared.bytes[lt], prepared.bytes[gt]);
+    prepared.bytes.write(hex, prepared.contentsOffset, 'latin1');
     return;
   }
   const fh = await open(prepared.path, 'r+');
   try {
-    const check = Buffer.alloc(1);
-    await fh.read(check, 0, 1, prepared.contentsOffset - 1);
-    const check2 = Buffer.alloc(1);
-    await fh.read(check2, 0, 1, prepared.contentsOffset + 2 * prepared.contentsBytes);
-    if (check[0] !== 0x3c || check2[0] !== 0x3e)
-      throw new KysoError('CONTENTS_NOT_FOUND', 'internal', msg(`${prepared.path}: /Contents placeholder not where expected`, `${prepared.path}: không thấy chỗ dành cho /Contents ở vị trí mong đợi`));
+    const check = Buffer.alloc(2);
+    await fh.read(check, 0, 1, lt);
+    await fh.read(check, 1, 1, gt);
+    placeholderAt(check[0], check[1]);
     await writeAll(fh, Buffer.from(hex, 'latin1'), prepared.contentsOffset);
   } finally {
     await fh.close();

@@ -33,18 +33,28 @@ async function feed(fh: Awaited<ReturnType<typeof open>>, start: number, length:
   }
 }
 
-export async function digestRangeWithFileHash(file: string, byteRange: readonly number[], hash: HashAlgorithm): Promise<RangeDigest> {
-  const [a0, a1, b0, b1] = byteRange as [number, number, number, number];
+/** The four numbers of a signature's ByteRange: [0, a1) and [b0, b0 + b1), the second after the first. */
+function rangesOf(byteRange: readonly number[]): [number, number, number, number] {
+  const [a0, a1, b0] = byteRange as [number, number, number, number];
   if (byteRange.length !== 4 || byteRange.some((n) => !Number.isSafeInteger(n) || n < 0) || a0 !== 0 || b0 < a0 + a1) {
     throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`invalid ByteRange ${JSON.stringify(byteRange)}`, `ByteRange không hợp lệ ${JSON.stringify(byteRange)}`));
   }
+  return byteRange as [number, number, number, number];
+}
+
+function endsAtEnd(end: number, size: number, file: string): void {
+  if (end !== size) throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`${file}: the ByteRange does not end at the end of the file`, `${file}: ByteRange không kết thúc ở cuối tệp`));
+}
+
+export async function digestRangeWithFileHash(file: string, byteRange: readonly number[], hash: HashAlgorithm): Promise<RangeDigest> {
+  const [a0, a1, b0, b1] = rangesOf(byteRange);
   const fh = await open(file, 'r');
   let fileHash: Hash;
   let digest: Buffer;
   let size: number;
   try {
     size = (await fh.stat()).size;
-    if (b0 + b1 !== size) throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`${file}: the ByteRange does not end at the end of the file`, `${file}: ByteRange không kết thúc ở cuối tệp`));
+    endsAtEnd(b0 + b1, size, file);
     const h = createHash(hash);
     const extra = hash === 'sha256' ? undefined : createHash('sha256');
     await feed(fh, a0, a1, extra ? [h, extra] : [h], file);
@@ -71,11 +81,8 @@ export async function digestRangeWithFileHash(file: string, byteRange: readonly 
 
 /** digestRangeWithFileHash for an output held in memory (PreparedPdf.bytes): same checks, no I/O. */
 export function digestRangeInMemory(bytes: Buffer, byteRange: readonly number[], hash: HashAlgorithm, file: string): RangeDigest {
-  const [a0, a1, b0, b1] = byteRange as [number, number, number, number];
-  if (byteRange.length !== 4 || byteRange.some((n) => !Number.isSafeInteger(n) || n < 0) || a0 !== 0 || b0 < a0 + a1) {
-    throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`invalid ByteRange ${JSON.stringify(byteRange)}`, `ByteRange không hợp lệ ${JSON.stringify(byteRange)}`));
-  }
-  if (b0 + b1 !== bytes.length) throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`${file}: the ByteRange does not end at the end of the file`, `${file}: ByteRange không kết thúc ở cuối tệp`));
+  const [a0, a1, b0, b1] = rangesOf(byteRange);
+  endsAtEnd(b0 + b1, bytes.length, file);
   const digest = createHash(hash).update(bytes.subarray(a0, a0 + a1)).update(bytes.subarray(b0, b0 + b1)).digest();
   // after embedSignature has filled the /Contents in `bytes`
   return { digest, finishFileSha256: async () => createHash('sha256').update(bytes).digest('hex') };
