@@ -80,16 +80,15 @@ async function appended(src: ByteSource, reader: PdfReader, objects: UpdateObjec
 }
 
 /**
- * Writes a new file (never an existing one) and fsyncs it through the same handle, with `mode` set as a kernel
- * copy of the input would have set it. A partly written file is removed; errors name `path`.
+ * Writes a new file (never an existing one), with `mode` set as a kernel copy of the input would have set it (the
+ * atomic writer fsyncs it when it publishes it). A partly written file is removed; errors name `path`.
  */
-export async function writeNewFileSynced(path: string, bytes: Buffer, mode: number | undefined): Promise<void> {
+export async function writeNewFile(path: string, bytes: Buffer, mode: number | undefined): Promise<void> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'wx', 0o600);
     if (mode !== undefined) await fh.chmod(mode & 0o7777);
     await writeAll(fh, bytes, 0);
-    await fh.sync();
   } catch (e) {
     await fh?.close().catch(() => undefined);
     fh = undefined;

@@ -18,7 +18,7 @@ import { checkSigningCertificate } from '../crypto/certificate-checks.js';
 import type { SignatureScheme, Signer } from '../crypto/signer.js';
 import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
 import { digestRangeInMemory, digestRangeWithFileHash } from './sign-digest.js';
-import { writeNewFileSynced } from '../pdf/append-update.js';
+import { writeNewFile } from '../pdf/append-update.js';
 import { asOutputError } from '../core/output-error.js';
 import { expandInputs, planBatch, prepareOutputFolder, type PlannedFile, type SkipReason } from './sign-inputs.js';
 import { openPdfOnce, priorSignatures, sameCertificate, type OpenedPdf } from './sign-prior.js';
@@ -210,13 +210,13 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   const folders = new Set<string>();
   // output folders made in this batch (prepareOutputFolder), once each
   const madeFolders = new Map<string, string>();
-  // A signal (Ctrl-C, SIGTERM) while a finished file is being published lets that publication end (a rename,
-  // a few ms; 2 s at most) so that the report names it; nothing further is started or published.
+  // A signal (Ctrl-C, SIGTERM) lets the files already signed when it came be published and reported, in order
+  // (2 s at most); the file being prepared and those after it are not signed (see the loop below).
   let interrupted = false;
-  let publishing: Promise<void> | undefined;
+  let onSignal: (() => Promise<void>) | undefined;
   const unregister = deps.onInterrupt(async () => {
     interrupted = true;
-    if (publishing) await Promise.race([publishing, new Promise((r) => setTimeout(r, 2000).unref())]);
+    if (onSignal) await Promise.race([onSignal(), new Promise((r) => setTimeout(r, 2000).unref())]);
     for (const t of temps) {
       try {
         unlinkSync(t);
@@ -266,7 +266,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
 
     /**
      * Everything for one file but publishing it: the prior-signature checks, the signature, the finished temp
-     * file (fsynced when signed in memory). Its warnings wait in `held` until the file's turn to be reported.
+     * file (fsynced when it is published). Its warnings wait in `held` until the file's turn to be reported.
      */
     const prepare = async (p: PlannedFile): Promise<Ready> => {
       const held: Warning[] = [];
@@ -356,23 +356,55 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       asOutputError(e, p.outputDisplay ?? p.output!, p.input) ??
       (isKysoError(e) ? e : new KysoError('INTERNAL', 'internal', msg(`${p.display}: ${e instanceof Error ? e.message : String(e)}`, `${p.display}: ${e instanceof Error ? e.message : String(e)}`), { cause: e }));
 
-    // Issue 16: the next file is prepared (read, signed, written and fsynced) while this one waits for its disk;
-    // files are still published (renamed), reported and stopped in their order, one at a time: when a file stops
-    // the batch, the next one, prepared already, is thrown away and reported not signed, as if never started.
+    // Issue 16: the next file is prepared (read, signed, written) while this one is fsynced and published. Files are
+    // prepared one after the other and published, reported and stopped in their order, one at a time: when a file
+    // stops the batch, the next one, prepared already, is thrown away and reported not signed, as if never started.
+    interface Entry {
+      ready: Promise<Ready>;
+      /** prepared: its temp file is complete */
+      complete: boolean;
+      /** complete when a signal came: published and reported before the process ends */
+      finish: boolean;
+    }
     const AHEAD = 2;
-    const queue: Promise<Ready>[] = [];
+    const queue: Entry[] = [];
+    let head: Entry | undefined;
+    // one file is prepared at a time, the next one once this one is ready: a file reported done is never behind
+    // a file still being read (a slow or blocking input only ever holds up what comes after it)
+    let chain: Promise<unknown> = Promise.resolve();
     let next = 0;
     const fill = () => {
-      while (!interrupted && queue.length < AHEAD && next < planned.length) queue.push(prepare(planned[next++]!));
+      while (!interrupted && queue.length < AHEAD && next < planned.length) {
+        const p = planned[next++]!;
+        const e: Entry = { complete: false, finish: false, ready: undefined as unknown as Promise<Ready> };
+        e.ready = chain.then(() => prepare(p)).then((r) => {
+          e.complete = true;
+          // waiting to be published now: on a signal it is published, not removed by the first synchronous
+          // sweep of temp files (it stays in `temps`, which the handler empties afterwards)
+          if (r.signed) untrackTemp(r.signed.final);
+          return r;
+        });
+        chain = e.ready;
+        queue.push(e);
+      }
+    };
+    let drained: () => void = () => undefined;
+    const drainedNow = new Promise<void>((res) => (drained = res));
+    onSignal = () => {
+      for (const e of [head, ...queue]) if (e) e.finish = e.complete;
+      return drainedNow;
     };
     fill();
     while (queue.length > 0) {
-      const r = await queue.shift()!;
+      head = queue.shift()!;
+      const r = await head.ready;
       const { p } = r;
-      if (interrupted) {
-        // the signal's report lists it as not signed; its temp files go now
+      if (interrupted && !head.finish) {
+        // not signed when the signal came: the signal's report lists it (and the rest) as not signed; the
+        // handler removes the temp files and ends the process
         if (r.temps) await dropTemps(r.temps);
-        continue;
+        drained();
+        await new Promise<never>(() => undefined);
       }
       if (r.outcome) {
         for (const w of r.held) emit(w);
@@ -390,23 +422,16 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         let err: KysoError | undefined;
         if (r.signed) {
           const signed = r.signed;
-          // published by commitTemp (or removed by it on failure): the signal path waits for it, not removes it
-          r.temps!.delete(signed.final);
-          untrackTemp(signed.final);
-          temps.delete(signed.final);
-          publishing = (async () => {
-            try {
-              // compare with the inputs again (device+inode) right before the rename, rename/link; the temp was
-              // fsynced; the folder is fsynced once for the batch
-              await commitTemp(signed.final, p.outputPath!, { overwrite: force, inputs: allInputs, shown: p.outputDisplay ?? p.output!, folders, synced: signed.synced });
-              record({ input: p.display, output: p.outputDisplay!, field: signed.field, level, signer: check.description.subject, sha256: signed.sha256 });
-            } catch (e) {
-              await unlink(signed.final).catch(() => undefined);
-              err = failed(p, e);
-            }
-          })();
-          await publishing;
-          publishing = undefined;
+          try {
+            // fsync, compare with the inputs again (device+inode) right before the rename, rename/link; the
+            // folder is fsynced once for the batch
+            await commitTemp(signed.final, p.outputPath!, { overwrite: force, inputs: allInputs, shown: p.outputDisplay ?? p.output!, folders });
+            r.temps!.delete(signed.final);
+            temps.delete(signed.final);
+            record({ input: p.display, output: p.outputDisplay!, field: signed.field, level, signer: check.description.subject, sha256: signed.sha256 });
+          } catch (e) {
+            err = failed(p, e);
+          }
           await dropTemps(r.temps!);
         } else err = failed(p, r.failure!.e);
         if (err) {
@@ -420,6 +445,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       progress.tick();
       fill();
     }
+    drained();
     await flushFolders(folders);
     progress.done();
     return { files, warnings, signerName: check.description.commonName };
@@ -442,10 +468,8 @@ export function bytesLeftOutWarning(p: { display: string; outputDisplay?: string
 
 /** A file signed into its finished temp file, waiting for its turn to be published. */
 interface SignedTemp {
-  /** the finished temp file */
+  /** the finished temp file (fsynced when it is published) */
   final: string;
-  /** fsynced already (written in memory and synced through its own handle) */
-  synced: boolean;
   field: string;
   sha256: string;
   preparedField: boolean;
@@ -525,7 +549,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
       continue;
     }
     await embedSignature(prepared, cms);
-    if (prepared.bytes) await writeNewFileSynced(tmp, prepared.bytes, prepared.mode);
+    if (prepared.bytes) await writeNewFile(tmp, prepared.bytes, prepared.mode);
     let final = tmp;
     let sha256: string;
     if (ltv) {
@@ -545,7 +569,7 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
         final = withTs;
       } else sha256 = await sha256File(withDss);
     } else sha256 = await ranges.finishFileSha256();
-    return { final, synced: prepared.bytes !== undefined && final === tmp, field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true, leftOut: prepared.bytesBeforeHeaderLeftOut };
+    return { final, field: prepared.fieldName, sha256, preparedField: prepared.preparedField === true, leftOut: prepared.bytesBeforeHeaderLeftOut };
   }
 }
 
