@@ -15,8 +15,8 @@
  *   renamed by its bytes; its temp file beside it carries the name \xNN-escaped (a string path like any other).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { link, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, fsync, fsyncSync, linkSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { open, readdir, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { msg, usageError } from '../core/errors.js';
@@ -36,7 +36,21 @@ const TEMP_RE = /\.kyso-tmp-(\d+)-[0-9a-f]{12}$/;
  */
 export function tempPathFor(finalPath: FsPath): string {
   const name = typeof finalPath === 'string' ? path.basename(finalPath) : escapeNameBytes(baseNameBytes(finalPath)).slice(0, 200);
-  return path.join(dirOf(finalPath), `.${name}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`);
+  return path.join(dirOf(finalPath), `.${name}${TEMP_MARK}${process.pid}-${randomSuffix()}`);
+}
+
+// 12 random hex digits per temp name, taken from a pool refilled 64 names at a time (issue 16: one random draw
+// per file of a batch was a measurable part of its per-file cost). The names need to be unique, not secret:
+// the temp file is created with O_EXCL, which never follows a planted name.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function randomSuffix(): string {
+  if (poolAt >= pool.length) {
+    pool = randomBytes(6 * 64);
+    poolAt = 0;
+  }
+  poolAt += 6;
+  return pool.toString('hex', poolAt - 6, poolAt);
 }
 
 function pidAlive(pid: number): boolean {
@@ -117,16 +131,21 @@ interface FileId {
   real: string;
 }
 
-/** The file's identity; `missing` when there is no file by that name (stat: ENOENT). */
-async function idOf(p: FsPath): Promise<FileId | { missing: true } | undefined> {
+// The identity checks below are synchronous (issue 16): stat and realpath are metadata calls that never wait on
+// a file's contents (a FIFO or a device is stat'ed, not opened), and a batch makes several per file, each of which
+// cost a round trip through libuv's thread pool when asynchronous. realpathSync.native (the C library's realpath),
+// not realpathSync: Node's JavaScript realpathSync decodes a Buffer path as UTF-8 and so loses a name that is not.
+
+/** The file's identity, and whether it is a folder; `missing` when there is no file by that name (stat: ENOENT). */
+function idOf(p: FsPath): (FileId & { dir: boolean }) | { missing: true } | undefined {
   let s;
   try {
-    s = await stat(p);
+    s = statSync(p);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? { missing: true } : undefined;
   }
   try {
-    return { dev: s.dev, ino: s.ino, real: pathKey(await realpath(p, { encoding: 'buffer' })) };
+    return { dev: s.dev, ino: s.ino, real: pathKey(realpathSync.native(p, { encoding: 'buffer' })), dir: s.isDirectory() };
   } catch {
     return undefined;
   }
@@ -135,19 +154,27 @@ async function idOf(p: FsPath): Promise<FileId | { missing: true } | undefined> 
 /**
  * The real path `p` would have once created (its key): real path of its folder + its name. `missing`: stat just
  * found no file by that name, so its own real path is not asked for (one system call less per output).
+ * `folderReals`, given, remembers each folder's real path (a batch plans many outputs into few folders).
  */
-async function futureReal(p: FsPath, missing = false): Promise<string> {
+function futureReal(p: FsPath, missing = false, folderReals?: Map<string, Buffer | null>): string {
   try {
-    if (!missing) return pathKey(await realpath(p, { encoding: 'buffer' }));
+    if (!missing) return pathKey(realpathSync.native(p, { encoding: 'buffer' }));
   } catch {
     /* no such file yet: its folder's real path + its name */
   }
-  try {
-    const dir = await realpath(dirOf(p), { encoding: 'buffer' });
-    return pathKey(Buffer.concat([dir, Buffer.from(dir.length && dir[dir.length - 1] === 0x2f ? '' : '/'), baseNameBytes(p)]));
-  } catch {
-    return pathKey(typeof p === 'string' ? path.resolve(p) : p);
+  // (a folder whose own name is not UTF-8, which --out-dir creates only when signing: no real path yet)
+  const folder = typeof p === 'string' ? path.dirname(p) : pathKey(p.subarray(0, Math.max(1, p.lastIndexOf(0x2f))));
+  let dir = folderReals?.get(folder);
+  if (dir === undefined) {
+    try {
+      dir = realpathSync.native(dirOf(p), { encoding: 'buffer' });
+    } catch {
+      dir = null;
+    }
+    folderReals?.set(folder, dir);
   }
+  if (dir === null) return pathKey(typeof p === 'string' ? path.resolve(p) : p);
+  return pathKey(Buffer.concat([dir, Buffer.from(dir.length && dir[dir.length - 1] === 0x2f ? '' : '/'), baseNameBytes(p)]));
 }
 
 /** Device+inode and real paths of a set of inputs, computed once for a whole batch (values: the input as shown). */
@@ -157,10 +184,14 @@ export interface InputIdentities {
 }
 
 export async function inputIdentities(inputs: readonly FsPath[]): Promise<InputIdentities> {
+  return inputIdentitiesSync(inputs);
+}
+
+function inputIdentitiesSync(inputs: readonly FsPath[]): InputIdentities {
   const ids = new Map<string, string>();
   const reals = new Map<string, string>();
   for (const i of inputs) {
-    const id = await idOf(i);
+    const id = idOf(i);
     if (!id || 'missing' in id) continue;
     ids.set(`${id.dev}:${id.ino}`, showPath(i));
     reals.set(id.real, showPath(i));
@@ -173,12 +204,21 @@ export async function inputIdentities(inputs: readonly FsPath[]): Promise<InputI
  * same device+inode (hard link, symlink to it, a symlinked folder) or same real path.
  */
 export async function assertNotAnInput(output: FsPath, inputs: readonly FsPath[] | InputIdentities, shown = showPath(output)): Promise<void> {
-  if (Array.isArray(inputs) && inputs.length === 0) return;
-  const known = Array.isArray(inputs) ? await inputIdentities(inputs) : (inputs as InputIdentities);
-  if (known.ids.size === 0) return;
-  const found = await idOf(output);
+  if (Array.isArray(inputs) ? inputs.length === 0 : (inputs as InputIdentities).ids.size === 0) return;
+  checkNotAnInput(output, inputs, shown);
+}
+
+/**
+ * assertNotAnInput, synchronously, for a batch's planning: also returns what is at `output` now ('file', 'dir',
+ * or undefined for nothing), from the same stat, so that the caller does not look again. `folderReals`: see
+ * futureReal.
+ */
+export function checkNotAnInput(output: FsPath, inputs: readonly FsPath[] | InputIdentities, shown = showPath(output), folderReals?: Map<string, Buffer | null>): 'file' | 'dir' | undefined {
+  const known = Array.isArray(inputs) ? inputIdentitiesSync(inputs) : (inputs as InputIdentities);
+  if (known.ids.size === 0) return statKind(output);
+  const found = idOf(output);
   const out = found && !('missing' in found) ? found : undefined;
-  const outReal = out?.real ?? (await futureReal(output, found !== undefined && 'missing' in found));
+  const outReal = out?.real ?? futureReal(output, found !== undefined && 'missing' in found, folderReals);
   const hit = (out && known.ids.get(`${out.dev}:${out.ino}`)) ?? known.reals.get(outReal);
   if (hit !== undefined) {
     throw usageError(
@@ -186,6 +226,16 @@ export async function assertNotAnInput(output: FsPath, inputs: readonly FsPath[]
       msg(`${shown}: the output would overwrite an input (the same file by another path or link); choose another name`, `${shown}: tệp đầu ra sẽ ghi đè tệp đầu vào (cùng một tệp qua đường dẫn hoặc liên kết khác); hãy chọn tên khác`),
       { details: { input: hit } },
     );
+  }
+  if (out) return out.dir ? 'dir' : 'file';
+  return found === undefined ? statKind(output) : undefined;
+}
+
+function statKind(p: FsPath): 'file' | 'dir' | undefined {
+  try {
+    return statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
   }
 }
 
@@ -213,32 +263,45 @@ export interface CommitOptions {
  */
 export async function commitTemp(tmp: string, finalPath: FsPath, opts: CommitOptions = {}): Promise<void> {
   const shown = opts.shown ?? showPath(finalPath);
-  if (!opts.synced) {
-    const fh = await open(tmp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
-  await assertNotAnInput(finalPath, opts.inputs ?? [], shown);
+  // Only the fsync waits in the thread pool; the open, close, link, unlink and rename around it are quick
+  // metadata calls made in place (issue 16: each asynchronous call was a thread-pool round trip per file).
+  if (!opts.synced) await fsyncFile(tmp);
+  const inputs = opts.inputs ?? [];
   if (opts.overwrite === false) {
     try {
-      await link(tmp, finalPath);
-      await unlink(tmp);
+      // link never replaces anything (not a file, not a symlink to an input), so no input can be overwritten
+      // here and the identity check is only needed to name the refusal right (below)
+      linkSync(tmp, finalPath);
+      unlinkSync(tmp);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {
+        await assertNotAnInput(finalPath, inputs, shown);
         throw usageError('OUTPUT_EXISTS', msg(`${shown}: the output file exists already (use --force to replace it)`, `${shown}: tệp đầu ra đã tồn tại (dùng --force để ghi đè)`));
       }
-      // file systems without hard links: a plain rename
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV' || code === 'ENOSYS') await rename(tmp, finalPath);
-      else throw e;
+      // file systems without hard links: a plain rename, after the identity check
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV' || code === 'ENOSYS') {
+        await assertNotAnInput(finalPath, inputs, shown);
+        renameSync(tmp, finalPath);
+      } else throw e;
     }
-  } else await rename(tmp, finalPath);
+  } else {
+    await assertNotAnInput(finalPath, inputs, shown);
+    renameSync(tmp, finalPath);
+  }
   live.delete(tmp);
   if (opts.folders) opts.folders.add(dirOf(finalPath));
   else await fsyncDir(dirOf(finalPath));
+}
+
+/** fsyncs a file by name: opened and closed in place, the fsync itself in the thread pool. */
+async function fsyncFile(file: string): Promise<void> {
+  const fd = openSync(file, 'r+');
+  try {
+    await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** fsyncs every folder a batch published into (see CommitOptions.folders), once each, and empties the set. */

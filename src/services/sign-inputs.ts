@@ -8,10 +8,11 @@
  */
 import { folderPathFor, listFolder } from '../io/byte-names.js';
 import { baseNameBytes, dirOf, isUtf8Name, joinName, pathKey, showPath, type FsPath } from '../core/fs-path.js';
+import { statSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
-import { assertNotAnInput, inputIdentities, sweepStaleTemps, type InputIdentities } from '../io/atomic-write.js';
+import { checkNotAnInput, inputIdentities, sweepStaleTemps, type InputIdentities } from '../io/atomic-write.js';
 
 export interface ExpandedInput {
   /** absolute path (a name that is not UTF-8 \xNN-escaped, as shown to people) */
@@ -186,13 +187,10 @@ function relOrAbs(cwd: string, p: string): string {
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : p;
 }
 
-async function exists(p: FsPath): Promise<'file' | 'dir' | undefined> {
-  try {
-    const st = await stat(p);
-    return st.isDirectory() ? 'dir' : 'file';
-  } catch {
-    return undefined;
-  }
+/** What is at `p` (synchronous: a metadata call, made several times per file of a batch; issue 16). */
+function exists(p: FsPath): 'file' | 'dir' | undefined {
+  const st = statSync(p, { throwIfNoEntry: false });
+  return st === undefined ? undefined : st.isDirectory() ? 'dir' : 'file';
 }
 
 export interface PlanOptions {
@@ -232,13 +230,13 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
   let outDir: string | undefined;
   if (opts.outDir) {
     outDir = path.resolve(opts.cwd, opts.outDir);
-    if ((await exists(outDir)) !== 'dir') {
+    if (exists(outDir) !== 'dir') {
       throw usageError('OUTPUT_DIR_MISSING', msg(`${opts.outDir}: the output folder does not exist`, `${opts.outDir}: thư mục đầu ra không tồn tại`), {
         hint: msg('Create it first, or choose another --out-dir.', 'Hãy tạo thư mục trước, hoặc chọn --out-dir khác.'),
       });
     }
   }
-  if (opts.output && files.length === 1 && (await exists(path.resolve(opts.cwd, opts.output))) === 'dir') {
+  if (opts.output && files.length === 1 && exists(path.resolve(opts.cwd, opts.output)) === 'dir') {
     throw usageError('OUTPUT_IS_DIR', msg(`${opts.output}: the output is a folder`, `${opts.output}: tệp đầu ra là một thư mục`), {
       hint: msg(`To write into this folder use --out-dir ${opts.output}`, `Để ghi vào thư mục này, dùng --out-dir ${opts.output}`),
     });
@@ -259,10 +257,12 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
     reals: new Map([...allIds.reals].filter(([, v]) => keptShown.has(v))),
   };
   // each output folder is looked at once
-  const folderKinds = new Map<string, Promise<'file' | 'dir' | undefined>>();
+  const folderKinds = new Map<string, 'file' | 'dir' | undefined>();
+  // and its real path asked for once (the outputs' identity checks)
+  const folderReals = new Map<string, Buffer | null>();
   const folderKind = (d: string) => {
     let k = folderKinds.get(d);
-    if (!k) folderKinds.set(d, (k = exists(d)));
+    if (!folderKinds.has(d)) folderKinds.set(d, (k = exists(d)));
     return k;
   };
   const taken = new Set<string>();
@@ -284,7 +284,7 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
       );
       continue;
     }
-    const kind = await exists(f.fsPath);
+    const kind = exists(f.fsPath);
     if (kind === undefined) {
       p.error = inputError('INPUT_NOT_FOUND', msg(`${f.display}: file not found`, `${f.display}: không tìm thấy tệp`));
       continue;
@@ -321,9 +321,11 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
       );
       continue;
     }
+    let outKind: 'file' | 'dir' | undefined;
     try {
-      // the same file under another path: a symlinked folder, a symlink, a hard link (device+inode, real path)
-      await assertNotAnInput(outPath, inputIds, shown);
+      // the same file under another path: a symlinked folder, a symlink, a hard link (device+inode, real path);
+      // what is at the output now comes from the same stat
+      outKind = checkNotAnInput(outPath, inputIds, shown, folderReals);
     } catch (e) {
       p.error = e as KysoError;
       continue;
@@ -334,7 +336,7 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
     }
     taken.add(outKey);
     const dir = path.dirname(out);
-    const dirKind = await folderKind(dir);
+    const dirKind = folderKind(dir);
     if (dirKind !== 'dir') {
       // --out-dir itself exists (checked above); its mirrored sub-folders are created when writing.
       const insideOutDir = outDir !== undefined && (dir + path.sep).startsWith(outDir + path.sep);
@@ -344,7 +346,6 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
         continue;
       }
     }
-    const outKind = await exists(outPath);
     if (outKind === 'dir') {
       p.error = usageError('OUTPUT_IS_DIR', msg(`${shown}: the output is a folder`, `${shown}: tệp đầu ra là một thư mục`));
       continue;
