@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, constants as fsc } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fchmodSync, constants as fsc, openSync, writeSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { copyFile, open, rm, type FileHandle } from 'node:fs/promises';
 import { type KysoError, msg, usageError } from '../core/errors.js';
@@ -81,21 +81,28 @@ async function appended(src: ByteSource, reader: PdfReader, objects: UpdateObjec
 
 /**
  * Writes a new file (never an existing one), with `mode` set as a kernel copy of the input would have set it (the
- * atomic writer fsyncs it when it publishes it). A partly written file is removed; errors name `path`.
+ * atomic writer fsyncs it when it publishes it). A partly written file is removed; errors name `path`. In place,
+ * not through the thread pool (issue 16): an open, a chmod, a write and a close of a small document's output.
  */
 export async function writeNewFile(path: string, bytes: Buffer, mode: number | undefined): Promise<void> {
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(path, 'wx', 0o600);
-    if (mode !== undefined) await fh.chmod(mode & 0o7777);
-    await writeAll(fh, bytes, 0);
+    fd = openSync(path, 'wx', 0o600);
+    if (mode !== undefined) fchmodSync(fd, mode & 0o7777);
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, done);
+    const closing = fd;
+    fd = undefined;
+    closeSync(closing);
   } catch (e) {
-    await fh?.close().catch(() => undefined);
-    fh = undefined;
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(path, { force: true }).catch(() => undefined);
     throw outputError(path, e);
-  } finally {
-    await fh?.close();
   }
 }
 

@@ -1,3 +1,4 @@
+import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { showPath, type FsPath } from '../core/fs-path.js';
 
@@ -16,8 +17,19 @@ export interface ByteSource {
 const BLOCK = 64 * 1024;
 const CACHE_BLOCKS = 64; // 4 MiB of small-read cache at most
 
-/** fs.open + positional reads, with a small block cache (xref and object reads hit the same blocks). */
-export async function openFileSource(path: FsPath): Promise<ByteSource> {
+/** Regular files up to this size are read whole when opened (see openFileSource). */
+export const READ_WHOLE_UP_TO = 4 * 1024 * 1024;
+
+/**
+ * fs.open + positional reads, with a small block cache (xref and object reads hit the same blocks).
+ * A regular file of up to `wholeUpTo` bytes is read whole at once, in place, and closed (issue 16: a batch of small
+ * documents, a single verify): an open, a stat, one read and a close instead of as many thread-pool round trips. It
+ * is opened non-blocking so that a FIFO or a device never holds the process here: those, and larger files, are
+ * opened again the usual way.
+ */
+export async function openFileSource(path: FsPath, wholeUpTo = READ_WHOLE_UP_TO): Promise<ByteSource> {
+  const whole = wholeUpTo > 0 ? readWholeIfSmall(path, wholeUpTo) : undefined;
+  if (whole) return whole;
   const fh: FileHandle = await open(path, 'r');
   let size: number;
   let mode: number;
@@ -96,6 +108,32 @@ export async function openFileSource(path: FsPath): Promise<ByteSource> {
       await fh.close();
     },
   };
+}
+
+function readWholeIfSmall(path: FsPath, upTo: number): ByteSource | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  } catch {
+    return undefined; // the usual open reports why
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > upTo) return undefined;
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    // size as stat gave it: a file cut short while being read is then seen as changed (appendUpdateInMemory)
+    return { ...bufferSource(buf.subarray(0, got)), size: st.size, mode: st.mode & 0o7777 };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A ByteSource over bytes already in memory (tests, small documents). */
