@@ -10,9 +10,14 @@ const path = require('node:path');
 
 if (process.env.KYSO_DEBUG) process.setSourceMapsEnabled(true);
 const bundle = path.join(__dirname, '..', 'dist', 'bundle');
+const codeCache = require(path.join(bundle, 'code-cache.cjs'));
+// V8's tiering for short runs (src/cli/code-cache.ts): before anything is compiled, as when the caches were made
+codeCache.tuneV8();
 if (typeof module_.enableCompileCache === 'function') module_.enableCompileCache();
 // (compiled from the cache, a file is not registered with the source maps: KYSO_DEBUG goes without)
-else if (!process.env.KYSO_DEBUG) require(path.join(bundle, 'code-cache.cjs')).installCodeCache(bundle);
+else if (!process.env.KYSO_DEBUG) codeCache.installCodeCache(bundle);
+// what the cache did, for tests: which bundle files V8 compiled from their cache, which from source
+if (process.env.KYSO_CODE_CACHE === 'stats') process.on('exit', () => process.stderr.write(`\nSTATS ${JSON.stringify(codeCache.codeCacheStats())}\n`));
 const { main, realContext } = require(path.join(bundle, 'kyso.cjs'));
 main(process.argv.slice(2), realContext()).then((code) => {
   process.exitCode = code;

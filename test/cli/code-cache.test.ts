@@ -15,17 +15,9 @@ import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'kyso-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts the CLI the way bin/kyso.js does on Node 20, and reports what the cache did. */
-function startWithCache(bundle: string, args: string[]): { status: number | null; stdout: string; stats: { accepted: string[]; compiled: string[] } } {
-  const script = `
-const cc = require(${JSON.stringify(path.join(bundle, 'code-cache.cjs'))});
-cc.installCodeCache(${JSON.stringify(bundle)});
-const { main, realContext } = require(${JSON.stringify(path.join(bundle, 'kyso.cjs'))});
-main(${JSON.stringify(args)}, realContext()).then((code) => {
-  process.stderr.write('\\nSTATS ' + JSON.stringify(cc.codeCacheStats()) + '\\n');
-  process.exitCode = code;
-});`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' } });
+/** Runs `bin/kyso.js` of a package folder (the repository, or a copy), and reports what the cache did (Node 20). */
+function startWithCache(pkg: string, args: string[]): { status: number | null; stdout: string; stats: { accepted: string[]; compiled: string[] } } {
+  const r = spawnSync(process.execPath, [path.join(pkg, 'bin', 'kyso.js'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_CODE_CACHE: 'stats' } });
   const line = r.stderr.split('\n').find((l) => l.startsWith('STATS '));
   return { status: r.status, stdout: r.stdout, stats: JSON.parse(line ? line.slice(6) : '{"accepted":[],"compiled":[]}') };
 }
@@ -34,7 +26,8 @@ describe('code cache of the bundle', () => {
   it('the build trained caches that V8 accepts for every bundle file `kyso sign --help` loads', () => {
     const bundle = path.join(ROOT, 'dist', 'bundle');
     expect(readdirSync(bundle).filter((f) => f.endsWith('.v8cache')).length).toBeGreaterThan(10);
-    const r = startWithCache(bundle, ['sign', '--help']);
+    // (bin/kyso.js sets V8's flags before the bundle loads: V8 accepts a cache only under the flags it was made with)
+    const r = startWithCache(ROOT, ['sign', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--p12');
     expect(r.stats.accepted).toContain('kyso.cjs');
@@ -48,7 +41,7 @@ describe('code cache of the bundle', () => {
     const signed = path.join(dir, 'signed.pdf');
     const s = await runKyso(['sign', input, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
     expect(s.code, s.stderr).toBe(0);
-    const r = startWithCache(path.join(ROOT, 'dist', 'bundle'), ['verify', signed, '--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off']);
+    const r = startWithCache(ROOT, ['verify', signed, '--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('TOTAL_PASSED');
     expect(r.stats.accepted).toContain('cmd-verify.cjs');
@@ -59,13 +52,31 @@ describe('code cache of the bundle', () => {
     const copy = path.join(dir, 'pkg');
     cpSync(path.join(ROOT, 'dist', 'bundle'), path.join(copy, 'dist', 'bundle'), { recursive: true });
     cpSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
+    cpSync(path.join(ROOT, 'bin'), path.join(copy, 'bin'), { recursive: true });
     const bundle = path.join(copy, 'dist', 'bundle');
     // garbage of the right size in one cache, another cache removed
     writeFileSync(path.join(bundle, 'kyso.cjs.v8cache'), Buffer.alloc(4096, 0x5a));
     rmSync(path.join(bundle, 'cmd-sign.cjs.v8cache'));
-    const r = startWithCache(bundle, ['sign', '--help']);
+    const r = startWithCache(copy, ['sign', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--p12');
     expect(r.stats.compiled).toEqual(expect.arrayContaining(['kyso.cjs', 'cmd-sign.cjs']));
+  });
+
+  it('V8_TUNING holds TurboFan back for a short run: a function called 20,000 times is not optimised (it is with V8\'s defaults)', () => {
+    const script = (tune: boolean) => `
+${tune ? `require(${JSON.stringify(path.join(ROOT, 'dist', 'bundle', 'code-cache.cjs'))}).tuneV8();` : ''}
+function f(x) { return (x * 3 + 1) ^ (x >> 2); }
+let s = 0;
+function run(n) { for (let i = 0; i < n; i++) s += f(i); }
+for (let k = 0; k < 200; k++) run(100);
+// optimised, or queued or being compiled by TurboFan
+process.stdout.write(String((%GetOptimizationStatus(f) & (16 | 64 | 256 | 512 | 1024)) !== 0));`;
+    const run = (tune: boolean) => spawnSync(process.execPath, ['--allow-natives-syntax', '-e', script(tune)], { encoding: 'utf8' });
+    const plain = run(false);
+    expect(plain.stdout, plain.stderr).toBe('true');
+    const tuned = run(true);
+    expect(tuned.stderr).toBe('');
+    expect(tuned.stdout).toBe('false');
   });
 });
