@@ -8,7 +8,7 @@ import { KysoError, msg, type ErrorCategory, type Msg } from '../core/errors.js'
 import type { ProgressSink } from '../core/types.js';
 import type { VerifyDocumentOptions } from './verify-document.js';
 import { summarize, type FileReport, type VerifyRunResult, type VerifySettings } from './verify-types.js';
-import { startWatchdog, type Watchdog } from './verify-watchdog.js';
+import { releaseWatchdog, startWatchdog, type Watchdog } from './verify-watchdog.js';
 
 /** One input file: the absolute path to read and the name to show (as the user wrote it). */
 export interface VerifyInput {
@@ -179,6 +179,7 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
     if ((inputs.length <= 1 && !o.isolate) || o.inProcess || import.meta.url.endsWith('.ts')) {
       // Started before the verification stack loads (its start-up overlaps that), armed when the file starts.
       const guard = inputs.length === 1 && !inputs[0]!.missing && o.watchdogOutput ? guardSingle(inputs[0]!, timeoutMs, o) : undefined;
+      if (!guard) releaseWatchdog();
       const opts = await prepareVerify(o.settings, o.now);
       for (let k = 0; k < inputs.length; k++) {
         guard?.arm();
@@ -192,6 +193,7 @@ export async function verifyFiles(inputs: VerifyInput[], o: VerifyRunOptions): P
       // Bad settings (unreadable --trust) stop the run: each worker loads the trust store first and reports a
       // failure as a fatal message, which runPool rethrows as the same KysoError (the main thread does not
       // load the verification stack itself: it only hands out files and collects reports).
+      releaseWatchdog(); // (started ahead by the command: each worker holds its own file's budget)
       if (inputs.every((i) => i.missing)) await (await import('../crypto/trust-store.js')).loadTrustStore({ defaultTrust: o.settings.defaultTrust, extra: o.settings.trust, assetsDir: o.settings.assetsDir });
       await runPool(inputs, reports, jobs, timeoutMs, o);
     }

@@ -24,11 +24,13 @@ import { Worker } from 'node:worker_threads';
  *    the given code (it calls the C library's exit(), from any thread), so the watchdog exits 5 whatever
  *    the main thread is doing. If that fails the process is killed (SIGKILL) after the report was written.
  *
- * Cost: one thread with a ~1 KB script (no bundle), started before the verification stack loads so that
- * its start-up (a Node environment: some tens of ms of CPU) overlaps that work on another core. Measured on
- * a 2-CPU machine at load ~15 (issue 10): +0.1 s CPU, +0.15 s wall (median of 20) for one verify; the
- * `kyso verify` row of `npm run bench -- startup` tracks it on a quiet machine. The memory bound is on resident memory growth since the watchdog started (V8 cannot change the
- * main thread's heap limit after start-up; RSS also counts buffers, which a heap limit does not).
+ * Cost: one thread with a ~1 KB script (no bundle), started by `kyso verify` as soon as the command is known
+ * (prestartWatchdog, before the command and the verification stack load), so that its start-up (a Node
+ * environment: some tens of ms of CPU) overlaps that loading on another core. Measured on a quiet 2-CPU machine
+ * (issue 16): one small verify 198 ms without the thread, 230 ms with it started when the file's verification
+ * began, ~216 ms started ahead; the `kyso verify` row of `npm run bench -- startup` tracks it. The memory bound is
+ * on resident memory growth since the watchdog was armed (V8 cannot change the main thread's heap limit after
+ * start-up; RSS also counts buffers, which a heap limit does not).
  */
 export interface WatchdogOptions {
   /** The file's time budget (--timeout); the watchdog fires `grace` later. */
@@ -63,9 +65,14 @@ export function watchdogGraceMs(timeoutMs: number): number {
 // CommonJS, evaluated in the thread. state[0]: 0 = live, 1 = disarmed by the main thread, 2 = fired;
 // state[1]: 1 once armed; state[2]: deadline (ms after epoch); state[3]: memory limit (KiB of RSS).
 const SCRIPT = `
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
-const { state, epoch, out, exitCode, pollMs } = workerData;
+const { state, epoch, pollMs } = workerData;
+// the reports and exit code come with startWatchdog (a thread started ahead gets them then); until they are
+// here the thread waits, armed or not
+let out, exitCode;
+parentPort.once('message', (m) => { out = m.out; exitCode = m.exitCode; });
+parentPort.unref();
 function writeAll(fd, s) {
   const b = Buffer.from(s, 'utf8');
   let off = 0;
@@ -104,18 +111,16 @@ function fire(kind) {
 }
 const timer = setInterval(() => {
   if (Atomics.load(state, 0) !== 0) { clearInterval(timer); return; }
-  if (Atomics.load(state, 1) !== 1) return;
+  if (Atomics.load(state, 1) !== 1 || out === undefined) return;
   if (Date.now() - epoch >= Atomics.load(state, 2)) fire('timeout');
   else if (process.memoryUsage.rss() / 1024 > Atomics.load(state, 3)) fire('memory');
 }, pollMs);
 `;
 
-/**
- * Starts the thread now, unarmed: its start-up (a Node environment, some tens of ms of CPU on another core)
- * then overlaps the loading of the verification stack and trust store in this thread; `arm()` starts the
- * budget when the file's verification begins.
- */
-export function startWatchdog(o: WatchdogOptions): Watchdog {
+/** A thread started ahead (prestartWatchdog), not yet handed its reports; at most one per process. */
+let ahead: { w: Worker; state: Int32Array; epoch: number } | undefined;
+
+function spawnThread(pollMs = 25): { w: Worker; state: Int32Array; epoch: number } {
   const state = new Int32Array(new SharedArrayBuffer(16));
   const epoch = Date.now();
   const w = new Worker(SCRIPT, {
@@ -124,11 +129,42 @@ export function startWatchdog(o: WatchdogOptions): Watchdog {
     stdout: true,
     stderr: true,
     env: {},
-    workerData: { state, epoch, out: { timeout: o.timeoutOutput, memory: o.memoryOutput }, exitCode: o.exitCode, pollMs: o.pollMs ?? 25 },
+    workerData: { state, epoch, pollMs },
   });
   w.unref();
   // A thread that cannot start (resource limits of the host) must not fail the verification it guards.
   w.on('error', () => undefined);
+  return { w, state, epoch };
+}
+
+/**
+ * Starts the watchdog thread as soon as `kyso verify` is known to run in the real process (src/cli/main.ts),
+ * before its command and verification stack load: the thread's start-up then overlaps all of that loading, and is
+ * over before the file is (issue 16: −14 ms for one small file on 2 CPUs). Unarmed and without its reports until
+ * startWatchdog takes it; a run that does not use it (several inputs, an error before verifying) ends it through
+ * releaseWatchdog.
+ */
+export function prestartWatchdog(): void {
+  ahead ??= spawnThread();
+}
+
+/** Ends a thread started ahead that no verification took. */
+export function releaseWatchdog(): void {
+  if (!ahead) return;
+  Atomics.store(ahead.state, 0, 1);
+  void ahead.w.terminate();
+  ahead = undefined;
+}
+
+/**
+ * Starts the thread now (or takes the one started ahead), unarmed: its start-up (a Node environment, some tens of ms
+ * of CPU on another core) then overlaps the loading of the verification stack and trust store in this thread;
+ * `arm()` starts the budget when the file's verification begins.
+ */
+export function startWatchdog(o: WatchdogOptions): Watchdog {
+  const { w, state, epoch } = ahead ?? spawnThread(o.pollMs);
+  ahead = undefined;
+  w.postMessage({ out: { timeout: o.timeoutOutput, memory: o.memoryOutput }, exitCode: o.exitCode });
   return {
     arm(): void {
       Atomics.store(state, 2, Math.min(2 ** 31 - 1, Date.now() - epoch + o.timeoutMs + watchdogGraceMs(o.timeoutMs)));
