@@ -1,7 +1,7 @@
 // Benchmark: `kyso sign` on 1 MB, 10 MB, 100 MB and 1 GB PDFs beside a floor measured in the same run
 // (a Node process that stream-copies the file with fsync, SHA-256s the two signed ranges and makes one RSA
-// signature: the least any signer must do). Wall time and peak RSS (VmHWM, polled from /proc/<pid>/status
-// every 20 ms: /usr/bin/time -v is not installed) of each process. Prints a table; writes BENCHMARKS.md.
+// signature: the least any signer must do). Wall time of each process, and its peak RSS as the kernel counted it
+// (GNU time's %M, which adds no polling load to the machine being measured). Prints a table; writes BENCHMARKS.md.
 // Usage: node bench/sign-bench.mjs [--sizes 1,10,100,1024] [--runs 5]   (sizes in MiB; needs dist/: npm run build)
 import { makeLargePdf } from './large-pdf.mjs';
 import { writeBenchmarkSection } from './benchmarks-md.mjs';
@@ -53,30 +53,28 @@ sign('sha256', h.digest(), await readFile(keyFile, 'utf8'));
 `;
 
 /** Runs a process; returns wall ms and the peak RSS (MiB) polled from /proc every 20 ms. */
+let measured = 0;
 export function measure(cmd, args, env) {
   return new Promise((resolve, reject) => {
+    // GNU time reports the peak resident memory of the process it runs (its own few hundred kB aside)
+    const rssFile = path.join(tmpdir(), `kyso-bench-rss-${process.pid}-${measured++}`);
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let hwm = 0;
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.resume();
-    const poll = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) hwm = Math.max(hwm, Number(m[1]));
-      } catch {
-        /* exited */
-      }
-    };
-    const timer = setInterval(poll, 20);
-    poll();
     child.on('error', reject);
     child.on('exit', (code) => {
-      clearInterval(timer);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      let kb = 0;
+      try {
+        kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        rmSync(rssFile, { force: true });
+      } catch {
+        /* time could not write it */
+      }
       if (code !== 0) reject(new Error(`${path.basename(args[0] ?? cmd)} exited ${code}: ${stderr}`));
-      else resolve({ ms, rssMiB: hwm / 1024 });
+      else resolve({ ms, rssMiB: kb / 1024 });
     });
   });
 }
