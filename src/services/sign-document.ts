@@ -18,7 +18,7 @@ import { checkSigningCertificate } from '../crypto/certificate-checks.js';
 import type { SignatureScheme, Signer } from '../crypto/signer.js';
 import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/sign-pdf.js';
 import { digestRangeInMemory, digestRangeWithFileHash } from './sign-digest.js';
-import { writeNewFile } from '../pdf/append-update.js';
+import { createNewFile, discardCreated, writeNewFile } from '../pdf/append-update.js';
 import { asOutputError } from '../core/output-error.js';
 import { expandInputs, planBatch, prepareOutputFolder, type PlannedFile, type SkipReason } from './sign-inputs.js';
 import { openPdfOnce, priorSignatures, sameCertificate, type OpenedPdf } from './sign-prior.js';
@@ -307,6 +307,10 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
         await prepareOutputFolder(p, madeFolders);
         const tmp = tempPathFor(p.outputPath!);
         track(tmp);
+        // a small document is signed in memory and written once: its temp file is made now, in the thread pool,
+        // while the document is signed (issue 16)
+        const inMemory = level !== 'B-LT' && level !== 'B-LTA' && opened !== undefined && opened.reader.headerOffset === 0 && opened.src.size <= (opts.inMemoryUpTo ?? IN_MEMORY_UP_TO);
+        let created = inMemory ? createNewFile(tmp) : undefined;
         const one = (field: string | undefined) => signOne(p, tmp, {
           signer: serialSigner,
           hash,
@@ -320,6 +324,12 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
           opened,
           field,
           track,
+          // (the first attempt only: a second one, after a field was chosen, makes its own)
+          created: (() => {
+            const c = created;
+            created = undefined;
+            return c;
+          })(),
         });
         let signed: SignedTemp;
         try {
@@ -504,6 +514,8 @@ interface SignOneContext {
   opened?: OpenedPdf;
   /** the field to sign (--field, or the one the clerk chose at the prompt) */
   field: string | undefined;
+  /** the temp file, already being made (createNewFile) for an output built in memory; signOne owns it */
+  created?: Promise<number>;
 }
 
 /**
@@ -514,6 +526,19 @@ interface SignOneContext {
 export const IN_MEMORY_UP_TO = 4 * 1024 * 1024;
 
 async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<SignedTemp> {
+  let created = c.created;
+  try {
+    return await signOneAttempts(p, tmp, c, () => {
+      const taken = created;
+      created = undefined;
+      return taken;
+    });
+  } finally {
+    await discardCreated(created, tmp);
+  }
+}
+
+async function signOneAttempts(p: PlannedFile, tmp: string, c: SignOneContext, takeCreated: () => Promise<number> | undefined): Promise<SignedTemp> {
   // the output as fs creates it (its name may be bytes that are not UTF-8; its folder is a string)
   const output = p.outputPath!;
   let contentsBytes = c.contentsBytes;
@@ -545,11 +570,12 @@ async function signOne(p: PlannedFile, tmp: string, c: SignOneContext): Promise<
     if (cms.length > prepared.contentsBytes && attempt === 0) {
       // Our estimate was too small (a TSA with a long chain): prepare again with room to spare.
       contentsBytes = cms.length + 8192;
+      await discardCreated(takeCreated(), tmp);
       await unlink(tmp).catch(() => undefined);
       continue;
     }
     await embedSignature(prepared, cms);
-    if (prepared.bytes) await writeNewFile(tmp, prepared.bytes, prepared.mode);
+    if (prepared.bytes) await writeNewFile(tmp, prepared.bytes, prepared.mode, takeCreated());
     let final = tmp;
     let sha256: string;
     if (ltv) {
