@@ -49,8 +49,10 @@ export function progressBar(err: OutStream, lang: Lang = 'en', clock: () => numb
       draw(true);
     },
     tick(k = 1) {
+      const first = n === 0;
       n += k;
-      draw(n === total);
+      // the first file is always drawn (with the first estimate of the time left), then at most every 100 ms
+      draw(first || n === total);
     },
     done() {
       // idempotent: also called by the report written on Ctrl-C, so the line is never left cut
