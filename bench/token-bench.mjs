@@ -1,7 +1,7 @@
 // Benchmark: `kyso sign <folder> --out-dir` over 200 small PDFs with a SoftHSM token (one login for the
 // batch), beside the token's own signing time recorded by kyso's binding trace (KYSO_PKCS11_TRACE), and a
 // 1-file run that gives the fixed start-up cost (node, module load, login, chain). Wall and user+sys CPU of
-// the kyso process come from bash's `time` (no /usr/bin/time here). Moved out of test/token/token-batch.test.ts:
+// the kyso process come from bash's `time`. Moved out of test/token/token-batch.test.ts:
 // timings are figures for BENCHMARKS.md, not test assertions.
 // Usage: node bench/token-bench.mjs [--files 200]   (needs dist/: npm run build; softhsm2 and opensc installed)
 import { execFileSync, spawn } from 'node:child_process';
