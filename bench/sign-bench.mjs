@@ -155,7 +155,7 @@ function writeBenchmarksMd(table, load) {
     `${cpus().length} CPUs, ${load} (other work on the machine shifts start-up times: compare the two columns of one row).`,
     'Each row: the median wall time of the real `kyso sign in.pdf -o out.pdf --p12 …` process (PKCS#12, RSA 2048,',
     'SHA-256, B-B) and of the floor (a Node process that stream-copies the file with fsync, SHA-256s the two signed',
-    'ranges and makes one RSA signature), both from process start to exit; peak RSS = the kernel's count (GNU time %M).',
+    'ranges and makes one RSA signature), both from process start to exit; peak RSS as the kernel counts it (GNU time %M).',
     'Targets (issue 2): at 100 MB and 1 GB within 1.5x of the floor; peak RSS < 150 MiB at 100 MB, < 250 MiB at 1 GB.',
     'For comparison, @signpdf 3.3 on this kind of machine: 6.0 s and 904 MB at 100 MB; it cannot sign 600 MB.',
     '',

@@ -11,8 +11,6 @@ const path = require('node:path');
 if (process.env.KYSO_DEBUG) process.setSourceMapsEnabled(true);
 const bundle = path.join(__dirname, '..', 'dist', 'bundle');
 const codeCache = require(path.join(bundle, 'code-cache.cjs'));
-// V8's tiering for short runs (src/cli/code-cache.ts): before anything is compiled, as when the caches were made
-codeCache.tuneV8();
 if (typeof module_.enableCompileCache === 'function') module_.enableCompileCache();
 // (compiled from the cache, a file is not registered with the source maps: KYSO_DEBUG goes without)
 else if (!process.env.KYSO_DEBUG) codeCache.installCodeCache(bundle);

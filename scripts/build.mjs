@@ -165,7 +165,7 @@ const result = await build({
  * stage 1's, so KYSO_DEBUG still maps stack traces to src/.
  */
 // the bundle's own chunks, Node's built-ins and undici (CommonJS): a require() behind a promise
-const requirableImport = /\bimport\("(\.\/(?:chunk|cmd)-[A-Za-z0-9-]+\.cjs|node:[a-z_/]+|undici)"\)/g;
+const requirableImport = /\bimport\("(\.\/(?:chunk|cmd)-[A-Za-z0-9-]+\.cjs|node:[a-z0-9_/]+|undici)"\)/g;
 const packageImport = /\bimport\("([a-z@][\w@./-]*)"\)/g;
 const toCommonJs = {
   name: 'kyso-esm-to-cjs',

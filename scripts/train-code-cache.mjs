@@ -14,10 +14,7 @@ const bundle = path.join(root, 'dist', 'bundle');
 const work = process.argv[2];
 if (!work) throw new Error('usage: train-code-cache.mjs <work folder>');
 const require = createRequire(import.meta.url);
-const codeCache = require(path.join(bundle, 'code-cache.cjs'));
-// the V8 flags bin/kyso.js sets: a cache is accepted only under the flags it was made with
-codeCache.tuneV8();
-codeCache.installCodeCache(bundle, 'write');
+require(path.join(bundle, 'code-cache.cjs')).installCodeCache(bundle, 'write');
 const { main, realContext } = require(path.join(bundle, 'kyso.cjs'));
 
 const quiet = { write() {}, isTTY: false };

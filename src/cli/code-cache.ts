@@ -17,7 +17,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import vm from 'node:vm';
 
 interface InternalModule {
@@ -51,21 +50,6 @@ const REAL_DYNAMIC_IMPORT = /\bimport\(\s*["'`]/;
 const SIBLING = /^\.\/[\w-]+\.cjs$/;
 
 const stats: CodeCacheStats = { accepted: [], compiled: [] };
-
-/**
- * The V8 setting every kyso process runs with, set by bin/kyso.js and by the build's cache training before any
- * bundle file is compiled (V8 accepts a code cache only under the flags it was made with, so both must set the
- * same). A function is optimised by TurboFan after ~15 times more work than V8's default (67,584): kyso's runs
- * are short, and on a 2-CPU machine the default had TurboFan compiling dozens of functions on the second core for
- * a batch of 200 small PDFs, competing with the libuv threads, and the process then waited ~60 ms at exit for
- * those jobs to end. Measured (issue 16, npm run bench): that batch 0.69 → 0.57 s; one 3 MB 7,000-page PDF signs
- * and verifies no slower (hot loops still reach TurboFan); `--no-opt` instead made that large PDF 15% slower.
- */
-export const V8_TUNING = '--interrupt-budget=1000000';
-
-export function tuneV8(): void {
-  setFlagsFromString(V8_TUNING);
-}
 
 /** What the cache did in this process (for tests and `KYSO_CODE_CACHE=stats`). */
 export function codeCacheStats(): CodeCacheStats {

@@ -20,6 +20,7 @@ import { embedSignature, preparePdfForSigning, type PreparedPdf } from '../pdf/s
 import { digestRangeInMemory, digestRangeWithFileHash } from './sign-digest.js';
 import { createNewFile, discardCreated, writeNewFile } from '../pdf/append-update.js';
 import { asOutputError } from '../core/output-error.js';
+import { tuneForBatch } from '../core/v8-tuning.js';
 import { expandInputs, planBatch, prepareOutputFolder, type PlannedFile, type SkipReason } from './sign-inputs.js';
 import { openPdfOnce, priorSignatures, sameCertificate, type OpenedPdf } from './sign-prior.js';
 import type { AppearanceConfig } from '../core/config-appearance.js';
@@ -404,6 +405,8 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
       for (const e of [head, ...queue]) if (e) e.finish = e.complete;
       return drainedNow;
     };
+    // many documents: hot code waits longer for TurboFan (src/core/v8-tuning.ts)
+    if (todo.length > 1) await tuneForBatch();
     fill();
     while (queue.length > 0) {
       head = queue.shift()!;
