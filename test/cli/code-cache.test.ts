@@ -4,7 +4,7 @@
  * compile from source, never a wrong result.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,8 +17,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'kyso-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `bin/kyso.js` of a package folder (the repository, or a copy), and reports what the cache did (Node 20). */
-function startWithCache(pkg: string, args: string[]): { status: number | null; stdout: string; stats: { accepted: string[]; compiled: string[] } } {
-  const r = spawnSync(process.execPath, [path.join(pkg, 'bin', 'kyso.js'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_CODE_CACHE: 'stats' } });
+function startWithCache(pkg: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stats: { accepted: string[]; compiled: string[] } } {
+  const r = spawnSync(process.execPath, [path.join(pkg, 'bin', 'kyso.js'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_CODE_CACHE: 'stats', ...env } });
   const line = r.stderr.split('\n').find((l) => l.startsWith('STATS '));
   return { status: r.status, stdout: r.stdout, stats: JSON.parse(line ? line.slice(6) : '{"accepted":[],"compiled":[]}') };
 }
@@ -45,6 +45,21 @@ describe('code cache of the bundle', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('TOTAL_PASSED');
     expect(r.stats.accepted).toContain('cmd-verify.cjs');
+    expect(r.stats.compiled).toEqual([]);
+  });
+
+  it('`kyso sign` of a folder (a batch): every bundle file it loads comes from its cache, the batch\'s V8 tuning too', async () => {
+    const pki = getPki();
+    const input = (await makeSamplePdfs(dir)).simple;
+    const folder = path.join(dir, 'batch');
+    const out = path.join(dir, 'batch-out');
+    mkdirSync(folder);
+    mkdirSync(out);
+    for (const n of ['a.pdf', 'b.pdf', 'c.pdf']) copyFileSync(input, path.join(folder, n));
+    const r = startWithCache(ROOT, ['sign', folder, '--out-dir', out, '--p12', pki.leaves['leader-rsa'].p12], { KYSO_P12_PASSWORD: pki.password });
+    expect(r.status).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['a.pdf', 'b.pdf', 'c.pdf']);
+    expect(r.stats.accepted).toContain('cmd-sign.cjs');
     expect(r.stats.compiled).toEqual([]);
   });
 
