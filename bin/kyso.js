@@ -16,7 +16,11 @@ if (typeof module_.enableCompileCache === 'function') module_.enableCompileCache
 else if (!process.env.KYSO_DEBUG) codeCache.installCodeCache(bundle);
 // what the cache did, for tests: which bundle files V8 compiled from their cache, which from source
 if (process.env.KYSO_CODE_CACHE === 'stats') process.on('exit', () => process.stderr.write(`\nSTATS ${JSON.stringify(codeCache.codeCacheStats())}\n`));
+// `kyso verify …`: its watchdog thread starts before anything else loads, so that its start-up overlaps all of it
+// (src/services/verify-watchdog.ts; main() starts it too when the command word comes after global options)
+const argv = process.argv.slice(2);
+if (argv[0] === 'verify' && !argv.includes('--help') && !argv.includes('-h')) require(path.join(bundle, 'verify-watchdog.cjs')).prestartWatchdog();
 const { main, realContext } = require(path.join(bundle, 'kyso.cjs'));
-main(process.argv.slice(2), realContext()).then((code) => {
+main(argv, realContext()).then((code) => {
   process.exitCode = code;
 });

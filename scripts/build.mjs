@@ -138,6 +138,8 @@ const result = await build({
     kyso: 'src/cli/main.ts',
     'code-cache': 'src/cli/code-cache.ts',
     'verify-worker': 'src/services/verify-worker.ts',
+    // bin/kyso.js starts the single-file verify watchdog before the CLI loads (src/services/verify-watchdog.ts)
+    'verify-watchdog': 'src/services/verify-watchdog.ts',
     ...Object.fromEntries(commandFiles().map((f) => [`cmd-${path.basename(f, '.ts')}`, `src/commands/${f}`])),
   },
   outdir: esmdir,
@@ -164,8 +166,8 @@ const result = await build({
  * file compiled without a cache (Node 20 cannot give a script compiled from a cache a dynamic-import callback). Source maps are composed with
  * stage 1's, so KYSO_DEBUG still maps stack traces to src/.
  */
-// the bundle's own chunks, Node's built-ins and undici (CommonJS): a require() behind a promise
-const requirableImport = /\bimport\("(\.\/(?:chunk|cmd)-[A-Za-z0-9-]+\.cjs|node:[a-z0-9_/]+|undici)"\)/g;
+// the bundle's own files (chunks, commands, entries), Node's built-ins and undici (CommonJS): a require() behind a promise
+const requirableImport = /\bimport\("(\.\/[A-Za-z0-9-]+\.cjs|node:[a-z0-9_/]+|undici)"\)/g;
 const packageImport = /\bimport\("([a-z@][\w@./-]*)"\)/g;
 const toCommonJs = {
   name: 'kyso-esm-to-cjs',
