@@ -178,24 +178,33 @@ export class ChainCert {
     return v?.keyIdentifier ? toHex(v.keyIdentifier.valueBlock.valueHexView) : undefined;
   }
 
+  /**
+   * The URLs an extension whose value is a SEQUENCE of simple items lists, read from the DER: `urlsOf` gives an
+   * item's URLs, or undefined for an item it does not read plainly, in which case (as for a value that is not a
+   * SEQUENCE) the whole extension is left to pkijs (undefined).
+   */
+  private plainUrls(e: CertExtension, urlsOf: (item: Tlv) => string[] | undefined): string[] | undefined {
+    const t = extValueRoot(e);
+    if (!t || t.cls !== 0 || t.tag !== TAG.sequence || !t.constructed) return undefined;
+    const out: string[] = [];
+    for (const item of kidsOf(e.value, t)) {
+      const urls = urlsOf(item);
+      if (!urls) return undefined;
+      out.push(...urls);
+    }
+    return out;
+  }
+
   private accessUrls(method: string): string[] {
     const e = this.extension(OID.authorityInfoAccess);
     if (!e) return [];
-    const t = extValueRoot(e);
-    if (t && t.cls === 0 && t.tag === TAG.sequence && t.constructed) {
-      const out: string[] = [];
-      let plain = true;
-      for (const ad of kidsOf(e.value, t)) {
-        const parts = ad.cls === 0 && ad.tag === TAG.sequence && ad.constructed ? kidsOf(e.value, ad) : [];
-        const loc = parts[1];
-        if (parts.length !== 2 || !isPrim(parts[0], TAG.oid) || !loc || !simpleGeneralName(loc)) {
-          plain = false;
-          break;
-        }
-        if (oidText(e.value, parts[0]) === method && loc.tag === 6) out.push(Buffer.from(e.value.subarray(loc.valueStart, loc.end)).toString('latin1'));
-      }
-      if (plain) return out;
-    }
+    const plain = this.plainUrls(e, (ad) => {
+      const parts = ad.cls === 0 && ad.tag === TAG.sequence && ad.constructed ? kidsOf(e.value, ad) : [];
+      const loc = parts[1];
+      if (parts.length !== 2 || !isPrim(parts[0], TAG.oid) || !loc || !simpleGeneralName(loc)) return undefined;
+      return oidText(e.value, parts[0]) === method && loc.tag === 6 ? [Buffer.from(e.value.subarray(loc.valueStart, loc.end)).toString('latin1')] : [];
+    });
+    if (plain) return plain;
     const v = pkijsExtension(e).parsedValue as pkijs.InfoAccess | undefined;
     if (!v) return [];
     return v.accessDescriptions.filter((d) => d.accessMethod === method && d.accessLocation.type === 6).map((d) => String(d.accessLocation.value));
@@ -212,24 +221,16 @@ export class ChainCert {
   get crlUrls(): string[] {
     const e = this.extension(OID.crlDistributionPoints);
     if (!e) return [];
-    const t = extValueRoot(e);
-    if (t && t.cls === 0 && t.tag === TAG.sequence && t.constructed) {
-      // DistributionPoint { [0] { [0] fullName } } with simple general names; anything else: pkijs.
-      const out: string[] = [];
-      let plain = true;
-      for (const dp of kidsOf(e.value, t)) {
-        const dpk = dp.cls === 0 && dp.tag === TAG.sequence && dp.constructed ? kidsOf(e.value, dp) : [];
-        const dpn = dpk[0];
-        const full = dpn && dpn.cls === 2 && dpn.tag === 0 && dpn.constructed ? kidsOf(e.value, dpn) : [];
-        const names = full.length === 1 && full[0]!.cls === 2 && full[0]!.tag === 0 && full[0]!.constructed ? kidsOf(e.value, full[0]!) : [];
-        if (dpk.length !== 1 || names.length === 0 || !names.every(simpleGeneralName)) {
-          plain = false;
-          break;
-        }
-        for (const n of names) if (n.tag === 6) out.push(Buffer.from(e.value.subarray(n.valueStart, n.end)).toString('latin1'));
-      }
-      if (plain) return out;
-    }
+    // DistributionPoint { [0] { [0] fullName } } with simple general names; anything else: pkijs.
+    const plain = this.plainUrls(e, (dp) => {
+      const dpk = dp.cls === 0 && dp.tag === TAG.sequence && dp.constructed ? kidsOf(e.value, dp) : [];
+      const dpn = dpk[0];
+      const full = dpn && dpn.cls === 2 && dpn.tag === 0 && dpn.constructed ? kidsOf(e.value, dpn) : [];
+      const names = full.length === 1 && full[0]!.cls === 2 && full[0]!.tag === 0 && full[0]!.constructed ? kidsOf(e.value, full[0]!) : [];
+      if (dpk.length !== 1 || names.length === 0 || !names.every(simpleGeneralName)) return undefined;
+      return names.filter((n) => n.tag === 6).map((n) => Buffer.from(e.value.subarray(n.valueStart, n.end)).toString('latin1'));
+    });
+    if (plain) return plain;
     const v = pkijsExtension(e).parsedValue as pkijs.CRLDistributionPoints | undefined;
     if (!v) return [];
     const out: string[] = [];

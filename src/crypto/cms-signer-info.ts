@@ -159,30 +159,3 @@ function attributes(buf: Uint8Array, t: Tlv): CmsAttributes | undefined {
   encoded[0] = 0x31;
   return { attributes: out, encodedValue: encoded.buffer };
 }
-
-/**
- * The dotted form of a DER OBJECT IDENTIFIER, or undefined for anything unusual (empty, non-minimal or
- * over-long sub-identifiers), which then goes through asn1js.
- */
-export function decodeOid(buf: Uint8Array, t: Tlv): string | undefined {
-  if (t.end <= t.valueStart || t.end - t.valueStart > 64) return undefined;
-  const parts: number[] = [];
-  let v = 0;
-  let fresh = true;
-  for (let p = t.valueStart; p < t.end; p++) {
-    const b = buf[p]!;
-    if (fresh && b === 0x80) return undefined;
-    fresh = false;
-    v = v * 128 + (b & 0x7f);
-    if (v > 0xffffffff) return undefined;
-    if (!(b & 0x80)) {
-      parts.push(v);
-      v = 0;
-      fresh = true;
-    }
-  }
-  if (!fresh) return undefined;
-  const first = parts[0]!;
-  const head = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
-  return parts.length > 1 ? `${head}.${parts.slice(1).join('.')}` : head;
-}

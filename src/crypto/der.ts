@@ -242,7 +242,7 @@ export function isStrictDer(buf: Uint8Array, t: Tlv, depth = 0): boolean {
     case TAG.null:
       return len === 0;
     case TAG.oid:
-      return oidIsCanonical(buf, t);
+      return decodeOid(buf, t) !== undefined;
     case TAG.bitString:
       return len >= 1 && buf[t.valueStart]! <= 7 && (len > 1 || buf[t.valueStart] === 0);
     case TAG.octetString:
@@ -260,23 +260,32 @@ export function isStrictDer(buf: Uint8Array, t: Tlv, depth = 0): boolean {
   }
 }
 
-/** Sub-identifiers minimal (no leading 0x80), none over 32 bits, the last one complete. */
-function oidIsCanonical(buf: Uint8Array, t: Tlv): boolean {
-  if (t.end <= t.valueStart || t.end - t.valueStart > 64) return false;
+/**
+ * The dotted form of a DER OBJECT IDENTIFIER, or undefined for anything unusual (empty, non-minimal or
+ * over-long sub-identifiers), which then goes through asn1js (and is not DER: sub-identifiers minimal, none over 32 bits, the last one
+ * complete).
+ */
+export function decodeOid(buf: Uint8Array, t: Tlv): string | undefined {
+  if (t.end <= t.valueStart || t.end - t.valueStart > 64) return undefined;
+  const parts: number[] = [];
   let v = 0;
   let fresh = true;
   for (let p = t.valueStart; p < t.end; p++) {
     const b = buf[p]!;
-    if (fresh && b === 0x80) return false;
+    if (fresh && b === 0x80) return undefined;
     fresh = false;
     v = v * 128 + (b & 0x7f);
-    if (v > 0xffffffff) return false;
+    if (v > 0xffffffff) return undefined;
     if (!(b & 0x80)) {
+      parts.push(v);
       v = 0;
       fresh = true;
     }
   }
-  return fresh;
+  if (!fresh) return undefined;
+  const first = parts[0]!;
+  const head = first < 40 ? `0.${first}` : first < 80 ? `1.${first - 40}` : `2.${first - 80}`;
+  return parts.length > 1 ? `${head}.${parts.slice(1).join('.')}` : head;
 }
 
 /** The whole of `buf` as one strict DER value (isStrictDer), or undefined. */

@@ -12,9 +12,9 @@ import type { ChainResult, ValidateOptions } from './chain-builder.js';
 import { validateCertificate } from './chain-builder.js';
 import { isPlainName } from './cert-data.js';
 import { parseCerts, type ChainCert } from './chain-cert.js';
-import { TAG, asnTimeOf, strictRoot } from './der.js';
+import { TAG, asnTimeOf, decodeOid, strictRoot } from './der.js';
 import { asnValue, checkSignerInfo } from './verify-signer-info.js';
-import { decodeOid, fromPkijsSignerInfo, parseSignerInfo, type CmsSignerInfo } from './cms-signer-info.js';
+import { fromPkijsSignerInfo, parseSignerInfo, type CmsSignerInfo } from './cms-signer-info.js';
 import { OID, asnTimeToDate, bytesEqual, digestNameForOid, errorText, hashBytes, isSupportedDigest, oidText, parseDer, rawBytes, readAlgId, readTlv, children, toHex, trimDer, type Tlv } from './verify-util.js';
 
 export interface TimestampCheck {
