@@ -181,6 +181,8 @@ function futureReal(p: FsPath, missing = false, folderReals?: Map<string, Buffer
 export interface InputIdentities {
   readonly ids: ReadonlyMap<string, string>;
   readonly reals: ReadonlyMap<string, string>;
+  /** what each input found is (by pathKey), from the same stat: a batch's planning does not look again */
+  readonly kinds?: ReadonlyMap<string, 'file' | 'dir'>;
 }
 
 export async function inputIdentities(inputs: readonly FsPath[]): Promise<InputIdentities> {
@@ -190,13 +192,15 @@ export async function inputIdentities(inputs: readonly FsPath[]): Promise<InputI
 function inputIdentitiesSync(inputs: readonly FsPath[]): InputIdentities {
   const ids = new Map<string, string>();
   const reals = new Map<string, string>();
+  const kinds = new Map<string, 'file' | 'dir'>();
   for (const i of inputs) {
     const id = idOf(i);
     if (!id || 'missing' in id) continue;
     ids.set(`${id.dev}:${id.ino}`, showPath(i));
     reals.set(id.real, showPath(i));
+    kinds.set(pathKey(i), id.dir ? 'dir' : 'file');
   }
-  return { ids, reals };
+  return { ids, reals, kinds };
 }
 
 /**

@@ -284,7 +284,7 @@ export async function planBatch(files: ExpandedInput[], opts: PlanOptions): Prom
       );
       continue;
     }
-    const kind = exists(f.fsPath);
+    const kind = allIds.kinds?.get(pathKey(f.fsPath)) ?? exists(f.fsPath);
     if (kind === undefined) {
       p.error = inputError('INPUT_NOT_FOUND', msg(`${f.display}: file not found`, `${f.display}: không tìm thấy tệp`));
       continue;
