@@ -6,6 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// the environment every section measures in (bench/sign-bench.mjs benchEnvironment)
+const { benchEnvironment } = await import('./sign-bench.mjs');
+const envNote = benchEnvironment();
+if (envNote) console.log(envNote);
 const args = process.argv.slice(2);
 const pick = args.filter((a) => !a.startsWith('--') && !/^[\d,]+$/.test(a));
 const want = (s) => pick.length === 0 || pick.includes(s);

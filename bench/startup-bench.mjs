@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeBenchmarkSection } from './benchmarks-md.mjs';
 import { makeLargePdf } from './large-pdf.mjs';
-import { FLOOR, makePki, measure, median } from './sign-bench.mjs';
+import { FLOOR, benchEnvironment, makePki, measure, median } from './sign-bench.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KYSO = path.join(ROOT, 'bin', 'kyso.js');
@@ -43,6 +43,7 @@ for (const name of readdirSync(inDir)) {
 
 export async function runStartupBench({ runs = 5, smoke = false, log = console.log } = {}) {
   const n = smoke ? 1 : runs;
+  const envNote = benchEnvironment();
   const dir = mkdtempSync(path.join(tmpdir(), 'kyso-startup-bench-'));
   const loadBefore = loadavg()[0];
   const rows = [];
@@ -135,6 +136,7 @@ export async function runStartupBench({ runs = 5, smoke = false, log = console.l
       `${cpus().length} CPUs, ${load}; ${n} runs each, medians, kyso and its floor alternating.`,
       'Floors: `node -e 0`; the sign floor (stream copy + fsync + SHA-256 of the two ranges + one RSA-2048 signature);',
       'the batch floor (the same for 200 files in one Node process); `pdfsig -nocert` (poppler, no certificate check).',
+      ...(envNote ? [envNote] : []),
       '',
       table,
     ]);
