@@ -167,7 +167,7 @@ function renderTable(rows) {
   return [head, ...lines].join('\n');
 }
 
-function writeBenchmarksMd(table, load) {
+function writeBenchmarksMd(table, load, envNote) {
   writeBenchmarkSection('sign-bench', [
     '## kyso sign (large PDFs)',
     '',
