@@ -147,7 +147,7 @@ export async function runSignBench({ sizesMiB = [1, 10, 100, 1024], runs = 5, lo
   log('\n' + table);
   const load = `load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`;
   log(load);
-  if (writeMarkdown) writeBenchmarksMd(table, load);
+  if (writeMarkdown) writeBenchmarksMd(table, load, envNote);
   return rows;
 }
 
