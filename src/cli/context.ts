@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { fstatSync, readFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { KysoError, msg } from '../core/errors.js';
 import { cleanupTempsSync } from '../io/temp-registry.js';
 import { EXIT } from './exit-codes.js';
@@ -41,14 +41,79 @@ export interface Context {
   configFile?: string;
 }
 
-export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
-  // A reader that goes away (`kyso --help | head`) is not an error: stop quietly, like other Unix tools.
-  for (const s of [process.stdout, process.stderr]) {
-    s.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+/**
+ * Whether `fd` is a terminal. node:tty answers exactly, but loading it loads net and the stream modules (~6 ms
+ * of every start-up on a 2-CPU machine, issue 16), so the plain cases are answered by one fstat first: a
+ * terminal is a character device, and the memory devices of Linux (major 1: /dev/null, /dev/zero…, what
+ * stdin is under cron, CI and `< /dev/null`) never are one.
+ */
+export function isTerminal(fd: number): boolean {
+  let rdev: number;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice()) return false;
+    rdev = st.rdev;
+  } catch {
+    return false; // closed
+  }
+  // major(rdev) as glibc encodes it: 12 bits from bit 8, the rest from bit 32
+  if (process.platform === 'linux' && ((Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff)) === 1) return false;
+  const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  return isatty(fd);
+}
+
+/** Gives up the CPU for a moment (a full non-blocking pipe: its reader has not caught up). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * stdout or stderr of the real process. A terminal gets Node's stream (it knows the window's width and
+ * colours). A file or a pipe is written in place with writeSync, as Node's own stream does on Linux, where
+ * those writes are synchronous anyway: building process.stdout for a pipe loads net and the stream modules
+ * (issue 16), for nothing a CLI uses. A reader that goes away (`kyso --help | head`) is not an error: the
+ * process stops quietly, like other Unix tools, with the exit code it already has.
+ */
+function realOut(fd: 1 | 2): OutStream & { flush(done: () => void): void } {
+  const gone = () => process.exit(process.exitCode ?? 0);
+  if (isTerminal(fd)) {
+    const stream = fd === 1 ? process.stdout : process.stderr;
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') gone();
       throw e;
     });
+    return {
+      write: (s) => void stream.write(s),
+      isTTY: true,
+      get columns() {
+        return stream.columns;
+      },
+      flush: (done) => void stream.write('', done),
+    };
   }
+  return {
+    write: (s) => {
+      const b = Buffer.from(s, 'utf8');
+      for (let off = 0; off < b.length; ) {
+        try {
+          off += writeSync(fd, b, off, b.length - off);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EAGAIN') pause(1);
+          else if (code === 'EPIPE') gone();
+          else throw e;
+        }
+      }
+    },
+    isTTY: false,
+    columns: undefined,
+    flush: (done) => done(),
+  };
+}
+
+export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
+  const stdout = realOut(1);
+  const stderr = realOut(2);
   const handlers = new Set<(signal?: string) => void | Promise<void>>();
   let installed = false;
   const install = () => {
@@ -80,34 +145,18 @@ export function realContext(): Omit<Context, 'lang'> & { lang?: Lang } {
     const done = () => {
       if (--pending === 0) process.exit(code);
     };
-    process.stdout.write('', done);
-    process.stderr.write('', done);
+    stdout.flush(done);
+    stderr.flush(done);
   };
   // installed up front: any command may have temp files of the atomic writer to remove on a signal
   install();
   return {
     exitNow,
-    stdout: {
-      write: (s) => void process.stdout.write(s),
-      get isTTY() {
-        return Boolean(process.stdout.isTTY);
-      },
-      get columns() {
-        return process.stdout.columns;
-      },
-    },
-    stderr: {
-      write: (s) => void process.stderr.write(s),
-      get isTTY() {
-        return Boolean(process.stderr.isTTY);
-      },
-      get columns() {
-        return process.stderr.columns;
-      },
-    },
-    // isatty(0), not process.stdin.isTTY: that getter builds the stdin stream (loading the stream modules, ~8 ms of
-    // every start-up, issue 16) when all that is asked is whether fd 0 is a terminal
-    stdinIsTTY: isatty(0),
+    stdout,
+    stderr,
+    // not process.stdin.isTTY: that getter builds the stdin stream (loading the stream modules, ~8 ms of every
+    // start-up, issue 16) when all that is asked is whether fd 0 is a terminal
+    stdinIsTTY: isTerminal(0),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);

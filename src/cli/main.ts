@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { createRequire } from 'node:module';
 import { createApp, reportError } from './app.js';
 import { realContext, type Context } from './context.js';
@@ -65,6 +65,20 @@ export async function main(argvIn: string[], base: Omit<Context, 'lang'> & { lan
   const ctx: Context = { ...base, lang: base.lang ?? detectLang(argv, base.env), ...(taken.configFile ? { configFile: taken.configFile } : {}) };
   const app = createApp(ctx);
   app.invoke = (args, sub) => main(args, sub);
+  // Commander's own defaults ask process.stdout and process.stderr for their width and colours, which builds
+  // Node's stdio streams (net and the stream modules for a pipe, issue 16); the context knows both already.
+  // (80 columns, commander's own width, where the output is not a terminal)
+  const output: OutputConfiguration = {
+    writeOut: (s) => ctx.stdout.write(s),
+    writeErr: (s) => ctx.stderr.write(s),
+    getOutHelpWidth: () => (ctx.stdout.isTTY && ctx.stdout.columns) || 80,
+    getErrHelpWidth: () => (ctx.stderr.isTTY && ctx.stderr.columns) || 80,
+    getOutHasColors: () => ctx.stdout.isTTY,
+    getErrHasColors: () => ctx.stderr.isTTY,
+    outputError: () => {
+      /* reported below as one line */
+    },
+  };
   const program = new Command('kyso');
   program
     .description(ctx.lang === 'vi' ? 'Ký số, kiểm tra chữ ký và liên thông văn bản điện tử' : 'Sign and verify PDF documents and exchange them over LGSP/VDXP')
@@ -73,13 +87,7 @@ export async function main(argvIn: string[], base: Omit<Context, 'lang'> & { lan
     .option('--config <file>', ctx.lang === 'vi' ? 'tệp cấu hình được tin như tệp của người dùng, thay cho ./kyso.config.json (hoặc biến KYSO_CONFIG)' : 'configuration file trusted like the user file, instead of ./kyso.config.json (also KYSO_CONFIG)')
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => ctx.stdout.write(s),
-      writeErr: (s) => ctx.stderr.write(s),
-      outputError: () => {
-        /* reported below as one line */
-      },
-    });
+    .configureOutput(output);
   localizeHelp(program, ctx.lang);
   const word = commandWord(argv);
   const versionOnly = word === undefined && (argv.includes('-V') || argv.includes('--version'));
@@ -92,10 +100,10 @@ export async function main(argvIn: string[], base: Omit<Context, 'lang'> & { lan
   else if (!versionOnly) for (const [name, d] of Object.entries(COMMANDS)) program.command(name).description(tr(ctx.lang, d.summary));
   for (const c of program.commands) {
     c.exitOverride();
-    c.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: () => {} });
+    c.configureOutput(output);
     for (const sub of c.commands) {
       sub.exitOverride();
-      sub.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: () => {} });
+      sub.configureOutput(output);
     }
   }
   try {

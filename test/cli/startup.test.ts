@@ -78,6 +78,39 @@ describe('kyso start-up', () => {
     expect(added.filter((m) => /^NativeModule (crypto|internal\/modules\/esm\/.*|child_process|fs\/promises)$/.test(m))).toEqual([]);
   });
 
+  it('output to a pipe, a file or /dev/null is written without node:tty, net or Node\'s stdio streams (they are built only for a terminal)', () => {
+    const list = path.join(dir, 'stdio-module-list.txt');
+    const hook = path.join(dir, 'stdio-module-list.cjs');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`);
+    const out = path.join(dir, 'help-out.txt');
+    for (const [name, stdio] of [
+      ['pipes', ['ignore', 'pipe', 'pipe']],
+      ['a file', ['ignore', 'pipe', 'pipe']],
+      ['/dev/null', ['ignore', 'ignore', 'ignore']],
+    ] as const) {
+      const file = name === 'a file';
+      const r = spawnSync(file ? 'sh' : process.execPath, file ? ['-c', `"$0" -r "$1" "$2" --help >"$3" 2>&1 </dev/null`, process.execPath, hook, KYSO_BIN, out] : ['-r', hook, KYSO_BIN, '--help'], {
+        env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' },
+        encoding: 'utf8',
+        stdio: [...stdio],
+      });
+      expect(r.status, name).toBe(0);
+      const help = file ? readFileSync(out, 'utf8') : (r.stdout ?? '');
+      if (name !== '/dev/null') expect(help, name).toContain('verify');
+      const modules = readFileSync(list, 'utf8').split('\n');
+      expect(modules.filter((m) => /^NativeModule (tty|net|internal\/fs\/sync_write_stream)$/.test(m)), name).toEqual([]);
+    }
+  });
+
+  it('a reader that goes away (`kyso --help | true`) ends kyso quietly with exit 0, not with an EPIPE error', () => {
+    const r = spawnSync('bash', ['-c', '"$0" "$1" --help | true; echo "status ${PIPESTATUS[0]}"', process.execPath, KYSO_BIN], {
+      env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' },
+      encoding: 'utf8',
+    });
+    expect(r.stdout.trim()).toBe('status 0');
+    expect(r.stderr).toBe('');
+  });
+
   it('--version loads no command', () => {
     const r = loaded(['--version']);
     expect(r.code).toBe(0);
