@@ -2,13 +2,13 @@ import { stat } from 'node:fs/promises';
 import { listFolder, readablePathFor } from '../io/byte-names.js';
 import { joinName, showPath, type FsPath } from '../core/fs-path.js';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { KysoError, msg, type ErrorCategory, type Msg } from '../core/errors.js';
 import type { ProgressSink } from '../core/types.js';
 import type { VerifyDocumentOptions } from './verify-document.js';
 import { summarize, type FileReport, type VerifyRunResult, type VerifySettings } from './verify-types.js';
 import { releaseWatchdog, startWatchdog, type Watchdog } from './verify-watchdog.js';
+import { tuneForBatch } from '../core/v8-tuning.js';
 
 /** One input file: the absolute path to read and the name to show (as the user wrote it). */
 export interface VerifyInput {
@@ -233,26 +233,6 @@ export interface WorkerReply {
   fatal?: { message: string; code?: string; category?: ErrorCategory; msg?: Msg; hint?: Msg };
 }
 
-/**
- * Each worker is a V8 isolate that JIT-compiles the whole verification stack again; with V8's default
- * tier-up budget that optimizing compilation took ~0.7 s of CPU per isolate in a 1,000-file run (measured:
- * --jobs 1 took 2.7 s instead of 1.95 s with background compilation off), and N workers pay it N times on
- * the same cores that verify. A larger budget optimizes only the really hot functions. It changes when code
- * is optimized, never what it computes. V8 flags are per process and this runs before the workers start
- * (1,000 two-signature PDFs, --jobs 2: 1.92 s -> 1.62 s wall, CPU 3.6 s -> 3.0 s). Not used for --jobs 1,
- * where the compiler runs on the otherwise idle second core and the default is faster.
- */
-let jitTuned = false;
-function tunePoolJit(jobs: number): void {
-  if (jitTuned || jobs <= 1) return;
-  jitTuned = true;
-  try {
-    setFlagsFromString('--interrupt-budget=1000000');
-  } catch {
-    // a runtime without this flag: keep the default
-  }
-}
-
 /** Files queued per worker (fewer near the end, so both workers finish together). */
 const WORKER_QUEUE = 16;
 
@@ -264,7 +244,8 @@ const WORKER_QUEUE = 16;
  * the other files queued on that worker go to the replacement (a runaway parse cannot hold the run hostage).
  */
 async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: number, timeoutMs: number, o: VerifyRunOptions): Promise<void> {
-  tunePoolJit(jobs);
+  // two or more isolates JIT-compiling the same stack on the same cores: V8 waits for more work (core/v8-tuning.ts)
+  if (jobs > 1) await tuneForBatch();
   // the bundle's files are .cjs (scripts/build.mjs), tsc's per-module dist/ has .js
   const workerUrl = o.workerUrl ?? new URL(import.meta.url.endsWith('.cjs') ? './verify-worker.cjs' : './verify-worker.js', import.meta.url);
   const epoch = Date.now();
