@@ -6,6 +6,7 @@
  * RFC 7292 (PKCS#12) and RFC 8018 (PBES2).
  */
 import { createDecipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { sha256Iterate } from './sha256-iterate.js';
 import { TAG, children, isUniversal, oidString, readRoot, smallInt, value, whole, type Tlv } from './der.js';
 
 const O = {
@@ -94,10 +95,15 @@ export function pkcs12Kdf(password: string, salt: Buffer, id: number, iterations
   let have = 0;
   while (have < n) {
     let A = createHash(hash).update(D).update(I).digest();
+    // SHA-256 (OpenSSL 3's MAC): all rounds in one WebAssembly call (sha256-iterate.ts, issue 16). Otherwise
     // each round copies one fresh context instead of creating a Hash, which makes OpenSSL 3 look the digest
-    // up again: 2,048 lookups were most of the time to open a PKCS#12 (issue 16)
-    const fresh = createHash(hash);
-    for (let r = 1; r < iterations; r++) A = fresh.copy().update(A).digest();
+    // up again: 2,048 lookups were most of the time to open a PKCS#12
+    const iterated = hash === 'sha256' && iterations > 1 ? sha256Iterate(A, iterations - 1) : undefined;
+    if (iterated) A = iterated;
+    else {
+      const fresh = createHash(hash);
+      for (let r = 1; r < iterations; r++) A = fresh.copy().update(A).digest();
+    }
     out.push(A);
     have += A.length;
     const B = Buffer.alloc(v);
