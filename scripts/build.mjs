@@ -10,7 +10,7 @@
 // the same from either build.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -183,6 +183,8 @@ const toCommonJs = {
   },
 };
 const stage1 = readdirSync(esmdir).filter((f) => f.endsWith('.cjs'));
+// import.meta.url of a CommonJS file
+const BANNER = 'var __kysoUrl=require("node:url").pathToFileURL(__filename).href;';
 await build({
   plugins: [toCommonJs],
   absWorkingDir: root,
@@ -196,11 +198,17 @@ await build({
   minify: !process.env.KYSO_BUILD_NO_MINIFY,
   sourcemap: 'linked',
   define: { 'import.meta.url': '__kysoUrl' },
-  banner: { js: 'var __kysoUrl=require("node:url").pathToFileURL(__filename).href;' },
+  banner: { js: BANNER },
   legalComments: 'none',
   logLevel: 'warning',
 });
 rmSync(esmdir, { recursive: true, force: true });
+// Only the few files that use import.meta.url keep the banner; the others get an empty first line instead (their
+// source maps count lines from the banner) and no pathToFileURL at every start-up (~45 files per verify, issue 16).
+for (const f of readdirSync(outdir).filter((n) => n.endsWith('.cjs'))) {
+  const text = readFileSync(path.join(outdir, f), 'utf8');
+  if (text.startsWith(BANNER) && !text.slice(BANNER.length).includes('__kysoUrl')) writeFileSync(path.join(outdir, f), text.slice(BANNER.length));
+}
 writeFileSync(
   path.join(outdir, 'esm-import.cjs'),
   '// The bundle\'s import() of a package that is an ES module (pdf.js). Compiled by Node as usual, not from a code\n' +

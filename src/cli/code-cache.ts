@@ -107,6 +107,7 @@ export function installCodeCache(bundleDir: string, mode: 'read' | 'write' = 're
    * Module.prototype.load would (through the .cjs loader, so a test's loader hook still sees it).
    */
   const cache = M._cache as Record<string, InternalModule & { loaded: boolean; paths: string[] }>;
+  let bundlePaths: string[] | undefined;
   const requireSibling = (id: string, parent: InternalModule): unknown => {
     const filename = prefix + id.slice(2);
     const hit = cache[filename];
@@ -114,7 +115,7 @@ export function installCodeCache(bundleDir: string, mode: 'read' | 'write' = 're
     const ModuleCtor = Module as unknown as new (id: string, parent: unknown) => InternalModule & { loaded: boolean; paths: string[] };
     const m = new ModuleCtor(filename, parent);
     m.filename = filename;
-    m.paths = M._nodeModulePaths(prefix);
+    m.paths = bundlePaths ??= M._nodeModulePaths(prefix); // the same folder for every file (one walk up, not one per file)
     cache[filename] = m;
     try {
       const ext = M._extensions as Record<string, (m: unknown, f: string) => void>;
