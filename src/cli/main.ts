@@ -1,6 +1,7 @@
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { createRequire } from 'node:module';
 import { createApp, reportError } from './app.js';
+import { prepareJson } from './report-json.js';
 import { realContext, type Context } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { detectLang, tr } from './i18n.js';
@@ -110,10 +111,10 @@ export async function main(argvIn: string[], base: Omit<Context, 'lang'> & { lan
     await program.parseAsync(argv, { from: 'user' });
     return app.exitCode;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      return reportError(ctx, usageError(e.code === 'commander.unknownOption' ? 'USAGE_UNKNOWN_OPTION' : 'USAGE', msg(commanderErrorText(e, 'en'), commanderErrorText(e, 'vi'))), argv.includes('--json'));
-    }
-    return reportError(ctx, e, argv.includes('--json'));
+    if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')) return EXIT.ok;
+    const json = argv.includes('--json');
+    if (json) await prepareJson();
+    if (e instanceof CommanderError) return reportError(ctx, usageError(e.code === 'commander.unknownOption' ? 'USAGE_UNKNOWN_OPTION' : 'USAGE', msg(commanderErrorText(e, 'en'), commanderErrorText(e, 'vi'))), json);
+    return reportError(ctx, e, json);
   }
 }

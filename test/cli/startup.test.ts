@@ -53,6 +53,12 @@ function packagesLoaded(r: { files: string[]; urls: string[] }): Set<string> {
   return libs;
 }
 
+/** The source files (src/…) bundled into the dist/bundle chunks a run loaded. */
+function sourcesLoaded(r: { files: string[] }): Set<string> {
+  const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  return new Set(r.files.flatMap((f) => Object.keys(meta.outputs[`dist/bundle/${f}`]?.inputs ?? {})));
+}
+
 describe('kyso start-up', () => {
   it('top-level --help lists every command but loads none of them', () => {
     const r = loaded(['--help']);
@@ -60,6 +66,8 @@ describe('kyso start-up', () => {
     for (const name of Object.keys(COMMANDS)) expect(r.stdout).toContain(name);
     expect(r.files).toContain('kyso.cjs');
     expect(r.files.filter((f) => f.startsWith('cmd-'))).toEqual([]);
+    expect([...sourcesLoaded(r)].filter((s) => s.includes('src/cli/catalogue/'))).toEqual([]);
+    expect(sourcesLoaded(r).has('src/cli/main.ts')).toBe(true); // the meta file matches the bundle
   });
 
   it('top-level --help sets up neither the ES module loader nor node:crypto (CommonJS entry, temp registry on node:fs alone)', () => {
@@ -138,6 +146,8 @@ describe('kyso start-up', () => {
     expect(libs.size).toBeGreaterThan(0); // the meta file matches the bundle
     // pako: pdf-lib's deflate is node:zlib in the bundle (scripts/pako-zlib.mjs)
     expect([...libs].filter((l) => /^(pkijs|asn1js|node-forge|undici|pako)$/.test(l))).toEqual([]);
+    // nor the problem catalogue (verification's messages: loaded for --json output and by verify)
+    expect([...sourcesLoaded(r)].filter((s) => s.includes('src/cli/catalogue/'))).toEqual([]);
   });
 
   it('verifying a kyso-signed file (B-B; B-LTA: timestamps, DSS with OCSP/CRL; revocation checked online) loads neither pkijs nor asn1js; a BER CMS loads them on demand', async () => {
