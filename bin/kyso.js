@@ -11,14 +11,17 @@ const path = require('node:path');
 if (process.env.KYSO_DEBUG) process.setSourceMapsEnabled(true);
 const bundle = path.join(__dirname, '..', 'dist', 'bundle');
 const codeCache = require(path.join(bundle, 'code-cache.cjs'));
+const argv = process.argv.slice(2);
+// the caches trained for this kind of run (src/cli/code-cache.ts): one file verified or signed, the top-level help
+const word = argv[0];
+const profile = word === 'verify' || word === 'sign' ? word : word === undefined || ['--help', '-h', '--version', '-V', 'help'].includes(word) ? 'help' : undefined;
 if (typeof module_.enableCompileCache === 'function') module_.enableCompileCache();
 // (compiled from the cache, a file is not registered with the source maps: KYSO_DEBUG goes without)
-else if (!process.env.KYSO_DEBUG) codeCache.installCodeCache(bundle);
+else if (!process.env.KYSO_DEBUG) codeCache.installCodeCache(bundle, 'read', profile);
 // what the cache did, for tests: which bundle files V8 compiled from their cache, which from source
 if (process.env.KYSO_CODE_CACHE === 'stats') process.on('exit', () => process.stderr.write(`\nSTATS ${JSON.stringify(codeCache.codeCacheStats())}\n`));
 // `kyso verify …`: its watchdog thread starts before anything else loads, so that its start-up overlaps all of it
 // (src/services/verify-watchdog.ts; main() starts it too when the command word comes after global options)
-const argv = process.argv.slice(2);
 if (argv[0] === 'verify' && !argv.includes('--help') && !argv.includes('-h')) require(path.join(bundle, 'verify-watchdog.cjs')).prestartWatchdog();
 const { main, realContext } = require(path.join(bundle, 'kyso.cjs'));
 main(argv, realContext()).then((code) => {

@@ -1,44 +1,70 @@
 #!/usr/bin/env node
 // Build step (scripts/build.mjs, stage 3): trains the V8 code caches of dist/bundle/*.cjs (src/cli/code-cache.ts).
-// Runs, in this one process, what clerks, scripts and CI jobs run most: the top-level and sign help, the demo
-// (test PKI, sign, verify, a local hub, send, receive, status, all through the real commands), and a single-file
-// verify with --json; at exit every bundle file that was loaded gets a cache holding the functions these
-// commands compiled. Usage: node scripts/train-code-cache.mjs <empty work folder>
+// Usage: node scripts/train-code-cache.mjs <work folder> [profile]
+//  - no profile: the general caches (<file>.v8cache). Runs, in this one process, what clerks, scripts and CI jobs
+//    run most: the top-level and sign help, the demo (test PKI, sign, verify, a local hub, send, receive, status,
+//    all through the real commands), and a single-file verify; at exit every bundle file that was loaded gets a
+//    cache holding the functions these commands compiled. Run first: it leaves the demo's files in <work>/demo.
+//  - verify, sign, help: the caches of one start-up-bound kind of run (<file>.<profile>.v8cache), each in a
+//    process of its own so that they hold only what that run compiles: one signed file of the demo verified
+//    (text and --json), one PDF signed with the demo's PKCS#12, the top-level help and version.
 import { createRequire } from 'node:module';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = path.join(root, 'dist', 'bundle');
-const work = process.argv[2];
-if (!work) throw new Error('usage: train-code-cache.mjs <work folder>');
+const [work, profile] = process.argv.slice(2);
+if (!work) throw new Error('usage: train-code-cache.mjs <work folder> [verify|sign|help]');
+if (profile !== undefined && !['verify', 'sign', 'help'].includes(profile)) throw new Error(`train-code-cache.mjs: unknown profile ${profile}`);
 const require = createRequire(import.meta.url);
-require(path.join(bundle, 'code-cache.cjs')).installCodeCache(bundle, 'write');
+require(path.join(bundle, 'code-cache.cjs')).installCodeCache(bundle, 'write', profile);
 const { main, realContext } = require(path.join(bundle, 'kyso.cjs'));
 
 const quiet = { write() {}, isTTY: false };
-const ctx = { ...realContext(), stdout: quiet, stderr: quiet, cwd: work, env: { PATH: process.env.PATH, HOME: work, LANG: 'C.UTF-8' }, lang: 'en' };
-const run = async (argv) => {
-  const code = await main(argv, ctx);
+const demo = path.join(work, 'demo');
+const ctx = (env = {}) => ({ ...realContext(), stdout: quiet, stderr: quiet, cwd: work, env: { PATH: process.env.PATH, HOME: work, LANG: 'C.UTF-8', ...env }, lang: 'en' });
+const run = async (argv, env) => {
+  const code = await main(argv, ctx(env));
   if (code !== 0) throw new Error(`kyso ${argv.join(' ')}: exit ${code}`);
 };
-
-await run(['--help']);
-await run(['sign', '--help']);
-const demo = path.join(work, 'demo');
-await run(['demo', '--data-dir', demo]);
-// the demo's signed documents: verify one on its own, as a CI job does file by file
-const pdfs = [];
-const walk = (d) => {
-  for (const e of readdirSync(d)) {
-    const p = path.join(d, e);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (p.endsWith('.pdf')) pdfs.push(p);
-  }
+// the demo's signed documents, and the one it issued last
+const signedPdfs = () => {
+  const pdfs = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d)) {
+      const p = path.join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.pdf')) pdfs.push(p);
+    }
+  };
+  walk(demo);
+  if (pdfs.length === 0) throw new Error('the demo left no PDF');
+  return pdfs;
 };
-walk(demo);
-if (pdfs.length === 0) throw new Error('the demo left no PDF');
-await main(['verify', pdfs[pdfs.length - 1], '--revocation', 'off', '--json'], ctx);
-await main(['verify', pdfs[pdfs.length - 1], '--revocation', 'off'], ctx);
+
+if (profile === undefined) {
+  await run(['--help']);
+  await run(['sign', '--help']);
+  await run(['demo', '--data-dir', demo]);
+  // verify one on its own, as a CI job does file by file
+  const last = signedPdfs().at(-1);
+  await main(['verify', last, '--revocation', 'off', '--json'], ctx());
+  await main(['verify', last, '--revocation', 'off'], ctx());
+} else if (profile === 'verify') {
+  const last = signedPdfs().at(-1);
+  await main(['verify', last, '--revocation', 'off'], ctx());
+  await main(['verify', last, '--revocation', 'off', '--json'], ctx());
+} else if (profile === 'sign') {
+  // the demo's draft (unsigned) with the demo leader's PKCS#12; the passphrase is in the demo's pki/README.txt
+  const password = /Passphrase of the \.p12 files in this folder: (\S+)/.exec(readFileSync(path.join(demo, 'pki', 'README.txt'), 'utf8'))?.[1];
+  if (!password) throw new Error("the demo's pki/README.txt names no passphrase");
+  const out = path.join(work, 'trained-sign.pdf');
+  rmSync(out, { force: true });
+  await run(['sign', path.join(demo, 'cong-van.pdf'), '-o', out, '--p12', path.join(demo, 'pki', 'lanh-dao.p12')], { KYSO_P12_PASSWORD: password });
+} else {
+  await run(['--help']);
+  await run(['--version']);
+}
 process.exit(0);

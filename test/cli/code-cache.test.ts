@@ -4,7 +4,7 @@
  * compile from source, never a wrong result.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,10 +17,10 @@ const dir = mkdtempSync(path.join(tmpdir(), 'kyso-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `bin/kyso.js` of a package folder (the repository, or a copy), and reports what the cache did (Node 20). */
-function startWithCache(pkg: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stats: { accepted: string[]; compiled: string[] } } {
+function startWithCache(pkg: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stats: { accepted: string[]; compiled: string[]; fromProfile: string[] } } {
   const r = spawnSync(process.execPath, [path.join(pkg, 'bin', 'kyso.js'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_CODE_CACHE: 'stats', ...env } });
   const line = r.stderr.split('\n').find((l) => l.startsWith('STATS '));
-  return { status: r.status, stdout: r.stdout, stats: JSON.parse(line ? line.slice(6) : '{"accepted":[],"compiled":[]}') };
+  return { status: r.status, stdout: r.stdout, stats: JSON.parse(line ? line.slice(6) : '{"accepted":[],"compiled":[],"fromProfile":[]}') };
 }
 
 describe('code cache of the bundle', () => {
@@ -46,6 +46,28 @@ describe('code cache of the bundle', () => {
     expect(r.stdout).toContain('TOTAL_PASSED');
     expect(r.stats.accepted).toContain('cmd-verify.cjs');
     expect(r.stats.compiled).toEqual([]);
+    // every one from the caches trained on a single verify alone, not from the demo-wide ones
+    expect(r.stats.fromProfile.sort()).toEqual([...r.stats.accepted].sort());
+    // which hold less: the functions only other commands call are not deserialized by every verify
+    const size = (f: string) => statSync(path.join(ROOT, 'dist', 'bundle', f)).size;
+    expect(size('kyso.cjs.verify.v8cache')).toBeLessThan(size('kyso.cjs.v8cache'));
+  });
+
+  it('the top-level help and one signed file read their own profile\'s caches too; another command the general ones', async () => {
+    const help = startWithCache(ROOT, ['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stats.accepted).toContain('kyso.cjs');
+    expect(help.stats.fromProfile.sort()).toEqual([...help.stats.accepted].sort());
+    const pki = getPki();
+    const input = (await makeSamplePdfs(dir)).simple;
+    const one = startWithCache(ROOT, ['sign', input, '-o', path.join(dir, 'one.pdf'), '--p12', pki.leaves['leader-rsa'].p12], { KYSO_P12_PASSWORD: pki.password });
+    expect(one.status).toBe(0);
+    expect(one.stats.compiled).toEqual([]);
+    expect(one.stats.fromProfile).toContain('cmd-sign.cjs');
+    const other = startWithCache(ROOT, ['token', '--help']);
+    expect(other.status).toBe(0);
+    expect(other.stats.accepted).toContain('kyso.cjs');
+    expect(other.stats.fromProfile).toEqual([]);
   });
 
   it('`kyso sign` of a folder (a batch): every bundle file it loads comes from its cache, the batch\'s V8 tuning too', async () => {
@@ -69,13 +91,25 @@ describe('code cache of the bundle', () => {
     cpSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
     cpSync(path.join(ROOT, 'bin'), path.join(copy, 'bin'), { recursive: true });
     const bundle = path.join(copy, 'dist', 'bundle');
-    // garbage of the right size in one cache, another cache removed
-    writeFileSync(path.join(bundle, 'kyso.cjs.v8cache'), Buffer.alloc(4096, 0x5a));
-    rmSync(path.join(bundle, 'cmd-sign.cjs.v8cache'));
+    // `kyso sign`'s own caches (profile sign): garbage in one; another missing, so its general cache serves;
+    // a third file with neither
+    writeFileSync(path.join(bundle, 'kyso.cjs.sign.v8cache'), Buffer.alloc(4096, 0x5a));
+    rmSync(path.join(bundle, 'cmd-sign.cjs.sign.v8cache'));
+    const third = readdirSync(bundle).find((f) => f.endsWith('.cjs.sign.v8cache') && f.startsWith('chunk-'))!.replace('.sign.v8cache', '');
+    rmSync(path.join(bundle, `${third}.sign.v8cache`));
+    rmSync(path.join(bundle, `${third}.v8cache`));
     const r = startWithCache(copy, ['sign', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--p12');
-    expect(r.stats.compiled).toEqual(expect.arrayContaining(['kyso.cjs', 'cmd-sign.cjs']));
+    expect(r.stats.compiled).toEqual(expect.arrayContaining(['kyso.cjs']));
+    expect(r.stats.accepted).toContain('cmd-sign.cjs');
+    expect(r.stats.fromProfile).not.toContain('cmd-sign.cjs');
+    // the general caches: garbage too, and the command still works
+    writeFileSync(path.join(bundle, 'cmd-sign.cjs.v8cache'), Buffer.alloc(4096, 0x5a));
+    const g = startWithCache(copy, ['sign', '--help']);
+    expect(g.status).toBe(0);
+    expect(g.stdout).toContain('--p12');
+    expect(g.stats.compiled).toEqual(expect.arrayContaining(['kyso.cjs', 'cmd-sign.cjs']));
   });
 
   it('BATCH_V8_FLAGS hold TurboFan back: a function called 20,000 times is not optimised (it is with V8\'s defaults)', () => {
