@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256Iterate } from '../../src/crypto/sha256-iterate.js';
+import { WASM_BASE64, moduleBytes, sha256Iterate } from '../../src/crypto/sha256-iterate.js';
 import { openPkcs12Native, pkcs12Kdf } from '../../src/crypto/pkcs12-native.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -35,6 +35,10 @@ describe('sha256Iterate', () => {
     const before = Buffer.from(view);
     expect(sha256Iterate(view, 5)?.equals(byNode(before, 5))).toBe(true);
     expect(view.equals(before)).toBe(true);
+  });
+
+  it('ships exactly the bytes its emitter makes', () => {
+    expect(WASM_BASE64, 'WASM_BASE64 in src/crypto/sha256-iterate.ts is stale: set it to the value received').toBe(Buffer.from(moduleBytes()).toString('base64'));
   });
 
   it('refuses what it is not for', () => {
