@@ -4,7 +4,7 @@
  * self-signed are intermediates: helpers for chain building, never anchors. Everything a user names
  * with --trust is an anchor (explicit trust). Anchors never come from the file being verified.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { inputError, msg } from '../core/errors.js';
 import { getChainCert } from './chain-cert.js';
@@ -32,20 +32,21 @@ export const BUNDLED_TRUST_DIR = assetPath('trust', 'vn');
 
 const CERT_EXT = /\.(pem|crt|cer|der|p7b|p7c)$/i;
 
-async function filesOf(p: string): Promise<string[]> {
+/** The certificate files of a trust file or folder (read in place: a few small local files, issue 16). */
+function filesOf(p: string): string[] {
   let st;
   try {
-    st = await stat(p);
+    st = statSync(p);
   } catch {
     throw inputError('TRUST_NOT_FOUND', msg(`${p}: trust file or folder not found`, `${p}: không tìm thấy tệp hoặc thư mục tin cậy`));
   }
   if (!st.isDirectory()) return [p];
   const out: string[] = [];
-  const entries = await readdir(p, { withFileTypes: true });
+  const entries = readdirSync(p, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     const full = path.join(p, e.name);
-    if (e.isDirectory()) out.push(...(await filesOf(full)));
+    if (e.isDirectory()) out.push(...filesOf(full));
     else if (CERT_EXT.test(e.name)) out.push(full);
   }
   return out;
@@ -62,7 +63,7 @@ export async function loadTrustStore(opts: { defaultTrust: boolean; extra: strin
   };
   if (opts.defaultTrust) {
     const dir = opts.assetsDir ?? BUNDLED_TRUST_DIR;
-    for (const f of await filesOf(dir)) {
+    for (const f of filesOf(dir)) {
       for (const der of await readCertificatesFile(f)) {
         const c = parseOrThrow(der, f);
         if (c.selfIssued && c.isSignedBy(c)) addAnchor(der, f, true);
@@ -75,7 +76,7 @@ export async function loadTrustStore(opts: { defaultTrust: boolean; extra: strin
     }
   }
   for (const p of opts.extra) {
-    const files = await filesOf(p);
+    const files = filesOf(p);
     if (files.length === 0) throw inputError('TRUST_EMPTY', msg(`${p}: no certificate file in this folder`, `${p}: thư mục không có tệp chứng thư nào`));
     for (const f of files) for (const der of await readCertificatesFile(f)) {
       parseOrThrow(der, f);

@@ -4,7 +4,7 @@
  * pkijs, loaded only for them (asn1-lazy.ts); digests and key details come from node:crypto. Nothing here
  * does I/O except `readCertificatesFile`, which reads one small file the user named.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type * as pkijs from 'pkijs';
 import { inputError, msg } from '../core/errors.js';
 import { asn1, pki } from './asn1-lazy.js';
@@ -83,7 +83,7 @@ export function certificatesFromPkcs7(der: Uint8Array, label = 'PKCS#7'): Uint8A
 export async function readCertificatesFile(path: string): Promise<Uint8Array[]> {
   let data: Buffer;
   try {
-    data = await readFile(path);
+    data = readFileSync(path); // a small local file: in place, not a thread-pool round trip (issue 16)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw inputError(

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { listFolder, readablePathFor } from '../io/byte-names.js';
 import { joinName, showPath, type FsPath } from '../core/fs-path.js';
 import path from 'node:path';
@@ -64,7 +64,8 @@ export async function collectPdfFiles(inputs: string[], cwd: string): Promise<Ve
     const abs = path.resolve(cwd, input);
     let st;
     try {
-      st = await stat(abs);
+      // in place, not in the thread pool: a metadata call, and one round trip less before a single verify starts
+      st = statSync(abs);
     } catch {
       out.push({ path: abs, display: input, missing: true, rel: input });
       continue;
