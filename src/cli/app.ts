@@ -6,7 +6,8 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import { tr } from './i18n.js';
 import { redactUrls } from '../core/url-safety.js';
 import { escapeControl } from './escape.js';
-import { jsonReplacer, prepareJson } from './report-json.js';
+import { jsonReplacer } from './report-json.js';
+import { loadCatalogue } from './catalogue/load.js';
 
 export interface CommandOutcome<T> {
   exitCode: number;
@@ -40,7 +41,7 @@ export function createApp(ctx: Context): App {
     },
     async run(json, body, render) {
       try {
-        if (json) await prepareJson();
+        if (json) await loadCatalogue(); // the envelope may carry problems (report-json.ts)
         const { exitCode, result } = await body();
         app.exitCode = exitCode;
         if (json) writeJson(ctx, { schemaVersion: SCHEMA_VERSION, ok: exitCode === 0, result, error: null });

@@ -1,7 +1,7 @@
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { createRequire } from 'node:module';
 import { createApp, reportError } from './app.js';
-import { prepareJson } from './report-json.js';
+import { loadCatalogue } from './catalogue/load.js';
 import { realContext, type Context } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { detectLang, tr } from './i18n.js';
@@ -113,7 +113,7 @@ export async function main(argvIn: string[], base: Omit<Context, 'lang'> & { lan
   } catch (e) {
     if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')) return EXIT.ok;
     const json = argv.includes('--json');
-    if (json) await prepareJson();
+    if (json) await loadCatalogue();
     if (e instanceof CommanderError) return reportError(ctx, usageError(e.code === 'commander.unknownOption' ? 'USAGE_UNKNOWN_OPTION' : 'USAGE', msg(commanderErrorText(e, 'en'), commanderErrorText(e, 'vi'))), json);
     return reportError(ctx, e, json);
   }

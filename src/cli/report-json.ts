@@ -1,26 +1,9 @@
 import type { Problem } from '../core/problem.js';
 import type { FileReport, SignatureReport, VerifyRunResult } from '../services/verify-types.js';
-import type * as CatalogueModule from './catalogue/index.js';
+import { loadedCatalogue } from './catalogue/load.js';
 import { isKysoError, type Msg } from '../core/errors.js';
 import { redactUrls } from '../core/url-safety.js';
 import { toVietnamIso } from '../core/vn-time.js';
-
-let catalogue: typeof CatalogueModule | undefined;
-
-/**
- * Loads the problem catalogue that JSON output renders `{ code, params }` problems with. It is not imported
- * statically: 36 kB that `kyso sign`, `kyso --help` and most runs never use (~2 ms of start-up, issue 16).
- * app.run (a --json run) and main() (an error in --json mode) call this before anything can be written;
- * the verify command, whose reports are problems, when it starts.
- */
-export async function prepareJson(): Promise<void> {
-  catalogue ??= await import('./catalogue/index.js');
-}
-
-function problems(): typeof CatalogueModule {
-  if (!catalogue) throw new Error('JSON output with a problem before prepareJson() loaded the catalogue');
-  return catalogue;
-}
 
 /** A problem as the JSON report carries it: the code and params, and the text in both languages. */
 export interface RenderedProblem {
@@ -31,7 +14,7 @@ export interface RenderedProblem {
 }
 
 export function renderedProblem(p: Problem): RenderedProblem {
-  const { renderProblem } = problems();
+  const { renderProblem } = loadedCatalogue();
   return { code: p.code, params: p.params ?? {}, message: renderProblem(p, 'en'), messageVi: renderProblem(p, 'vi') };
 }
 
@@ -81,9 +64,9 @@ export function jsonError(e: unknown): JsonError {
   if (isMsg(o.msg)) return out(code, o.msg.en, o.msg.vi, details);
   if (isMsg(o.message)) return out(code, o.message.en, o.message.vi, details);
   if (typeof o.message === 'string') return out(code, o.message, typeof o.messageVi === 'string' ? o.messageVi : o.message, details);
-  if (o.params !== undefined || (typeof o.code === 'string' && problems().hasEntry(o.code))) {
+  if (o.params !== undefined || (typeof o.code === 'string' && loadedCatalogue().hasEntry(o.code))) {
     const p: Problem = { code, ...(o.params ? { params: o.params as Problem['params'] } : {}) };
-    const { renderProblem } = problems();
+    const { renderProblem } = loadedCatalogue();
     return out(code, renderProblem(p, 'en'), renderProblem(p, 'vi'), details);
   }
   return out(code, code, code, details);

@@ -3,7 +3,7 @@ import { timeLabel, valueLabel } from './labels.js';
 import type { Lang } from '../core/types.js';
 import type { FileReport, SignatureReport, VerifyRunResult } from '../services/verify-types.js';
 import type { OutStream } from './context.js';
-import { renderProblem } from './catalogue/index.js';
+import { loadedCatalogue } from './catalogue/load.js';
 
 /**
  * Human report of `kyso verify`: one block per file, one line per signature, and what to do next in plain
@@ -54,6 +54,11 @@ const INDICATION_VI: Record<string, string> = {
 };
 
 /** What the clerk should do next, per outcome (sub-indication when it matters). */
+/** Whether the text report of `r` says a problem or a warning (and so needs the catalogue, catalogue/load.ts). */
+export function needsCatalogue(r: VerifyRunResult): boolean {
+  return r.files.some((f) => f.signatures.some((s) => s.problems.length > 0 || s.warnings.length > 0));
+}
+
 export function advice(f: FileReport, lang: Lang): string {
   const worst = f.signatures.find((s) => s.indication === f.indication);
   const sub = worst?.subIndication ?? '';
@@ -149,9 +154,9 @@ export function renderVerifyText(out: OutStream, r: VerifyRunResult, lang: Lang,
     if (f.error) out.write(`  ${escapeControl(lang === 'vi' ? (f.error.messageVi ?? f.error.message) : f.error.message)}\n`);
     for (const s of f.signatures) {
       out.write(sigLine(s, lang, useColor) + '\n');
-      for (const p of s.problems.slice(0, 3)) out.write(`      - ${escapeControl(renderProblem(p, lang))}
+      for (const p of s.problems.slice(0, 3)) out.write(`      - ${escapeControl(loadedCatalogue().renderProblem(p, lang))}
 `);
-      for (const w of s.warnings.slice(0, 3)) out.write(`      ! ${escapeControl(renderProblem(w, lang))}
+      for (const w of s.warnings.slice(0, 3)) out.write(`      ! ${escapeControl(loadedCatalogue().renderProblem(w, lang))}
 `);
     }
     out.write(`  → ${advice(f, lang)}\n\n`);

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import type { App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { renderVerifyText } from '../cli/report-text.js';
+import { loadCatalogue } from '../cli/catalogue/load.js';
 import { useColor } from '../cli/table.js';
 import { inputError, msg } from '../core/errors.js';
 import { runOutcome } from '../services/verify-types.js';
@@ -56,6 +57,7 @@ export function register(program: Command, app: App): void {
           const result = mergeReports(loaded);
           if (format === 'junit') junit = await import('../cli/report-junit.js');
           if (format === 'html') html = await import('../cli/report-html.js');
+          await loadCatalogue(); // problems and warnings are named through it (cli/catalogue/load.ts)
           return { exitCode: OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))], result };
         },
         (result) => {

@@ -4,7 +4,8 @@ import { Option, type Command } from 'commander';
 import { SCHEMA_VERSION, writeJson, type App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { progressBar } from '../cli/progress.js';
-import { renderVerifyText } from '../cli/report-text.js';
+import { needsCatalogue, renderVerifyText } from '../cli/report-text.js';
+import { loadCatalogue } from '../cli/catalogue/load.js';
 import { interruptedMsg } from '../cli/batch-report.js';
 import { verifyJsonView } from '../cli/report-json.js';
 import { useColor } from '../cli/table.js';
@@ -164,9 +165,10 @@ export function register(program: Command, app: App): void {
           // JUnit file or JSON envelope for CI); the files not reached are listed as not verified.
           const reports: (FileReport | undefined)[] = new Array(inputs.length);
           let finished = false;
-          const unregister = ctx.onInterrupt((signal = 'SIGINT') => {
+          const unregister = ctx.onInterrupt(async (signal = 'SIGINT') => {
             if (finished) return;
             finished = true;
+            if (format === 'text') await loadCatalogue(); // the files verified so far may have problems to name
             progress.done();
             const line = ctx.lang === 'vi' ? `đã dừng theo yêu cầu (${signal})` : `interrupted (${signal})`;
             const files = inputs.map((i, k): FileReport =>
@@ -209,6 +211,8 @@ export function register(program: Command, app: App): void {
           // so the process ends right after its report (exit 5) instead of waiting for that work.
           stopNow = inputs.length === 1 && result.files[0]?.error?.code === 'VERIFY_TIMEOUT';
           const exitCode = OUTCOME_EXIT[runOutcome(result.files, Boolean(flags.allowUnsigned))];
+          // the text report names problems and warnings through the catalogue: loaded only when there are some
+          if (format === 'text' && needsCatalogue(result)) await loadCatalogue();
           return { exitCode, result: (format === 'json' ? verifyJsonView(result) : result) as VerifyRunResult };
         },
         (result: VerifyRunResult) => renderHuman(app.ctx.stdout, result),

@@ -53,6 +53,9 @@ function packagesLoaded(r: { files: string[]; urls: string[] }): Set<string> {
   return libs;
 }
 
+/** The problem catalogue's messages (not its small loader, src/cli/catalogue/load.ts). */
+const isCatalogue = (s: string) => /src\/cli\/catalogue\/(index|verify|changes)\.ts$/.test(s);
+
 /** The source files (src/…) bundled into the dist/bundle chunks a run loaded. */
 function sourcesLoaded(r: { files: string[] }): Set<string> {
   const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
@@ -66,7 +69,7 @@ describe('kyso start-up', () => {
     for (const name of Object.keys(COMMANDS)) expect(r.stdout).toContain(name);
     expect(r.files).toContain('kyso.cjs');
     expect(r.files.filter((f) => f.startsWith('cmd-'))).toEqual([]);
-    expect([...sourcesLoaded(r)].filter((s) => s.includes('src/cli/catalogue/'))).toEqual([]);
+    expect([...sourcesLoaded(r)].filter(isCatalogue)).toEqual([]);
     expect(sourcesLoaded(r).has('src/cli/main.ts')).toBe(true); // the meta file matches the bundle
   });
 
@@ -146,8 +149,8 @@ describe('kyso start-up', () => {
     expect(libs.size).toBeGreaterThan(0); // the meta file matches the bundle
     // pako: pdf-lib's deflate is node:zlib in the bundle (scripts/pako-zlib.mjs)
     expect([...libs].filter((l) => /^(pkijs|asn1js|node-forge|undici|pako)$/.test(l))).toEqual([]);
-    // nor the problem catalogue (verification's messages: loaded for --json output and by verify)
-    expect([...sourcesLoaded(r)].filter((s) => s.includes('src/cli/catalogue/'))).toEqual([]);
+    // nor the problem catalogue (its messages: loaded for --json output and reports with problems)
+    expect([...sourcesLoaded(r)].filter(isCatalogue)).toEqual([]);
   });
 
   it('verifying a kyso-signed file (B-B; B-LTA: timestamps, DSS with OCSP/CRL; revocation checked online) loads neither pkijs nor asn1js; a BER CMS loads them on demand', async () => {
@@ -169,6 +172,19 @@ describe('kyso start-up', () => {
       const libs = packagesLoaded(r);
       expect(r.files).toContain('cmd-verify.cjs');
       expect([...libs].filter((l) => /^(pkijs|asn1js)$/.test(l)), level).toEqual([]);
+      // as text, a file that passes with nothing to warn about does not load the problem catalogue; one
+      // verified without its trust anchor is told why, in words from the catalogue
+      const text = loaded(['verify', signed, '--trust', pki.root.cert, '--no-default-trust', '--cache-dir', path.join(dir, `cache-${level}`)]);
+      expect(text.code, text.stdout).toBe(0);
+      expect(text.stdout).toContain('TOTAL_PASSED');
+      // (a warning line, "      ! …", is said through the catalogue)
+      const warned = /^ {6}! /m.test(text.stdout);
+      expect([...sourcesLoaded(text)].filter(isCatalogue).length > 0, `${level}: ${text.stdout}`).toBe(warned);
+      if (level === 'B-B') expect(warned).toBe(false);
+      const untrusted = loaded(['verify', signed, '--no-default-trust', '--revocation', 'off']);
+      expect(untrusted.code).toBe(3);
+      expect(untrusted.stdout).toMatch(/- the chain ends at .*not a trusted root/);
+      expect([...sourcesLoaded(untrusted)].filter(isCatalogue).length, level).toBeGreaterThan(0);
     }
     // An unusual encoding (the CMS as BER: outer SEQUENCE of indefinite length, same size) still verifies,
     // through pkijs loaded on demand from the bundle.
