@@ -47,8 +47,12 @@ export async function runStartupBench({ runs = 5, smoke = false, log = console.l
   const dir = mkdtempSync(path.join(tmpdir(), 'kyso-startup-bench-'));
   const loadBefore = loadavg()[0];
   const rows = [];
+  // Run 0 of each pair runs under GNU time for the peak RSS and is not timed (the wrapper's own fork and exec add
+  // 5–25 ms on this VM); runs 1..n are spawned directly and timed.
+  const sample = (i, cmd, args, env) => measure(cmd, args, env, { rss: i === 0 }).then((x) => ({ ...x, rssRun: i === 0 }));
+  const timed = (xs) => xs.filter((x) => !x.rssRun).map((x) => x.ms);
   const row = (work, kyso, floor, floorName, extra = '') => {
-    const r = { work, kysoMs: median(kyso.map((x) => x.ms)), floorMs: median(floor.map((x) => x.ms)), kysoRss: Math.max(...kyso.map((x) => x.rssMiB)), floorName, extra };
+    const r = { work, kysoMs: median(timed(kyso)), floorMs: median(timed(floor)), kysoRss: Math.max(...kyso.filter((x) => x.rssRun).map((x) => x.rssMiB)), floorName, extra };
     r.ratio = r.kysoMs / r.floorMs;
     rows.push(r);
     log(`  ${work}: kyso ${(r.kysoMs / 1000).toFixed(3)} s, ${floorName} ${(r.floorMs / 1000).toFixed(3)} s, ${r.ratio.toFixed(2)}x${extra ? `, ${extra}` : ''}`);
@@ -64,9 +68,9 @@ export async function runStartupBench({ runs = 5, smoke = false, log = console.l
     // 1. kyso --help vs node -e 0
     const help = [];
     const node = [];
-    for (let i = 0; i < n; i++) {
-      node.push(await measure(process.execPath, ['-e', '0']));
-      help.push(await measure(process.execPath, [KYSO, '--help'], env));
+    for (let i = 0; i <= n; i++) {
+      node.push(await sample(i, process.execPath, ['-e', '0']));
+      help.push(await sample(i, process.execPath, [KYSO, '--help'], env));
     }
     row('`kyso --help`', help, node, '`node -e 0`');
 
@@ -75,11 +79,11 @@ export async function runStartupBench({ runs = 5, smoke = false, log = console.l
     await makeLargePdf(small, 50 * 1024);
     const one = [];
     const oneFloor = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i <= n; i++) {
       const f = path.join(dir, `floor-${i}.pdf`);
-      oneFloor.push(await measure(process.execPath, [floorScript, small, f, pki.key]));
+      oneFloor.push(await sample(i, process.execPath, [floorScript, small, f, pki.key]));
       const o = path.join(dir, `one-${i}.pdf`);
-      one.push(await measure(process.execPath, [KYSO, 'sign', small, '-o', o, '--p12', pki.p12], env));
+      one.push(await sample(i, process.execPath, [KYSO, 'sign', small, '-o', o, '--p12', pki.p12], env));
       if (i === 0) execFileSync('qpdf', ['--check', o], { stdio: 'ignore' });
       rmSync(f, { force: true });
       rmSync(o, { force: true });
@@ -92,19 +96,19 @@ export async function runStartupBench({ runs = 5, smoke = false, log = console.l
     for (let k = 0; k < 200; k++) copyFileSync(small, path.join(inDir, `doc-${String(k).padStart(3, '0')}.pdf`));
     const batch = [];
     const batchFloor = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i <= n; i++) {
       const fo = path.join(dir, `bf-${i}`);
       mkdirSync(fo);
-      batchFloor.push(await measure(process.execPath, [batchScript, inDir, fo, pki.key]));
+      batchFloor.push(await sample(i, process.execPath, [batchScript, inDir, fo, pki.key]));
       rmSync(fo, { recursive: true, force: true });
       const ko = path.join(dir, `bk-${i}`);
       mkdirSync(ko);
-      batch.push(await measure(process.execPath, [KYSO, 'sign', inDir, '--out-dir', ko, '--p12', pki.p12], env));
+      batch.push(await sample(i, process.execPath, [KYSO, 'sign', inDir, '--out-dir', ko, '--p12', pki.p12], env));
       if (readdirSync(ko).length !== 200) throw new Error(`kyso signed ${readdirSync(ko).length} of 200 files`);
       rmSync(ko, { recursive: true, force: true });
     }
-    const docsPerS = 200 / (median(batch.map((x) => x.ms)) / 1000);
-    const floorDocsPerS = 200 / (median(batchFloor.map((x) => x.ms)) / 1000);
+    const docsPerS = 200 / (median(timed(batch)) / 1000);
+    const floorDocsPerS = 200 / (median(timed(batchFloor)) / 1000);
     row('sign 200 small PDFs, one run', batch, batchFloor, 'batch floor', `${docsPerS.toFixed(0)} docs/s (floor ${floorDocsPerS.toFixed(0)} docs/s)`);
 
     // 4. verify one signed file in its own process vs pdfsig
@@ -113,9 +117,9 @@ export async function runStartupBench({ runs = 5, smoke = false, log = console.l
     const ver = [];
     const pdfsig = [];
     const root = path.join(dir, 'root.pem');
-    for (let i = 0; i < n; i++) {
-      pdfsig.push(await measure('pdfsig', ['-nocert', signed]));
-      ver.push(await measure(process.execPath, [KYSO, 'verify', signed, '--trust', root, '--no-default-trust', '--revocation', 'off'], env));
+    for (let i = 0; i <= n; i++) {
+      pdfsig.push(await sample(i, 'pdfsig', ['-nocert', signed]));
+      ver.push(await sample(i, process.execPath, [KYSO, 'verify', signed, '--trust', root, '--no-default-trust', '--revocation', 'off'], env));
     }
     row('`kyso verify` one signed file', ver, pdfsig, '`pdfsig -nocert`');
   } finally {
@@ -133,7 +137,8 @@ export async function runStartupBench({ runs = 5, smoke = false, log = console.l
       '## Fixed costs: start-up, one document, a batch of small ones',
       '',
       `Measured ${new Date().toISOString()} by \`npm run bench -- startup\` (bench/startup-bench.mjs) on ${process.platform} ${process.arch}, Node ${process.version},`,
-      `${cpus().length} CPUs, ${load}; ${n} runs each, medians, kyso and its floor alternating.`,
+      `${cpus().length} CPUs, ${load}; ${n} timed runs each (spawned directly, stdout and stderr piped), medians, kyso and its floor`,
+      'alternating, after one run of each under GNU time for the peak RSS (not timed: the wrapper adds its own fork and exec).',
       'Floors: `node -e 0`; the sign floor (stream copy + fsync + SHA-256 of the two ranges + one RSA-2048 signature);',
       'the batch floor (the same for 200 files in one Node process); `pdfsig -nocert` (poppler, no certificate check).',
       ...(envNote ? [envNote] : []),
