@@ -78,43 +78,29 @@ benchEnvironment.removed = new Set();
  */
 let measured = 0;
 export function measure(cmd, args, env, { rss = true } = {}) {
-  if (!rss) return timeOnly(cmd, args, env);
   return new Promise((resolve, reject) => {
     // GNU time reports the peak resident memory of the process it runs (its own few hundred kB aside)
-    const rssFile = path.join(tmpdir(), `kyso-bench-rss-${process.pid}-${measured++}`);
+    const rssFile = rss ? path.join(tmpdir(), `kyso-bench-rss-${process.pid}-${measured++}`) : undefined;
     const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, argv] = rssFile ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+    const child = spawn(file, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.resume();
     child.on('error', reject);
     child.on('exit', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      let kb = 0;
-      try {
-        kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-        rmSync(rssFile, { force: true });
-      } catch {
-        /* time could not write it */
+      let kb = Number.NaN;
+      if (rssFile) {
+        try {
+          kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+          rmSync(rssFile, { force: true });
+        } catch {
+          kb = 0; // time could not write it
+        }
       }
       if (code !== 0) reject(new Error(`${path.basename(args[0] ?? cmd)} exited ${code}: ${stderr}`));
       else resolve({ ms, rssMiB: kb / 1024 });
-    });
-  });
-}
-
-function timeOnly(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.resume();
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code !== 0) reject(new Error(`${path.basename(args[0] ?? cmd)} exited ${code}: ${stderr}`));
-      else resolve({ ms, rssMiB: Number.NaN });
     });
   });
 }
