@@ -5,7 +5,7 @@
  * bags: we hand the decrypted PKCS#8 bytes to node:crypto instead).
  */
 import { X509Certificate, createPrivateKey, createPublicKey, sign as cryptoSign, constants, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type forgeNs from 'node-forge';
 import { credentialError, inputError, isKysoError, msg, usageError } from '../core/errors.js';
@@ -49,7 +49,7 @@ export async function openPkcs12Signer(file: string, passphrase: string): Promis
   const name = basename(file);
   let data: Buffer;
   try {
-    data = await readFile(file);
+    data = readFileSync(file); // a small local file: in place, not a thread-pool round trip (issue 16)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw inputError('INPUT_NOT_FOUND', msg(`${file}: file not found`, `${file}: không tìm thấy tệp`), { cause: e });

@@ -9,15 +9,14 @@
  *   compared with every input by device+inode (which catches hard links and symlinks) and by real path;
  *   a match is refused with OUTPUT_IS_INPUT (usage, exit 2).
  * - Every live temp file is registered; cleanupTempsSync() (called by the CLI on SIGINT, SIGTERM, SIGHUP)
- *   removes them; a kill -9 leaves them behind, and sweepStaleTemps(dir) removes those whose process is
+ *   removes them; a kill -9 leaves them behind, and sweepStaleTempsSync(dir) removes those whose process is
  *   gone at the start of the next run in the same folder.
  * - A destination whose name is not UTF-8 (issue 14) is given as a Buffer (FsPath): it is created, compared and
  *   renamed by its bytes; its temp file beside it carries the name \xNN-escaped (a string path like any other).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, linkSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { open, readdir, unlink } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: loaded when first called (importing it costs a dozen built-ins, issue 16)
+import { closeSync, fsync, fsyncSync, linkSync, openSync, promises as fsp, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { msg, usageError } from '../core/errors.js';
 import { baseNameBytes, dirOf, escapeNameBytes, pathKey, showPath, type FsPath } from '../core/fs-path.js';
@@ -65,35 +64,14 @@ function pidAlive(pid: number): boolean {
 
 /**
  * Removes temp files of ours left in `dir` by a process that no longer runs (kill -9, power loss).
- * Returns the names removed. Never throws (a folder that cannot be read is simply not swept).
+ * Returns the names removed. Never throws (a folder that cannot be read is simply not swept). In place: one
+ * listing of a folder, before its first output is written.
  */
-export async function sweepStaleTemps(dir: string): Promise<string[]> {
-  const removed: string[] = [];
-  let names: Buffer[];
-  try {
-    // listed by bytes: a name that is not UTF-8 is removed by its own bytes, not by a decoded string
-    names = await readdir(dir, { encoding: 'buffer' });
-  } catch {
-    return removed;
-  }
-  for (const n of names) {
-    const m = TEMP_RE.exec(n.toString('latin1'));
-    if (!m || pidAlive(Number(m[1]))) continue;
-    try {
-      await unlink(Buffer.concat([Buffer.from(`${dir}/`), n]));
-      removed.push(showPath(n));
-    } catch {
-      /* raced with another sweeper, or not a file */
-    }
-  }
-  return removed;
-}
-
-/** Synchronous sweepStaleTemps (for synchronous set-up code). */
 export function sweepStaleTempsSync(dir: string): string[] {
   const removed: string[] = [];
   let names: Buffer[];
   try {
+    // listed by bytes: a name that is not UTF-8 is removed by its own bytes, not by a decoded string
     names = readdirSync(dir, { encoding: 'buffer' });
   } catch {
     return removed;
@@ -113,14 +91,16 @@ export function sweepStaleTempsSync(dir: string): string[] {
 
 /** fsync a folder so a rename inside it survives a crash (no-op where folders cannot be opened). */
 export async function fsyncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(dir, 'r');
-    await fh.sync();
+    // opened in place, synced in the thread pool (the one step that waits for the disk)
+    fd = openSync(dir, 'r');
+    const opened = fd;
+    await new Promise<void>((resolve, reject) => fsync(opened, (e) => (e ? reject(e) : resolve())));
   } catch {
     /* some platforms cannot fsync a directory */
   } finally {
-    await fh?.close().catch(() => {});
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -358,7 +338,7 @@ export async function writeFileAtomic(
 ): Promise<WrittenFile> {
   await assertNotAnInput(finalPath, opts.inputs ?? [], opts.shown);
   const tmp = tempPathFor(finalPath);
-  const fh = await open(tmp, 'wx', opts.mode ?? 0o600);
+  const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o600);
   live.add(tmp);
   const hash = createHash('sha256');
   let size = 0;
@@ -376,7 +356,7 @@ export async function writeFileAtomic(
     await commitTemp(tmp, finalPath, { ...opts, synced: true });
   } catch (e) {
     await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
+    await fsp.unlink(tmp).catch(() => {});
     live.delete(tmp);
     throw e;
   }

@@ -4,8 +4,8 @@
  * found". Folders are listed as bytes instead; a name that is not UTF-8 is shown with \xNN escapes and reported
  * as what it is (issue 14).
  */
-import { constants, openSync, type Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: loaded when first called (importing it costs a dozen built-ins, issue 16)
+import { constants, openSync, promises as fsp, type Dirent } from 'node:fs';
 import { escapeNameBytes, isUtf8Name, type FsPath } from '../core/fs-path.js';
 
 export { escapeNameBytes, isUtf8Name };
@@ -59,7 +59,7 @@ export function folderPathFor(dir: FsPath): string | undefined {
 
 /** Lists a folder by bytes (sorted by name as the string listing was); throws like readdir. */
 export async function listFolder(dir: FsPath): Promise<ListedEntry[]> {
-  const entries = (await readdir(dir, { withFileTypes: true, encoding: 'buffer' })) as unknown as Dirent<Buffer>[];
+  const entries = (await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' })) as unknown as Dirent<Buffer>[];
   const out = entries.map((e) => {
     const ok = isUtf8Name(e.name);
     return { name: ok ? e.name.toString('utf8') : escapeNameBytes(e.name), bytes: e.name, notUtf8: !ok, isDirectory: e.isDirectory(), isFile: e.isFile(), isSymbolicLink: e.isSymbolicLink() };

@@ -1,6 +1,7 @@
-import { closeSync, createReadStream, createWriteStream, fchmodSync, constants as fsc, open, openSync, writeSync } from 'node:fs';
+// fs.promises, not node:fs/promises: loaded when first called (importing it costs a dozen built-ins, issue 16)
+import { closeSync, createReadStream, createWriteStream, fchmodSync, constants as fsc, open, openSync, promises as fsp, writeSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { copyFile, open as openFile, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { type KysoError, msg, usageError } from '../core/errors.js';
 import { showPath, type FsPath } from '../core/fs-path.js';
 import { outputWriteError } from '../core/output-error.js';
@@ -28,14 +29,14 @@ export async function appendUpdateToCopy(
   const { eol, base, built } = await appended(src, reader, objects, patch);
   try {
     if (skip > 0) await pipeline(createReadStream(input, { start: skip, highWaterMark: 1 << 20 }), createWriteStream(outTempPath, { flags: 'wx' }));
-    else await copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
+    else await fsp.copyFile(input, outTempPath, fsc.COPYFILE_EXCL);
   } catch (e) {
     // a half-written copy (disk full…) must not stay behind; an existing file is not ours to remove
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(outTempPath, { force: true }).catch(() => undefined);
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await fsp.rm(outTempPath, { force: true }).catch(() => undefined);
     throw outputError(outTempPath, e);
   }
   try {
-    const fh = await openFile(outTempPath, 'r+');
+    const fh = await fsp.open(outTempPath, 'r+');
     try {
       const st = await fh.stat();
       if (st.size !== src.size) throw pdfErrors.changedWhileSigning(showPath(input));
@@ -44,7 +45,7 @@ export async function appendUpdateToCopy(
       await fh.close();
     }
   } catch (e) {
-    await rm(outTempPath, { force: true });
+    await fsp.rm(outTempPath, { force: true });
     throw e;
   }
   return { base, built, total: base + built.bytes.length };
@@ -108,7 +109,7 @@ export async function discardCreated(created: Promise<number> | undefined, path:
   } catch {
     /* already closed */
   }
-  await rm(path, { force: true }).catch(() => undefined);
+  await fsp.rm(path, { force: true }).catch(() => undefined);
 }
 
 /**
@@ -134,7 +135,7 @@ export async function writeNewFile(path: string, bytes: Buffer, mode: number | u
         /* already failing */
       }
     }
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(path, { force: true }).catch(() => undefined);
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await fsp.rm(path, { force: true }).catch(() => undefined);
     throw outputError(path, e);
   }
 }

@@ -1,5 +1,6 @@
-import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: loaded when first called (importing it costs a dozen built-ins, issue 16)
+import { closeSync, constants as fsc, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { showPath, type FsPath } from '../core/fs-path.js';
 
 /**
@@ -30,7 +31,7 @@ export const READ_WHOLE_UP_TO = 4 * 1024 * 1024;
 export async function openFileSource(path: FsPath, wholeUpTo = READ_WHOLE_UP_TO): Promise<ByteSource> {
   const whole = wholeUpTo > 0 ? readWholeIfSmall(path, wholeUpTo) : undefined;
   if (whole) return whole;
-  const fh: FileHandle = await open(path, 'r');
+  const fh: FileHandle = await fsp.open(path, 'r');
   let size: number;
   let mode: number;
   try {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: loaded when first called (importing it costs a dozen built-ins, issue 16)
+import { promises as fsp } from 'node:fs';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import { KysoError, msg, usageError } from '../core/errors.js';
 import { showPath, type FsPath } from '../core/fs-path.js';
@@ -452,7 +453,7 @@ export async function digestByteRange(path: string, byteRange: readonly number[]
   if (byteRange.length !== 4 || byteRange.some((n) => !Number.isSafeInteger(n) || n < 0))
     throw new KysoError('BYTERANGE_INVALID', 'internal', msg(`invalid ByteRange ${JSON.stringify(byteRange)}`, `ByteRange không hợp lệ ${JSON.stringify(byteRange)}`));
   const h = createHash(hash);
-  const fh = await open(path, 'r');
+  const fh = await fsp.open(path, 'r');
   try {
     const st = await fh.stat();
     const buf = Buffer.allocUnsafe(1024 * 1024);
@@ -492,7 +493,7 @@ export async function embedSignature(prepared: PreparedPdf, der: Uint8Array): Pr
     prepared.bytes.write(hex, prepared.contentsOffset, 'latin1');
     return;
   }
-  const fh = await open(prepared.path, 'r+');
+  const fh = await fsp.open(prepared.path, 'r+');
   try {
     const check = Buffer.alloc(2);
     await fh.read(check, 0, 1, lt);

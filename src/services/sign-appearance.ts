@@ -4,7 +4,8 @@
  * the hook src/pdf/sign-pdf.ts calls. Nothing here is loaded for invisible signatures.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: loaded when first called (importing it costs a dozen built-ins, issue 16)
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { AppearanceConfig } from '../core/config-appearance.js';
 import { inputError, msg, usageError } from '../core/errors.js';
@@ -109,7 +110,7 @@ export async function prepareAppearance(
   if (imagePath && !o.invisible) {
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(imagePath);
+      bytes = await fsp.readFile(imagePath);
     } catch (e) {
       throw inputError('APPEARANCE_IMAGE_UNREADABLE', msg(`${imagePath}: cannot read the image`, `${imagePath}: không đọc được ảnh`), { cause: e });
     }

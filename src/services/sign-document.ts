@@ -5,12 +5,12 @@
  * A failure leaves no output and no temp file; Ctrl-C removes the temp file being written.
  */
 import { createHash } from 'node:crypto';
-import { open, unlink } from 'node:fs/promises';
-import { createReadStream, unlinkSync } from 'node:fs';
+// fs.promises, not node:fs/promises: loaded when first called (importing it costs a dozen built-ins, issue 16)
+import { createReadStream, promises as fsp, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { KysoError, isKysoError, msg, usageError } from '../core/errors.js';
 import type { FsPath } from '../core/fs-path.js';
-import { commitTemp, flushFolders, flushFoldersSync, sweepStaleTemps, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
+import { commitTemp, flushFolders, flushFoldersSync, sweepStaleTempsSync, tempPathFor, trackTemp, untrackTemp, type InputIdentities } from '../io/atomic-write.js';
 import type { HashAlgorithm, Warning } from '../core/types.js';
 import { noProgress, type ProgressSink } from '../core/types.js';
 import { buildCadesSignedData, estimateCmsSize } from '../crypto/cades.js';
@@ -153,7 +153,7 @@ export { tempPathFor };
 
 /** fsyncs a file (remote signing and extend finish their temp files through publish below). */
 export async function fsyncPath(p: string, flags: string): Promise<void> {
-  const fh = await open(p, flags);
+  const fh = await fsp.open(p, flags);
   try {
     await fh.sync();
   } finally {
@@ -197,7 +197,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
   };
   const todo = planned.filter((p) => !p.error && !p.skipped);
   // temp files of ours left by a killed run (kill -9, power cut) in the output folders
-  for (const d of new Set(todo.map((p) => path.dirname(p.output!)))) await sweepStaleTemps(d);
+  for (const d of new Set(todo.map((p) => path.dirname(p.output!)))) sweepStaleTempsSync(d);
   if (todo.length === 0) {
     for (const p of planned) record(p.skipped ? { input: p.display, output: p.outputDisplay, skipped: p.skipped } : { input: p.display, output: p.outputDisplay, error: p.error! });
     return { files, warnings };
@@ -356,7 +356,7 @@ export async function signDocuments(opts: SignDocumentsOptions, deps: SignDocume
     };
     const dropTemps = async (mine: Set<string>) => {
       for (const t of mine) {
-        await unlink(t).catch(() => undefined);
+        await fsp.unlink(t).catch(() => undefined);
         untrackTemp(t);
         temps.delete(t);
       }
@@ -574,7 +574,7 @@ async function signOneAttempts(p: PlannedFile, tmp: string, c: SignOneContext, t
       // Our estimate was too small (a TSA with a long chain): prepare again with room to spare.
       contentsBytes = cms.length + 8192;
       await discardCreated(takeCreated(), tmp);
-      await unlink(tmp).catch(() => undefined);
+      await fsp.unlink(tmp).catch(() => undefined);
       continue;
     }
     await embedSignature(prepared, cms);
@@ -588,13 +588,13 @@ async function signOneAttempts(p: PlannedFile, tmp: string, c: SignOneContext, t
       const withDss = tempPathFor(output);
       c.track(withDss);
       await ltv.addDss(tmp, withDss, material);
-      await unlink(tmp);
+      await fsp.unlink(tmp);
       final = withDss;
       if (c.level === 'B-LTA') {
         const withTs = tempPathFor(output);
         c.track(withTs);
         sha256 = await ltv.addDocumentTimestamp(withDss, withTs, { tsa: c.opts.tsa!, hash: c.hash, now: c.now, timeoutMs: c.opts.tsaTimeoutMs });
-        await unlink(withDss);
+        await fsp.unlink(withDss);
         final = withTs;
       } else sha256 = await sha256File(withDss);
     } else sha256 = await ranges.finishFileSha256();

@@ -8,11 +8,10 @@
  */
 import { folderPathFor, listFolder } from '../io/byte-names.js';
 import { baseNameBytes, dirOf, isUtf8Name, joinName, pathKey, showPath, type FsPath } from '../core/fs-path.js';
-import { statSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { inputError, msg, usageError, type KysoError } from '../core/errors.js';
-import { checkNotAnInput, inputIdentities, sweepStaleTemps, type InputIdentities } from '../io/atomic-write.js';
+import { checkNotAnInput, inputIdentities, sweepStaleTempsSync, type InputIdentities } from '../io/atomic-write.js';
 
 export interface ExpandedInput {
   /** absolute path (a name that is not UTF-8 \xNN-escaped, as shown to people) */
@@ -153,7 +152,7 @@ export async function expandInputs(inputs: string[], cwd: string): Promise<Expan
     }
     let st;
     try {
-      st = await stat(abs);
+      st = statSync(abs); // a metadata call: in place, like the rest of planning
     } catch {
       add({ file: abs, fsPath: abs, display: raw, rel: path.basename(abs), explicit: true });
       continue;
@@ -373,13 +372,13 @@ export async function prepareOutputFolder(p: PlannedFile, made: Map<string, stri
   const key = pathKey(dir);
   let reached = made.get(key);
   if (reached === undefined) {
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     const utf8 = typeof dir === 'string' || isUtf8Name(dir);
     reached = utf8 ? dir.toString() : folderPathFor(dir);
     if (reached === undefined) throw new Error(`${showPath(dir)}: the folder cannot be opened by its name's bytes`);
     made.set(key, reached);
     // (the batch sweeps its string-named output folders before it starts; this one is reachable only now)
-    if (!utf8) await sweepStaleTemps(reached);
+    if (!utf8) sweepStaleTempsSync(reached);
   }
   if (typeof out !== 'string' && !isUtf8Name(dir as Buffer)) {
     p.outputPath = joinName(reached, out.subarray(cut + 1));

@@ -3,6 +3,7 @@
  * src/crypto/pkcs11-signer.ts) is imported lazily so the native binding loads only when a token is used.
  * Secrets are obtained through callbacks, so a prompt happens only when (and after) it is needed.
  */
+import { accessSync } from 'node:fs';
 import { isKysoError, msg, usageError } from '../core/errors.js';
 import type { Warning } from '../core/types.js';
 import { openPkcs12Signer } from '../crypto/pkcs12-signer.js';
@@ -101,9 +102,8 @@ export async function openSigner(cred: CredentialOptions, deps: SignerFactoryDep
   if (cred.p12) {
     const file = cred.p12;
     // Fail on a missing file before asking for a passphrase nobody can use.
-    const { access } = await import('node:fs/promises');
     try {
-      await access(file);
+      accessSync(file);
     } catch {
       /* openPkcs12Signer reports it */
       return openPkcs12Signer(file, '');

@@ -1,7 +1,7 @@
 import { PDFArray, PDFContext, PDFDict, PDFHexString, PDFName, PDFRawStream, PDFRef, PDFString, type PDFObject } from '../pdf/pdf-lib.js';
 import { isKysoError, msg, type Msg } from '../core/errors.js';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: loaded when first called (importing it costs a dozen built-ins, issue 16)
+import { closeSync, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { bufferSource, fromOffset, openFileSource, type ByteSource } from '../pdf/byte-source.js';
@@ -759,7 +759,7 @@ async function writeSignedVersion(src: ByteSource, inputPath: string, displayNam
   const safe = field.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 80) || 'signature';
   const out = join(dir, `${stem}.signed.${safe}.pdf`);
   if (resolvePath(out) === resolvePath(inputPath)) throw new Error('the signed version would overwrite the input');
-  await mkdir(dir, { recursive: true });
+  await fsp.mkdir(dir, { recursive: true });
   await writeFileAtomic(out, async (write) => {
     const CH = 1 << 20;
     for (let off = 0; off < end; off += CH) await write(await src.read(off, Math.min(CH, end - off)));
