@@ -113,6 +113,26 @@ describe('kyso start-up', () => {
     }
   });
 
+  it('one file signed, one verified: neither loads node:fs/promises (fs.promises is read only when a call needs it)', async () => {
+    const list = path.join(dir, 'one-module-list.txt');
+    const hook = path.join(dir, 'one-module-list.cjs');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`);
+    const pki = getPki();
+    const input = (await makeSamplePdfs(dir)).simple;
+    const signed = path.join(dir, 'one-signed.pdf');
+    const env = { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_P12_PASSWORD: pki.password };
+    for (const args of [
+      ['sign', input, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12],
+      ['verify', signed, '--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off'],
+    ]) {
+      const r = spawnSync(process.execPath, ['-r', hook, KYSO_BIN, ...args], { env, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const modules = readFileSync(list, 'utf8').split('\n');
+      expect(modules).toContain('NativeModule crypto'); // the list is the run's
+      expect(modules.filter((m) => /^NativeModule (fs\/promises|internal\/fs\/promises)$/.test(m)), args[0]).toEqual([]);
+    }
+  });
+
   it('a reader that goes away (`kyso --help | true`) ends kyso quietly with exit 0, not with an EPIPE error', () => {
     const r = spawnSync('bash', ['-c', '"$0" "$1" --help | true; echo "status ${PIPESTATUS[0]}"', process.execPath, KYSO_BIN], {
       env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' },
