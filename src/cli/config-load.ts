@@ -1,5 +1,5 @@
+import { homeDir } from '../core/home-dir.js';
 import { readFileSync, realpathSync } from 'node:fs';
-import os from 'node:os';
 import { loadConfig, type ConfigFlags, type ConfigSources, type LoadedConfig } from '../core/config.js';
 import type { Warning } from '../core/types.js';
 import type { Context } from './context.js';
@@ -11,7 +11,7 @@ export function configSources(ctx: Pick<Context, 'cwd' | 'env'>): ConfigSources 
   return {
     cwd: ctx.cwd,
     env: ctx.env,
-    homeDir: ctx.env.HOME || os.homedir(),
+    homeDir: homeDir(ctx.env),
     realpath: (p) => realpathSync(p),
     readFile: (p) => {
       try {

@@ -1,4 +1,4 @@
-import os from 'node:os';
+import { cacheHome } from '../core/home-dir.js';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { App } from '../cli/app.js';
@@ -95,12 +95,12 @@ export function register(program: Command, app: App): void {
           if (!Number.isFinite(timeout) || timeout <= 0)
             throw usageError('USAGE', msg(`--timeout must be a positive number of seconds (got "${flags.timeout}")`, `--timeout phải là số giây dương (nhận "${flags.timeout}")`));
           const renewBeforeMs = flags.renewBefore !== undefined ? parseRenewBefore(flags.renewBefore) : undefined;
-          const cacheHome = ctx.env.XDG_CACHE_HOME || path.join(ctx.env.HOME || os.homedir(), '.cache');
+          const cacheRoot = cacheHome(ctx.env);
           const settings: VerifySettings = {
             trust: flags.trust.map((t) => path.resolve(ctx.cwd, t)),
             defaultTrust: flags.defaultTrust,
             revocation: flags.revocation,
-            cacheDir: flags.cacheDir ? path.resolve(ctx.cwd, flags.cacheDir) : path.join(cacheHome, 'kyso', 'revocation'),
+            cacheDir: flags.cacheDir ? path.resolve(ctx.cwd, flags.cacheDir) : path.join(cacheRoot, 'kyso', 'revocation'),
           };
           const { collectPdfFiles, prepareVerify } = await import('../services/verify-files.js');
           const { extendFiles } = await import('../services/extend-document.js');

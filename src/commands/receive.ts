@@ -1,5 +1,5 @@
+import { cacheHome } from '../core/home-dir.js';
 import { Option, type Command } from 'commander';
-import os from 'node:os';
 import path from 'node:path';
 import type { App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -81,11 +81,11 @@ export function register(program: Command, app: App): void {
             if (!Number.isFinite(w) || w < 0) throw usageError('USAGE', msg(`--wait must be a number of seconds (got "${o.wait}")`, `--wait phải là số giây (nhận "${o.wait}")`));
             waitMs = Math.round(w * 1000);
           }
-          const cacheHome = ctx.env.XDG_CACHE_HOME || path.join(ctx.env.HOME || os.homedir(), '.cache');
+          const cacheRoot = cacheHome(ctx.env);
           // loaded on use: the verification stack is the heaviest import of the CLI
           const { createPdfVerifier } = await import('../services/receive-verify.js');
           const verifyPdf = await createPdfVerifier(
-            { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheHome, 'kyso', 'revocation'), fileTimeoutMs: Math.round(timeout * 1000), fetchAllowHosts: s.config.fetchAllowHosts },
+            { trust: o.trust.map((t) => path.resolve(ctx.cwd, t)), defaultTrust: o.defaultTrust, revocation: o.revocation, cacheDir: path.join(cacheRoot, 'kyso', 'revocation'), fileTimeoutMs: Math.round(timeout * 1000), fetchAllowHosts: s.config.fetchAllowHosts },
             () => ctx.now(),
           );
           const r = await receiveDocuments({ outDir: o.outDir ? path.resolve(ctx.cwd, o.outDir) : undefined, verifyPdf, waitMs }, s);

@@ -1,6 +1,6 @@
+import { homeDir } from '../core/home-dir.js';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { App } from '../cli/app.js';
 import type { Context } from '../cli/context.js';
@@ -14,7 +14,7 @@ export function remoteDeps(app: App): RemoteSignerFactoryDeps {
   return {
     env: ctx.env,
     cwd: ctx.cwd,
-    homeDir: ctx.env.HOME || os.homedir(),
+    homeDir: homeDir(ctx.env),
     readConfigFile: (p) => {
       try {
         return readFileSync(p, 'utf8');

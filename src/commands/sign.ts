@@ -1,5 +1,5 @@
+import { homeDir } from '../core/home-dir.js';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { appearanceConfig, type AppearanceConfig } from '../core/config-appearance.js';
 import { loadConfig } from '../core/config.js';
@@ -321,7 +321,7 @@ function appearanceConfigOf(ctx: App['ctx']): AppearanceConfig {
   const cfg = loadConfig({
     cwd: ctx.cwd,
     env: ctx.env,
-    homeDir: ctx.env.HOME || os.homedir(),
+    homeDir: homeDir(ctx.env),
     readFile: (p) => {
       try {
         return readFileSync(p, 'utf8');

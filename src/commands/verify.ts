@@ -1,5 +1,5 @@
+import { cacheHome } from '../core/home-dir.js';
 import path from 'node:path';
-import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { SCHEMA_VERSION, writeJson, type App } from '../cli/app.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -128,13 +128,13 @@ export function register(program: Command, app: App): void {
               throw usageError('USAGE', msg(`--at must be an ISO 8601 time such as 2026-01-31T09:00:00+07:00 (got "${flags.at}")`, `--at phải là thời điểm ISO 8601, ví dụ 2026-01-31T09:00:00+07:00 (nhận "${flags.at}")`));
             at = t.toISOString();
           }
-          const cacheHome = ctx.env.XDG_CACHE_HOME || path.join(ctx.env.HOME || os.homedir(), '.cache');
+          const cacheRoot = cacheHome(ctx.env);
           const settings: VerifySettings = {
             trust: flags.trust.map((t) => path.resolve(ctx.cwd, t)),
             defaultTrust: flags.defaultTrust,
             revocation: flags.revocation,
             at,
-            cacheDir: flags.cacheDir ? path.resolve(ctx.cwd, flags.cacheDir) : path.join(cacheHome, 'kyso', 'revocation'),
+            cacheDir: flags.cacheDir ? path.resolve(ctx.cwd, flags.cacheDir) : path.join(cacheRoot, 'kyso', 'revocation'),
             fileTimeoutMs: Math.round(timeout * 1000),
             maxMemoryMb: maxMemory,
             signedVersionDir: flags.signedVersion ? path.resolve(ctx.cwd, flags.signedVersion) : undefined,

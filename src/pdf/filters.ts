@@ -1,4 +1,4 @@
-import { inflateSync, constants as zc } from 'node:zlib';
+import { zlib } from '../core/lazy-zlib.js';
 
 /**
  * Stream filters the reader needs (xref streams, object streams, and what verify inspects). Every decoder
@@ -53,7 +53,8 @@ export function applyFilters(data: Uint8Array, steps: FilterStep[], maxBytes: nu
 function inflate(data: Uint8Array, maxBytes: number): Uint8Array {
   try {
     // Z_SYNC_FLUSH tolerates streams that end without a proper zlib trailer (common in the wild).
-    return inflateSync(data, { maxOutputLength: Math.max(1, maxBytes), finishFlush: zc.Z_SYNC_FLUSH });
+    const z = zlib();
+    return z.inflateSync(data, { maxOutputLength: Math.max(1, maxBytes), finishFlush: z.constants.Z_SYNC_FLUSH });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError)
       throw new StreamTooLargeError(maxBytes);

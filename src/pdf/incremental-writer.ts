@@ -1,4 +1,4 @@
-import { deflateSync } from 'node:zlib';
+import { zlib } from '../core/lazy-zlib.js';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFObject, PDFRawStream, PDFRef } from './pdf-lib.js';
 import type { PdfReader } from './reader.js';
 import type { XrefEntry } from './xref.js';
@@ -167,7 +167,7 @@ export function buildUpdate(
   for (const [k, v] of trailerValues) d.set(PDFName.of(k), v);
   if (prev !== undefined && prev >= 0) d.set(PDFName.of('Prev'), PDFNumber.of(prev));
   d.set(PDFName.of('Filter'), PDFName.of('FlateDecode'));
-  const stream = PDFRawStream.of(d, deflateSync(data));
+  const stream = PDFRawStream.of(d, zlib().deflateSync(data));
   push(Buffer.from(`${xnum} 0 obj\n`, 'latin1'));
   push(serialize(stream));
   push(Buffer.from(`\nendobj\nstartxref\n${xrefOffset}\n%%EOF\n`, 'latin1'));
