@@ -1,5 +1,4 @@
-import { homeDir } from '../core/home-dir.js';
-import { readFileSync } from 'node:fs';
+import { configSources } from '../cli/config-load.js';
 import path from 'node:path';
 import { appearanceConfig, type AppearanceConfig } from '../core/config-appearance.js';
 import { loadConfig } from '../core/config.js';
@@ -318,20 +317,7 @@ async function runSign(app: App, inputs: string[], flags: SignFlags): Promise<vo
 
 /** The configuration's "appearance" section (read only when an appearance flag is given). */
 function appearanceConfigOf(ctx: App['ctx']): AppearanceConfig {
-  const cfg = loadConfig({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    homeDir: homeDir(ctx.env),
-    readFile: (p) => {
-      try {
-        return readFileSync(p, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw e;
-      }
-    },
-  });
-  return appearanceConfig(cfg.appearance);
+  return appearanceConfig(loadConfig(configSources(ctx)).appearance);
 }
 
 interface JsonFile {

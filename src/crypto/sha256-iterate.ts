@@ -5,14 +5,15 @@
  * with a finalizer) cost ~10 ms of every `kyso sign --p12` plus a scavenge for the 2,048 objects (issue 16).
  * Written by hand because nothing maintained does it cheaply in a fresh process: the same loop in JavaScript
  * runs in the interpreter for most of its 2,048 blocks (~19 ms measured), and hash-wasm (maintained, WASM) took
- * 12 ms to instantiate and 18 ms for the loop, one call per round. Here one WebAssembly function of ~600 bytes,
+ * 12 ms to instantiate and 18 ms for the loop, one call per round. Here one WebAssembly function of ~550 bytes,
  * emitted by moduleBytes() below, runs the whole loop: ~1 ms to compile, ~5 ms for 2,048 blocks in V8's baseline
  * tier. The bytes ship as WASM_BASE64 (emitting them in a cold process took ~1.7 ms); the test checks that they
  * are exactly what moduleBytes() emits.
  *
  * Each round hashes exactly one 64-byte block, the 32-byte value and its fixed padding (0x80, zeros, the
- * length 256 bits), so only the compression function is needed. Memory (one page): W[0..63] at 0 (W[0..7] is
- * the value, in and out; W[8..15] the padding, written once), nothing else. Checked against node:crypto in
+ * length 256 bits), so only the compression function is needed. Memory (one page): the value (in and out), the
+ * initial hash value and the round constants (written once), then the schedule W[0..63], whose W[8..15] (the
+ * padding) is written once too. Checked against node:crypto in
  * test/sign/sha256-iterate.test.ts; a wrong result can only fail a MAC check (a refused password), never pass one.
  * Returns undefined where WebAssembly is unavailable (node --jitless): the caller then uses node:crypto.
  */
@@ -61,7 +62,7 @@ const W_AT = 320;
  * `npx vitest run test/sign/sha256-iterate.test.ts` (the failing check shows it).
  */
 export const WASM_BASE64 =
-  'AGFzbQEAAAABBQFgAX8AAwIBAAUDAQABBwwCBGl0ZXIAAAFtAgAKwQQBvgQBDH8CQANAIABFDQFBAEEAKAIANgLAAkEAQQAoAgQ2AsQCQQBBACgCCDYCyAJBAEEAKAIMNgLMAkEAQQAoAhA2AtACQQBBACgCFDYC1AJBAEEAKAIYNgLYAkEAQQAoAhw2AtwCQQBBgICAgHg2AuACQQBBADYC5AJBAEEANgLoAkEAQQA2AuwCQQBBADYC8AJBAEEANgL0AkEAQQA2AvgCQQBBgAI2AvwCQcAAIQEDQCABIAEoAoACIAEoAoQCIgxBB3ggDEESeHMgDEEDdnNqIAEoAqQCaiABKAK4AiIMQRF4IAxBE3hzIAxBCnZzajYCwAIgAUEEaiIBQYACSQ0AC0EAKAIgIQJBACgCJCEDQQAoAighBEEAKAIsIQVBACgCMCEGQQAoAjQhB0EAKAI4IQhBACgCPCEJQQAhAQNAIAkgBkEGeCAGQQt4cyAGQRl4c2ogBiAHcSAGQX9zIAhxc2ogASgCQGogASgCwAJqIQogAkECeCACQQ14cyACQRZ4cyACIANxIAIgBHFzIAMgBHFzaiELIAghCSAHIQggBiEHIAUgCmohBiAEIQUgAyEEIAIhAyAKIAtqIQIgAUEEaiIBQYACSQ0AC0EAQQAoAiAgAmo2AgBBAEEAKAIkIANqNgIEQQBBACgCKCAEajYCCEEAQQAoAiwgBWo2AgxBAEEAKAIwIAZqNgIQQQBBACgCNCAHajYCFEEAQQAoAjggCGo2AhhBAEEAKAI8IAlqNgIcIABBAWshAAwACwsL';
+  'AGFzbQEAAAABBQFgAX8AAwIBAAUDAQABBwwCBGl0ZXIAAAFtAgAK/AMB+QMBDH8CQANAIABFDQFBAEEAKAIANgLAAkEAQQAoAgQ2AsQCQQBBACgCCDYCyAJBAEEAKAIMNgLMAkEAQQAoAhA2AtACQQBBACgCFDYC1AJBAEEAKAIYNgLYAkEAQQAoAhw2AtwCQcAAIQEDQCABIAEoAoACIAEoAoQCIgxBB3ggDEESeHMgDEEDdnNqIAEoAqQCaiABKAK4AiIMQRF4IAxBE3hzIAxBCnZzajYCwAIgAUEEaiIBQYACSQ0AC0EAKAIgIQJBACgCJCEDQQAoAighBEEAKAIsIQVBACgCMCEGQQAoAjQhB0EAKAI4IQhBACgCPCEJQQAhAQNAIAkgBkEGeCAGQQt4cyAGQRl4c2ogBiAHcSAGQX9zIAhxc2ogASgCQGogASgCwAJqIQogAkECeCACQQ14cyACQRZ4cyACIANxIAIgBHFzIAMgBHFzaiELIAghCSAHIQggBiEHIAUgCmohBiAEIQUgAyEEIAIhAyAKIAtqIQIgAUEEaiIBQYACSQ0AC0EAQQAoAiAgAmo2AgBBAEEAKAIkIANqNgIEQQBBACgCKCAEajYCCEEAQQAoAiwgBWo2AgxBAEEAKAIwIAZqNgIQQQBBACgCNCAHajYCFEEAQQAoAjggCGo2AhhBAEEAKAI8IAlqNgIcIABBAWshAAwACwsL';
 
 /** The module's bytes: (func (export "iter") (param $n i32)) over (memory (export "m") 1). */
 export function moduleBytes(): Uint8Array<ArrayBuffer> {
@@ -98,11 +99,8 @@ export function moduleBytes(): Uint8Array<ArrayBuffer> {
   const X = 12;
   b.push(OP.block, 0x40, OP.loop, 0x40);
   get(N), b.push(OP.eqz, OP.brIf, 1); // no round left: out of the block
-  // W[0..7] = the value; W[8..15] = padding: 0x80000000, six zeros, 256 (the bit length)
+  // W[0..7] = the value (W[8..15], the padding, never changes: written once by load())
   for (let k = 0; k < 8; k++) c(0), c(0), load(VALUE + 4 * k), store(W_AT + 4 * k);
-  c(0), c(0x80000000), store(W_AT + 32);
-  for (let k = 9; k < 15; k++) c(0), c(0), store(W_AT + 4 * k);
-  c(0), c(256), store(W_AT + 60);
   // W[i] = W[i-16] + σ0(W[i-15]) + W[i-7] + σ1(W[i-2]) for i = 16..63, $i = 4·i
   c(64), set(I), b.push(OP.loop, 0x40);
   get(I); // the address W[i] is stored at
@@ -161,6 +159,9 @@ function load(): Engine | null {
     const view = new DataView((exports.m as WebAssembly.Memory).buffer);
     IV.forEach((v, k) => view.setInt32(IV_AT + 4 * k, v | 0, true));
     K.forEach((v, k) => view.setInt32(K_AT + 4 * k, v | 0, true));
+    // the padding of a 32-byte message: 0x80, zeros, its length in bits (256); W[9..14] stay zero
+    view.setInt32(W_AT + 32, 0x80000000 | 0, true);
+    view.setInt32(W_AT + 60, 256, true);
     engine = { iter: exports.iter as (n: number) => void, view };
   } catch {
     engine = null; // no WebAssembly here (--jitless)

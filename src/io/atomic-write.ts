@@ -89,18 +89,25 @@ export function sweepStaleTempsSync(dir: string): string[] {
   return removed;
 }
 
+/**
+ * fsyncs a file or folder by name: opened and closed in place, the fsync itself (the one step that waits for the
+ * disk) in the thread pool. `flags`: 'r+' for a file, 'r' for a folder.
+ */
+export async function fsyncPath(p: string, flags: 'r' | 'r+'): Promise<void> {
+  const fd = openSync(p, flags);
+  try {
+    await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** fsync a folder so a rename inside it survives a crash (no-op where folders cannot be opened). */
 export async function fsyncDir(dir: string): Promise<void> {
-  let fd: number | undefined;
   try {
-    // opened in place, synced in the thread pool (the one step that waits for the disk)
-    fd = openSync(dir, 'r');
-    const opened = fd;
-    await new Promise<void>((resolve, reject) => fsync(opened, (e) => (e ? reject(e) : resolve())));
+    await fsyncPath(dir, 'r');
   } catch {
     /* some platforms cannot fsync a directory */
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -249,7 +256,7 @@ export async function commitTemp(tmp: string, finalPath: FsPath, opts: CommitOpt
   const shown = opts.shown ?? showPath(finalPath);
   // Only the fsync waits in the thread pool; the open, close, link, unlink and rename around it are quick
   // metadata calls made in place (issue 16: each asynchronous call was a thread-pool round trip per file).
-  if (!opts.synced) await fsyncFile(tmp);
+  if (!opts.synced) await fsyncPath(tmp, 'r+');
   const inputs = opts.inputs ?? [];
   if (opts.overwrite === false) {
     try {
@@ -276,16 +283,6 @@ export async function commitTemp(tmp: string, finalPath: FsPath, opts: CommitOpt
   live.delete(tmp);
   if (opts.folders) opts.folders.add(dirOf(finalPath));
   else await fsyncDir(dirOf(finalPath));
-}
-
-/** fsyncs a file by name: opened and closed in place, the fsync itself in the thread pool. */
-async function fsyncFile(file: string): Promise<void> {
-  const fd = openSync(file, 'r+');
-  try {
-    await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** fsyncs every folder a batch published into (see CommitOptions.folders), once each, and empties the set. */

@@ -24,7 +24,8 @@ import { appendDss } from '../pdf/dss.js';
 import { evidenceLevel, fileLevel, levelRank, type PadesLevel } from './extend-levels.js';
 import { collectFileValidationData, readFileMaterial } from './extend-validation.js';
 import { addDocumentTimestamp } from './sign-ltv.js';
-import { fsyncPath, publish, tempPathFor } from './sign-document.js';
+import { fsyncDir, fsyncPath } from '../io/atomic-write.js';
+import { publish, tempPathFor } from './sign-document.js';
 import type { VerifyDocumentOptions } from './verify-document.js';
 import type { VerifyInput } from './verify-files.js';
 import type { FileIndication, FileReport, SignatureReport } from './verify-types.js';
@@ -311,7 +312,7 @@ export async function extendOne(input: VerifyInput, outputPath: string, opts: Ex
     await fsyncPath(cur, 'r+');
     if (opts.inPlace) {
       await rename(cur, outputPath);
-      await fsyncPath(path.dirname(outputPath), 'r').catch(() => undefined);
+      await fsyncDir(path.dirname(outputPath));
     } else await publish(cur, outputPath, false, outputPath);
     temps.splice(temps.indexOf(cur), 1);
     rep.output = outputPath;

@@ -151,16 +151,6 @@ export function signatureTimestamper(
 
 export { tempPathFor };
 
-/** fsyncs a file (remote signing and extend finish their temp files through publish below). */
-export async function fsyncPath(p: string, flags: string): Promise<void> {
-  const fh = await fsp.open(p, flags);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Moves the finished temp file to `output` through the one atomic writer (never over an input). */
 export async function publish(tmp: string, output: FsPath, force: boolean, shown: string, inputs?: InputIdentities | readonly string[]): Promise<void> {
   await commitTemp(tmp, output, { overwrite: force, shown, inputs });

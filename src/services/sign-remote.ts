@@ -26,7 +26,6 @@ import { digestRangeWithFileHash, type RangeDigest } from './sign-digest.js';
 import {
   bytesLeftOutWarning,
   fieldChosenFor,
-  fsyncPath,
   publish,
   sha256File,
   signatureTimestamper,
@@ -37,6 +36,7 @@ import {
   type SignDocumentsResult,
   type SignFileOutcome,
 } from './sign-document.js';
+import { fsyncPath } from '../io/atomic-write.js';
 import { expandInputs, planOutputs, prepareOutputFolder, type PlannedFile } from './sign-inputs.js';
 import { createHash } from 'node:crypto';
 
