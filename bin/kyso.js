@@ -20,9 +20,13 @@ if (typeof module_.enableCompileCache === 'function') module_.enableCompileCache
 else if (!process.env.KYSO_DEBUG) codeCache.installCodeCache(bundle, 'read', profile);
 // what the cache did, for tests: which bundle files V8 compiled from their cache, which from source
 if (process.env.KYSO_CODE_CACHE === 'stats') process.on('exit', () => process.stderr.write(`\nSTATS ${JSON.stringify(codeCache.codeCacheStats())}\n`));
-// `kyso verify …`: its watchdog thread starts before anything else loads, so that its start-up overlaps all of it
-// (src/services/verify-watchdog.ts; main() starts it too when the command word comes after global options)
-if (argv[0] === 'verify' && !argv.includes('--help') && !argv.includes('-h')) require(path.join(bundle, 'verify-watchdog.cjs')).prestartWatchdog();
+// `kyso verify …`: its watchdog is loaded before anything else (src/services/verify-watchdog.ts): the native thread's
+// module, or where there is none the worker thread, started now so that its start-up overlaps all the loading below
+// (main() does the same when the command word comes after global options)
+if (argv[0] === 'verify' && !argv.includes('--help') && !argv.includes('-h')) {
+  const w = require(path.join(bundle, 'verify-watchdog.cjs'));
+  w.prestartWatchdog(w.watchdogThread(process.env));
+}
 const { main, realContext } = require(path.join(bundle, 'kyso.cjs'));
 main(argv, realContext()).then((code) => {
   process.exitCode = code;

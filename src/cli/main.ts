@@ -94,9 +94,12 @@ export async function main(argvIn: string[], base: Omit<Context, 'lang'> & { lan
   const versionOnly = word === undefined && (argv.includes('-V') || argv.includes('--version'));
   // `kyso help sign` is `kyso sign --help`
   const target = word === 'help' ? commandWord(argv.slice(argv.indexOf('help') + 1)) : word;
-  // `kyso verify` in the real process: its watchdog thread (src/services/verify-watchdog.ts) starts now, so that its
-  // start-up overlaps the loading of the command and the verification stack
-  if (target === 'verify' && word === 'verify' && ctx.exitNow && !argv.includes('--help') && !argv.includes('-h')) (await import('../services/verify-watchdog.js')).prestartWatchdog();
+  // `kyso verify` in the real process: its watchdog (src/services/verify-watchdog.ts) is loaded now and, where it is
+  // the worker thread, started, so that its start-up overlaps the loading of the command and the verification stack
+  if (target === 'verify' && word === 'verify' && ctx.exitNow && !argv.includes('--help') && !argv.includes('-h')) {
+    const w = await import('../services/verify-watchdog.js');
+    w.prestartWatchdog(w.watchdogThread(ctx.env));
+  }
   if (target !== undefined && Object.hasOwn(COMMANDS, target)) (await COMMANDS[target]!.load()).register(program, app);
   else if (!versionOnly) for (const [name, d] of Object.entries(COMMANDS)) program.command(name).description(tr(ctx.lang, d.summary));
   for (const c of program.commands) {

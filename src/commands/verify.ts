@@ -15,6 +15,7 @@ import { obtainSecret } from '../cli/secrets.js';
 import { noProgress } from '../core/types.js';
 import { collectPdfFiles, verifyFiles } from '../services/verify-files.js';
 import { runOutcome, summarize, type FileReport, type VerifyRunResult, type VerifySettings } from '../services/verify-types.js';
+import { watchdogThread } from '../services/verify-watchdog.js';
 
 interface VerifyFlags {
   trust: string[];
@@ -188,7 +189,7 @@ export function register(program: Command, app: App): void {
             ? (run: VerifyRunResult) => renderReport(shard ? ({ ...run, shard } as VerifyRunResult) : run, OUTCOME_EXIT[runOutcome(run.files, Boolean(flags.allowUnsigned))])
             : undefined;
           try {
-            result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress, onReport: (k, r) => (reports[k] = r), watchdogOutput, watchdogExitCode: EXIT.input });
+            result = await verifyFiles(inputs, { settings, jobs, now: () => ctx.now(), progress, onReport: (k, r) => (reports[k] = r), watchdogOutput, watchdogExitCode: EXIT.input, watchdogThread: watchdogThread(ctx.env) });
           } finally {
             finished = true;
             unregister();

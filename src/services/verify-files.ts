@@ -2,12 +2,12 @@ import { statSync } from 'node:fs';
 import { listFolder, readablePathFor } from '../io/byte-names.js';
 import { joinName, showPath, type FsPath } from '../core/fs-path.js';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { KysoError, msg, type ErrorCategory, type Msg } from '../core/errors.js';
 import type { ProgressSink } from '../core/types.js';
 import type { VerifyDocumentOptions } from './verify-document.js';
 import { summarize, type FileReport, type VerifyRunResult, type VerifySettings } from './verify-types.js';
-import { releaseWatchdog, startWatchdog, type Watchdog } from './verify-watchdog.js';
+import { releaseWatchdog, startWatchdog, type Watchdog, type WatchdogThread } from './verify-watchdog.js';
 import { tuneForBatch } from '../core/v8-tuning.js';
 
 /** One input file: the absolute path to read and the name to show (as the user wrote it). */
@@ -157,6 +157,8 @@ export interface VerifyRunOptions {
    */
   watchdogOutput?: (run: VerifyRunResult) => string;
   watchdogExitCode?: number;
+  /** which thread is the watchdog (verify-watchdog.ts: the native one where it was built) */
+  watchdogThread?: WatchdogThread;
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 30_000;
@@ -213,6 +215,7 @@ function guardSingle(i: VerifyInput, timeoutMs: number, o: VerifyRunOptions): Wa
     timeoutOutput: o.watchdogOutput!(one(timeoutReport(i, timeoutMs))),
     memoryOutput: o.watchdogOutput!(one(outOfMemoryReport(i, o.settings.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB))),
     exitCode: o.watchdogExitCode ?? 5,
+    thread: o.watchdogThread,
   });
 }
 
@@ -247,6 +250,8 @@ const WORKER_QUEUE = 16;
 async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: number, timeoutMs: number, o: VerifyRunOptions): Promise<void> {
   // two or more isolates JIT-compiling the same stack on the same cores: V8 waits for more work (core/v8-tuning.ts)
   if (jobs > 1) await tuneForBatch();
+  // (loaded here: a single input, verified in this thread, never loads the worker machinery)
+  const { Worker } = await import('node:worker_threads');
   // the bundle's files are .cjs (scripts/build.mjs), tsc's per-module dist/ has .js
   const workerUrl = o.workerUrl ?? new URL(import.meta.url.endsWith('.cjs') ? './verify-worker.cjs' : './verify-worker.js', import.meta.url);
   const epoch = Date.now();

@@ -1,14 +1,23 @@
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 
 /**
  * The watchdog of a single-input `kyso verify`: that one file is verified in the main thread (a worker would
  * load the whole verification stack a second time, which start-up cannot afford), so nothing in the main
  * thread can stop it once one synchronous step runs long (an inflate, a parse loop, a chain of microtasks
- * that never lets a timer fire). A small thread can: it samples the clock and the process's resident
+ * that never lets a timer fire). Another thread can: it samples the clock and the process's resident
  * memory, and when the file is over its time budget (plus a grace that lets the main thread's own timer
  * win when it is responsive) or over --max-memory, it writes that file's ERROR report (rendered beforehand
- * by the command, exactly as the main thread would have written it) to fd 1 with writeSync and ends the
- * process with the documented exit code.
+ * by the command, exactly as the main thread would have written it) to fd 1 and ends the process with the
+ * documented exit code.
+ *
+ * Two implementations of that thread, the same behaviour:
+ *  - **A native thread** (src/native/watchdog.c, built into dist/native/ by scripts/build-native.mjs where a C
+ *    compiler is found, Linux): a POSIX thread that sleeps between samples and calls _exit. Costs microseconds.
+ *  - **A worker thread** (SCRIPT below), everywhere else, or with KYSO_WATCHDOG=worker: a worker is a whole Node
+ *    environment, on Node 20 bootstrapped without a snapshot: ~70 ms of CPU, and ~15 ms of the wall time of one
+ *    small verify on 2 CPUs (median of 31 paired runs, issue 16), even started ahead (prestartWatchdog) so that
+ *    its start-up overlaps the loading of the verification stack.
  *
  * Options weighed (issue 10):
  *  - Verifying the one file in a worker whenever a budget applies: every single verify would pay a second
@@ -19,18 +28,15 @@ import { Worker } from 'node:worker_threads';
  *  - Interrupting the main thread's JavaScript (inspector Runtime.terminateExecution from the thread): works
  *    in a microtask but aborts Node's own timer/immediate bookkeeping when the stuck code runs inside a
  *    callback ("async hook stack has become corrupted", exit 1 with a native stack); rejected.
- *  - This thread ending the process: a worker's process.exit() ends only the worker and a signal exits with
+ *  - vm's `timeout` (a native thread of Node's own): it covers one synchronous call, not the awaits of a
+ *    verification, nor memory; a child process: it cannot make this process exit 5. Rejected (issue 16).
+ *  - The worker ending the process: a worker's process.exit() ends only the worker and a signal exits with
  *    128+n, never 5. WASI's proc_exit with returnOnExit:false is documented to end the Node.js process with
- *    the given code (it calls the C library's exit(), from any thread), so the watchdog exits 5 whatever
- *    the main thread is doing. If that fails the process is killed (SIGKILL) after the report was written.
+ *    the given code (it calls the C library's exit(), from any thread), so the worker exits 5 whatever the
+ *    main thread is doing. If that fails the process is killed (SIGKILL) after the report was written.
  *
- * Cost: one thread with a ~1 KB script (no bundle), started by `kyso verify` as soon as the command is known
- * (prestartWatchdog, before the command and the verification stack load), so that its start-up (a Node
- * environment: some tens of ms of CPU) overlaps that loading on another core. Measured on a quiet 2-CPU machine
- * (issue 16): one small verify 198 ms without the thread, 230 ms with it started when the file's verification
- * began, ~216 ms started ahead; the `kyso verify` row of `npm run bench -- startup` tracks it. The memory bound is
- * on resident memory growth since the watchdog was armed (V8 cannot change the main thread's heap limit after
- * start-up; RSS also counts buffers, which a heap limit does not).
+ * The memory bound is on resident memory growth since the watchdog was armed (V8 cannot change the main
+ * thread's heap limit after start-up; RSS also counts buffers, which a heap limit does not).
  */
 export interface WatchdogOptions {
   /** The file's time budget (--timeout); the watchdog fires `grace` later. */
@@ -44,6 +50,8 @@ export interface WatchdogOptions {
   exitCode: number;
   /** Sampling period (default 25 ms). */
   pollMs?: number;
+  /** The native thread where it was built (default), or the worker thread. */
+  thread?: WatchdogThread;
 }
 
 export interface Watchdog {
@@ -120,9 +128,40 @@ const timer = setInterval(() => {
 /** A thread started ahead (prestartWatchdog), not yet handed its reports; at most one per process. */
 let ahead: { w: Worker; state: Int32Array; epoch: number } | undefined;
 
+const load = createRequire(import.meta.url);
+
+/** src/native/watchdog.c as loaded: arm(budgetMs, rssLimitKiB, pollMs, exitCode, timeoutOutput, memoryOutput). */
+interface NativeWatchdog {
+  arm(budgetMs: number, rssLimitKiB: number, pollMs: number, exitCode: number, timeoutOutput: string, memoryOutput: string): void;
+  disarm(): boolean;
+}
+let native: NativeWatchdog | null | undefined;
+
+/** Which thread guards the file: `worker` where KYSO_WATCHDOG=worker (tests run both; a way out should the native one misbehave). */
+export type WatchdogThread = 'native' | 'worker';
+export function watchdogThread(env: Record<string, string | undefined>): WatchdogThread {
+  return env.KYSO_WATCHDOG === 'worker' ? 'worker' : 'native';
+}
+
+/** The native thread where it was built (dist/native/, beside dist/bundle/ and tsc's dist/services/), else null. */
+function nativeWatchdog(kind: WatchdogThread): NativeWatchdog | null {
+  if (kind === 'worker') return null;
+  if (native !== undefined) return native;
+  native = null;
+  if (process.platform === 'linux') {
+    try {
+      native = load('../native/kyso-watchdog.node') as NativeWatchdog;
+    } catch {
+      /* not built on this machine: the worker thread */
+    }
+  }
+  return native;
+}
+
 function spawnThread(pollMs = 25): { w: Worker; state: Int32Array; epoch: number } {
   const state = new Int32Array(new SharedArrayBuffer(16));
   const epoch = Date.now();
+  const { Worker } = load('node:worker_threads') as typeof import('node:worker_threads');
   const w = new Worker(SCRIPT, {
     eval: true,
     // Its own stdio is never used (it writes fd 1 directly): no piping streams set up in either thread.
@@ -138,14 +177,14 @@ function spawnThread(pollMs = 25): { w: Worker; state: Int32Array; epoch: number
 }
 
 /**
- * Starts the watchdog thread as soon as `kyso verify` is known to run in the real process (src/cli/main.ts),
- * before its command and verification stack load: the thread's start-up then overlaps all of that loading, and is
- * over before the file is (issue 16: −14 ms for one small file on 2 CPUs). Unarmed and without its reports until
- * startWatchdog takes it; a run that does not use it (several inputs, an error before verifying) ends it through
- * releaseWatchdog.
+ * Starts the worker thread as soon as `kyso verify` is known to run in the real process (bin/kyso.js,
+ * src/cli/main.ts), before its command and verification stack load: the thread's start-up then overlaps all of that
+ * loading, and is over before the file is (issue 16: −14 ms for one small file on 2 CPUs). Unarmed and without its
+ * reports until startWatchdog takes it; a run that does not use it (several inputs, an error before verifying) ends
+ * it through releaseWatchdog. Nothing to start ahead where the native thread is used.
  */
-export function prestartWatchdog(): void {
-  ahead ??= spawnThread();
+export function prestartWatchdog(kind: WatchdogThread): void {
+  if (!nativeWatchdog(kind)) ahead ??= spawnThread();
 }
 
 /** Ends a thread started ahead that no verification took. */
@@ -157,11 +196,32 @@ export function releaseWatchdog(): void {
 }
 
 /**
- * Starts the thread now (or takes the one started ahead), unarmed: its start-up (a Node environment, some tens of ms
- * of CPU on another core) then overlaps the loading of the verification stack and trust store in this thread;
- * `arm()` starts the budget when the file's verification begins.
+ * The watchdog for one file: the native thread where there is one (started by `arm()`, it costs nothing before),
+ * else the worker thread, started now or taken from prestartWatchdog, unarmed: its start-up (a Node environment,
+ * some tens of ms of CPU on another core) then overlaps the loading of the verification stack and trust store in
+ * this thread. `arm()` starts the budget when the file's verification begins.
  */
 export function startWatchdog(o: WatchdogOptions): Watchdog {
+  const n = nativeWatchdog(o.thread ?? 'native');
+  if (!n) return workerWatchdog(o);
+  let fallback: Watchdog | undefined;
+  return {
+    arm(): void {
+      const budget = o.timeoutMs + watchdogGraceMs(o.timeoutMs);
+      const limit = Math.round(process.memoryUsage.rss() / 1024) + o.maxMemoryMb * 1024;
+      try {
+        n.arm(budget, limit, o.pollMs ?? 25, o.exitCode, o.timeoutOutput, o.memoryOutput);
+      } catch {
+        // no thread to be had from the C library (a host's limits): the worker thread, armed now
+        fallback = workerWatchdog(o);
+        fallback.arm();
+      }
+    },
+    disarm: (): boolean => (fallback ? fallback.disarm() : n.disarm()),
+  };
+}
+
+function workerWatchdog(o: WatchdogOptions): Watchdog {
   const { w, state, epoch } = ahead ?? spawnThread(o.pollMs);
   ahead = undefined;
   w.postMessage({ out: { timeout: o.timeoutOutput, memory: o.memoryOutput }, exitCode: o.exitCode });

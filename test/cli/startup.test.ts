@@ -3,7 +3,7 @@
  * command loads only its own. Proven with a loader hook that records every ES module the CLI process loads
  * (test/helpers/record-imports.mjs), against the bundle that bin/kyso.js runs.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -131,6 +131,27 @@ describe('kyso start-up', () => {
       expect(modules).toContain('NativeModule crypto'); // the list is the run's
       expect(modules.filter((m) => /^NativeModule (fs\/promises|internal\/fs\/promises)$/.test(m)), args[0]).toEqual([]);
     }
+  });
+
+  it('one verified file is guarded by the native watchdog thread (dist/native, built with the C compiler CI installs): no worker environment starts; KYSO_WATCHDOG=worker starts one', async () => {
+    expect(existsSync(path.join(ROOT, 'dist', 'native', 'kyso-watchdog.node')), 'npm run build made no native watchdog').toBe(true);
+    const list = path.join(dir, 'watchdog-module-list.txt');
+    const hook = path.join(dir, 'watchdog-module-list.cjs');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`);
+    const pki = getPki();
+    const signed = path.join(dir, 'watchdog-signed.pdf');
+    const env = { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_P12_PASSWORD: pki.password };
+    const s = spawnSync(process.execPath, [KYSO_BIN, 'sign', (await makeSamplePdfs(dir)).simple, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env, encoding: 'utf8' });
+    expect(s.status, s.stderr).toBe(0);
+    const workerLoaded = (extra: Record<string, string>) => {
+      const r = spawnSync(process.execPath, ['-r', hook, KYSO_BIN, 'verify', signed, '--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off'], { env: { ...env, ...extra }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const modules = readFileSync(list, 'utf8').split('\n');
+      expect(modules).toContain('NativeModule crypto'); // the list is the run's
+      return modules.includes('NativeModule worker_threads');
+    };
+    expect(workerLoaded({})).toBe(false);
+    expect(workerLoaded({ KYSO_WATCHDOG: 'worker' })).toBe(true);
   });
 
   it('a reader that goes away (`kyso --help | true`) ends kyso quietly with exit 0, not with an EPIPE error', () => {

@@ -162,30 +162,44 @@ describe('limits that stop work', { timeout: 180_000 }, () => {
     expect(f[0]!.error!.messageVi).toBeTruthy();
   });
 
-  // The process would otherwise spend minutes in one synchronous step: runKyso kills it at 45 s (signal set).
-  it('--timeout 1, one input stuck in one synchronous step: the watchdog thread writes ERROR/VERIFY_TIMEOUT and exits 5', async () => {
-    const r = await runKyso(['verify', stuck, '--timeout', '1', ...common()], { timeoutMs: 45_000 });
-    expect(r.signal, 'killed: the process hung').toBeNull();
-    expect(r.code, r.stderr).toBe(5);
-    const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ schemaVersion: 1, ok: false, error: null, result: { summary: { files: 1, errors: 1 } } });
-    expect(doc.result.files[0]).toMatchObject({ indication: 'ERROR', error: { code: 'VERIFY_TIMEOUT' } });
-    expect(doc.result.files[0].error.messageVi).toMatch(/giây/);
-    // The report is the one of the format asked (rendered before verification started), here JUnit.
-    const j = await runKyso(['verify', stuck, '--timeout', '1', '--format', 'junit', '--no-default-trust', '--revocation', 'off'], { timeoutMs: 45_000 });
-    expect(j.signal).toBeNull();
-    expect(j.code).toBe(5);
-    expect(j.stdout).toMatch(/^<\?xml[\s\S]*<error[^>]*type="VERIFY_TIMEOUT"[\s\S]*<\/testsuites>\s*$/);
-  });
+  // Both implementations of the watchdog (src/services/verify-watchdog.ts): the native thread that npm run build makes
+  // (test/cli/startup.test.ts checks it is the one used), and the worker thread used where it could not be built.
+  describe.each([
+    ['the native watchdog thread', {}],
+    ['the worker watchdog thread (KYSO_WATCHDOG=worker)', { KYSO_WATCHDOG: 'worker' }],
+  ])('%s', (_name, env: Record<string, string>) => {
+    // The process would otherwise spend minutes in one synchronous step: runKyso kills it at 45 s (signal set).
+    it('--timeout 1, one input stuck in one synchronous step: the watchdog writes ERROR/VERIFY_TIMEOUT and exits 5', async () => {
+      const r = await runKyso(['verify', stuck, '--timeout', '1', ...common()], { timeoutMs: 45_000, env });
+      expect(r.signal, 'killed: the process hung').toBeNull();
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stderr).toBe('');
+      const doc = JSON.parse(r.stdout);
+      expect(doc).toMatchObject({ schemaVersion: 1, ok: false, error: null, result: { summary: { files: 1, errors: 1 } } });
+      expect(doc.result.files[0]).toMatchObject({ indication: 'ERROR', error: { code: 'VERIFY_TIMEOUT' } });
+      expect(doc.result.files[0].error.messageVi).toMatch(/giây/);
+      // The report is the one of the format asked (rendered before verification started), here JUnit.
+      const j = await runKyso(['verify', stuck, '--timeout', '1', '--format', 'junit', '--no-default-trust', '--revocation', 'off'], { timeoutMs: 45_000, env });
+      expect(j.signal).toBeNull();
+      expect(j.code).toBe(5);
+      expect(j.stdout).toMatch(/^<\?xml[\s\S]*<error[^>]*type="VERIFY_TIMEOUT"[\s\S]*<\/testsuites>\s*$/);
+    });
 
-  it('--max-memory 64, one input: resident memory beyond the cap gives ERROR/VERIFY_OUT_OF_MEMORY and exit 5', async () => {
-    const r = await runKyso(['verify', stuck, '--timeout', '600', '--max-memory', '64', ...common()], { timeoutMs: 45_000 });
-    expect(r.signal, 'killed: the process hung').toBeNull();
-    expect(r.code, r.stderr).toBe(5);
-    const f = JSON.parse(r.stdout).result.files[0];
-    expect(f).toMatchObject({ indication: 'ERROR', error: { code: 'VERIFY_OUT_OF_MEMORY' } });
-    expect(f.error.message).toMatch(/64 MiB/);
-    expect(f.error.messageVi).toMatch(/64 MiB/);
+    it('--max-memory 64, one input: resident memory beyond the cap gives ERROR/VERIFY_OUT_OF_MEMORY and exit 5', async () => {
+      const r = await runKyso(['verify', stuck, '--timeout', '600', '--max-memory', '64', ...common()], { timeoutMs: 45_000, env });
+      expect(r.signal, 'killed: the process hung').toBeNull();
+      expect(r.code, r.stderr).toBe(5);
+      const f = JSON.parse(r.stdout).result.files[0];
+      expect(f).toMatchObject({ indication: 'ERROR', error: { code: 'VERIFY_OUT_OF_MEMORY' } });
+      expect(f.error.message).toMatch(/64 MiB/);
+      expect(f.error.messageVi).toMatch(/64 MiB/);
+    });
+
+    it('a file verified within its budget: the watchdog stays silent, the report is the main thread\'s, exit 0', async () => {
+      const r = await runKyso(['verify', good, '--timeout', '30', ...common()], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).result.files[0]).toMatchObject({ indication: 'TOTAL_PASSED' });
+    });
   });
 
   // A budget of a few seconds here: the next file is verified by a fresh worker, whose cold start (JIT) on a
