@@ -169,6 +169,22 @@ function load(): Engine | null {
   return engine;
 }
 
+/**
+ * V8 runs new WebAssembly in its baseline tier (Liftoff) and compiles a function with its optimising tier (TurboFan,
+ * ~14× faster here: 0.16 µs a round instead of 2.3 µs) in the background once the function has run a while; a call
+ * already running keeps its code. So the rounds run in calls of ROUNDS_PER_CALL, which pick the optimised code up as
+ * soon as it is there, and warmUp() runs WARM_ROUNDS early enough (`kyso sign --p12`: before the command loads, see
+ * src/cli/main.ts) for that compile to be over when the .p12 is opened: its 2,048 rounds then take ~0.4 ms instead of
+ * ~6 ms. Measured in fresh processes: 160 rounds and ~3 ms of other work were enough for the optimised code.
+ */
+const ROUNDS_PER_CALL = 64;
+const WARM_ROUNDS = 160;
+
+/** Compiles the module and runs it enough for V8 to optimise it in the background (a throw-away value). */
+export function warmUp(): void {
+  load()?.iter(WARM_ROUNDS);
+}
+
 /** SHA-256 applied `rounds` times to `value` (32 bytes); undefined where WebAssembly is unavailable. */
 export function sha256Iterate(value: Uint8Array, rounds: number): Buffer<ArrayBuffer> | undefined {
   if (value.length !== 32 || !Number.isInteger(rounds) || rounds < 0 || rounds > 0x7fffffff) throw new RangeError('sha256Iterate: a 32-byte value and 0 ≤ rounds < 2^31');
@@ -177,7 +193,7 @@ export function sha256Iterate(value: Uint8Array, rounds: number): Buffer<ArrayBu
   const src = new DataView(value.buffer, value.byteOffset, 32);
   // the value's words are big-endian; WebAssembly memory is little-endian
   for (let k = 0; k < 8; k++) e.view.setInt32(VALUE + 4 * k, src.getInt32(4 * k), true);
-  e.iter(rounds);
+  for (let left = rounds; left > 0; left -= ROUNDS_PER_CALL) e.iter(Math.min(left, ROUNDS_PER_CALL));
   const out = Buffer.allocUnsafe(32);
   for (let k = 0; k < 8; k++) out.writeInt32BE(e.view.getInt32(VALUE + 4 * k, true), 4 * k);
   return out;
