@@ -29,5 +29,10 @@ if (argv[0] === 'verify' && !argv.includes('--help') && !argv.includes('-h')) {
 }
 const { main, realContext } = require(path.join(bundle, 'kyso.cjs'));
 main(argv, realContext()).then((code) => {
-  process.exitCode = code;
+  // When main() resolves, kyso has written everything (stdout and stderr synchronously, src/cli/context.ts) and closed
+  // and fsynced every file it made, and nothing of it is left running: ending the process here skips Node's teardown
+  // of the environment and the heap (−6 ms of one small sign, −2 ms of one verify, median of 31 paired runs; issue 16).
+  // Not on Windows, where a console is written asynchronously.
+  if (process.platform === 'win32') process.exitCode = code;
+  else process.exit(code);
 });
