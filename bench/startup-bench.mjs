@@ -1,6 +1,6 @@
 // Benchmark: kyso's fixed costs (issue 16). Each row runs the real CLI beside a floor measured in the same
 // run: `kyso --help` vs `node -e 0`; one 50 KB PDF vs the sign floor (stream copy + fsync + hash + one RSA
-// signature, bench/sign-bench.mjs); 200 small PDFs in one `kyso sign dir/ --out-dir` vs one Node process doing
+// signature, bench/sign-bench.mjs); one công văn with a visible signature vs the same floor; 200 small PDFs in one `kyso sign dir/ --out-dir` vs one Node process doing
 // the floor's work for each file; one `kyso verify file.pdf` in its own process vs pdfsig on the same file.
 // Usage: node bench/startup-bench.mjs [--runs 5] [--smoke]   (--smoke: one run, no BENCHMARKS.md: for CI)
 import { execFileSync } from 'node:child_process';
@@ -89,6 +89,27 @@ export async function runStartupBench({ runs = 5, smoke = false, log = console.l
       rmSync(o, { force: true });
     }
     row('sign one 50 KB PDF', one, oneFloor, 'sign floor');
+
+    // 2b. one công văn with the leader's visible signature, placed by the page's text (pdf.js, fonts, the PNG): what
+    // a clerk signs most; no target in issue 16, the same floor on the same file
+    const { writeSampleDocument } = await import(path.join(ROOT, 'dist/services/demo-documents.js'));
+    const { signaturePng } = await import(path.join(ROOT, 'dist/services/demo-images.js'));
+    const cv = path.join(dir, 'cong-van.pdf');
+    await writeSampleDocument(cv);
+    const sigPng = path.join(dir, 'chu-ky.png');
+    writeFileSync(sigPng, signaturePng());
+    const vis = [];
+    const visFloor = [];
+    for (let i = 0; i <= n; i++) {
+      const f = path.join(dir, `vfloor-${i}.pdf`);
+      visFloor.push(await sample(i, process.execPath, [floorScript, cv, f, pki.key]));
+      const o = path.join(dir, `visible-${i}.pdf`);
+      vis.push(await sample(i, process.execPath, [KYSO, 'sign', cv, '-o', o, '--p12', pki.p12, '--role', 'approve', '--image', sigPng], env));
+      if (i === 0) execFileSync('qpdf', ['--check', o], { stdio: 'ignore' });
+      rmSync(f, { force: true });
+      rmSync(o, { force: true });
+    }
+    row('sign one công văn, visible (`--role approve`)', vis, visFloor, 'sign floor', 'no target');
 
     // 3. 200 small PDFs in one run
     const inDir = path.join(dir, 'in');

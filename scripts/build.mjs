@@ -117,6 +117,24 @@ const commanderPlugin = {
   },
 };
 
+/**
+ * pdf.js is bundled (as lazily loaded chunks, compiled from code caches like the rest: src/pdf/pdfjs-load.ts). At
+ * load time in Node it requires @napi-rs/canvas (a 32 MB native module, ~37 ms) to polyfill DOMMatrix, ImageData and
+ * Path2D, which only rendering uses; kyso only reads text positions. That step is left out, and with it the warnings
+ * pdf.js prints on stdout when the polyfills are missing.
+ */
+const pdfjsPlugin = {
+  name: 'kyso-pdfjs',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pdfjs-dist[\\/]legacy[\\/]build[\\/]pdf\.mjs$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const polyfills = /(\/\/ \.\/src\/display\/node_utils\.js\s*)if \(isNodeJS\) \{\n  let canvas;/;
+      if (!polyfills.test(text)) throw new Error('scripts/build.mjs: pdfjs-dist changed its Node polyfills (node_utils.js); review the pdf.js plugin');
+      return { contents: text.replace(polyfills, '$1if (false) {\n  let canvas;'), loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 function commandFiles() {
   return readdirSync(path.join(root, 'src', 'commands')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
 }
@@ -127,7 +145,7 @@ function commandFiles() {
  */
 const result = await build({
   metafile: true,
-  plugins: [pdfLibPlugin, commanderPlugin],
+  plugins: [pdfLibPlugin, commanderPlugin, pdfjsPlugin],
   minify: !process.env.KYSO_BUILD_NO_MINIFY,
   // pdf-lib's dependencies have ES builds ("module") that can be tree-shaken like pdf-lib itself.
   mainFields: ['module', 'main'],
@@ -151,9 +169,9 @@ const result = await build({
   target: 'node20',
   sourcemap: 'linked',
   chunkNames: 'chunk-[hash]',
-  // Native addons, pdf.js (large, loaded only for --anchor) and undici (loaded only for a network call;
-  // its CommonJS exports do not survive bundling) stay in node_modules.
-  external: ['pkcs11js', 'better-sqlite3', 'pdfjs-dist', 'pdfjs-dist/*', 'undici'],
+  // Native addons and undici (loaded only for a network call; its CommonJS exports do not survive bundling) stay
+  // in node_modules.
+  external: ['pkcs11js', 'better-sqlite3', 'undici'],
   legalComments: 'none',
   logLevel: 'warning',
 });
@@ -162,7 +180,7 @@ const result = await build({
  * Stage 2: each file becomes a CommonJS module, file by file (no re-bundling: chunk identity is kept), so that
  * bin/kyso.js can compile it with a V8 code cache (src/cli/code-cache.ts): Node 20 has no cache for ES
  * modules. `import.meta.url` becomes the file's own URL; the bundle's dynamic imports of its own chunks
- * become require(); an ES module of a package (pdf.js) is imported through dist/bundle/esm-import.cjs, the one
+ * become require(); an ES module of a package (none at present: pdf.js is bundled) would be imported through dist/bundle/esm-import.cjs, the one
  * file compiled without a cache (Node 20 cannot give a script compiled from a cache a dynamic-import callback). Source maps are composed with
  * stage 1's, so KYSO_DEBUG still maps stack traces to src/.
  */
@@ -176,7 +194,7 @@ const toCommonJs = {
       const text = await readFile(args.path, 'utf8');
       const contents = text
         .replace(requirableImport, 'Promise.resolve().then(()=>require("$1"))')
-        // an ES module of a package (pdf.js): imported by esm-import.cjs, the one file compiled without a cache
+        // an ES module of a package (none at present): imported by esm-import.cjs, the one file compiled without a cache
         .replace(packageImport, 'require("./esm-import.cjs")("$1")');
       return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
     });
@@ -211,7 +229,7 @@ for (const f of readdirSync(outdir).filter((n) => n.endsWith('.cjs'))) {
 }
 writeFileSync(
   path.join(outdir, 'esm-import.cjs'),
-  '// The bundle\'s import() of a package that is an ES module (pdf.js). Compiled by Node as usual, not from a code\n' +
+  '// The bundle\'s import() of a package that is an ES module. Compiled by Node as usual, not from a code\n' +
     '// cache: on Node 20 a script compiled from a cache has no dynamic-import callback (src/cli/code-cache.ts).\n' +
     'module.exports = (specifier) => import(specifier);\n',
 );

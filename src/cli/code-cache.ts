@@ -52,10 +52,12 @@ export interface CodeCacheStats {
 }
 
 /**
- * A file with a real `import()` (esm-import.cjs, which imports pdf.js, an ES module) is compiled by Node as
- * usual: on Node 20 a vm.Script has no dynamic-import callback of its own without an experimental flag.
+ * A file with a real `import()` of a package (esm-import.cjs) is compiled by Node as usual: on Node 20 a vm.Script
+ * has no dynamic-import callback of its own without an experimental flag. (pdf.js's chunk holds `import("${url}")`
+ * in a template string, code it writes for browsers, and `import(this.workerSrc)`, which src/pdf/pdfjs-load.ts
+ * makes sure is never run: neither is a package import.)
  */
-const REAL_DYNAMIC_IMPORT = /\bimport\(\s*["'`]/;
+const REAL_DYNAMIC_IMPORT = /\bimport\(\s*["'`](?!\$\{)/;
 /** A request of one bundle file for another: `./chunk-ABC.cjs`, `./cmd-sign.cjs`. */
 const SIBLING = /^\.\/[\w-]+\.cjs$/;
 

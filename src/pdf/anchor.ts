@@ -2,12 +2,13 @@
  * Finds text on a page, for placing visible signatures next to it ("CHỦ TỊCH", "Số:", "ngày … tháng … năm").
  * Text comes from pdfjs-dist (the legacy build runs on Node 20): it decodes simple, Type0/CID and ToUnicode-
  * mapped fonts as Word writes them, which no installed library short of a PDF renderer does. It is loaded
- * only when an anchor is used (importing it costs ~0.3 s).
+ * only when an anchor is used (src/pdf/pdfjs-load.ts).
  *
  * Positions inside one text item are interpolated with Liberation Serif's advance widths scaled to the item's
  * real width (documents are set in Times New Roman or a metric clone, so this is close to exact).
  */
 import { inputError, msg } from '../core/errors.js';
+import { loadPdfjs } from './pdfjs-load.js';
 
 export interface TextLine {
   page: number;
@@ -63,40 +64,11 @@ async function measurer(): Promise<Measure> {
   return (s) => advance('Regular', s);
 }
 
-/**
- * pdfjs-dist's legacy build bundles core-js, which replaces built-ins that Node 20 already has: among them
- * Array.prototype.push (by a JavaScript version that slows every push in the process: pdf-lib, the CMS
- * builder, pdfjs itself), JSON.parse and Function.prototype.toString. They are put back once pdfjs and its
- * worker module are loaded; polyfills for what Node 20 lacks (Promise.withResolvers, …) stay.
- */
-const NATIVE_TARGETS: object[] = [Array.prototype, JSON, Function.prototype, Object, String.prototype, Map.prototype, Set.prototype, Promise, Uint8Array.prototype];
-let natives: Map<object, Map<PropertyKey, PropertyDescriptor>> | undefined;
-function snapshotNatives(): void {
-  if (natives) return;
-  natives = new Map();
-  for (const t of NATIVE_TARGETS) {
-    const m = new Map<PropertyKey, PropertyDescriptor>();
-    for (const k of Reflect.ownKeys(t)) m.set(k, Object.getOwnPropertyDescriptor(t, k)!);
-    natives.set(t, m);
-  }
-}
-function restoreNatives(): void {
-  for (const [t, m] of natives ?? []) {
-    for (const [k, d] of m) {
-      const now = Object.getOwnPropertyDescriptor(t, k);
-      if (now && (now.value !== d.value || now.get !== d.get || now.set !== d.set)) Object.defineProperty(t, k, d);
-    }
-  }
-}
-let restored = 0;
-
 let worker: InstanceType<typeof import('pdfjs-dist/legacy/build/pdf.mjs').PDFWorker> | undefined;
 
 /** Text lines of the given pages (0-based), with the size of each page. */
 export async function readPageText(bytes: Uint8Array, pageIndices: number[]): Promise<PageText[]> {
-  snapshotNatives();
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  restoreNatives();
+  const pdfjs = await loadPdfjs();
   const m = await measurer();
   // one (fake, in-thread) pdfjs worker for the process: setting one up per document costs more than the text
   worker ??= new pdfjs.PDFWorker({ verbosity: 0 });
@@ -127,8 +99,6 @@ export async function readPageText(bytes: Uint8Array, pageIndices: number[]): Pr
     return out;
   } finally {
     await doc.destroy();
-    // the worker module is imported by the first document
-    if (restored++ < 1) restoreNatives();
   }
 }
 

@@ -4,13 +4,14 @@
  * compile from source, never a wrong result.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, runKyso } from '../helpers/cli.js';
 import { getPki } from '../helpers/pki.js';
 import { makeSamplePdfs } from '../fixtures/make-pdfs.js';
+import { makeCongVan } from '../fixtures/cong-van.js';
 import { BATCH_V8_FLAGS } from '../../src/core/v8-tuning.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kyso-code-cache-'));
@@ -35,7 +36,7 @@ describe('code cache of the bundle', () => {
     expect(r.stats.compiled).toEqual([]);
   });
 
-  it('`kyso verify` of a signed file: every bundle file it loads comes from its cache (pdf.js is imported through esm-import.cjs)', async () => {
+  it('`kyso verify` of a signed file: every bundle file it loads comes from its cache', async () => {
     const pki = getPki();
     const input = (await makeSamplePdfs(dir)).simple;
     const signed = path.join(dir, 'signed.pdf');
@@ -51,6 +52,30 @@ describe('code cache of the bundle', () => {
     // which hold less: the functions only other commands call are not deserialized by every verify
     const size = (f: string) => statSync(path.join(ROOT, 'dist', 'bundle', f)).size;
     expect(size('kyso.cjs.verify.v8cache')).toBeLessThan(size('kyso.cjs.v8cache'));
+  });
+
+  it('a visible signature placed by the text of the page: pdf.js is part of the bundle and comes from its cache too, without @napi-rs/canvas (32 MB, rendering only)', async () => {
+    const pki = getPki();
+    const cv = await makeCongVan(dir);
+    const out = path.join(dir, 'cv.approved.pdf');
+    const maps = path.join(dir, 'maps.txt');
+    const hook = path.join(dir, 'maps-hook.cjs');
+    // (read, not copied: a /proc file has no size for copyFileSync)
+    writeFileSync(hook, `process.on('exit', () => { const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(maps)}, fs.readFileSync('/proc/self/maps')); });`);
+    const r = spawnSync(process.execPath, ['-r', hook, path.join(ROOT, 'bin', 'kyso.js'), 'sign', cv.pdf, '-o', out, '--p12', pki.leaves['leader-rsa'].p12, '--role', 'approve', '--image', cv.signature], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_CODE_CACHE: 'stats', KYSO_P12_PASSWORD: pki.password },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/Warning/);
+    const stats = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('STATS '))!.slice(6)) as { accepted: string[]; compiled: string[] };
+    expect(stats.compiled).toEqual([]);
+    // pdf.js's two modules (pdf.mjs, ~0.4 MB, and its worker, ~1.4 MB minified) are the largest files this run loaded
+    const sizes = stats.accepted.map((f) => statSync(path.join(ROOT, 'dist', 'bundle', f)).size).sort((a, b) => b - a);
+    expect(sizes[0]).toBeGreaterThan(1_000_000);
+    const mapped = readFileSync(maps, 'utf8');
+    expect(mapped).toMatch(/libnode|\/node\b/); // the map is this run's
+    expect(mapped).not.toMatch(/@napi-rs/);
   });
 
   it('the top-level help and one signed file read their own profile\'s caches too; another command the general ones', async () => {

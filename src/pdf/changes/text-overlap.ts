@@ -1,14 +1,15 @@
 import type { ByteSource } from '../byte-source.js';
+import { loadPdfjs } from '../pdfjs-load.js';
 
 /**
  * Does a rectangle of a page cover text that the page draws? Used for a new signed signature widget added
  * under certification P=2 (the Sneaky Signature Attack with a signed field: allowed by ISO 32000-2, but the
- * clerk is warned, naming the field). Text positions come from pdf.js (pdfjs-dist, legacy build, no worker)
+ * clerk is warned, naming the field). Text positions come from pdf.js (pdfjs-dist, legacy build, its worker in this thread: ../pdfjs-load.ts)
  * run on the signed revision's bytes — a maintained text extractor instead of a hand-written one; it is
  * loaded only when such a widget exists.
  */
 export async function rectCoversText(src: ByteSource, revisionEnd: number, pageIndex: number, rect: number[]): Promise<boolean> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const pdfjs = await loadPdfjs();
   const data = new Uint8Array(await src.read(0, revisionEnd));
   const task = pdfjs.getDocument({ data, useWorkerFetch: false, isEvalSupported: false, disableFontFace: true, verbosity: 0, stopAtErrors: false });
   try {
