@@ -135,6 +135,25 @@ const pdfjsPlugin = {
   },
 };
 
+/**
+ * fontkit (pdf-lib's, for the Liberation Serif of visible signatures) decompresses the Brotli dictionary of its WOFF2
+ * reader when it loads: ~30 ms of JavaScript Brotli at every visible signature, for a font format kyso never reads
+ * (it embeds a TrueType file). The dictionary is decompressed on first use instead.
+ */
+const fontkitPlugin = {
+  name: 'kyso-fontkit',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]@pdf-lib[\\/]fontkit[\\/]dist[\\/]fontkit\.es\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const eager = '\ndictionary.init(BrotliDecompressBuffer);\n';
+      if (text.split(eager).length !== 2) throw new Error('scripts/build.mjs: @pdf-lib/fontkit changed its Brotli dictionary set-up; review the fontkit plugin');
+      const lazy =
+        "\nObject.defineProperty(dictionary, 'dictionary', { configurable: true, get() { const d = dictionaryDataCompressed.init(BrotliDecompressBuffer); Object.defineProperty(dictionary, 'dictionary', { value: d, writable: true }); return d; } });\n";
+      return { contents: text.replace(eager, lazy), loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 function commandFiles() {
   return readdirSync(path.join(root, 'src', 'commands')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
 }
@@ -145,7 +164,7 @@ function commandFiles() {
  */
 const result = await build({
   metafile: true,
-  plugins: [pdfLibPlugin, commanderPlugin, pdfjsPlugin],
+  plugins: [pdfLibPlugin, commanderPlugin, pdfjsPlugin, fontkitPlugin],
   minify: !process.env.KYSO_BUILD_NO_MINIFY,
   // pdf-lib's dependencies have ES builds ("module") that can be tree-shaken like pdf-lib itself.
   mainFields: ['module', 'main'],
