@@ -7,7 +7,7 @@
 //    cache holding the functions these commands compiled. Run first: it leaves the demo's files in <work>/demo.
 //  - verify, sign, help: the caches of one start-up-bound kind of run (<file>.<profile>.v8cache), each in a
 //    process of its own so that they hold only what that run compiles: one signed file of the demo verified
-//    (text and --json), one PDF signed with the demo's PKCS#12, the top-level help and version.
+//    (text and --json), one PDF signed with the demo's PKCS#12 (invisible, then visible), the top-level help and version.
 import { createRequire } from 'node:module';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -63,6 +63,10 @@ if (profile === undefined) {
   const out = path.join(work, 'trained-sign.pdf');
   rmSync(out, { force: true });
   await run(['sign', path.join(demo, 'cong-van.pdf'), '-o', out, '--p12', path.join(demo, 'pki', 'lanh-dao.p12')], { KYSO_P12_PASSWORD: password });
+  // and with the leader's visible signature, placed by the page's text (pdf.js, fontkit, the PNG): what a clerk signs
+  const visible = path.join(work, 'trained-sign-visible.pdf');
+  rmSync(visible, { force: true });
+  await run(['sign', path.join(demo, 'cong-van.pdf'), '-o', visible, '--p12', path.join(demo, 'pki', 'lanh-dao.p12'), '--role', 'approve', '--image', path.join(demo, 'chu-ky.png')], { KYSO_P12_PASSWORD: password });
 } else {
   await run(['--help']);
   await run(['--version']);
