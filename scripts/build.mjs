@@ -252,6 +252,25 @@ writeFileSync(
     '// cache: on Node 20 a script compiled from a cache has no dynamic-import callback (src/cli/code-cache.ts).\n' +
     'module.exports = (specifier) => import(specifier);\n',
 );
+// The entry of verify's worker threads (src/services/verify-files.ts, two inputs or more): it compiles the verification
+// stack from caches trained in a worker (stage 3), then runs verify-worker.cjs. Plain CommonJS, compiled by Node.
+writeFileSync(
+  path.join(outdir, 'verify-worker-boot.cjs'),
+  `// Worker-thread entry of \`kyso verify\` with two inputs or more (src/services/verify-files.ts). The verification stack
+// compiles from V8 code caches trained in a worker thread under the same V8 flags (scripts/train-code-cache.mjs):
+// profile \`worker\` for --jobs 1, \`workerjobs\` once a --jobs N pool has set src/core/v8-tuning.ts's flag (V8 refuses
+// a cache made under other flags). Then verify-worker.cjs runs. KYSO_CODE_CACHE=stats prints what the cache did.
+'use strict';
+const { workerData } = require('node:worker_threads');
+const codeCache = require('./code-cache.cjs');
+// scripts/train-code-cache.mjs only: a port on which the worker is told to end, writing the caches as it exits
+const train = workerData.kysoCacheTrain;
+codeCache.installCodeCache(__dirname, train ? 'write' : 'read', workerData.kysoCacheProfile);
+require('./verify-worker.cjs');
+if (process.env.KYSO_CODE_CACHE === 'stats') require('node:fs').writeSync(2, \`\\nSTATS-WORKER \${JSON.stringify(codeCache.codeCacheStats())}\\n\`);
+if (train) train.once('message', () => process.exit(0));
+`,
+);
 // The metafile of stage 1, under the names of the files that run.
 const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([k, v]) => [k.replace('dist/.bundle-esm/', 'dist/bundle/'), v]));
 writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify({ ...result.metafile, outputs }));
@@ -260,15 +279,15 @@ writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify({ ...result.metafil
  * Stage 3: train the code caches. One process runs the commands a clerk, a script and a CI job run most (the
  * top-level help, the demo: sign, verify, send, receive; then the single-file verify) with the cache in
  * 'write' mode, and writes each file's cache at exit; then one process per start-up-bound profile (one file
- * verified, one signed, the top-level help) writes caches holding only what that run compiles
- * (scripts/train-code-cache.mjs). A failure here only costs speed: the CLI compiles from source when a cache is
+ * verified, one signed, the top-level help, a verify worker thread under either V8 flag set) writes caches holding
+ * only what that run compiles (scripts/train-code-cache.mjs). A failure here only costs speed: the CLI compiles from source when a cache is
  * missing.
  */
 if (!process.env.KYSO_BUILD_NO_CODE_CACHE) {
   const work = mkdtempSync(path.join(tmpdir(), 'kyso-build-train-'));
   try {
     // the general caches first (their demo leaves the files the profiles use), then one process per profile
-    for (const profile of ['', 'verify', 'sign', 'help']) {
+    for (const profile of ['', 'verify', 'sign', 'help', 'worker', 'workerjobs']) {
       const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'train-code-cache.mjs'), work, ...(profile ? [profile] : [])], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, KYSO_P12_PASSWORD: '' } });
       if (r.status === 0) continue;
       console.warn(`scripts/build.mjs: the code cache${profile ? ` of ${profile}` : ''} was not trained (${(r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').pop()}); kyso will compile from source`);

@@ -22,6 +22,11 @@ export const BATCH_V8_FLAGS = '--interrupt-budget=1000000';
 
 let tuned = false;
 
+/** Whether this process runs under BATCH_V8_FLAGS (a verify pool picks the code caches trained under them). */
+export function tunedForBatch(): boolean {
+  return tuned;
+}
+
 export async function tuneForBatch(): Promise<void> {
   if (tuned) return;
   tuned = true;

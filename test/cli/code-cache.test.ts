@@ -78,6 +78,32 @@ describe('code cache of the bundle', () => {
     expect(mapped).not.toMatch(/@napi-rs/);
   });
 
+  it('two files or more: each verify worker compiles the verification stack from the caches trained in a worker under its V8 flags (--jobs 1, --jobs 2)', async () => {
+    const pki = getPki();
+    const input = (await makeSamplePdfs(dir)).simple;
+    const signed = path.join(dir, 'pool-signed.pdf');
+    const s = await runKyso(['sign', input, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
+    expect(s.code, s.stderr).toBe(0);
+    const copy = path.join(dir, 'pool-signed-2.pdf');
+    copyFileSync(signed, copy);
+    for (const [jobs, profile] of [['1', 'worker'], ['2', 'workerjobs']] as const) {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'kyso.js'), 'verify', signed, copy, '--jobs', jobs, '--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', KYSO_CODE_CACHE: 'stats' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/2 passed/);
+      const workers = r.stderr.split('\n').filter((l) => l.startsWith('STATS-WORKER ')).map((l) => JSON.parse(l.slice(13)) as { accepted: string[]; compiled: string[]; fromProfile: string[] });
+      expect(workers, `--jobs ${jobs}`).toHaveLength(Number(jobs));
+      for (const w of workers) {
+        expect(w.accepted, `--jobs ${jobs}`).toContain('verify-worker.cjs');
+        expect(w.compiled, `--jobs ${jobs}`).toEqual([]);
+        expect(w.fromProfile.sort(), `--jobs ${jobs}`).toEqual([...w.accepted].sort());
+      }
+      expect(statSync(path.join(ROOT, 'dist', 'bundle', `verify-worker.cjs.${profile}.v8cache`)).size).toBeGreaterThan(0);
+    }
+  });
+
   it('the top-level help and one signed file read their own profile\'s caches too; another command the general ones', async () => {
     const help = startWithCache(ROOT, ['--help']);
     expect(help.status).toBe(0);
