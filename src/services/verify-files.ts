@@ -231,9 +231,9 @@ export interface WorkerFile {
   display: string;
 }
 
-/** Messages from a worker: reports of finished files (batched), or a fatal set-up error. */
+/** Messages from a worker: reports of finished files (batched; `ms`: how long the file took), or a fatal set-up error. */
 export interface WorkerReply {
-  results?: Array<{ id: number; report: FileReport }>;
+  results?: Array<{ id: number; report: FileReport; ms: number }>;
   fatal?: { message: string; code?: string; category?: ErrorCategory; msg?: Msg; hint?: Msg };
 }
 
@@ -368,7 +368,10 @@ async function runPool(inputs: VerifyInput[], reports: FileReport[], jobs: numbe
         for (const r of m.results ?? []) {
           if (!queued.delete(r.id)) continue;
           crashesInARow = 0;
-          record(r.id, r.report);
+          // As in this thread (verifyInput): a file that took longer than its budget is over it, even when it finished
+          // before the budget check above got a turn (a check every timeoutMs/4, and a worker with warm caches
+          // verifies a small file within a few ms).
+          record(r.id, r.ms > timeoutMs && r.report.error?.code !== 'VERIFY_TIMEOUT' ? timeoutReport(inputs[r.id]!, timeoutMs) : r.report);
         }
         maybeDone();
         if (!finished && !failed) feed();

@@ -31,11 +31,12 @@ async function drain(): Promise<void> {
   running = true;
   const opts = await ready;
   if (!opts) return;
-  let out: Array<{ id: number; report: FileReport }> = [];
+  let out: Array<{ id: number; report: FileReport; ms: number }> = [];
   let since = Date.now();
   while (queue.length > 0) {
     const f = queue.shift()!;
-    Atomics.store(state, 1, Date.now() - epoch);
+    const t0 = Date.now();
+    Atomics.store(state, 1, t0 - epoch);
     Atomics.store(state, 0, f.id);
     let report: FileReport;
     try {
@@ -44,7 +45,7 @@ async function drain(): Promise<void> {
       report = errorReport(f.display, e);
     }
     Atomics.store(state, 0, -1);
-    out.push({ id: f.id, report });
+    out.push({ id: f.id, report, ms: Date.now() - t0 });
     if (queue.length === 0 || out.length >= FLUSH_COUNT || Date.now() - since >= FLUSH_MS) {
       port.postMessage({ results: out } satisfies WorkerReply);
       out = [];
