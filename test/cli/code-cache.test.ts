@@ -24,6 +24,15 @@ function startWithCache(pkg: string, args: string[], env: Record<string, string>
   return { status: r.status, stdout: r.stdout, stats: JSON.parse(line ? line.slice(6) : '{"accepted":[],"compiled":[],"fromProfile":[]}') };
 }
 
+/** The sample PDF signed by the leader's test .p12, as `name` in the test folder. */
+async function signedSample(name: string): Promise<string> {
+  const pki = getPki();
+  const signed = path.join(dir, name);
+  const s = await runKyso(['sign', (await makeSamplePdfs(dir)).simple, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
+  expect(s.code, s.stderr).toBe(0);
+  return signed;
+}
+
 describe('code cache of the bundle', () => {
   it('the build trained caches that V8 accepts for every bundle file `kyso sign --help` loads', () => {
     const bundle = path.join(ROOT, 'dist', 'bundle');
@@ -38,10 +47,7 @@ describe('code cache of the bundle', () => {
 
   it('`kyso verify` of a signed file: every bundle file it loads comes from its cache', async () => {
     const pki = getPki();
-    const input = (await makeSamplePdfs(dir)).simple;
-    const signed = path.join(dir, 'signed.pdf');
-    const s = await runKyso(['sign', input, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
-    expect(s.code, s.stderr).toBe(0);
+    const signed = await signedSample('signed.pdf');
     const r = startWithCache(ROOT, ['verify', signed, '--trust', pki.root.cert, '--no-default-trust', '--revocation', 'off']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('TOTAL_PASSED');
@@ -80,10 +86,7 @@ describe('code cache of the bundle', () => {
 
   it('two files or more: each verify worker compiles the verification stack from the caches trained in a worker under its V8 flags (--jobs 1, --jobs 2)', async () => {
     const pki = getPki();
-    const input = (await makeSamplePdfs(dir)).simple;
-    const signed = path.join(dir, 'pool-signed.pdf');
-    const s = await runKyso(['sign', input, '-o', signed, '--p12', pki.leaves['leader-rsa'].p12], { env: { KYSO_P12_PASSWORD: pki.password } });
-    expect(s.code, s.stderr).toBe(0);
+    const signed = await signedSample('pool-signed.pdf');
     const copy = path.join(dir, 'pool-signed-2.pdf');
     copyFileSync(signed, copy);
     for (const [jobs, profile] of [['1', 'worker'], ['2', 'workerjobs']] as const) {
