@@ -10,7 +10,7 @@
 // the same from either build.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -199,22 +199,21 @@ const result = await build({
  * Stage 2: each file becomes a CommonJS module, file by file (no re-bundling: chunk identity is kept), so that
  * bin/kyso.js can compile it with a V8 code cache (src/cli/code-cache.ts): Node 20 has no cache for ES
  * modules. `import.meta.url` becomes the file's own URL; the bundle's dynamic imports of its own chunks
- * become require(); an ES module of a package (none at present: pdf.js is bundled) would be imported through dist/bundle/esm-import.cjs, the one
- * file compiled without a cache (Node 20 cannot give a script compiled from a cache a dynamic-import callback). Source maps are composed with
- * stage 1's, so KYSO_DEBUG still maps stack traces to src/.
+ * become require(). Any other import() of a string is refused: a script compiled from a code cache has no
+ * dynamic-import callback on Node 20, so an ES-module-only package must be bundled (as pdf.js is). Source maps are
+ * composed with stage 1's, so KYSO_DEBUG still maps stack traces to src/.
  */
 // the bundle's own files (chunks, commands, entries), Node's built-ins and undici (CommonJS): a require() behind a promise
 const requirableImport = /\bimport\("(\.\/[A-Za-z0-9-]+\.cjs|node:[a-z0-9_/]+|undici)"\)/g;
-const packageImport = /\bimport\("([a-z@][\w@./-]*)"\)/g;
+// what is left would be a real import() at run time (pdf.js's `import("${url}")` is browser code in a template string)
+const realImport = /\bimport\(\s*["'`](?!\$\{)/;
 const toCommonJs = {
   name: 'kyso-esm-to-cjs',
   setup(b) {
     b.onLoad({ filter: /\.cjs$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      const contents = text
-        .replace(requirableImport, 'Promise.resolve().then(()=>require("$1"))')
-        // an ES module of a package (none at present): imported by esm-import.cjs, the one file compiled without a cache
-        .replace(packageImport, 'require("./esm-import.cjs")("$1")');
+      const contents = (await readFile(args.path, 'utf8')).replace(requirableImport, 'Promise.resolve().then(()=>require("$1"))');
+      const left = realImport.exec(contents);
+      if (left) throw new Error(`scripts/build.mjs: ${path.basename(args.path)} imports a package as an ES module (${contents.slice(left.index, left.index + 60)}…): bundle it, or add it to requirableImport if it is CommonJS`);
       return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
     });
   },
@@ -246,31 +245,9 @@ for (const f of readdirSync(outdir).filter((n) => n.endsWith('.cjs'))) {
   const text = readFileSync(path.join(outdir, f), 'utf8');
   if (text.startsWith(BANNER) && !text.slice(BANNER.length).includes('__kysoUrl')) writeFileSync(path.join(outdir, f), text.slice(BANNER.length));
 }
-writeFileSync(
-  path.join(outdir, 'esm-import.cjs'),
-  '// The bundle\'s import() of a package that is an ES module. Compiled by Node as usual, not from a code\n' +
-    '// cache: on Node 20 a script compiled from a cache has no dynamic-import callback (src/cli/code-cache.ts).\n' +
-    'module.exports = (specifier) => import(specifier);\n',
-);
-// The entry of verify's worker threads (src/services/verify-files.ts, two inputs or more): it compiles the verification
-// stack from caches trained in a worker (stage 3), then runs verify-worker.cjs. Plain CommonJS, compiled by Node.
-writeFileSync(
-  path.join(outdir, 'verify-worker-boot.cjs'),
-  `// Worker-thread entry of \`kyso verify\` with two inputs or more (src/services/verify-files.ts). The verification stack
-// compiles from V8 code caches trained in a worker thread under the same V8 flags (scripts/train-code-cache.mjs):
-// profile \`worker\` for --jobs 1, \`workerjobs\` once a --jobs N pool has set src/core/v8-tuning.ts's flag (V8 refuses
-// a cache made under other flags). Then verify-worker.cjs runs. KYSO_CODE_CACHE=stats prints what the cache did.
-'use strict';
-const { workerData } = require('node:worker_threads');
-const codeCache = require('./code-cache.cjs');
-// scripts/train-code-cache.mjs only: a port on which the worker is told to end, writing the caches as it exits
-const train = workerData.kysoCacheTrain;
-codeCache.installCodeCache(__dirname, train ? 'write' : 'read', workerData.kysoCacheProfile);
-require('./verify-worker.cjs');
-if (process.env.KYSO_CODE_CACHE === 'stats') require('node:fs').writeSync(2, \`\\nSTATS-WORKER \${JSON.stringify(codeCache.codeCacheStats())}\\n\`);
-if (train) train.once('message', () => process.exit(0));
-`,
-);
+// The entry of verify's worker threads (scripts/verify-worker-boot.cjs): it compiles the verification stack from
+// caches trained in a worker (stage 3), then runs verify-worker.cjs. Plain CommonJS, compiled by Node.
+copyFileSync(path.join(root, 'scripts', 'verify-worker-boot.cjs'), path.join(outdir, 'verify-worker-boot.cjs'));
 // The metafile of stage 1, under the names of the files that run.
 const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([k, v]) => [k.replace('dist/.bundle-esm/', 'dist/bundle/'), v]));
 writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify({ ...result.metafile, outputs }));

@@ -51,13 +51,6 @@ export interface CodeCacheStats {
   fromProfile: string[];
 }
 
-/**
- * A file with a real `import()` of a package (esm-import.cjs) is compiled by Node as usual: on Node 20 a vm.Script
- * has no dynamic-import callback of its own without an experimental flag. (pdf.js's chunk holds `import("${url}")`
- * in a template string, code it writes for browsers, and `import(this.workerSrc)`, which src/pdf/pdfjs-load.ts
- * makes sure is never run: neither is a package import.)
- */
-const REAL_DYNAMIC_IMPORT = /\bimport\(\s*["'`](?!\$\{)/;
 /** A request of one bundle file for another: `./chunk-ABC.cjs`, `./cmd-sign.cjs`. */
 const SIBLING = /^\.\/[\w-]+\.cjs$/;
 
@@ -83,15 +76,10 @@ export function installCodeCache(bundleDir: string, mode: 'read' | 'write' = 're
   const original = M.prototype._compile;
   const prefix = bundleDir.endsWith(path.sep) ? bundleDir : bundleDir + path.sep;
   const made: Array<[string, vm.Script]> = [];
-  /** the bundle's one file with an import() of a package (scripts/build.mjs writes it) */
-  const esmImport = `${prefix}esm-import.cjs`;
   M.prototype._compile = function compileWithCache(this: InternalModule, content: string, filename: string): unknown {
-    if (!filename.startsWith(prefix) || !filename.endsWith('.cjs') || filename === esmImport) return original.call(this, content, filename);
-    if (REAL_DYNAMIC_IMPORT.test(content)) {
-      // (the build routes every such import through esm-import.cjs: this is only a safety net)
-      stats.compiled.push(path.basename(filename));
-      return original.call(this, content, filename);
-    }
+    // (the build refuses a bundle file with a real import() of a package: compiled from a cache, it would have no
+    // dynamic-import callback on Node 20)
+    if (!filename.startsWith(prefix) || !filename.endsWith('.cjs')) return original.call(this, content, filename);
     const own = profile ? `${filename}.${profile}.v8cache` : undefined;
     const general = `${filename}.v8cache`;
     let cachedData: Buffer | undefined;

@@ -53,12 +53,12 @@ const INDICATION_VI: Record<string, string> = {
   ERROR: 'LỖI',
 };
 
-/** What the clerk should do next, per outcome (sub-indication when it matters). */
 /** Whether the text report of `r` says a problem or a warning (and so needs the catalogue, catalogue/load.ts). */
 export function needsCatalogue(r: VerifyRunResult): boolean {
   return r.files.some((f) => f.signatures.some((s) => s.problems.length > 0 || s.warnings.length > 0));
 }
 
+/** What the clerk should do next, per outcome (sub-indication when it matters). */
 export function advice(f: FileReport, lang: Lang): string {
   const worst = f.signatures.find((s) => s.indication === f.indication);
   const sub = worst?.subIndication ?? '';
